@@ -1,0 +1,141 @@
+"""Which AWS account and region a run talks to, resolved once and passed down.
+
+boto3 is imported inside the functions so that a local run never pays for it. boto3 honours
+``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` itself, which is how the tests point
+every client at an emulator.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+PROFILE_FLAG = "--sagemaker-profile"
+_CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {flag} PROFILE"
+_REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    session: Any  # boto3.Session
+    region: str
+    account_id: str
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
+    for prefix, partition in (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def _session(profile: str | None, flag: str) -> Any:
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = boto3.Session(profile_name=profile)
+    except ProfileNotFound:
+        if profile:
+            raise _unknown_profile(profile, flag, "") from None
+        raise _unknown_profile(
+            os.environ.get("AWS_PROFILE", ""), flag, " (from AWS_PROFILE)"
+        ) from None
+    if not session.region_name and os.environ.get("AWS_REGION"):
+        # Other AWS SDKs and the AWS CLI v2 honour AWS_REGION; botocore reads only
+        # AWS_DEFAULT_REGION.
+        session = boto3.Session(profile_name=profile, region_name=os.environ["AWS_REGION"])
+    return session
+
+
+def _unknown_profile(profile: str, flag: str, origin: str) -> Exception:
+    from .errors import UserError
+
+    return UserError(
+        f"no AWS profile named {profile!r}{origin}",
+        flag=flag,
+        fix="use a profile listed by `aws configure list-profiles`, or create it with "
+        "`aws configure --profile NAME`",
+    )
+
+
+def resolve_aws(profile: str | None, *, flag: str = PROFILE_FLAG) -> AwsContext:
+    """The session, region and account id; UserError naming ``flag`` when one is missing.
+
+    Calls STS GetCallerIdentity once, which also proves the credentials work before anything
+    is uploaded.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .errors import UserError
+
+    session = _session(profile, flag)
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        raise UserError(
+            f"cannot load AWS credentials: {error}",
+            flag=flag,
+            fix=_CREDENTIALS_FIX.format(flag=flag),
+        ) from None
+    if credentials is None:
+        raise UserError(
+            "no AWS credentials found", flag=flag, fix=_CREDENTIALS_FIX.format(flag=flag)
+        )
+    region = session.region_name
+    if not region:
+        raise UserError("no AWS region configured", flag=flag, fix=_REGION_FIX)
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        raise UserError(
+            f"AWS rejected the credentials: {message}",
+            flag=flag,
+            fix="refresh them (`aws sso login`, `aws configure`) or pick another profile",
+        ) from None
+    except BotoCoreError as error:
+        raise UserError(
+            f"cannot reach AWS STS to check the credentials: {error}",
+            flag=flag,
+            fix="check the network, the region and AWS_ENDPOINT_URL",
+        ) from None
+    return AwsContext(session=session, region=region, account_id=identity["Account"])
+
+
+def peek_aws(profile: str | None) -> tuple[str | None, str | None]:
+    """(region, account id) as far as they can be known cheaply; never raises.
+
+    For the dry run: with no credentials there is no network call at all; with credentials,
+    one STS call with short timeouts and no retries.
+    """
+    region: str | None = None
+    try:
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.Session(profile_name=profile)
+        region = session.region_name or os.environ.get("AWS_REGION") or None
+        if session.get_credentials() is None:
+            return region, None
+        client = session.client(
+            "sts",
+            region_name=region or "us-east-1",
+            config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 0}),
+        )
+        return region, client.get_caller_identity()["Account"]
+    except Exception:
+        return region, None

@@ -1,0 +1,206 @@
+"""The local engine's job store: one SQLite table, one directory per job.
+
+``<state dir>/jobs.sqlite`` holds a row per job (its CreateProcessingJob request, status,
+reasons, times, the runner's and workers' process ids); ``<state dir>/jobs/<name>/`` holds
+what the job produced: the ``/opt/ml`` stand-in of each instance, its log streams and the
+runner's own log. The CLI and the detached runner write the same database concurrently,
+so it runs in WAL mode with a generous busy timeout, every change is one autocommitted
+statement, and the end of a job is recorded by a conditional update: the first terminal
+status wins, nothing ever overwrites it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ...localstore import state_dir
+
+ACTIVE = ("InProgress", "Stopping")
+TERMINAL = ("Completed", "Failed", "Stopped")
+REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    name TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT,
+    exit_message TEXT,
+    exit_code INTEGER,
+    creation_time REAL NOT NULL,
+    start_time REAL,
+    end_time REAL,
+    last_modified_time REAL NOT NULL,
+    runner_pid INTEGER,
+    worker_pids TEXT NOT NULL DEFAULT '[]',
+    docker INTEGER NOT NULL DEFAULT 0,
+    profile TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_creation ON jobs (creation_time);
+"""
+
+_COLUMNS = (
+    "name, request, status, failure_reason, exit_message, exit_code, creation_time, "
+    "start_time, end_time, last_modified_time, runner_pid, worker_pids, docker, profile"
+)
+
+
+class JobRecord(NamedTuple):
+    name: str
+    request: dict[str, Any]
+    status: str
+    failure_reason: str | None
+    exit_message: str | None
+    exit_code: int | None
+    creation_time: float  # epoch seconds
+    start_time: float | None
+    end_time: float | None
+    last_modified_time: float
+    runner_pid: int | None
+    worker_pids: list[int]
+    docker: bool
+    profile: str | None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> JobRecord:
+        values = list(row)
+        values[1] = json.loads(values[1])
+        values[11] = json.loads(values[11] or "[]")
+        values[12] = bool(values[12])
+        return cls(*values)
+
+
+class DuplicateJob(Exception):
+    """A job of that name is already recorded."""
+
+
+def truncate(text: str | None, limit: int = REASON_LIMIT) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..."
+
+
+class JobStore:
+    """Jobs of the local engine, shared by every process of this user."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else state_dir()
+        self.path = self.root / "jobs.sqlite"
+        self._ready = False
+
+    def job_dir(self, name: str) -> Path:
+        return self.root / "jobs" / name
+
+    def _connect(self):
+        import sqlite3
+
+        if not self._ready:
+            self.root.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if not self._ready:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(_SCHEMA)
+            self._ready = True
+        return conn
+
+    def _run(self, sql: str, params: tuple = ()) -> int:
+        conn = self._connect()
+        try:
+            return conn.execute(sql, params).rowcount
+        finally:
+            conn.close()
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        conn = self._connect()
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def insert(self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None) -> JobRecord:
+        import sqlite3
+
+        now = time.time()
+        try:
+            self._run(
+                "INSERT INTO jobs (name, request, status, creation_time, last_modified_time, "
+                "docker, profile) VALUES (?, ?, 'InProgress', ?, ?, ?, ?)",
+                (name, json.dumps(request, default=str), now, now, int(docker), profile),
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateJob(name) from None
+        record = self.get(name)
+        assert record is not None
+        return record
+
+    def get(self, name: str) -> JobRecord | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs WHERE name = ?", (name,))
+        return JobRecord.from_row(rows[0]) if rows else None
+
+    def recent(self, max_results: int = 20, name_contains: str | None = None) -> list[JobRecord]:
+        sql = f"SELECT {_COLUMNS} FROM jobs"
+        params: tuple = ()
+        if name_contains:
+            sql += " WHERE instr(lower(name), lower(?)) > 0"
+            params = (name_contains,)
+        sql += " ORDER BY creation_time DESC, rowid DESC LIMIT ?"
+        rows = self._query(sql, (*params, max(0, int(max_results))))
+        return [JobRecord.from_row(row) for row in rows]
+
+    def set_runner(self, name: str, pid: int) -> None:
+        self._run(
+            "UPDATE jobs SET runner_pid = ?, last_modified_time = ? WHERE name = ?",
+            (pid, time.time(), name),
+        )
+
+    def set_started(self, name: str, worker_pids: list[int]) -> None:
+        now = time.time()
+        self._run(
+            "UPDATE jobs SET start_time = ?, worker_pids = ?, last_modified_time = ? WHERE name = ?",
+            (now, json.dumps(worker_pids), now, name),
+        )
+
+    def request_stop(self, name: str) -> bool:
+        """InProgress -> Stopping; False when the job was not in progress."""
+        changed = self._run(
+            "UPDATE jobs SET status = 'Stopping', last_modified_time = ? "
+            "WHERE name = ? AND status = 'InProgress'",
+            (time.time(), name),
+        )
+        return changed == 1
+
+    def status(self, name: str) -> str | None:
+        rows = self._query("SELECT status FROM jobs WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
+
+    def finish(
+        self,
+        name: str,
+        status: str,
+        *,
+        failure_reason: str | None = None,
+        exit_message: str | None = None,
+        exit_code: int | None = None,
+    ) -> bool:
+        """Record the end of a job unless an end is already recorded; True if this one was."""
+        assert status in TERMINAL, status
+        now = time.time()
+        changed = self._run(
+            "UPDATE jobs SET status = ?, failure_reason = ?, exit_message = ?, exit_code = ?, "
+            "end_time = ?, last_modified_time = ? WHERE name = ? AND status IN (?, ?)",
+            (
+                status,
+                truncate(failure_reason),
+                truncate(exit_message),
+                exit_code,
+                now,
+                now,
+                name,
+                *ACTIVE,
+            ),
+        )
+        return changed == 1

@@ -1,0 +1,192 @@
+"""The Backend Protocol answered by the SageMaker and CloudWatch Logs APIs (boto3).
+
+A thin wrapper in the spirit of Metaflow's ``batch_client.py``: each method is one API
+operation (plus pagination), and every AWS error becomes a :class:`UserError` carrying the
+service's own message, so the jobs CLI never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from ..errors import UserError
+from ..layout import LOG_GROUP
+from . import LogEvent, LogPage
+
+_NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)
+_ASSUME_ROLE = re.compile(r"assume.{0,20}role", re.IGNORECASE)
+_MAX_LOG_PAGES = 100  # one read_log call returns at most this many pages (~1M events)
+
+
+class SageMakerBackend:
+    name = "sagemaker"
+
+    def __init__(self, ctx: Any, *, role_retry_seconds: float = 60.0):
+        self.ctx = ctx
+        self._role_retry_seconds = role_retry_seconds
+        self._clients: dict[str, Any] = {}
+
+    def _client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:
+            from botocore.config import Config
+
+            config = Config(retries={"mode": "standard", "max_attempts": 8})
+            client = self.ctx.session.client(service, region_name=self.ctx.region, config=config)
+            self._clients[service] = client
+        return client
+
+    # -- jobs ------------------------------------------------------------------
+
+    def create_job(self, request: dict[str, Any]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+        name = request.get("ProcessingJobName", "")
+        # A role created a moment ago takes a few seconds to become assumable by SageMaker.
+        deadline = time.monotonic() + self._role_retry_seconds
+        while True:
+            try:
+                self._client("sagemaker").create_processing_job(**request)
+                return
+            except ClientError as error:
+                code, message = _code(error), _message(error)
+                if (
+                    code == "ValidationException"
+                    and _ASSUME_ROLE.search(message)
+                    and time.monotonic() < deadline
+                ):
+                    time.sleep(3)
+                    continue
+                raise _create_error(name, code, message) from None
+            except ParamValidationError as error:
+                raise UserError(f"invalid CreateProcessingJob request: {error}") from None
+            except BotoCoreError as error:
+                raise UserError(f"cannot reach SageMaker: {error}") from None
+
+    def describe_job(self, job_name: str) -> dict[str, Any]:
+        response = self._call(
+            "sagemaker", "describe_processing_job", job_name, ProcessingJobName=job_name
+        )
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def list_jobs(
+        self, max_results: int = 20, name_contains: str | None = None
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"SortBy": "CreationTime", "SortOrder": "Descending"}
+        if name_contains:
+            params["NameContains"] = name_contains
+        jobs: list[dict[str, Any]] = []
+        while len(jobs) < max_results:
+            params["MaxResults"] = min(100, max_results - len(jobs))
+            page = self._call("sagemaker", "list_processing_jobs", None, **params)
+            jobs += page.get("ProcessingJobSummaries", [])
+            params["NextToken"] = page.get("NextToken")
+            if not params["NextToken"]:
+                break
+        jobs.sort(key=lambda job: job["CreationTime"], reverse=True)
+        return jobs[:max_results]
+
+    def stop_job(self, job_name: str) -> None:
+        self._call("sagemaker", "stop_processing_job", job_name, ProcessingJobName=job_name)
+
+    # -- logs --------------------------------------------------------------------
+
+    def log_streams(self, job_name: str) -> list[str]:
+        params: dict[str, Any] = {
+            "logGroupName": LOG_GROUP,
+            "logStreamNamePrefix": f"{job_name}/",
+            "orderBy": "LogStreamName",
+        }
+        names: list[str] = []
+        while True:
+            page = self._logs_call("describe_log_streams", **params)
+            if page is None:
+                return []
+            names += [s["logStreamName"] for s in page.get("logStreams", [])]
+            token = page.get("nextToken")
+            if not token or token == params.get("nextToken"):
+                break
+            params["nextToken"] = token
+        return sorted(names, key=stream_sort_key)
+
+    def read_log(self, stream: str, cursor: str | None = None) -> LogPage:
+        events: list[LogEvent] = []
+        for _ in range(_MAX_LOG_PAGES):
+            params: dict[str, Any] = {
+                "logGroupName": LOG_GROUP,
+                "logStreamName": stream,
+                "startFromHead": True,
+            }
+            if cursor:
+                params["nextToken"] = cursor
+            page = self._logs_call("get_log_events", **params)
+            if page is None:  # no such group or stream (yet)
+                break
+            events += [LogEvent(e["timestamp"], e["message"]) for e in page.get("events", [])]
+            token = page.get("nextForwardToken")
+            if not token or token == cursor:  # the same token back: nothing newer
+                break
+            cursor = token
+        return LogPage(events, cursor)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _call(self, service: str, operation: str, job_name: str | None, **params: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client(service), operation)(**params)
+        except ClientError as error:
+            message = _message(error)
+            if job_name and _code(error) in ("ValidationException", "ResourceNotFound"):
+                if _NOT_FOUND.search(message):
+                    raise UserError(f"no processing job named {job_name}") from None
+            raise UserError(f"SageMaker: {message}") from None
+        except BotoCoreError as error:
+            raise UserError(f"cannot reach AWS: {error}") from None
+
+    def _logs_call(self, operation: str, **params: Any) -> Any:
+        """The logs API's response, or None when the log group or stream does not exist."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client("logs"), operation)(**params)
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                return None
+            raise UserError(f"CloudWatch Logs: {_message(error)}") from None
+        except BotoCoreError as error:
+            raise UserError(f"cannot reach CloudWatch Logs: {error}") from None
+
+
+def stream_sort_key(stream: str) -> tuple[int, str]:
+    """``<job>/algo-2-...`` before ``<job>/algo-10-...``."""
+    match = re.search(r"/algo-(\d+)(?:-\d+)?$", stream)
+    return (int(match.group(1)) if match else 0, stream)
+
+
+def _create_error(job_name: str, code: str, message: str) -> UserError:
+    if code == "ResourceInUse":
+        return UserError(
+            f"a processing job named {job_name} already exists: {message}",
+            flag="--sagemaker-job-name",
+            fix="choose another name, or leave it out to get a generated one",
+        )
+    if code == "ResourceLimitExceeded":
+        return UserError(
+            f"SageMaker refused the job: {message}",
+            flag="--sagemaker-instance",
+            fix="use another instance type, or ask AWS for a quota increase",
+        )
+    return UserError(f"SageMaker refused the job: {message}")
+
+
+def _code(error: Any) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _message(error: Any) -> str:
+    return error.response.get("Error", {}).get("Message") or str(error)

@@ -1,0 +1,175 @@
+"""The job's entrypoint inside a processing container: prepare the environment, then exec.
+
+SageMaker runs whatever image the job names, so the library cannot rely on anything being
+installed there. It ships itself with the user's script and makes this file the
+ContainerEntrypoint: it runs as a plain file (``python3 .../bootstrap.py``) on any Python
+3.8+, with the standard library only and no import of its own package. It puts the module
+directories on PYTHONPATH, ``source``s the configuration script (so its exports reach the
+script), runs the configuration command, ``pip install -r``s the requirements and finally
+execs the user's script, so signals and the exit code are the script's own.
+
+The local engine runs the same entrypoint without Docker, with ``/opt/ml`` mapped onto a
+directory of the job's own (named by ``AWS_SAGEMAKER_REMOTE_OPT_ML``); the bootstrap
+rewrites its options and the script's arguments accordingly, so the script sees the same
+layout either way. Each step is announced with one line on stderr; a failing step prints
+one line and exits with that step's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+# These mirror aws_sagemaker_remote.layout.OPT_ML and .OPT_ML_ENV (not importable here).
+OPT_ML = "/opt/ml"
+OPT_ML_ENV = "AWS_SAGEMAKER_REMOTE_OPT_ML"
+# Set by the local engine so requirements install into the job's own directory (put on
+# PYTHONPATH), never into the Python environment of the machine running the engine.
+PIP_TARGET_ENV = "AWS_SAGEMAKER_REMOTE_PIP_TARGET"
+
+PREFIX = "[aws-sagemaker-remote] "
+
+
+def say(message: str) -> None:
+    print(PREFIX + message, file=sys.stderr, flush=True)
+
+
+def map_path(value: str, opt_ml: str | None) -> str:
+    """Rewrite ``/opt/ml`` or ``/opt/ml/...`` onto ``opt_ml``; anything else is unchanged."""
+    if not opt_ml:
+        return value
+    root = opt_ml.rstrip("/") or "/"
+    if root == OPT_ML or value == root or value.startswith(root + "/"):
+        return value
+    if value == OPT_ML or value.startswith(OPT_ML + "/"):
+        return root + value[len(OPT_ML) :]
+    return value
+
+
+def map_argument(arg: str, opt_ml: str | None) -> str:
+    """Map a script argument: a bare path, or the value of ``--flag=/opt/ml/...``."""
+    if arg.startswith("-") and "=" in arg:
+        flag, value = arg.split("=", 1)
+        return flag + "=" + map_path(value, opt_ml)
+    return map_path(arg, opt_ml)
+
+
+def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    if "--" in argv:
+        split = argv.index("--")
+        options, script_args = argv[:split], argv[split + 1 :]
+    else:
+        options, script_args = argv, []
+    parser = argparse.ArgumentParser(prog="bootstrap.py", allow_abbrev=False)
+    parser.add_argument("--script", required=True)
+    parser.add_argument("--python-path", action="append", default=[])
+    parser.add_argument("--configuration-script")
+    parser.add_argument("--configuration-command")
+    parser.add_argument("--requirements")
+    parser.add_argument("--python", default=sys.executable or "python3")
+    return parser.parse_args(options), script_args
+
+
+def exit_code(returncode: int) -> int:
+    """A process killed by signal N reports -N; exit as a shell would, with 128 + N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def source_configuration(script: str, env: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """Source ``script`` in bash and return the environment it leaves behind."""
+    command = ["bash", "-c", '. "$1" >&2 && env -0', "bash", script]
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE)
+    if done.returncode != 0:
+        return exit_code(done.returncode), env
+    new_env = {}
+    for entry in done.stdout.split(b"\0"):
+        name, sep, value = entry.partition(b"=")
+        if sep and name:
+            new_env[os.fsdecode(name)] = os.fsdecode(value)
+    new_env.pop("_", None)  # bash's "last command" variable, not the script's
+    return 0, new_env
+
+
+def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
+    options, script_args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    opt_ml = opt_ml or os.environ.get(OPT_ML_ENV) or None
+    if opt_ml:
+        say(f"{OPT_ML} is mapped to {opt_ml}")
+    script = map_path(options.script, opt_ml)
+    python_path = [map_path(p, opt_ml) for p in options.python_path]
+    configuration_script = options.configuration_script and map_path(
+        options.configuration_script, opt_ml
+    )
+    requirements = options.requirements and map_path(options.requirements, opt_ml)
+    python = map_path(options.python, opt_ml)
+    script_args = [map_argument(a, opt_ml) for a in script_args]
+    env = dict(os.environ)
+
+    if python_path:
+        existing = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = os.pathsep.join(python_path + ([existing] if existing else []))
+        say(f"PYTHONPATH={env['PYTHONPATH']}")
+
+    if configuration_script:
+        say(f"sourcing configuration script {configuration_script}")
+        try:
+            code, new_env = source_configuration(configuration_script, env)
+        except FileNotFoundError:
+            say("configuration script failed: bash not found")
+            return 127
+        if code != 0:
+            say(f"configuration script {configuration_script} failed with exit code {code}")
+            return code
+        if not new_env:
+            say(f"configuration script {configuration_script} exited early (it may call exit)")
+            return 1
+        env = new_env
+
+    if options.configuration_command:
+        say(f"running configuration command: {options.configuration_command}")
+        try:
+            done = subprocess.run(["bash", "-c", options.configuration_command], env=env, stdout=2)
+        except FileNotFoundError:
+            say("configuration command failed: bash not found")
+            return 127
+        if done.returncode != 0:
+            say(f"configuration command failed with exit code {exit_code(done.returncode)}")
+            return exit_code(done.returncode)
+
+    resolved = shutil.which(python, path=env.get("PATH", os.defpath))
+    if resolved is None:
+        say(f"python interpreter not found: {python}")
+        return 127
+    python = os.path.abspath(resolved)
+
+    if requirements:
+        say(f"installing requirements from {requirements}")
+        pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", requirements]
+        target = env.get(PIP_TARGET_ENV)
+        if target:
+            pip[4:4] = ["--target", target]
+            existing = env.get("PYTHONPATH")
+            env["PYTHONPATH"] = os.pathsep.join([target] + ([existing] if existing else []))
+        done = subprocess.run(pip, env=env, stdout=2)  # pip's output belongs in the log
+        if done.returncode != 0:
+            code = exit_code(done.returncode)
+            say(f"pip install -r {requirements} failed with exit code {code}")
+            return code
+
+    command = [python, script, *script_args]
+    say(f"running {shlex.join(command)}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(python, command, env)
+    except OSError as error:
+        say(f"cannot run {python}: {error}")
+        return 127 if isinstance(error, FileNotFoundError) else 126
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Tags that tie a job to the code it ran: commit, branch, remote and dirty state.
+
+Two git calls (``status --porcelain=v2 --branch`` and ``config --get-regexp``) give all of
+it. Remote URLs lose any credentials before they become tags, and every value is cut down
+to SageMaker's tag charset and lengths.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from urllib.parse import urlsplit, urlunsplit
+
+PREFIX = "aws-sagemaker-remote:"
+COMMIT_TAG = f"{PREFIX}git-commit"
+BRANCH_TAG = f"{PREFIX}git-branch"
+REMOTE_TAG = f"{PREFIX}git-remote"
+DIRTY_TAG = f"{PREFIX}git-dirty"
+
+# SageMaker allows ([\p{L}\p{Z}\p{N}_.:/=+\-@]*); this is its ASCII subset.
+_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9 _.:/=+\-@]")
+_TIMEOUT = 10
+
+
+def git_tags(script_path: str) -> list[dict[str, str]]:
+    """SageMaker Tags recording the git state of the script's repository; [] outside git."""
+    directory = os.path.dirname(os.path.abspath(script_path))
+    status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    if status is None:
+        return []
+    headers = {}
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith("# "):
+            name, _, value = line[2:].partition(" ")
+            headers[name] = value
+        elif line.strip():
+            dirty = True
+    commit = headers.get("branch.oid", "")
+    if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
+        return []  # no commit yet
+    tags = [(COMMIT_TAG, commit)]
+    branch = headers.get("branch.head", "")
+    if branch and branch != "(detached)":
+        tags.append((BRANCH_TAG, branch))
+    remote = _remote_url(directory, headers.get("branch.upstream", ""))
+    if remote:
+        tags.append((REMOTE_TAG, strip_credentials(remote)))
+    tags.append((DIRTY_TAG, "true" if dirty else "false"))
+    return [{"Key": clean_tag(key, 128), "Value": clean_tag(value, 256)} for key, value in tags]
+
+
+def strip_credentials(url: str) -> str:
+    """Drop user:password@ (and a bare token@ for http) from a remote URL."""
+    if "://" not in url:
+        return url  # scp-like git@host:path carries a user name, never a secret
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if parts.scheme in ("http", "https"):
+        netloc = host
+    else:
+        netloc = f"{userinfo.partition(':')[0]}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def clean_tag(text: str, limit: int) -> str:
+    return _NOT_ALLOWED.sub("_", text)[:limit]
+
+
+def _remote_url(directory: str, upstream: str) -> str | None:
+    output = _git(directory, "config", "--get-regexp", r"^remote\..*\.url$")
+    if not output:
+        return None
+    urls = {}
+    for line in output.splitlines():
+        key, _, url = line.partition(" ")
+        urls[key[len("remote.") : -len(".url")]] = url.strip()
+    for name in (upstream.partition("/")[0], "origin"):
+        if name in urls:
+            return urls[name]
+    return next(iter(urls.values()), None)
+
+
+def _git(directory: str, *args: str) -> str | None:
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    try:
+        done = subprocess.run(
+            ["git", "-C", directory, *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=env,
+            timeout=_TIMEOUT,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None

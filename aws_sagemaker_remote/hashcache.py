@@ -1,0 +1,254 @@
+"""Local caches that make staging cheap to repeat: file hashes and where blobs already are.
+
+Two tables in one SQLite file, ``<state dir>/hashcache.sqlite``:
+
+- ``file_hash``: (absolute path, size, mtime_ns, inode) -> sha256, so an unchanged file is
+  never read twice. An entry whose file was modified less than :data:`RACY_WINDOW_NS` before
+  it was hashed is not trusted (the file may change again within the same timestamp tick,
+  as git's "racy" index entries); it is hashed once more on the next scan and then sticks.
+- ``blob``: (staging root, sha256) -> object key, filled after every successful upload, so
+  staging the same bytes under another tree becomes a server-side copy.
+
+Both are only caches. A locked, corrupt or unwritable database must never fail a run: every
+SQLite error falls back to hashing (or uploading), and a corrupt file is replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .localstore import state_dir
+
+CACHE_FILE = "hashcache.sqlite"
+RACY_WINDOW_NS = 2_000_000_000
+READ_CHUNK = 1024 * 1024
+_BATCH = 500  # rows per SQL statement; below SQLite's historical 999-variable limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS file_hash (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER,
+    hashed_ns INTEGER, sha256 TEXT);
+CREATE TABLE IF NOT EXISTS blob (
+    root TEXT, sha256 TEXT, key TEXT, PRIMARY KEY (root, sha256));
+"""
+
+
+@dataclass(frozen=True)
+class HashStats:
+    """Process-wide counters: how many files came from the cache and how many were read."""
+
+    cache_hits: int = 0
+    files_hashed: int = 0
+    bytes_hashed: int = 0
+
+
+_stats = HashStats()
+_stats_lock = threading.Lock()
+
+
+def stats() -> HashStats:
+    """A snapshot of the counters since the process started; compare two to see one scan."""
+    return _stats
+
+
+def _count(hits: int, hashed: int, nbytes: int) -> None:
+    global _stats
+    with _stats_lock:
+        _stats = HashStats(
+            _stats.cache_hits + hits, _stats.files_hashed + hashed, _stats.bytes_hashed + nbytes
+        )
+
+
+def sha256_file(path: str) -> str:
+    """Hash one file in chunks (hashlib releases the GIL, so threads hash in parallel)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(READ_CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(buffer)
+            if not n:
+                break
+            digest.update(view[:n])
+    return digest.hexdigest()
+
+
+def _connect(path: Path, timeout: float):
+    """Open the cache, replacing a corrupt file; None when it cannot be used at all."""
+    import sqlite3
+
+    for attempt in range(2):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+            try:
+                db.executescript(_SCHEMA)
+                return db
+            except sqlite3.Error:
+                db.close()
+                raise
+        except sqlite3.DatabaseError as error:
+            locked = isinstance(error, sqlite3.OperationalError)
+            if locked or attempt:
+                return None
+            try:
+                path.unlink()  # corrupt: start afresh
+            except OSError:
+                return None
+        except (sqlite3.Error, OSError):
+            return None
+    return None
+
+
+def _chunks(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class StagingCache:
+    """The SQLite cache file; every method degrades to "nothing known" on any SQLite error."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, timeout: float = 2.0):
+        self.path = Path(path) if path is not None else state_dir() / CACHE_FILE
+        self.timeout = timeout  # seconds to wait for another process's lock, then go without
+        self._db = None
+        self._opened = False
+
+    def _conn(self):
+        if not self._opened:
+            self._opened = True
+            self._db = _connect(self.path, self.timeout)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> StagingCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _query(self, sql: str, rows_for: Sequence, make_args) -> list[tuple]:
+        import sqlite3
+
+        db = self._conn()
+        if db is None:
+            return []
+        found: list[tuple] = []
+        try:
+            for chunk in _chunks(rows_for):
+                marks = ",".join("?" * len(chunk))
+                found.extend(db.execute(sql.format(marks=marks), make_args(chunk)).fetchall())
+        except sqlite3.Error:
+            return []
+        return found
+
+    def _write(self, sql: str, rows: Sequence[tuple]) -> None:
+        import sqlite3
+
+        db = self._conn()
+        if db is None or not rows:
+            return
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.executemany(sql, rows)
+        except sqlite3.Error:
+            pass
+
+    # file hashes
+
+    def lookup_hashes(self, stats: dict[str, os.stat_result]) -> dict[str, str]:
+        """path -> sha256 for every path whose cached (size, mtime, inode) still match."""
+        paths = list(stats)
+        rows = self._query(
+            "SELECT path, size, mtime_ns, inode, hashed_ns, sha256 FROM file_hash"
+            " WHERE path IN ({marks})",
+            paths,
+            list,
+        )
+        known = {}
+        for path, size, mtime_ns, inode, hashed_ns, sha256 in rows:
+            st = stats[path]
+            if (size, mtime_ns, inode) == (
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ino,
+            ) and hashed_ns - mtime_ns >= RACY_WINDOW_NS:
+                known[path] = sha256
+        return known
+
+    def store_hashes(self, rows: Sequence[tuple[str, os.stat_result, int, str]]) -> None:
+        """Remember (path, stat, hashed_ns, sha256) rows."""
+        self._write(
+            "INSERT OR REPLACE INTO file_hash VALUES (?, ?, ?, ?, ?, ?)",
+            [(p, st.st_size, st.st_mtime_ns, st.st_ino, t, h) for p, st, t, h in rows],
+        )
+
+    # blob locations
+
+    def blob_keys(self, root: str, sha256s: Sequence[str]) -> dict[str, str]:
+        """sha256 -> object key already holding those bytes under ``root``."""
+        rows = self._query(
+            "SELECT sha256, key FROM blob WHERE root = ? AND sha256 IN ({marks})",
+            sorted(set(sha256s)),
+            lambda chunk: [root, *chunk],
+        )
+        return dict(rows)
+
+    def add_blobs(
+        self, root: str, blobs: Sequence[tuple[str, str]], *, replace: bool = True
+    ) -> None:
+        """Record (sha256, key) pairs known to be stored under ``root`` (replace: newer
+        knowledge wins over an older key for the same bytes)."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        self._write(f"{verb} INTO blob VALUES (?, ?, ?)", [(root, h, k) for h, k in blobs])
+
+    def forget_blobs(self, root: str, sha256s: Sequence[str]) -> None:
+        """Drop locations that turned out to be gone (a copy from them failed)."""
+        self._write("DELETE FROM blob WHERE root = ? AND sha256 = ?", [(root, h) for h in sha256s])
+
+
+def hash_files(
+    paths: Sequence[str],
+    stats: Sequence[os.stat_result],
+    *,
+    cache: StagingCache | None = None,
+    max_workers: int | None = None,
+) -> list[str]:
+    """sha256 of each file, from the cache when its stat is unchanged, else read in parallel.
+
+    ``stats`` are the os.stat results the caller already has (one per path), so a warm scan
+    costs those stats and one batch of SQLite queries.
+    """
+    own_cache = cache is None
+    cache = StagingCache() if own_cache else cache
+    try:
+        by_path = dict(zip(paths, stats))
+        known = cache.lookup_hashes(by_path)
+        missing = [p for p in by_path if p not in known]
+        if missing:
+            workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
+            hashed_ns = time.time_ns()
+            if len(missing) == 1:
+                digests = [sha256_file(missing[0])]
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    digests = list(pool.map(sha256_file, missing))
+            known.update(zip(missing, digests))
+            cache.store_hashes([(p, by_path[p], hashed_ns, h) for p, h in zip(missing, digests)])
+        _count(len(by_path) - len(missing), len(missing), sum(by_path[p].st_size for p in missing))
+        return [known[p] for p in paths]
+    finally:
+        if own_cache:
+            cache.close()

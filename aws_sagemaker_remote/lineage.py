@@ -1,0 +1,73 @@
+"""Job lineage: ``job://JOB-NAME/OUTPUT-NAME`` names another job's output as an input.
+
+The URI resolves, through the backend's DescribeProcessingJob, to the S3 URI where that
+output landed, so chaining jobs needs no copy-pasted S3 paths. A path after the output
+name selects something inside it: ``job://prep/features/train``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import UserError
+
+SCHEME = "job://"
+_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_FORM = "job://JOB-NAME/OUTPUT-NAME"
+
+
+def is_job_uri(text: str) -> bool:
+    return text.startswith(SCHEME)
+
+
+def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
+    """The S3 URI a ``job://`` URI stands for; any other URI is returned unchanged."""
+    if not is_job_uri(uri):
+        return uri
+    job_name, _, rest = uri[len(SCHEME) :].partition("/")
+    output_name, _, subpath = rest.partition("/")
+    if not job_name or not output_name:
+        raise UserError(f"{uri!r} names no job output", flag=flag, fix=f"write {_FORM}")
+    if not _JOB_NAME.fullmatch(job_name):
+        raise UserError(
+            f"{job_name!r} in {uri!r} is not a processing job name", flag=flag, fix=f"write {_FORM}"
+        )
+    try:
+        description = backend.describe_job(job_name)
+    except UserError as error:
+        raise UserError(
+            f"{uri}: {error.message}",
+            flag=flag,
+            fix="see the jobs with `aws-sagemaker-remote jobs list`"
+            + (" --local" if getattr(backend, "name", "") == "local" else ""),
+        ) from None
+    status = description.get("ProcessingJobStatus")
+    if status != "Completed":
+        reason = description.get("FailureReason")
+        raise UserError(
+            f"{uri}: job {job_name} has not completed (status {status}"
+            + (f": {reason})" if reason else ")"),
+            flag=flag,
+            fix="use a completed job's output"
+            + (
+                f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}`"
+                if status not in ("Failed", "Stopped")
+                else ""
+            ),
+        )
+    outputs = {
+        output.get("OutputName"): output.get("S3Output", {}).get("S3Uri")
+        for output in description.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    }
+    location = outputs.get(output_name)
+    if not location:
+        known = ", ".join(sorted(name for name, s3 in outputs.items() if name and s3)) or "none"
+        raise UserError(
+            f"{uri}: job {job_name} has no output named {output_name!r}",
+            flag=flag,
+            fix=f"its outputs: {known}",
+        )
+    if subpath.strip("/"):
+        return f"{location.rstrip('/')}/{subpath.strip('/')}"
+    return location

@@ -1,0 +1,123 @@
+"""S3 channels of a local run: inputs fetched to temporary copies, outputs uploaded after.
+
+Imported only when a local run names an ``s3://`` (or ``job://``) channel, so plain local
+runs never import boto3.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from .errors import UserError
+from .localstore import is_local_store_uri, local_store_path
+from .s3uri import S3Uri, parse_s3_uri
+
+
+def checked_uri(uri: str, flag: str) -> S3Uri:
+    try:
+        return parse_s3_uri(uri)
+    except ValueError as error:
+        raise UserError(f"{uri!r} is not a valid S3 URI: {error}", flag=flag,
+                        fix="write it as s3://bucket/key") from None
+
+
+class S3Mirror:
+    """Temporary local copies of S3 channels for the duration of one local run."""
+
+    def __init__(self, profile: str | None = None, instance: str | None = None):
+        self.profile = profile
+        self.instance = instance
+        self.root = tempfile.mkdtemp(prefix="aws-sagemaker-remote-")
+        self._outputs: list[tuple[str, str, S3Uri]] = []  # (flag, local dir, destination)
+        self._session = None
+
+    def session(self):
+        if self._session is None:
+            from .aws import resolve_aws
+
+            self._session = resolve_aws(self.profile).session
+        return self._session
+
+    def fetch(self, uri: str, *, flag: str) -> str:
+        """A local path holding the object or prefix ``uri`` names."""
+        if uri.startswith("job://"):
+            uri = self._resolve_job_uri(uri, flag)
+        target = checked_uri(uri, flag)
+        if is_local_store_uri(uri):
+            path = local_store_path(uri)
+            if not path.exists():
+                raise UserError(f"{uri} does not exist in the local store", flag=flag,
+                                fix="check the URI with `aws-sagemaker-remote jobs describe --local`")
+            return str(path)
+        from .s3objects import download_object_or_prefix
+
+        dest = os.path.join(self.root, "inputs", flag.lstrip("-"))
+        return download_object_or_prefix(self.session(), str(target), dest, flag=flag)
+
+    def output_dir(self, name: str, uri: str, *, flag: str) -> str:
+        """A fresh local directory for ``main`` to write; uploaded to ``uri`` after success."""
+        target = checked_uri(uri, flag)
+        local = os.path.join(self.root, "outputs", name)
+        os.makedirs(local)
+        self._outputs.append((flag, local, target))
+        return local
+
+    def upload_outputs(self) -> None:
+        for flag, local, target in self._outputs:
+            count = upload_dir(self.session(), local, target, flag=flag)
+            print(f"uploaded {count} files to {target}", file=sys.stderr)
+        self._outputs.clear()
+
+    def _resolve_job_uri(self, uri: str, flag: str) -> str:
+        from .lineage import resolve_job_input
+
+        if self.instance == "local":
+            from .backends.local import LocalBackend
+
+            backend = LocalBackend(profile=self.profile)
+        else:
+            from .aws import resolve_aws
+            from .backends.sagemaker import SageMakerBackend
+
+            backend = SageMakerBackend(resolve_aws(self.profile))
+        return resolve_job_input(uri, backend, flag=flag)
+
+    def __enter__(self) -> S3Mirror:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None and self._outputs:
+            for flag, local, target in self._outputs:
+                print(f"{flag}: main failed; nothing uploaded to {target}; "
+                      f"partial output kept in {local}", file=sys.stderr)
+            shutil.rmtree(os.path.join(self.root, "inputs"), ignore_errors=True)
+            return
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def upload_dir(session, local_dir: str, target: S3Uri, *, flag: str, max_workers: int = 16) -> int:
+    """Upload every file under ``local_dir`` to ``target``, keeping relative paths."""
+    from botocore.exceptions import ClientError
+
+    client = session.client("s3")
+    files = [
+        os.path.join(dirpath, name)
+        for dirpath, _dirs, names in os.walk(local_dir)
+        for name in names
+    ]
+
+    def put(path: str) -> None:
+        rel = os.path.relpath(path, local_dir).replace(os.sep, "/")
+        client.upload_file(path, target.bucket, target.join(rel).key)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            list(pool.map(put, files))
+    except ClientError as error:
+        raise UserError(f"cannot upload to {target}: {error.response['Error'].get('Message', error)}",
+                        flag=flag, fix="check the bucket exists and you may write to it") from None
+    return len(files)

@@ -1,0 +1,122 @@
+"""Run ``main(args)`` here, or hand the parsed arguments to the remote path.
+
+The local path imports nothing beyond argparse and our small modules unless a channel is
+an ``s3://`` URI; the remote path (staging, the job request, the backends) is imported
+only when ``--sagemaker-run`` asks for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Callable
+
+from ..args import flag_for
+from ..errors import Error, UserError, exit_on_error
+from .args import Channels, build_parser
+
+
+def script_defining(main: Callable) -> str:
+    """The file that defines ``main``: the default script (no ``inspect`` import needed)."""
+    module = sys.modules.get(getattr(main, "__module__", ""), None)
+    file = getattr(module, "__file__", None) or getattr(getattr(main, "__code__", None), "co_filename", None)
+    if not file:
+        raise TypeError("pass script=__file__: cannot tell which file defines main")
+    return os.path.abspath(file)
+
+
+def sagemaker_processing_main(
+    main: Callable[[argparse.Namespace], Any],
+    script: str | None = None,
+    description: str | None = None,
+    inputs: dict | None = None,
+    outputs: dict | None = None,
+    modules: dict | None = None,
+    dependencies: dict | None = None,
+    additional_arguments: list | None = None,
+    argparse_callback: Callable[[argparse.ArgumentParser], Any] | None = None,
+    argv: list[str] | None = None,
+    **settings: Any,
+) -> Any:
+    """Parse the command line, then run ``main(args)`` here or as a SageMaker Processing job.
+
+    ``settings`` are the code defaults of the ``--sagemaker-*`` flags: ``run``, ``wait``,
+    ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
+    ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``, ``requirements``,
+    ``configuration_script``, ``configuration_command``, ``env``, ``tags``, ``s3_prefix``,
+    ``input_mount``, ``output_mount``, ``module_mount``. ``dependencies`` is the original
+    package's name for ``modules``. Returns what ``main`` returns on a local run.
+    """
+    script = os.path.abspath(script) if script else script_defining(main)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, channels = build_parser(
+        script=script,
+        description=description,
+        inputs=inputs,
+        outputs=outputs,
+        modules={**(dependencies or {}), **(modules or {})},
+        additional_arguments=additional_arguments,
+        argparse_callback=argparse_callback,
+        **settings,
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.sagemaker_run:
+            from ..remote import run_remotely
+
+            return run_remotely(args, parser=parser, channels=channels, argv=argv)
+        return run_locally(args, channels, main)
+    except Error as error:
+        exit_on_error(error, prog=parser.prog)
+
+
+def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) -> Any:
+    """Call ``main(args)`` in this process; ``s3://`` channels go through temporary copies."""
+    remote_inputs: dict[str, str] = {}
+    remote_outputs: dict[str, str] = {}
+    for name, declared in channels.inputs.items():
+        value = getattr(args, name)
+        if not value:
+            _require_optional(name, declared.optional, "a local path or an s3:// URI")
+            setattr(args, name, None)
+        elif value.startswith(("s3://", "job://")):
+            remote_inputs[name] = value
+        elif not os.path.exists(value):
+            raise UserError(f"{value} does not exist", flag=flag_for(name),
+                            fix="pass an existing file or directory, or an s3:// URI")
+    for name, declared in channels.outputs.items():
+        value = getattr(args, name)
+        if not value:
+            _require_optional(name, declared.optional, "a local directory or an s3:// URI")
+            setattr(args, name, None)
+        elif value.startswith("s3://"):
+            remote_outputs[name] = value
+        else:
+            _make_output_dir(name, value)
+    if not (remote_inputs or remote_outputs):
+        return main(args)
+
+    from ..local_s3 import S3Mirror
+
+    with S3Mirror(profile=args.sagemaker_profile, instance=args.sagemaker_instance) as mirror:
+        for name, uri in remote_inputs.items():
+            setattr(args, name, mirror.fetch(uri, flag=flag_for(name)))
+        for name, uri in remote_outputs.items():
+            setattr(args, name, mirror.output_dir(name, uri, flag=flag_for(name)))
+        result = main(args)
+        mirror.upload_outputs()
+        return result
+
+
+def _require_optional(name: str, optional: bool, what: str) -> None:
+    if not optional:
+        raise UserError("is required and was left empty", flag=flag_for(name), fix=f"pass {what}")
+
+
+def _make_output_dir(name: str, path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {path}: {error.strerror}", flag=flag_for(name),
+                        fix="pass a writable directory") from None

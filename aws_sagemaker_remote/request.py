@@ -1,0 +1,208 @@
+"""JobSpec + staged channel locations -> the CreateProcessingJob request; model checks.
+
+Pure: no I/O. The same dict is printed by the dry run, sent to SageMaker and executed by
+the local engine. Every item of ContainerArguments remembers the flag it came from, so a
+request that breaks the service model is reported against the user's flag.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from . import layout
+from .errors import UserError
+from .spec import JobSpec
+
+
+@dataclass(frozen=True)
+class StagedChannel:
+    """One ProcessingInput: where its data is on S3 and where it appears in the container."""
+
+    kind: str  # "code", "requirements", "configuration", "module" or "input"
+    input_name: str
+    uri: str
+    local_path: str
+    flag: str  # the flag this channel comes from, for messages
+    arg_path: str | None  # what that flag says inside the job (a file in local_path, or it)
+    mode: str = "File"
+    distribution: str = "FullyReplicated"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the account and region decide: image, role, where outputs land, the instance."""
+
+    image: str
+    role_arn: str
+    output_root: str  # default outputs land at <output_root>/<output-name>
+    instance_type: str
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    request: dict[str, Any]
+    argument_flags: tuple[str | None, ...]  # per ContainerArguments item: the flag behind it
+    entrypoint_flags: tuple[str | None, ...]
+    input_flags: tuple[str, ...]  # per ProcessingInputs item
+
+
+def output_uri(spec: JobSpec, target: Target, name: str) -> str:
+    output = next(o for o in spec.outputs if o.name == name)
+    return output.s3 or f"{target.output_root.rstrip('/')}/{name}"
+
+
+def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target) -> Rendered:
+    """The CreateProcessingJob request for ``spec`` with its code and inputs at ``channels``."""
+    code = _channel(channels, layout.CODE_CHANNEL)
+    entry: list[tuple[str, str | None]] = [
+        (spec.python, "--sagemaker-python"),
+        (layout.BOOTSTRAP, None),
+        ("--script", None),
+        (code.arg_path or "", "--sagemaker-script"),
+    ]
+    for module in spec.modules:
+        entry += [("--python-path", None), (posixpath.join(spec.module_mount, module.name), module.flag)]
+    if spec.requirements:
+        req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
+        entry += [("--requirements", None), (req.arg_path or "", "--sagemaker-requirements")]
+    if spec.configuration_script:
+        conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
+        entry += [("--configuration-script", None),
+                  (conf.arg_path or "", "--sagemaker-configuration-script")]
+    if spec.configuration_command:
+        entry += [("--configuration-command", None),
+                  (spec.configuration_command, "--sagemaker-configuration-command")]
+    entry += [("--python", None), (spec.python, "--sagemaker-python"), ("--", None)]
+
+    arguments: list[tuple[str, str | None]] = [(a, "script arguments") for a in spec.passthrough]
+    for channel in channels:
+        if channel.kind in ("input", "module"):
+            arguments += [(channel.flag, channel.flag), (channel.arg_path or "", channel.flag)]
+    for output in spec.outputs:
+        arguments += [(output.flag, output.flag),
+                      (posixpath.join(spec.output_mount, output.name), output.flag)]
+    for flag in spec.empty_channels:
+        arguments += [(flag, flag), ("", flag)]
+    arguments += [("--sagemaker-run", None), ("false", None)]
+
+    request: dict[str, Any] = {
+        "ProcessingJobName": spec.job_name,
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": spec.instance_count,
+                "InstanceType": target.instance_type,
+                "VolumeSizeInGB": spec.volume_size,
+            }
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.runtime_seconds},
+        "AppSpecification": {
+            "ImageUri": target.image,
+            "ContainerEntrypoint": [item for item, _ in entry],
+            "ContainerArguments": [item for item, _ in arguments],
+        },
+        "RoleArn": target.role_arn,
+        "ProcessingInputs": [_processing_input(c) for c in channels],
+        "Environment": {"PYTHONUNBUFFERED": "1", **dict(spec.env)},
+        "Tags": [{"Key": k, "Value": v} for k, v in target.tags],
+    }
+    if spec.outputs:
+        request["ProcessingOutputConfig"] = {
+            "Outputs": [
+                {
+                    "OutputName": output.name,
+                    "S3Output": {
+                        "S3Uri": output_uri(spec, target, output.name),
+                        "LocalPath": posixpath.join(spec.output_mount, output.name),
+                        "S3UploadMode": output.mode,
+                    },
+                }
+                for output in spec.outputs
+            ]
+        }
+    return Rendered(
+        request,
+        tuple(f for _, f in arguments),
+        tuple(f for _, f in entry),
+        tuple(c.flag for c in channels),
+    )
+
+
+def _channel(channels: list[StagedChannel], name: str) -> StagedChannel:
+    return next(c for c in channels if c.input_name == name)
+
+
+def _processing_input(channel: StagedChannel) -> dict[str, Any]:
+    return {
+        "InputName": channel.input_name,
+        "S3Input": {
+            "S3Uri": channel.uri,
+            "LocalPath": channel.local_path,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": channel.mode,
+            "S3DataDistributionType": channel.distribution,
+        },
+    }
+
+
+# Where each part of the request comes from on the command line.
+_MEMBER_FLAGS = [
+    ("ProcessingJobName", "--sagemaker-job-name"),
+    ("ProcessingResources.ClusterConfig.InstanceType", "--sagemaker-instance"),
+    ("ProcessingResources.ClusterConfig.InstanceCount", "--sagemaker-instance-count"),
+    ("ProcessingResources.ClusterConfig.VolumeSizeInGB", "--sagemaker-volume-size"),
+    ("StoppingCondition.MaxRuntimeInSeconds", "--sagemaker-runtime-seconds"),
+    ("AppSpecification.ImageUri", "--sagemaker-image"),
+    ("RoleArn", "--sagemaker-role"),
+    ("Environment", "--sagemaker-env"),
+    ("Tags", "--sagemaker-tag"),
+]
+_FIXES = {
+    "--sagemaker-job-name": "use 1-63 letters, digits and hyphens",
+    "--sagemaker-runtime-seconds": "use 1 to 777600 seconds",
+    "--sagemaker-env": "SageMaker allows 100 variables, names like NAME_1, values up to 256 characters",
+    "--sagemaker-tag": "SageMaker allows 50 tags, keys up to 128 and values up to 256 characters "
+                       "of letters, digits, spaces and _.:/=+-@",
+    "script arguments": "SageMaker allows 100 arguments of at most 256 characters each; "
+                        "pass long values in a file",
+}
+
+
+def check_request(rendered: Rendered) -> None:
+    """Raise UserError for the first way the request breaks the ``sagemaker`` model."""
+    from .model_checks import find_violations
+
+    violations = find_violations(rendered.request)
+    if not violations:
+        return
+    first = violations[0]
+    flag = _flag_for(first.path, rendered)
+    more = f"; {len(violations) - 1} more problem(s)" if len(violations) > 1 else ""
+    if first.path == "ProcessingInputs":
+        raise UserError(
+            f"the job would have {len(rendered.request['ProcessingInputs'])} input channels "
+            f"({first.message}){more}",
+            fix="the code, requirements, configuration script and each module count too: "
+                "merge inputs or modules",
+        )
+    text = f"{first.message} (CreateProcessingJob {first.path}){more}"
+    raise UserError(text, flag=None if flag == "script arguments" else flag, fix=_FIXES.get(flag))
+
+
+def _flag_for(path: str, rendered: Rendered) -> str | None:
+    for prefix, flag in _MEMBER_FLAGS:
+        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+            return flag
+    for member, flags in (("AppSpecification.ContainerArguments", rendered.argument_flags),
+                          ("AppSpecification.ContainerEntrypoint", rendered.entrypoint_flags)):
+        if path.startswith(member + "["):
+            index = int(path[len(member) + 1 : path.index("]")])
+            return flags[index] if index < len(flags) else None
+        if path == member:
+            return "script arguments"
+    if path.startswith("ProcessingInputs["):
+        index = int(path[len("ProcessingInputs[") : path.index("]")])
+        return rendered.input_flags[index]
+    return None

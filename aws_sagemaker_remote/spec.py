@@ -1,0 +1,295 @@
+"""JobSpec: the parsed command line, checked once, frozen into one description of the job.
+
+Pure: it reads the file system only to check that local paths exist. Everything remote
+(staging, the request, the backends) is derived from a JobSpec and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import layout
+from .args import flag_for
+from .errors import UserError
+from .localstore import LOCAL_STORE_BUCKET
+from .processing.args import LOCAL_INSTANCE, Channels
+from .s3uri import parse_s3_uri
+
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+TIMESTAMP_LENGTH = len("-20261125-190012-123")
+ENV_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    source: str  # absolute local path, s3:// URI or job://JOB/OUTPUT
+    mode: str
+    distribution: str
+
+    @property
+    def flag(self) -> str:
+        return flag_for(self.name)
+
+    @property
+    def is_local(self) -> bool:
+        return not self.source.startswith(("s3://", "job://"))
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    name: str
+    local: str | None  # where a waited run downloads it; None when given as s3://
+    s3: str | None  # where it lands; None: derived from the job name
+    mode: str
+
+    @property
+    def flag(self) -> str:
+        return flag_for(self.name)
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    name: str
+    path: str  # absolute directory or .py file
+
+    @property
+    def flag(self) -> str:
+        return flag_for(self.name)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    script: str
+    job_name: str
+    instance: str
+    instance_count: int
+    image: str | None
+    role: str
+    profile: str | None
+    volume_size: int
+    runtime_seconds: int
+    python: str
+    requirements: str | None
+    configuration_script: str | None
+    configuration_command: str | None
+    inputs: tuple[InputSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+    modules: tuple[ModuleSpec, ...]
+    empty_channels: tuple[str, ...]  # flags of optional channels left empty
+    passthrough: tuple[str, ...]  # the user's own arguments, verbatim
+    env: tuple[tuple[str, str], ...]
+    tags: tuple[tuple[str, str], ...]
+    input_mount: str = layout.DEFAULT_INPUT_MOUNT
+    output_mount: str = layout.DEFAULT_OUTPUT_MOUNT
+    module_mount: str = layout.DEFAULT_MODULE_MOUNT
+    s3_prefix: str | None = None
+    wait: bool = True
+    dry_run: bool = False
+    download: bool = True
+    output_json: str | None = None
+    docker: bool = False
+    channel_flags: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.instance == LOCAL_INSTANCE
+
+
+def job_name_for(args: argparse.Namespace, now: datetime | None = None) -> str:
+    """The explicit job name, or the base name plus a millisecond timestamp."""
+    if args.sagemaker_job_name:
+        name = args.sagemaker_job_name
+        if not JOB_NAME.fullmatch(name):
+            raise UserError(f"{name!r} is not a valid job name", flag="--sagemaker-job-name",
+                            fix="use 1-63 letters, digits and hyphens, starting with a letter or digit")
+        return name
+    now = now or datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
+    base = args.sagemaker_base_job_name
+    limit = 63 - TIMESTAMP_LENGTH
+    if base and JOB_NAME.fullmatch(base) and len(base) <= limit:
+        return f"{base}-{stamp}"
+    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", base or "").strip("-")[:limit].strip("-")
+    if not cleaned or cleaned != base and args.sagemaker_base_job_name_explicit:
+        raise UserError(f"{base!r} is not a valid base job name", flag="--sagemaker-base-job-name",
+                        fix=f"use at most {limit} letters, digits and hyphens")
+    return f"{cleaned}-{stamp}"
+
+
+def own_flags(parser: argparse.ArgumentParser, channels: Channels) -> dict[str, argparse.Action]:
+    """Option strings the library owns (not passed through to the job), with their actions."""
+    channel_dests = set()
+    for name in channels.inputs:
+        channel_dests |= {name, f"{name}_mode", f"{name}_distribution"}
+    for name in channels.outputs:
+        channel_dests |= {name, f"{name}_mode", f"{name}_s3"}
+    channel_dests |= set(channels.modules)
+    owned = {}
+    for action in parser._actions:
+        if action.dest.startswith("sagemaker_") or action.dest in channel_dests:
+            for option in action.option_strings:
+                owned[option] = action
+    return owned
+
+
+def passthrough_arguments(argv: list[str], owned: dict[str, argparse.Action]) -> list[str]:
+    """The user's own arguments from ``argv``, verbatim: everything our flags did not consume."""
+    kept: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            kept.extend(argv[i:])
+            break
+        option, has_value, _ = token.partition("=")
+        action = owned.get(option)
+        if action is None:
+            kept.append(token)
+        elif not has_value and action.nargs is None:
+            i += 1  # skip its value too
+        elif not has_value and action.nargs == "?":
+            if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                i += 1
+        i += 1
+    return kept
+
+
+def _key_values(items: list[str], flag: str, kind: str) -> tuple[tuple[str, str], ...]:
+    pairs: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"{item!r} is not KEY=VALUE", flag=flag, fix=f"write {kind} as KEY=VALUE")
+        pairs[key] = value
+    return tuple(pairs.items())
+
+
+def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | None:
+    if not path:
+        return None
+    if not os.path.exists(path) or (directory and not (os.path.isdir(path) or path.endswith(".py"))):
+        what = "directory" if directory else "file"
+        raise UserError(f"{path} does not exist", flag=flag, fix=f"pass an existing {what}")
+    return os.path.abspath(path)
+
+
+def _checked_s3(uri: str, flag: str) -> str:
+    try:
+        parse_s3_uri(uri)
+    except ValueError as error:
+        raise UserError(f"{uri!r} is not a valid S3 URI: {error}", flag=flag,
+                        fix="write it as s3://bucket/prefix") from None
+    return uri
+
+
+def _checked_job_uri(uri: str, flag: str) -> str:
+    job, _, output = uri[len("job://") :].partition("/")
+    if not JOB_NAME.fullmatch(job) or not output or "/" in output:
+        raise UserError(f"{uri!r} is not a job output reference", flag=flag,
+                        fix="write it as job://JOB-NAME/OUTPUT-NAME")
+    return uri
+
+
+def build_spec(
+    args: argparse.Namespace,
+    *,
+    parser: argparse.ArgumentParser,
+    channels: Channels,
+    argv: list[str],
+    now: datetime | None = None,
+) -> JobSpec:
+    """Check the parsed command line and freeze it into a JobSpec (raises UserError)."""
+    args.sagemaker_base_job_name_explicit = any(
+        a == "--sagemaker-base-job-name" or a.startswith("--sagemaker-base-job-name=") for a in argv
+    )
+    script = _existing(args.sagemaker_script, "--sagemaker-script")
+    if not script:
+        raise UserError("is empty", flag="--sagemaker-script", fix="pass the script to run")
+    local = args.sagemaker_instance == LOCAL_INSTANCE
+    inputs, outputs, modules, empty = [], [], [], []
+    for name, declared in channels.inputs.items():
+        value, flag = getattr(args, name), flag_for(name)
+        if not value:
+            if not declared.optional:
+                raise UserError("is required and was left empty", flag=flag,
+                                fix="pass a local path or an s3:// URI")
+            empty.append(flag)
+            continue
+        if value.startswith("s3://"):
+            source = _checked_s3(value, flag)
+        elif value.startswith("job://"):
+            source = _checked_job_uri(value, flag)
+        elif "://" in value:
+            raise UserError(f"{value!r} is neither a local path nor an s3:// URI", flag=flag,
+                            fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT")
+        else:
+            source = _existing(value, flag)
+        mode = getattr(args, f"{name}_mode")
+        if mode == "Pipe" and local:
+            raise UserError("Pipe mode is not supported by the local engine", flag=f"{flag}-mode",
+                            fix="use File, or run on a SageMaker instance")
+        inputs.append(InputSpec(name, source, mode, getattr(args, f"{name}_distribution")))
+    for name, declared in channels.outputs.items():
+        value, flag = getattr(args, name), flag_for(name)
+        s3 = getattr(args, f"{name}_s3")
+        s3 = None if s3 in (None, "", "default") else _checked_s3(s3, f"{flag}-s3")
+        if not value and not s3:
+            if not declared.optional:
+                raise UserError("is required and was left empty", flag=flag,
+                                fix="pass a local directory or an s3:// URI")
+            empty.append(flag)
+            continue
+        if value and value.startswith("s3://"):
+            local_path, s3 = None, s3 or _checked_s3(value, flag)
+        else:
+            local_path = os.path.abspath(value) if value else None
+        outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
+    for name in channels.modules:
+        path = _existing(getattr(args, name), flag_for(name), directory=True)
+        if path:
+            modules.append(ModuleSpec(name, path))
+        else:
+            empty.append(flag_for(name))
+    prefix = args.sagemaker_s3_prefix
+    if prefix:
+        prefix = _checked_s3(prefix.rstrip("/"), "--sagemaker-s3-prefix")
+        if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
+            raise UserError("names the local store's reserved bucket", flag="--sagemaker-s3-prefix",
+                            fix="leave it out to use the local store")
+    return JobSpec(
+        script=script,
+        job_name=job_name_for(args, now),
+        instance=args.sagemaker_instance,
+        instance_count=args.sagemaker_instance_count,
+        image=args.sagemaker_image or None,
+        role=args.sagemaker_role,
+        profile=args.sagemaker_profile or None,
+        volume_size=args.sagemaker_volume_size,
+        runtime_seconds=args.sagemaker_runtime_seconds,
+        python=args.sagemaker_python,
+        requirements=_existing(args.sagemaker_requirements, "--sagemaker-requirements"),
+        configuration_script=_existing(args.sagemaker_configuration_script,
+                                       "--sagemaker-configuration-script"),
+        configuration_command=args.sagemaker_configuration_command or None,
+        inputs=tuple(inputs),
+        outputs=tuple(outputs),
+        modules=tuple(modules),
+        empty_channels=tuple(empty),
+        passthrough=tuple(passthrough_arguments(argv, own_flags(parser, channels))),
+        env=_key_values(args.sagemaker_env, "--sagemaker-env", "environment variables"),
+        tags=_key_values(args.sagemaker_tag, "--sagemaker-tag", "tags"),
+        input_mount=args.sagemaker_input_mount.rstrip("/"),
+        output_mount=args.sagemaker_output_mount.rstrip("/"),
+        module_mount=args.sagemaker_module_mount.rstrip("/"),
+        s3_prefix=prefix or None,
+        wait=args.sagemaker_wait,
+        dry_run=args.sagemaker_dry_run,
+        download=args.sagemaker_download,
+        output_json=args.sagemaker_output_json or None,
+        docker=args.sagemaker_docker,
+    )

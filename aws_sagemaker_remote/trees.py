@@ -1,0 +1,145 @@
+"""What a channel holds, named by its content: local files -> a Tree with a digest.
+
+A Tree lists every file of a channel (its path inside the channel, size and sha256) and is
+named by the sha256 of that canonical list, so the same content always gets the same name
+wherever it lives on disk and whenever it is scanned. Staging stores a tree under
+``<staging root>/trees/<digest>/`` and writes ``manifests/<digest>.json`` last: a job only
+ever references a tree whose manifest exists, i.e. one that is complete.
+
+Pure except for reading files; hashing goes through :mod:`hashcache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .hashcache import StagingCache, hash_files
+
+ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__"})
+ALWAYS_SKIPPED_SUFFIXES = (".pyc",)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    relpath: str  # posix path inside the channel; for a single-file channel, the file name
+    source: str  # absolute local path
+    size: int
+    sha256: str  # hex
+
+
+@dataclass(frozen=True)
+class Tree:
+    entries: tuple[FileEntry, ...]  # sorted by relpath
+    digest: str  # sha256 hex of the canonical manifest (relpath, size, sha256 per line)
+
+    @property
+    def size(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    def manifest(self) -> dict:
+        """The JSON document stored at :func:`manifest_uri` once every file is in place."""
+        return {
+            "digest": self.digest,
+            "files": [
+                {"path": e.relpath, "size": e.size, "sha256": e.sha256} for e in self.entries
+            ],
+        }
+
+
+def _digest(entries: tuple[FileEntry, ...]) -> str:
+    digest = hashlib.sha256()
+    for e in entries:
+        line = json.dumps([e.relpath, e.size, e.sha256], ensure_ascii=False)
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def make_tree(entries: Sequence[FileEntry]) -> Tree:
+    """A Tree from entries (sorted here); ValueError when two share a relpath."""
+    ordered = tuple(sorted(entries, key=lambda e: e.relpath))
+    for before, after in zip(ordered, ordered[1:]):
+        if before.relpath == after.relpath:
+            raise ValueError(f"two files would be staged as {after.relpath!r}")
+    return Tree(ordered, _digest(ordered))
+
+
+def _skipped(name: str) -> bool:
+    return name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES)
+
+
+def _walk(root: str, exclude: Callable[[str], bool] | None):
+    """(relpath, absolute path, stat) of every regular file under root, symlinked dirs not
+    followed (symlinked files are read through), in no particular order."""
+    stack = [("", root)]
+    while stack:
+        rel_dir, abs_dir = stack.pop()
+        with os.scandir(abs_dir) as it:
+            for item in it:
+                if _skipped(item.name):
+                    continue
+                rel = f"{rel_dir}{item.name}"
+                if item.is_dir(follow_symlinks=False):
+                    if exclude is None or not exclude(rel + "/"):
+                        stack.append((rel + "/", item.path))
+                    continue
+                if exclude is not None and exclude(rel):
+                    continue
+                try:
+                    st = item.stat()  # follows a symlinked file
+                except FileNotFoundError:
+                    continue  # dangling symlink: nothing to ship
+                if item.is_file():
+                    yield rel, item.path, st
+
+
+def scan_tree(
+    path: str | os.PathLike,
+    *,
+    top: str | None = None,
+    exclude: Callable[[str], bool] | None = None,
+    cache: StagingCache | None = None,
+) -> Tree:
+    """A file -> one entry named after the file; a directory -> every file under it (relpaths
+    relative to it), following no symlinked dirs, skipping __pycache__ and *.pyc always.
+
+    top: a folder name to put every relpath under (modules ship as <top>/...).
+    exclude: called with each relpath relative to ``path`` (directories with a trailing
+    "/", which prunes them); True leaves it out.
+    cache: the hash cache to use (default: the one in the state directory).
+    FileNotFoundError when ``path`` does not exist.
+    """
+    root = os.path.abspath(os.fspath(path))
+    if os.path.isdir(root):
+        found = list(_walk(root, exclude))
+    elif os.path.exists(root):
+        found = [(os.path.basename(root), root, os.stat(root))]
+    else:
+        raise FileNotFoundError(f"no such file or directory: {root}")
+    sources = [source for _, source, _ in found]
+    digests = hash_files(sources, [st for _, _, st in found], cache=cache)
+    prefix = f"{top.strip('/')}/" if top else ""
+    entries = [
+        FileEntry(prefix + rel, source, st.st_size, sha)
+        for (rel, source, st), sha in zip(found, digests)
+    ]
+    return make_tree(entries)
+
+
+def combine_trees(*trees: Tree) -> Tree:
+    """The union of trees (the code bundle: script + the library package); ValueError when
+    two trees hold the same relpath."""
+    return make_tree([e for tree in trees for e in tree.entries])
+
+
+def tree_uri(staging_root: str, tree: Tree) -> str:
+    """The S3 prefix a job input references: every file of the tree, nothing else."""
+    return f"{staging_root.rstrip('/')}/trees/{tree.digest}/"
+
+
+def manifest_uri(staging_root: str, tree: Tree) -> str:
+    """Written last: its presence means the whole tree is in place."""
+    return f"{staging_root.rstrip('/')}/manifests/{tree.digest}.json"

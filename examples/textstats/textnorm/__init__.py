@@ -1,0 +1,7 @@
+"""A tiny module shipped with the textstats job."""
+
+import re
+
+
+def normalise(text):
+    return re.findall(r"[a-z']+", text.lower())
