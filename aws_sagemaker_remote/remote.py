@@ -32,6 +32,7 @@ class Where:
     region: str
     account_id: str
     aws: Any = None  # AwsContext
+    note: str | None = None  # what a dry run had to guess, said once the request is valid
 
     @property
     def session(self):
@@ -56,6 +57,8 @@ def run_remotely(args: argparse.Namespace, *, parser: argparse.ArgumentParser,
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
     if spec.dry_run:
+        if where.note:
+            print(where.note, file=sys.stderr)
         print(json.dumps(rendered.request, indent=2))
         return None
 
@@ -86,11 +89,12 @@ def _where(spec: JobSpec) -> Where:
     if spec.dry_run and not spec.is_local:
         region, account = peek_aws(spec.profile)
         unknown = [what for what, value in (("region", region), ("account", account)) if not value]
+        note = None
         if unknown:
-            print(f"dry run: AWS {' and '.join(unknown)} unknown (no credentials or region); "
-                  f"placeholders used: region {region or PLACEHOLDER_REGION}, "
-                  f"account {account or PLACEHOLDER_ACCOUNT}", file=sys.stderr)
-        return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT)
+            note = (f"dry run: AWS {' and '.join(unknown)} unknown (no credentials or region); "
+                    f"placeholders used: region {region or PLACEHOLDER_REGION}, "
+                    f"account {account or PLACEHOLDER_ACCOUNT}")
+        return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, note=note)
     if needs_aws:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)

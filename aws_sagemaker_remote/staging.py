@@ -44,6 +44,7 @@ from .trees import FileEntry, Tree
 PREFIX_FLAG = "--sagemaker-s3-prefix"
 PREFIX_FIX = f"pass {PREFIX_FLAG} s3://a-bucket-you-can-write/prefix"
 MiB = 1024 * 1024
+MAX_PARTS = 10_000  # S3's limit per multipart upload: huge files get bigger parts
 COPY_LIMIT = 5 * 1024 * MiB  # CopyObject's largest source; bigger files are uploaded again
 _SMALL = MiB  # files below this skip the byte budget (max_concurrency bounds them already)
 
@@ -260,6 +261,9 @@ class _ByteBudget:
     @asynccontextmanager
     async def hold(self, n: int):
         n = min(n, self.limit)
+        if n <= 0:
+            yield
+            return
         async with self.changed:
             await self.changed.wait_for(lambda: self.used + n <= self.limit)
             self.used += n
@@ -295,9 +299,10 @@ async def _stage_s3(trees, root, prefix, store, config, tally, cache) -> None:
 
     async def upload(entry: FileEntry, path: str) -> None:
         multipart = entry.size > config.multipart_threshold
+        chunk = max(config.multipart_chunk_size, -(-entry.size // MAX_PARTS))
         body = entry.size
         if multipart:
-            body = min(body, config.multipart_chunk_size * config.multipart_concurrency)
+            body = min(body, chunk * config.multipart_concurrency)
         async with budget.hold(body if body >= _SMALL else 0), requests:
             _check_unchanged(entry)
             await obstore.put_async(
@@ -305,7 +310,7 @@ async def _stage_s3(trees, root, prefix, store, config, tally, cache) -> None:
                 path,
                 Path(entry.source),
                 use_multipart=multipart,
-                chunk_size=config.multipart_chunk_size,
+                chunk_size=chunk,
                 max_concurrency=config.multipart_concurrency,
             )
         tally.add("uploaded", [entry])

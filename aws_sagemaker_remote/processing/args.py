@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Any, Callable
 
 from .. import layout
 from ..args import (

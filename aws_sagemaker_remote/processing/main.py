@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Any, Callable
 
 from ..args import flag_for
 from ..errors import Error, UserError, exit_on_error

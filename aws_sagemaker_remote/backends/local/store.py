@@ -21,6 +21,8 @@ from ...localstore import state_dir
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
+# A well-formed ARN (it satisfies the service model's pattern) that names no AWS resource.
+ARN_FORMAT = "arn:aws:sagemaker:local:000000000000:processing-job/{}"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -73,6 +75,10 @@ class JobRecord(NamedTuple):
         return cls(*values)
 
 
+def job_arn(name: str) -> str:
+    return ARN_FORMAT.format(name.lower())  # SageMaker's ARNs spell job names in lower case
+
+
 class DuplicateJob(Exception):
     """A job of that name is already recorded."""
 
@@ -87,7 +93,9 @@ class JobStore:
     """Jobs of the local engine, shared by every process of this user."""
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else state_dir()
+        # absolute and resolved: the runner is handed this very path, and process checks
+        # compare paths derived from it
+        self.root = (Path(root) if root is not None else state_dir()).resolve()
         self.path = self.root / "jobs.sqlite"
         self._ready = False
 
@@ -121,7 +129,9 @@ class JobStore:
         finally:
             conn.close()
 
-    def insert(self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None) -> JobRecord:
+    def insert(
+        self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None
+    ) -> JobRecord:
         import sqlite3
 
         now = time.time()
@@ -160,7 +170,8 @@ class JobStore:
     def set_started(self, name: str, worker_pids: list[int]) -> None:
         now = time.time()
         self._run(
-            "UPDATE jobs SET start_time = ?, worker_pids = ?, last_modified_time = ? WHERE name = ?",
+            "UPDATE jobs SET start_time = ?, worker_pids = ?, last_modified_time = ? "
+            "WHERE name = ?",
             (now, json.dumps(worker_pids), now, name),
         )
 

@@ -183,7 +183,9 @@ class Locations:
         shutil.copyfile(source, target)
 
     # -- storing --------------------------------------------------------------------------
-    def put_all(self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None) -> None:
+    def put_all(
+        self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None
+    ) -> None:
         if any(uri.bucket != LOCAL_STORE_BUCKET for _, uri in pairs):
             self.client()
         self._run(self._put, pairs, abort or (lambda: False))
@@ -281,7 +283,9 @@ def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, Non
 
 def container_relpath(container_path: str) -> str:
     """``/opt/ml/processing/x`` -> ``processing/x`` (relative to the /opt/ml stand-in)."""
-    rel = container_path[len("/opt/ml") :] if container_path.startswith("/opt/ml") else container_path
+    rel = (
+        container_path[len("/opt/ml") :] if container_path.startswith("/opt/ml") else container_path
+    )
     return safe_relpath(rel, container_path)
 
 

@@ -1,0 +1,463 @@
+"""The detached process that runs one local job from start to end.
+
+``python -m aws_sagemaker_remote.backends.local.runner <job-name>`` is started by
+``LocalBackend.create_job`` in a session of its own, so the job outlives the command that
+submitted it. It does what SageMaker does with the job's CreateProcessingJob request:
+
+1. per instance ``algo-<i>``, a directory ``<job dir>/algo-<i>/opt/ml`` standing for the
+   container's ``/opt/ml``, with ``config/processingjobconfig.json``,
+   ``config/resourceconfig.json`` and every input fetched to its LocalPath;
+2. the entrypoint with the request's arguments and environment, one process group per
+   instance, all instances at once, stdout and stderr into the instance's log stream;
+3. the end: all instances exit 0 -> outputs uploaded, Completed; one exits non-zero ->
+   the others are stopped, Failed with an AlgorithmError; a stop request or
+   MaxRuntimeInSeconds -> SIGTERM, SIGKILL after a grace period, Stopped.
+
+Every way out records an end in the job store: an unexpected error in the runner itself
+is recorded as Failed with an InternalServerError, never left InProgress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from pathlib import Path
+
+from ...layout import OPT_ML, OPT_ML_ENV
+from ...s3uri import S3Uri, parse_s3_uri
+from . import worker_pythonpath
+from .logstreams import StreamWriter, stream_file, stream_name
+from .store import REASON_LIMIT, JobRecord, JobStore, job_arn
+from .transfer import (
+    Aborted,
+    Locations,
+    TransferError,
+    container_relpath,
+    output_files,
+    plan_input,
+)
+
+POLL_SECONDS = 0.1
+STOP_CHECK_SECONDS = 0.5  # how often the store is asked whether a stop was requested
+CONTINUOUS_SECONDS = 0.5  # how often Continuous outputs are synchronised
+STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
+DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing
+TAIL_LINES = 10
+_PYTHON = re.compile(r"python(3(\.\d+)?)?")
+
+_stop_signal = threading.Event()
+
+
+def _on_signal(signum, frame) -> None:
+    _stop_signal.set()
+
+
+def say(message: str) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    print(f"{stamp} {message}", file=sys.stderr, flush=True)
+
+
+def exit_status(returncode: int) -> int:
+    """A process killed by signal N exits 128+N, as a container's main process does."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def map_item(item: str, opt_ml: Path) -> str:
+    """``/opt/ml/...`` (alone or as ``--flag=/opt/ml/...``) onto the job's own directory."""
+    if item.startswith("-") and "=" in item:
+        flag, value = item.split("=", 1)
+        return flag + "=" + map_item(value, opt_ml)
+    if item == OPT_ML or item.startswith(OPT_ML + "/"):
+        return str(opt_ml) + item[len(OPT_ML) :]
+    return item
+
+
+def local_command(entrypoint: list[str], arguments: list[str], opt_ml: Path) -> list[str]:
+    """The container's command as a process here: paths mapped, ``python3`` is this Python."""
+    command = [map_item(item, opt_ml) for item in [*entrypoint, *arguments]]
+    if entrypoint and _PYTHON.fullmatch(os.path.basename(entrypoint[0])):
+        command[0] = sys.executable
+    return command
+
+
+def docker_command(
+    request: dict, host: str, opt_ml: Path, environment: dict[str, str]
+) -> list[str]:
+    app = request["AppSpecification"]
+    entrypoint = list(app.get("ContainerEntrypoint") or [])
+    command = ["docker", "run", "--rm", "--name", f"{request['ProcessingJobName']}-{host}"]
+    command += ["--hostname", host, "-v", f"{opt_ml}:{OPT_ML}"]
+    for key, value in environment.items():
+        command += ["-e", f"{key}={value}"]
+    if entrypoint:
+        command += ["--entrypoint", entrypoint[0]]
+    command.append(app["ImageUri"])
+    return command + entrypoint[1:] + list(app.get("ContainerArguments") or [])
+
+
+def processing_job_config(request: dict) -> dict:
+    """/opt/ml/config/processingjobconfig.json, as in "How to Build Your Own Processing
+    Container": the request with its optional members spelled out."""
+    app = request["AppSpecification"]
+    inputs = []
+    for item in request.get("ProcessingInputs") or []:
+        item = dict(item)
+        if "S3Input" in item:
+            item["S3Input"] = {
+                "S3DataDistributionType": "FullyReplicated",
+                "S3InputMode": "File",
+                "S3CompressionType": "None",
+                "S3DownloadMode": "StartOfJob",
+                **item["S3Input"],
+            }
+        inputs.append(item)
+    output_config = request.get("ProcessingOutputConfig") or {"Outputs": []}
+    cluster = request["ProcessingResources"]["ClusterConfig"]
+    stopping = request.get("StoppingCondition") or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
+    return {
+        "ProcessingJobArn": job_arn(request["ProcessingJobName"]),
+        "ProcessingJobName": request["ProcessingJobName"],
+        "AppSpecification": {
+            "ImageUri": app.get("ImageUri"),
+            "ContainerEntrypoint": app.get("ContainerEntrypoint"),
+            "ContainerArguments": app.get("ContainerArguments"),
+        },
+        "Environment": request.get("Environment") or {},
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {"KmsKeyId": None, **output_config},
+        "ProcessingResources": {"ClusterConfig": {"VolumeKmsKeyId": None, **cluster}},
+        "RoleArn": request.get("RoleArn"),
+        "StoppingCondition": stopping,
+    }
+
+
+class JobError(Exception):
+    """The job cannot go on, for a reason SageMaker would give as a ClientError."""
+
+
+class Worker:
+    """One instance's process, its log stream, and the last lines it printed."""
+
+    def __init__(
+        self, host: str, opt_ml: Path, command: list[str], env: dict, cwd: Path, log: Path
+    ):
+        self.host = host
+        self.opt_ml = opt_ml
+        self.stderr_tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.output_tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.log = StreamWriter(log)
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                env=env,
+                cwd=str(cwd),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.log.close()
+            raise JobError(f"{host} could not start {command[0]!r}: {error}") from error
+        self.readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, None), daemon=True),
+            threading.Thread(
+                target=self._pump, args=(self.proc.stderr, self.stderr_tail), daemon=True
+            ),
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _pump(self, pipe, tail) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.log.write(line)
+            self.output_tail.append(line)
+            if tail is not None:
+                tail.append(line)
+        pipe.close()
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self) -> None:
+        self.proc.wait()
+        for reader in self.readers:
+            reader.join(timeout=5)
+        self.log.close()
+
+
+class JobRun:
+    """Everything the runner does for one job; see the module's docstring."""
+
+    def __init__(self, store: JobStore, record: JobRecord):
+        self.store = store
+        self.name = record.name
+        self.request = record.request
+        self.docker = record.docker
+        self.job_dir = store.job_dir(record.name)
+        cluster = self.request["ProcessingResources"]["ClusterConfig"]
+        self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
+        self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
+        self.locations = Locations(record.profile)
+        stopping = self.request.get("StoppingCondition") or {}
+        self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
+        self.deadline = time.monotonic() + self.max_runtime
+        self.outputs = (self.request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+        self.workers: list[Worker] = []
+        self.stop_cause: str | None = None  # "stop" (StopProcessingJob) or "runtime"
+        self._next_stop_check = 0.0
+        self._uploaded: dict[str, tuple[int, int]] = {}  # target URI -> (size, mtime_ns)
+
+    # -- stopping -------------------------------------------------------------------------
+    def should_stop(self) -> bool:
+        if self.stop_cause is None:
+            now = time.monotonic()
+            if _stop_signal.is_set():
+                self.stop_cause = "stop"
+            elif now >= self.deadline:
+                self.stop_cause = "runtime"
+                self.store.request_stop(self.name)
+            elif now >= self._next_stop_check:
+                self._next_stop_check = now + STOP_CHECK_SECONDS
+                if self.store.status(self.name) != "InProgress":
+                    self.stop_cause = "stop"
+        return self.stop_cause is not None
+
+    def stopped_reason(self) -> str | None:
+        if self.stop_cause == "runtime":
+            return (
+                f"MaxRuntimeExceeded: the job ran longer than its MaxRuntimeInSeconds "
+                f"({self.max_runtime} s) and was stopped"
+            )
+        return None
+
+    # -- the steps ------------------------------------------------------------------------
+    def prepare(self) -> None:
+        config = processing_job_config(self.request)
+        paths = [
+            item["S3Input"]["LocalPath"]
+            for item in self.request.get("ProcessingInputs") or []
+            if "S3Input" in item
+        ] + [item["S3Output"]["LocalPath"] for item in self.outputs]
+        for host, opt_ml in zip(self.hosts, self.opt_ml_dirs):
+            (opt_ml / "config").mkdir(parents=True, exist_ok=True)
+            (opt_ml / "output").mkdir(parents=True, exist_ok=True)
+            for path in paths:
+                (opt_ml / container_relpath(path)).mkdir(parents=True, exist_ok=True)
+            resources = {"current_host": host, "hosts": self.hosts}
+            _write_json(opt_ml / "config" / "processingjobconfig.json", config)
+            _write_json(opt_ml / "config" / "resourceconfig.json", resources)
+
+    def fetch_inputs(self) -> None:
+        for item in self.request.get("ProcessingInputs") or []:
+            if self.should_stop():
+                raise Aborted()
+            say(f"fetching input {item['InputName']} from {item['S3Input']['S3Uri']}")
+            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
+            self.locations.fetch_all(tasks, self.should_stop)
+
+    def start_workers(self) -> None:
+        app = self.request["AppSpecification"]
+        entrypoint = list(app.get("ContainerEntrypoint") or [])
+        arguments = list(app.get("ContainerArguments") or [])
+        environment = dict(self.request.get("Environment") or {})
+        for host, opt_ml in zip(self.hosts, self.opt_ml_dirs):
+            env = dict(os.environ)
+            worker_pythonpath(env)
+            env["PYTHONUNBUFFERED"] = "1"  # lines reach the log stream as they are printed
+            env.update(environment)
+            env[OPT_ML_ENV] = str(opt_ml)
+            if self.docker:
+                container_env = {"PYTHONUNBUFFERED": "1", **environment}
+                command = docker_command(self.request, host, opt_ml, container_env)
+            else:
+                command = local_command(entrypoint, arguments, opt_ml)
+            stream = stream_name(self.name, self.hosts.index(host) + 1, int(time.time()))
+            log = stream_file(self.job_dir, stream)
+            say(f"{host}: {' '.join(command)}")
+            self.workers.append(Worker(host, opt_ml, command, env, opt_ml.parent.parent, log))
+        self.store.set_started(self.name, [worker.proc.pid for worker in self.workers])
+
+    def supervise(self) -> tuple[str, Worker | None]:
+        """Wait for the end: ("Completed", None), ("Failed", worker) or ("Stopped", None)."""
+        continuous = any(o["S3Output"]["S3UploadMode"] == "Continuous" for o in self.outputs)
+        next_sync = time.monotonic() + CONTINUOUS_SECONDS
+        while True:
+            codes = [worker.proc.poll() for worker in self.workers]
+            for worker, code in zip(self.workers, codes):
+                if code is not None and code != 0:
+                    return "Failed", worker
+            if all(code == 0 for code in codes):
+                return "Completed", None
+            if self.should_stop():
+                return "Stopped", None
+            if continuous and time.monotonic() >= next_sync:
+                self.upload_outputs(continuous_only=True)
+                next_sync = time.monotonic() + CONTINUOUS_SECONDS
+            _stop_signal.wait(POLL_SECONDS)
+
+    def stop_workers(self) -> None:
+        """SIGTERM, SIGKILL after the grace period; then whatever is left in each group."""
+        running = [worker for worker in self.workers if worker.proc.poll() is None]
+        for worker in running:
+            worker.signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while any(w.proc.poll() is None for w in running) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for worker in self.workers:
+            worker.signal(signal.SIGKILL)  # as when a container's main process ends
+        if self.docker and running:
+            for worker in running:
+                subprocess.run(
+                    ["docker", "rm", "-f", f"{self.name}-{worker.host}"],
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                )
+        for worker in self.workers:
+            worker.finish()
+
+    def upload_outputs(self, continuous_only: bool = False) -> None:
+        """Files new or changed since their last upload; with several instances, a path
+        written by more than one is taken from the highest-numbered instance."""
+        todo: dict[str, tuple[Path, S3Uri, tuple[int, int]]] = {}
+        for output in self.outputs:
+            s3 = output["S3Output"]
+            if continuous_only and s3["S3UploadMode"] != "Continuous":
+                continue
+            base = parse_s3_uri(s3["S3Uri"])
+            for opt_ml in self.opt_ml_dirs:
+                for path, rel in output_files(opt_ml / container_relpath(s3["LocalPath"])):
+                    try:
+                        info = path.stat()
+                    except FileNotFoundError:
+                        continue
+                    target = base.join(rel)
+                    todo[str(target)] = (path, target, (info.st_size, info.st_mtime_ns))
+        changed = {k: v for k, v in todo.items() if self._uploaded.get(k) != v[2]}
+        self.locations.put_all([(path, target) for path, target, _ in changed.values()])
+        for key, (_, _, signature) in changed.items():
+            self._uploaded[key] = signature
+
+    def exit_message(self) -> str | None:
+        """/opt/ml/output/message of every instance, concatenated, first 1 KB."""
+        text = ""
+        for host, opt_ml in zip(self.hosts, self.opt_ml_dirs):
+            path = opt_ml / "output" / "message"
+            if path.is_file():
+                try:
+                    text += path.read_bytes().decode("utf-8")
+                except UnicodeDecodeError:
+                    raise JobError(f"{host}'s /opt/ml/output/message is not UTF-8 text") from None
+        return text.encode("utf-8")[:REASON_LIMIT].decode("utf-8", "ignore") or None
+
+    def algorithm_error(self, worker: Worker) -> str:
+        code = worker.proc.returncode
+        if code < 0:
+            how = (
+                f"was killed by signal {signal.Signals(-code).name} (exit code {exit_status(code)})"
+            )
+        else:
+            how = f"exited with exit code {code}"
+        head = f"AlgorithmError: {worker.host} {how}"
+        tail = list(worker.stderr_tail) or list(worker.output_tail)
+        if not tail:
+            return head
+        head += ". Last lines of its output:"
+        while tail and len(head) + sum(len(line) + 1 for line in tail) > REASON_LIMIT:
+            tail.pop(0)
+        body = "\n".join(tail)[-(REASON_LIMIT - len(head) - 1) :]
+        return f"{head}\n{body}"
+
+    # -- the whole job --------------------------------------------------------------------
+    def run(self) -> None:
+        status, failed, reason = "Failed", None, None
+        try:
+            if self.should_stop():
+                raise Aborted()
+            self.prepare()
+            self.fetch_inputs()
+            self.start_workers()
+            status, failed = self.supervise()
+            if status == "Stopped":
+                reason = self.stopped_reason()
+        except Aborted:
+            status, reason = "Stopped", self.stopped_reason()
+        except (TransferError, JobError) as error:
+            status, reason = "Failed", f"ClientError: {error}"
+        finally:
+            self.stop_workers()
+        exit_code = None
+        if failed is not None:
+            reason = self.algorithm_error(failed)
+            exit_code = exit_status(failed.proc.returncode)
+        elif status == "Completed":
+            exit_code = 0
+            try:
+                say("uploading outputs")
+                self.upload_outputs()
+            except TransferError as error:
+                status, reason = "Failed", f"ClientError: {error}"
+        try:
+            message = self.exit_message()
+        except JobError as error:
+            message = None
+            if status == "Completed":
+                status, reason = "Failed", f"ClientError: {error}"
+        say(f"{status}{': ' + reason if reason else ''}")
+        self.store.finish(
+            self.name, status, failure_reason=reason, exit_message=message, exit_code=exit_code
+        )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(
+            "usage: python -m aws_sagemaker_remote.backends.local.runner JOB_NAME", file=sys.stderr
+        )
+        return 2
+    name = args[0]
+    store = JobStore()
+    run = None
+    try:
+        record = store.get(name)
+        if record is None:
+            say(f"no local job named {name}")
+            return 2
+        say(f"runner {os.getpid()} for job {name}")
+        run = JobRun(store, record)
+        run.run()
+        return 0
+    except BaseException as error:
+        traceback.print_exc()
+        if run is not None:
+            try:
+                run.stop_workers()
+            except BaseException:
+                traceback.print_exc()
+        reason = f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+        store.finish(name, "Failed", failure_reason=reason)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Resolving the AWS session, region and account; the default image of a region."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from aws_sagemaker_remote.aws import peek_aws, resolve_aws
+from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.images import default_image
+
+
+@pytest.fixture()
+def env_without_aws(monkeypatch, no_aws_env):
+    """This process's environment replaced by ``no_aws_env`` for the test."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    for name, value in no_aws_env.items():
+        monkeypatch.setenv(name, value)
+    return no_aws_env
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def _one_line(error: UserError) -> str:
+    text = error.one_line()
+    assert "\n" not in text
+    return text
+
+
+def test_resolve_aws_against_moto(moto_reset):
+    ctx = resolve_aws(None)
+    assert ctx.region == "us-east-1"
+    assert ctx.account_id == "123456789012"
+    assert ctx.partition == "aws"
+    assert ctx.session.client("sts").get_caller_identity()["Account"] == ctx.account_id
+
+
+def test_unknown_profile_names_the_flag():
+    with pytest.raises(UserError) as caught:
+        resolve_aws("no-such-profile")
+    text = _one_line(caught.value)
+    assert caught.value.flag == "--sagemaker-profile"
+    assert "no-such-profile" in text
+    with pytest.raises(UserError) as caught:
+        resolve_aws("no-such-profile", flag="--profile")
+    assert caught.value.flag == "--profile"
+
+
+def test_unknown_profile_from_aws_profile(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    with pytest.raises(UserError) as caught:
+        resolve_aws(None)
+    assert "ghost" in _one_line(caught.value) and "AWS_PROFILE" in caught.value.message
+
+
+def test_no_credentials(env_without_aws):
+    os.environ["AWS_DEFAULT_REGION"] = "eu-west-1"
+    with pytest.raises(UserError) as caught:
+        resolve_aws(None)
+    text = _one_line(caught.value)
+    assert "no AWS credentials" in text
+    assert "aws configure" in text and "AWS_PROFILE" in text and "--sagemaker-profile" in text
+
+
+def test_no_region(env_without_aws):
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    with pytest.raises(UserError) as caught:
+        resolve_aws(None)
+    text = _one_line(caught.value)
+    assert "no AWS region" in text and "AWS_DEFAULT_REGION" in text
+
+
+def test_aws_region_is_honoured(monkeypatch, moto_reset):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert resolve_aws(None).region == "eu-west-1"
+
+
+def test_profile_from_files(env_without_aws, moto_reset, tmp_path):
+    os.environ["AWS_ENDPOINT_URL"] = moto_reset
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[dev]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    config = tmp_path / "config"
+    config.write_text("[profile dev]\nregion = eu-central-1\n")
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(credentials)
+    os.environ["AWS_CONFIG_FILE"] = str(config)
+    ctx = resolve_aws("dev")
+    assert (ctx.region, ctx.account_id) == ("eu-central-1", "123456789012")
+    assert peek_aws("dev") == ("eu-central-1", "123456789012")
+
+
+def _moto_auth(url: str, count: str) -> None:
+    request = urllib.request.Request(
+        f"{url}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def test_credentials_rejected_by_sts(moto_reset):
+    _moto_auth(moto_reset, "0")  # from now on moto checks keys: "testing" is unknown
+    try:
+        with pytest.raises(UserError) as caught:
+            resolve_aws(None)
+    finally:
+        _moto_auth(moto_reset, "inf")
+    text = _one_line(caught.value)
+    assert "rejected" in text and "--sagemaker-profile" in text
+
+
+def test_peek_with_credentials(moto_reset):
+    assert peek_aws(None) == ("us-east-1", "123456789012")
+
+
+def test_peek_unknown_profile_does_not_raise():
+    assert peek_aws("no-such-profile") == (None, None)
+
+
+PEEK = "from aws_sagemaker_remote.aws import peek_aws; print(repr(peek_aws(None)))"
+
+
+def test_peek_without_credentials_makes_no_network_call(no_aws_env):
+    # The endpoint is a socket that listens but never answers: a connection attempt would
+    # wait in its accept queue, so an empty queue afterwards proves no call was made.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        env = dict(no_aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        env["AWS_DEFAULT_REGION"] = "eu-west-1"
+        done = subprocess.run(
+            [sys.executable, "-c", PEEK], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "('eu-west-1', None)"
+        env.pop("AWS_DEFAULT_REGION")
+        done = subprocess.run(
+            [sys.executable, "-c", PEEK], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.stdout.strip() == "(None, None)"
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_peek_with_unreachable_endpoint_does_not_raise(no_aws_env):
+    env = dict(no_aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}")
+    env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s", AWS_DEFAULT_REGION="us-west-2")
+    done = subprocess.run(
+        [sys.executable, "-c", PEEK], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "('us-west-2', None)"
+
+
+# -- images ----------------------------------------------------------------------
+
+
+def test_default_image_us_east_1():
+    assert default_image("us-east-1") == (
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    )
+
+
+def test_default_image_china_uses_the_cn_domain():
+    assert default_image("cn-north-1") == (
+        "450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    )
+
+
+def test_default_image_unknown_region():
+    with pytest.raises(UserError) as caught:
+        default_image("xx-nowhere-1")
+    assert caught.value.flag == "--sagemaker-image"
+    assert caught.value.fix == "pass an image URI"
+    assert "xx-nowhere-1" in caught.value.one_line()
+
+
+def test_image_table_matches_the_shared_facts():
+    from aws_sagemaker_remote.images import SKLEARN_REGISTRIES
+
+    shared = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+    path = os.path.join(shared, "sklearn-image-registries.json")
+    if not os.path.exists(path):
+        pytest.skip("the shared facts are not next to this checkout")
+    with open(path) as f:
+        assert SKLEARN_REGISTRIES == json.load(f)["registries"]
