@@ -78,7 +78,9 @@ def wait_job(
     description = follow_job(
         backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs, last_lines=lines
     )
-    check_outcome(description, lines if logs else last_log_lines(backend, job_name))
+    if not logs and description.get("ProcessingJobStatus") in ("Failed", "Stopped"):
+        lines = last_log_lines(backend, job_name)
+    check_outcome(description, lines)
     return description
 
 

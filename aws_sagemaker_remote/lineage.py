@@ -33,14 +33,14 @@ def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
         raise UserError(
             f"{job_name!r} in {uri!r} is not a processing job name", flag=flag, fix=f"write {_FORM}"
         )
+    local = " --local" if getattr(backend, "name", "") == "local" else ""
     try:
         description = backend.describe_job(job_name)
     except UserError as error:
         raise UserError(
             f"{uri}: {error.message}",
             flag=flag,
-            fix="see the jobs with `aws-sagemaker-remote jobs list`"
-            + (" --local" if getattr(backend, "name", "") == "local" else ""),
+            fix=f"see the jobs with `aws-sagemaker-remote jobs list{local}`",
         ) from None
     status = description.get("ProcessingJobStatus")
     if status != "Completed":
@@ -51,7 +51,7 @@ def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
             flag=flag,
             fix="use a completed job's output"
             + (
-                f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}`"
+                f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}{local}`"
                 if status not in ("Failed", "Stopped")
                 else ""
             ),

@@ -18,6 +18,12 @@ from .spec import JobSpec
 from .trees import Tree, combine_trees, scan_tree, tree_uri
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# What runs inside the job: the bootstrap and the local-run path of the script (standard
+# library only). Shipping just these keeps the code channel small and stable.
+JOB_SIDE_MODULES = (
+    "__init__.py", "args.py", "errors.py", "layout.py", "bootstrap.py",
+    "processing/__init__.py", "processing/args.py", "processing/main.py",
+)
 RESERVED_INPUT_NAMES = {layout.CODE_CHANNEL, layout.REQUIREMENTS_CHANNEL, layout.CONFIGURATION_CHANNEL}
 
 
@@ -28,8 +34,9 @@ class ChannelPlan:
 
 
 def library_tree() -> Tree:
-    """This package's own files: shipped beside the script so any Python 3 image works."""
-    return scan_tree(PACKAGE_DIR, top="aws_sagemaker_remote")
+    """The job-side part of this package, shipped beside the script so any Python 3 image works."""
+    wanted = {"processing/"} | set(JOB_SIDE_MODULES)
+    return scan_tree(PACKAGE_DIR, top="aws_sagemaker_remote", exclude=lambda rel: rel not in wanted)
 
 
 def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[str, bool]]) -> ChannelPlan:
@@ -39,6 +46,9 @@ def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[s
 
     def ship(kind: str, name: str, flag: str, tree: Tree, local_path: str, arg_path: str,
              mode: str = "File", distribution: str = "FullyReplicated") -> None:
+        if not tree.entries:
+            raise UserError("is an empty directory; SageMaker cannot deliver an empty channel",
+                            flag=flag, fix="put at least one file in it, or leave the channel out")
         trees.append(tree)
         channels.append(StagedChannel(kind, name, tree_uri(staging_root, tree), local_path, flag,
                                       arg_path, mode, distribution))

@@ -53,7 +53,9 @@ def test_invalid_name(ctx):
 
 def test_existing_role_is_resolved_and_left_alone(ctx):
     iam = boto3.client("iam")
-    arn = iam.create_role(RoleName="mine", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    arn = iam.create_role(RoleName="mine", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
+        "Arn"
+    ]
     out = io.StringIO()
     assert resolve_role(ctx, "mine", buckets=["data-bucket"], out=out) == arn
     assert out.getvalue() == ""
@@ -72,7 +74,10 @@ def test_missing_role_is_created_least_privilege(ctx):
     assert {"Key": MANAGED_TAG, "Value": "true"} in role["Tags"]
     policy = iam.get_role_policy(RoleName="aws-sagemaker-remote", PolicyName=POLICY_NAME)
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert statements["ListJobBuckets"]["Resource"] == ["arn:aws:s3:::data-b", "arn:aws:s3:::staging-b"]
+    assert statements["ListJobBuckets"]["Resource"] == [
+        "arn:aws:s3:::data-b",
+        "arn:aws:s3:::staging-b",
+    ]
     assert statements["ReadWriteJobObjects"]["Resource"] == [
         "arn:aws:s3:::data-b/*",
         "arn:aws:s3:::staging-b/*",

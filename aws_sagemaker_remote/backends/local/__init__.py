@@ -39,7 +39,6 @@ RUNNER_MODULE = "aws_sagemaker_remote.backends.local.runner"
 # Set for the runner only when this package is not importable from its default sys.path;
 # the runner gives its workers the caller's own PYTHONPATH back.
 CALLER_PYTHONPATH_ENV = "AWS_SAGEMAKER_REMOTE_CALLER_PYTHONPATH"
-_UNSET = "\0unset"
 _RUNNER_START_SECONDS = 30.0  # a job whose runner pid is not recorded yet is still starting
 _PROCESSING_ROOT = "/opt/ml/processing/"
 
@@ -67,10 +66,20 @@ def _time(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, timezone.utc).astimezone()
 
 
+def _reap() -> None:
+    """Collect the exit of runners this process started, so none lingers as a zombie."""
+    for pid, child in list(_children.items()):
+        if child.poll() is not None:
+            del _children[pid]
+
+
 def _runner_alive(pid: int) -> bool:
     child = _children.get(pid)
     if child is not None:
-        return child.poll() is None
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -113,7 +122,7 @@ def _runner_env(store: JobStore) -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[3])
     importable = {str(Path(p).resolve()) for p in sys.path[1:] if p}
     if root not in importable:
-        env[CALLER_PYTHONPATH_ENV] = env.get("PYTHONPATH", _UNSET)
+        env[CALLER_PYTHONPATH_ENV] = env.get("PYTHONPATH", "")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
 
@@ -123,7 +132,7 @@ def worker_pythonpath(env: dict[str, str]) -> None:
     original = env.pop(CALLER_PYTHONPATH_ENV, None)
     if original is None:
         return
-    if original == _UNSET:
+    if not original:
         env.pop("PYTHONPATH", None)
     else:
         env["PYTHONPATH"] = original
@@ -225,6 +234,7 @@ class LocalBackend:
             _s3_uri(s3.get("S3Uri"), what)
 
     def create_job(self, request: dict[str, Any]) -> None:
+        _reap()
         self.check_request(request)
         if self.docker and not docker_available():
             raise UserError(

@@ -120,7 +120,7 @@ def processing_job_config(request: dict) -> dict:
             }
         inputs.append(item)
     output_config = request.get("ProcessingOutputConfig") or {"Outputs": []}
-    cluster = request["ProcessingResources"]["ClusterConfig"]
+    cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
     stopping = request.get("StoppingCondition") or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
     return {
         "ProcessingJobArn": job_arn(request["ProcessingJobName"]),
@@ -207,7 +207,7 @@ class JobRun:
         self.request = record.request
         self.docker = record.docker
         self.job_dir = store.job_dir(record.name)
-        cluster = self.request["ProcessingResources"]["ClusterConfig"]
+        cluster = (self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
         self.locations = Locations(record.profile)

@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     profile TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_creation ON jobs (creation_time);
+-- SageMaker's names are unique regardless of case (its ARNs spell them in lower case),
+-- and so are job directories on a case-insensitive file system
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_folded_name ON jobs (lower(name));
 """
 
 _COLUMNS = (
