@@ -77,7 +77,9 @@ def as_path_argument(value: object, *, kind: str, name: str) -> PathArgument:
         return PathArgument(value)
     if isinstance(value, tuple) and len(value) == 2 and kind == "output":
         return PathArgument(value[0], remote=value[1])
-    raise TypeError(f"{kind} {name!r}: expected a path, an s3:// URI or a PathArgument, got {value!r}")
+    raise TypeError(
+        f"{kind} {name!r}: expected a path, an s3:// URI or a PathArgument, got {value!r}"
+    )
 
 
 def flag_for(name: str) -> str:

@@ -94,6 +94,15 @@ def source_configuration(script: str, env: dict[str, str]) -> tuple[int, dict[st
     return 0, new_env
 
 
+def has_requirements(path: str) -> bool:
+    """False for a file of blank lines and comments: pip would only cost a second to say so."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return any(line.split("#", 1)[0].strip() for line in f)
+    except OSError:
+        return True  # let pip report the problem
+
+
 def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
     options, script_args = parse_arguments(sys.argv[1:] if argv is None else argv)
     opt_ml = opt_ml or os.environ.get(OPT_ML_ENV) or None
@@ -146,7 +155,9 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
         return 127
     python = os.path.abspath(resolved)
 
-    if requirements:
+    if requirements and not has_requirements(requirements):
+        say(f"{requirements} lists no requirements; nothing to install")
+    elif requirements:
         say(f"installing requirements from {requirements}")
         pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", requirements]
         target = env.get(PIP_TARGET_ENV)

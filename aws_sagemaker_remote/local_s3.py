@@ -21,8 +21,9 @@ def checked_uri(uri: str, flag: str) -> S3Uri:
     try:
         return parse_s3_uri(uri)
     except ValueError as error:
-        raise UserError(f"{uri!r} is not a valid S3 URI: {error}", flag=flag,
-                        fix="write it as s3://bucket/key") from None
+        raise UserError(
+            f"{uri!r} is not a valid S3 URI: {error}", flag=flag, fix="write it as s3://bucket/key"
+        ) from None
 
 
 class S3Mirror:
@@ -50,8 +51,11 @@ class S3Mirror:
         if is_local_store_uri(uri):
             path = local_store_path(uri)
             if not path.exists():
-                raise UserError(f"{uri} does not exist in the local store", flag=flag,
-                                fix="check the URI with `aws-sagemaker-remote jobs describe --local`")
+                raise UserError(
+                    f"{uri} does not exist in the local store",
+                    flag=flag,
+                    fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
+                )
             return str(path)
         from .s3objects import download_object_or_prefix
 
@@ -92,8 +96,11 @@ class S3Mirror:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None and self._outputs:
             for flag, local, target in self._outputs:
-                print(f"{flag}: main failed; nothing uploaded to {target}; "
-                      f"partial output kept in {local}", file=sys.stderr)
+                print(
+                    f"{flag}: main failed; nothing uploaded to {target}; "
+                    f"partial output kept in {local}",
+                    file=sys.stderr,
+                )
             shutil.rmtree(os.path.join(self.root, "inputs"), ignore_errors=True)
             return
         shutil.rmtree(self.root, ignore_errors=True)
@@ -118,6 +125,9 @@ def upload_dir(session, local_dir: str, target: S3Uri, *, flag: str, max_workers
         with ThreadPoolExecutor(max_workers=max_workers) as pool:
             list(pool.map(put, files))
     except ClientError as error:
-        raise UserError(f"cannot upload to {target}: {error.response['Error'].get('Message', error)}",
-                        flag=flag, fix="check the bucket exists and you may write to it") from None
+        raise UserError(
+            f"cannot upload to {target}: {error.response['Error'].get('Message', error)}",
+            flag=flag,
+            fix="check the bucket exists and you may write to it",
+        ) from None
     return len(files)

@@ -20,7 +20,9 @@ def state_dir() -> Path:
     explicit = os.environ.get(STATE_ENV)
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     return Path(base) / "aws-sagemaker-remote"
 
 

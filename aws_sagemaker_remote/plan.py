@@ -21,10 +21,20 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # What runs inside the job: the bootstrap and the local-run path of the script (standard
 # library only). Shipping just these keeps the code channel small and stable.
 JOB_SIDE_MODULES = (
-    "__init__.py", "args.py", "errors.py", "layout.py", "bootstrap.py",
-    "processing/__init__.py", "processing/args.py", "processing/main.py",
+    "__init__.py",
+    "args.py",
+    "errors.py",
+    "layout.py",
+    "bootstrap.py",
+    "processing/__init__.py",
+    "processing/args.py",
+    "processing/main.py",
 )
-RESERVED_INPUT_NAMES = {layout.CODE_CHANNEL, layout.REQUIREMENTS_CHANNEL, layout.CONFIGURATION_CHANNEL}
+RESERVED_INPUT_NAMES = {
+    layout.CODE_CHANNEL,
+    layout.REQUIREMENTS_CHANNEL,
+    layout.CONFIGURATION_CHANNEL,
+}
 
 
 @dataclass(frozen=True)
@@ -39,52 +49,124 @@ def library_tree() -> Tree:
     return scan_tree(PACKAGE_DIR, top="aws_sagemaker_remote", exclude=lambda rel: rel not in wanted)
 
 
-def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[str, bool]]) -> ChannelPlan:
+def plan_channels(
+    spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[str, bool]]
+) -> ChannelPlan:
     """Every ProcessingInput of the job. ``s3_inputs``: input name -> (S3 URI, is one object)."""
     channels: list[StagedChannel] = []
     trees: list[Tree] = []
 
-    def ship(kind: str, name: str, flag: str, tree: Tree, local_path: str, arg_path: str,
-             mode: str = "File", distribution: str = "FullyReplicated") -> None:
+    def ship(
+        kind: str,
+        name: str,
+        flag: str,
+        tree: Tree,
+        local_path: str,
+        arg_path: str,
+        mode: str = "File",
+        distribution: str = "FullyReplicated",
+    ) -> None:
         if not tree.entries:
-            raise UserError("is an empty directory; SageMaker cannot deliver an empty channel",
-                            flag=flag, fix="put at least one file in it, or leave the channel out")
+            raise UserError(
+                "is an empty directory; SageMaker cannot deliver an empty channel",
+                flag=flag,
+                fix="put at least one file in it, or leave the channel out",
+            )
         trees.append(tree)
-        channels.append(StagedChannel(kind, name, tree_uri(staging_root, tree), local_path, flag,
-                                      arg_path, mode, distribution))
+        channels.append(
+            StagedChannel(
+                kind,
+                name,
+                tree_uri(staging_root, tree),
+                local_path,
+                flag,
+                arg_path,
+                mode,
+                distribution,
+            )
+        )
 
     script = os.path.basename(spec.script)
     code = combine_trees(scan_tree(spec.script), library_tree())
-    ship("code", layout.CODE_CHANNEL, "--sagemaker-script", code, layout.CODE_DIR,
-         posixpath.join(layout.CODE_DIR, script))
+    ship(
+        "code",
+        layout.CODE_CHANNEL,
+        "--sagemaker-script",
+        code,
+        layout.CODE_DIR,
+        posixpath.join(layout.CODE_DIR, script),
+    )
     if spec.requirements:
-        ship("requirements", layout.REQUIREMENTS_CHANNEL, "--sagemaker-requirements",
-             scan_tree(spec.requirements), layout.REQUIREMENTS_DIR,
-             posixpath.join(layout.REQUIREMENTS_DIR, os.path.basename(spec.requirements)))
+        ship(
+            "requirements",
+            layout.REQUIREMENTS_CHANNEL,
+            "--sagemaker-requirements",
+            scan_tree(spec.requirements),
+            layout.REQUIREMENTS_DIR,
+            posixpath.join(layout.REQUIREMENTS_DIR, os.path.basename(spec.requirements)),
+        )
     if spec.configuration_script:
-        ship("configuration", layout.CONFIGURATION_CHANNEL, "--sagemaker-configuration-script",
-             scan_tree(spec.configuration_script), layout.CONFIGURATION_DIR,
-             posixpath.join(layout.CONFIGURATION_DIR, os.path.basename(spec.configuration_script)))
+        ship(
+            "configuration",
+            layout.CONFIGURATION_CHANNEL,
+            "--sagemaker-configuration-script",
+            scan_tree(spec.configuration_script),
+            layout.CONFIGURATION_DIR,
+            posixpath.join(layout.CONFIGURATION_DIR, os.path.basename(spec.configuration_script)),
+        )
     for module in spec.modules:
         base = os.path.basename(module.path.rstrip(os.sep))
         local_path = posixpath.join(spec.module_mount, module.name)
-        tree = scan_tree(module.path, top=base) if os.path.isdir(module.path) else scan_tree(module.path)
-        ship("module", layout.MODULE_CHANNEL_PREFIX + module.name, module.flag, tree, local_path,
-             posixpath.join(local_path, base))
+        tree = (
+            scan_tree(module.path, top=base)
+            if os.path.isdir(module.path)
+            else scan_tree(module.path)
+        )
+        ship(
+            "module",
+            layout.MODULE_CHANNEL_PREFIX + module.name,
+            module.flag,
+            tree,
+            local_path,
+            posixpath.join(local_path, base),
+        )
     for spec_input in spec.inputs:
-        if spec_input.name in RESERVED_INPUT_NAMES or spec_input.name.startswith(layout.MODULE_CHANNEL_PREFIX):
-            raise UserError(f"the input name {spec_input.name!r} is reserved for the job's code",
-                            flag=spec_input.flag, fix="rename the input in the script")
+        if spec_input.name in RESERVED_INPUT_NAMES or spec_input.name.startswith(
+            layout.MODULE_CHANNEL_PREFIX
+        ):
+            raise UserError(
+                f"the input name {spec_input.name!r} is reserved for the job's code",
+                flag=spec_input.flag,
+                fix="rename the input in the script",
+            )
         local_path = posixpath.join(spec.input_mount, spec_input.name)
         if spec_input.is_local:
             tree = scan_tree(spec_input.source)
             single = os.path.isfile(spec_input.source)
             arg = posixpath.join(local_path, tree.entries[0].relpath) if single else local_path
-            ship("input", spec_input.name, spec_input.flag, tree, local_path, arg,
-                 spec_input.mode, spec_input.distribution)
+            ship(
+                "input",
+                spec_input.name,
+                spec_input.flag,
+                tree,
+                local_path,
+                arg,
+                spec_input.mode,
+                spec_input.distribution,
+            )
             continue
         uri, is_object = s3_inputs[spec_input.name]
         arg = posixpath.join(local_path, posixpath.basename(uri)) if is_object else local_path
-        channels.append(StagedChannel("input", spec_input.name, uri, local_path, spec_input.flag,
-                                      arg, spec_input.mode, spec_input.distribution))
+        channels.append(
+            StagedChannel(
+                "input",
+                spec_input.name,
+                uri,
+                local_path,
+                spec_input.flag,
+                arg,
+                spec_input.mode,
+                spec_input.distribution,
+            )
+        )
     return ChannelPlan(channels, trees)

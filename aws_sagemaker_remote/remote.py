@@ -39,8 +39,13 @@ class Where:
         return self.aws.session if self.aws else None
 
 
-def run_remotely(args: argparse.Namespace, *, parser: argparse.ArgumentParser,
-                 channels: Channels, argv: list[str]) -> dict[str, Any] | None:
+def run_remotely(
+    args: argparse.Namespace,
+    *,
+    parser: argparse.ArgumentParser,
+    channels: Channels,
+    argv: list[str],
+) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
     spec = build_spec(args, parser=parser, channels=channels, argv=argv)
     where = _where(spec)
@@ -68,7 +73,9 @@ def run_remotely(args: argparse.Namespace, *, parser: argparse.ArgumentParser,
         buckets = sorted({_bucket(staging_root)} | _request_buckets(rendered.request))
         role_arn = resolve_role(where.aws, spec.role, buckets=buckets)
         if role_arn != target.role_arn:
-            target = Target(target.image, role_arn, target.output_root, target.instance_type, target.tags)
+            target = Target(
+                target.image, role_arn, target.output_root, target.instance_type, target.tags
+            )
             rendered = render_request(spec, plan.channels, target)
     _stage(plan.trees, staging_root, spec, where)
     backend = backend or _backend(spec, where)
@@ -83,17 +90,22 @@ def run_remotely(args: argparse.Namespace, *, parser: argparse.ArgumentParser,
 def _where(spec: JobSpec) -> Where:
     from .aws import peek_aws, resolve_aws
 
-    needs_aws = (not spec.is_local) or spec.s3_prefix or any(
-        not i.is_local for i in spec.inputs if not _is_local_store(i.source)
-    ) or any(o.s3 and not _is_local_store(o.s3) for o in spec.outputs)
+    needs_aws = (
+        (not spec.is_local)
+        or spec.s3_prefix
+        or any(not i.is_local for i in spec.inputs if not _is_local_store(i.source))
+        or any(o.s3 and not _is_local_store(o.s3) for o in spec.outputs)
+    )
     if spec.dry_run and not spec.is_local:
         region, account = peek_aws(spec.profile)
         unknown = [what for what, value in (("region", region), ("account", account)) if not value]
         note = None
         if unknown:
-            note = (f"dry run: AWS {' and '.join(unknown)} unknown (no credentials or region); "
-                    f"placeholders used: region {region or PLACEHOLDER_REGION}, "
-                    f"account {account or PLACEHOLDER_ACCOUNT}")
+            note = (
+                f"dry run: AWS {' and '.join(unknown)} unknown (no credentials or region); "
+                f"placeholders used: region {region or PLACEHOLDER_REGION}, "
+                f"account {account or PLACEHOLDER_ACCOUNT}"
+            )
         return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, note=note)
     if needs_aws:
         aws = resolve_aws(spec.profile)
@@ -155,32 +167,43 @@ def _resolve_s3_inputs(spec: JobSpec, where: Where, backend) -> dict[str, tuple[
         if uri.startswith("job://"):
             from .lineage import resolve_job_input
 
-            resolved[spec_input.name] = (resolve_job_input(uri, backend, flag=spec_input.flag), False)
+            resolved[spec_input.name] = (
+                resolve_job_input(uri, backend, flag=spec_input.flag),
+                False,
+            )
             continue
         if _is_local_store(uri):
             from .localstore import local_store_path
 
             path = local_store_path(uri)
             if not path.exists():
-                raise UserError(f"{uri} does not exist in the local store", flag=spec_input.flag,
-                                fix="check the URI")
+                raise UserError(
+                    f"{uri} does not exist in the local store",
+                    flag=spec_input.flag,
+                    fix="check the URI",
+                )
             resolved[spec_input.name] = (uri, path.is_file())
         elif where.aws is None:  # dry run without credentials: cannot look
             resolved[spec_input.name] = (uri, False)
         else:
             from .s3objects import s3_input_kind
 
-            resolved[spec_input.name] = (uri, s3_input_kind(where.session, uri, flag=spec_input.flag))
+            resolved[spec_input.name] = (
+                uri,
+                s3_input_kind(where.session, uri, flag=spec_input.flag),
+            )
     return resolved
 
 
 def _bucket(uri: str) -> str:
-    return uri[len("s3://"):].split("/", 1)[0]
+    return uri[len("s3://") :].split("/", 1)[0]
 
 
 def _request_buckets(request: dict[str, Any]) -> set[str]:
     uris = [i["S3Input"]["S3Uri"] for i in request.get("ProcessingInputs", [])]
-    uris += [o["S3Output"]["S3Uri"] for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])]
+    uris += [
+        o["S3Output"]["S3Uri"] for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    ]
     return {_bucket(u) for u in uris}
 
 
@@ -202,9 +225,12 @@ def _announce(spec: JobSpec, where: Where, request: dict[str, Any], backend) -> 
         region = where.region
         console = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
         print(f"  console: {console}#/processing-jobs/{name}", file=sys.stderr)
-        print(f"  logs: https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-              f"#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FProcessingJobs"
-              f"$3FlogStreamNameFilter$3D{name}", file=sys.stderr)
+        print(
+            f"  logs: https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FProcessingJobs"
+            f"$3FlogStreamNameFilter$3D{name}",
+            file=sys.stderr,
+        )
     for output in request.get("ProcessingOutputConfig", {}).get("Outputs", []):
         print(f"  output {output['OutputName']}: {output['S3Output']['S3Uri']}", file=sys.stderr)
 
@@ -219,7 +245,7 @@ def _write_description(spec: JobSpec, backend) -> dict[str, Any] | None:
 
 
 def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict[str, Any]:
-    from .follow import check_outcome, describe_duration, follow_job
+    from .follow import check_outcome, follow_job
 
     lines: list[str] = []
     poll = 0.2 if spec.is_local else 5.0
@@ -228,7 +254,6 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
         with open(spec.output_json, "w") as out:
             json.dump(description, out, indent=2, default=str)
     check_outcome(description, lines)
-    print(describe_duration(description), file=sys.stderr)
     _fetch_outputs(spec, where, request)
     return description
 
@@ -236,13 +261,17 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
 def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
     from .downloads import download_prefix
 
-    uris = {o["OutputName"]: o["S3Output"]["S3Uri"]
-            for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])}
+    uris = {
+        o["OutputName"]: o["S3Output"]["S3Uri"]
+        for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    }
     for output in spec.outputs:
         uri = uris[output.name]
         if output.local and spec.download:
             count = download_prefix(where.session, uri, output.local)
-            print(f"output {output.name}: {count} files downloaded to {output.local}", file=sys.stderr)
+            print(
+                f"output {output.name}: {count} files downloaded to {output.local}", file=sys.stderr
+            )
         else:
             print(f"output {output.name}: {uri}", file=sys.stderr)
 

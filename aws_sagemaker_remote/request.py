@@ -64,26 +64,35 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
         (code.arg_path or "", "--sagemaker-script"),
     ]
     for module in spec.modules:
-        entry += [("--python-path", None), (posixpath.join(spec.module_mount, module.name), module.flag)]
+        entry += [
+            ("--python-path", None),
+            (posixpath.join(spec.module_mount, module.name), module.flag),
+        ]
     if spec.requirements:
         req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
         entry += [("--requirements", None), (req.arg_path or "", "--sagemaker-requirements")]
     if spec.configuration_script:
         conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
-        entry += [("--configuration-script", None),
-                  (conf.arg_path or "", "--sagemaker-configuration-script")]
+        entry += [
+            ("--configuration-script", None),
+            (conf.arg_path or "", "--sagemaker-configuration-script"),
+        ]
     if spec.configuration_command:
-        entry += [("--configuration-command", None),
-                  (spec.configuration_command, "--sagemaker-configuration-command")]
-    entry += [("--python", None), (spec.python, "--sagemaker-python"), ("--", None)]
+        entry += [
+            ("--configuration-command", None),
+            (spec.configuration_command, "--sagemaker-configuration-command"),
+        ]
+    entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
 
     arguments: list[tuple[str, str | None]] = [(a, "script arguments") for a in spec.passthrough]
     for channel in channels:
         if channel.kind in ("input", "module"):
             arguments += [(channel.flag, channel.flag), (channel.arg_path or "", channel.flag)]
     for output in spec.outputs:
-        arguments += [(output.flag, output.flag),
-                      (posixpath.join(spec.output_mount, output.name), output.flag)]
+        arguments += [
+            (output.flag, output.flag),
+            (posixpath.join(spec.output_mount, output.name), output.flag),
+        ]
     for flag in spec.empty_channels:
         arguments += [(flag, flag), ("", flag)]
     arguments += [("--sagemaker-run", None), ("false", None)]
@@ -162,11 +171,12 @@ _MEMBER_FLAGS = [
 _FIXES = {
     "--sagemaker-job-name": "use 1-63 letters, digits and hyphens",
     "--sagemaker-runtime-seconds": "use 1 to 777600 seconds",
-    "--sagemaker-env": "SageMaker allows 100 variables, names like NAME_1, values up to 256 characters",
+    "--sagemaker-env": "SageMaker allows 100 variables, names like NAME_1, "
+    "values up to 256 characters",
     "--sagemaker-tag": "SageMaker allows 50 tags, keys up to 128 and values up to 256 characters "
-                       "of letters, digits, spaces and _.:/=+-@",
+    "of letters, digits, spaces and _.:/=+-@",
     "script arguments": "SageMaker allows 100 arguments of at most 256 characters each; "
-                        "pass long values in a file",
+    "pass long values in a file",
 }
 
 
@@ -185,7 +195,7 @@ def check_request(rendered: Rendered) -> None:
             f"the job would have {len(rendered.request['ProcessingInputs'])} input channels "
             f"({first.message}){more}",
             fix="the code, requirements, configuration script and each module count too: "
-                "merge inputs or modules",
+            "merge inputs or modules",
         )
     text = f"{first.message} (CreateProcessingJob {first.path}){more}"
     raise UserError(text, flag=None if flag == "script arguments" else flag, fix=_FIXES.get(flag))
@@ -195,8 +205,10 @@ def _flag_for(path: str, rendered: Rendered) -> str | None:
     for prefix, flag in _MEMBER_FLAGS:
         if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
             return flag
-    for member, flags in (("AppSpecification.ContainerArguments", rendered.argument_flags),
-                          ("AppSpecification.ContainerEntrypoint", rendered.entrypoint_flags)):
+    for member, flags in (
+        ("AppSpecification.ContainerArguments", rendered.argument_flags),
+        ("AppSpecification.ContainerEntrypoint", rendered.entrypoint_flags),
+    ):
         if path.startswith(member + "["):
             index = int(path[len(member) + 1 : path.index("]")])
             return flags[index] if index < len(flags) else None

@@ -25,11 +25,17 @@ def s3_input_kind(session, uri: str, *, flag: str) -> bool:
         listing = client.list_objects_v2(Bucket=target.bucket, Prefix=target.key, MaxKeys=1)
     except ClientError as error:
         message = error.response["Error"].get("Message") or error.response["Error"]["Code"]
-        raise UserError(f"cannot read {uri}: {message}", flag=flag,
-                        fix="check the bucket name and your access to it") from None
+        raise UserError(
+            f"cannot read {uri}: {message}",
+            flag=flag,
+            fix="check the bucket name and your access to it",
+        ) from None
     if not listing.get("KeyCount"):
-        raise UserError(f"{uri} does not exist (no object or prefix)", flag=flag,
-                        fix="check the URI, e.g. with `aws s3 ls`")
+        raise UserError(
+            f"{uri} does not exist (no object or prefix)",
+            flag=flag,
+            fix="check the URI, e.g. with `aws s3 ls`",
+        )
     return False
 
 

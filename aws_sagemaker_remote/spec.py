@@ -105,8 +105,11 @@ def job_name_for(args: argparse.Namespace, now: datetime | None = None) -> str:
     if args.sagemaker_job_name:
         name = args.sagemaker_job_name
         if not JOB_NAME.fullmatch(name):
-            raise UserError(f"{name!r} is not a valid job name", flag="--sagemaker-job-name",
-                            fix="use 1-63 letters, digits and hyphens, starting with a letter or digit")
+            raise UserError(
+                f"{name!r} is not a valid job name",
+                flag="--sagemaker-job-name",
+                fix="use 1-63 letters, digits and hyphens, starting with a letter or digit",
+            )
         return name
     now = now or datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
@@ -116,8 +119,11 @@ def job_name_for(args: argparse.Namespace, now: datetime | None = None) -> str:
         return f"{base}-{stamp}"
     cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", base or "").strip("-")[:limit].strip("-")
     if not cleaned or cleaned != base and args.sagemaker_base_job_name_explicit:
-        raise UserError(f"{base!r} is not a valid base job name", flag="--sagemaker-base-job-name",
-                        fix=f"use at most {limit} letters, digits and hyphens")
+        raise UserError(
+            f"{base!r} is not a valid base job name",
+            flag="--sagemaker-base-job-name",
+            fix=f"use at most {limit} letters, digits and hyphens",
+        )
     return f"{cleaned}-{stamp}"
 
 
@@ -164,7 +170,9 @@ def _key_values(items: list[str], flag: str, kind: str) -> tuple[tuple[str, str]
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UserError(f"{item!r} is not KEY=VALUE", flag=flag, fix=f"write {kind} as KEY=VALUE")
+            raise UserError(
+                f"{item!r} is not KEY=VALUE", flag=flag, fix=f"write {kind} as KEY=VALUE"
+            )
         pairs[key] = value
     return tuple(pairs.items())
 
@@ -172,7 +180,9 @@ def _key_values(items: list[str], flag: str, kind: str) -> tuple[tuple[str, str]
 def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | None:
     if not path:
         return None
-    if not os.path.exists(path) or (directory and not (os.path.isdir(path) or path.endswith(".py"))):
+    if not os.path.exists(path) or (
+        directory and not (os.path.isdir(path) or path.endswith(".py"))
+    ):
         what = "directory" if directory else "file"
         raise UserError(f"{path} does not exist", flag=flag, fix=f"pass an existing {what}")
     return os.path.abspath(path)
@@ -182,16 +192,22 @@ def _checked_s3(uri: str, flag: str) -> str:
     try:
         parse_s3_uri(uri)
     except ValueError as error:
-        raise UserError(f"{uri!r} is not a valid S3 URI: {error}", flag=flag,
-                        fix="write it as s3://bucket/prefix") from None
+        raise UserError(
+            f"{uri!r} is not a valid S3 URI: {error}",
+            flag=flag,
+            fix="write it as s3://bucket/prefix",
+        ) from None
     return uri
 
 
 def _checked_job_uri(uri: str, flag: str) -> str:
     job, _, output = uri[len("job://") :].partition("/")
     if not JOB_NAME.fullmatch(job) or not output or "/" in output:
-        raise UserError(f"{uri!r} is not a job output reference", flag=flag,
-                        fix="write it as job://JOB-NAME/OUTPUT-NAME")
+        raise UserError(
+            f"{uri!r} is not a job output reference",
+            flag=flag,
+            fix="write it as job://JOB-NAME/OUTPUT-NAME",
+        )
     return uri
 
 
@@ -216,8 +232,11 @@ def build_spec(
         value, flag = getattr(args, name), flag_for(name)
         if not value:
             if not declared.optional:
-                raise UserError("is required and was left empty", flag=flag,
-                                fix="pass a local path or an s3:// URI")
+                raise UserError(
+                    "is required and was left empty",
+                    flag=flag,
+                    fix="pass a local path or an s3:// URI",
+                )
             empty.append(flag)
             continue
         if value.startswith("s3://"):
@@ -225,14 +244,20 @@ def build_spec(
         elif value.startswith("job://"):
             source = _checked_job_uri(value, flag)
         elif "://" in value:
-            raise UserError(f"{value!r} is neither a local path nor an s3:// URI", flag=flag,
-                            fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT")
+            raise UserError(
+                f"{value!r} is neither a local path nor an s3:// URI",
+                flag=flag,
+                fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT",
+            )
         else:
             source = _existing(value, flag)
         mode = getattr(args, f"{name}_mode")
         if mode == "Pipe" and local:
-            raise UserError("Pipe mode is not supported by the local engine", flag=f"{flag}-mode",
-                            fix="use File, or run on a SageMaker instance")
+            raise UserError(
+                "Pipe mode is not supported by the local engine",
+                flag=f"{flag}-mode",
+                fix="use File, or run on a SageMaker instance",
+            )
         inputs.append(InputSpec(name, source, mode, getattr(args, f"{name}_distribution")))
     for name, declared in channels.outputs.items():
         value, flag = getattr(args, name), flag_for(name)
@@ -240,8 +265,11 @@ def build_spec(
         s3 = None if s3 in (None, "", "default") else _checked_s3(s3, f"{flag}-s3")
         if not value and not s3:
             if not declared.optional:
-                raise UserError("is required and was left empty", flag=flag,
-                                fix="pass a local directory or an s3:// URI")
+                raise UserError(
+                    "is required and was left empty",
+                    flag=flag,
+                    fix="pass a local directory or an s3:// URI",
+                )
             empty.append(flag)
             continue
         if value and value.startswith("s3://"):
@@ -259,8 +287,11 @@ def build_spec(
     if prefix:
         prefix = _checked_s3(prefix.rstrip("/"), "--sagemaker-s3-prefix")
         if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
-            raise UserError("names the local store's reserved bucket", flag="--sagemaker-s3-prefix",
-                            fix="leave it out to use the local store")
+            raise UserError(
+                "names the local store's reserved bucket",
+                flag="--sagemaker-s3-prefix",
+                fix="leave it out to use the local store",
+            )
     return JobSpec(
         script=script,
         job_name=job_name_for(args, now),
@@ -273,8 +304,9 @@ def build_spec(
         runtime_seconds=args.sagemaker_runtime_seconds,
         python=args.sagemaker_python,
         requirements=_existing(args.sagemaker_requirements, "--sagemaker-requirements"),
-        configuration_script=_existing(args.sagemaker_configuration_script,
-                                       "--sagemaker-configuration-script"),
+        configuration_script=_existing(
+            args.sagemaker_configuration_script, "--sagemaker-configuration-script"
+        ),
         configuration_command=args.sagemaker_configuration_command or None,
         inputs=tuple(inputs),
         outputs=tuple(outputs),

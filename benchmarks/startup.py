@@ -53,8 +53,13 @@ def time_once(script: str, cwd: str) -> float:
 
 
 def heavy_imports(script: str, cwd: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-X", "importtime", script], cwd=cwd,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     return sorted(names & {"boto3", "botocore", "s3transfer", "sqlite3"})
 

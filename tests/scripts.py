@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-ECHO_MAIN = '''
+ECHO_MAIN = """
 import json, os, sys
 from aws_sagemaker_remote.processing import sagemaker_processing_main
 from aws_sagemaker_remote.args import PathArgument, OPTIONAL
@@ -27,7 +27,7 @@ if __name__ == "__main__":
         main=main,
         {kwargs}
     )
-'''
+"""
 
 
 def write_script(directory: Path, kwargs: str, name: str = "job.py") -> Path:

@@ -8,16 +8,14 @@ mapping the local engine relies on is exercised by every run.
 from __future__ import annotations
 
 import ast
-import base64
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+from wheels import build_wheel
 
 from aws_sagemaker_remote import bootstrap
 
@@ -236,30 +234,6 @@ def test_a_missing_interpreter_exits_127(opt_ml):
     done = run(opt_ml, "--python", "no-such-python-interpreter")
     assert done.returncode == 127
     assert failure_line(done) == f"{PREFIX}python interpreter not found: no-such-python-interpreter"
-
-
-def build_wheel(directory: Path) -> Path:
-    """A minimal valid pure-Python wheel, written by hand: no build backend needed."""
-    dist_info = "tinywheel-0.1.dist-info"
-    files = {
-        "tinywheel/__init__.py": b"VALUE = 'from a wheel'\n",
-        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: tinywheel\nVersion: 0.1\n",
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: test_bootstrap\nRoot-Is-Purelib: true\n"
-            b"Tag: py3-none-any\n"
-        ),
-    }
-    record = []
-    for name, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = directory / "tinywheel-0.1-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return wheel
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import ast
 import sys
 
 import pytest
+from conftest import REPO
 
 from aws_sagemaker_remote.plan import JOB_SIDE_MODULES, library_tree
-from conftest import REPO
 
 PACKAGE = REPO / "aws_sagemaker_remote"
 IN_THE_JOB = list(JOB_SIDE_MODULES)

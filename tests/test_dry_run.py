@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
-
-from aws_sagemaker_remote.model_checks import find_violations
 from conftest import run_script
 from scripts import write_script
+
+from aws_sagemaker_remote.model_checks import find_violations
 
 KWARGS = """
     inputs={"input": "data", "table": "table.csv", "extra": OPTIONAL},
@@ -53,29 +53,45 @@ def test_dry_run_without_credentials_prints_a_valid_request(project, no_aws_env)
     assert find_violations(request) == []
     assert "placeholders used" in done.stderr and "000000000000" in done.stderr
     assert re.fullmatch(r"job-\d{8}-\d{6}-\d{3}", request["ProcessingJobName"])
-    assert request["RoleArn"] == "arn:aws:iam::000000000000:role/aws-sagemaker-remote-processing-role"
+    assert (
+        request["RoleArn"] == "arn:aws:iam::000000000000:role/aws-sagemaker-remote-processing-role"
+    )
     app = request["AppSpecification"]
     assert app["ImageUri"] == (
         "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
     )
     assert app["ContainerEntrypoint"] == [
-        "python3", "/opt/ml/processing/code/aws_sagemaker_remote/bootstrap.py",
-        "--script", "/opt/ml/processing/code/job.py",
-        "--python-path", "/opt/ml/processing/modules/helpers",
-        "--requirements", "/opt/ml/processing/requirements/requirements.txt",
-        "--configuration-script", "/opt/ml/processing/configuration/setup.sh",
-        "--configuration-command", "echo configured",
-        "--python", "python3", "--",
+        "python3",
+        "/opt/ml/processing/code/aws_sagemaker_remote/bootstrap.py",
+        "--script",
+        "/opt/ml/processing/code/job.py",
+        "--python-path",
+        "/opt/ml/processing/modules/helpers",
+        "--requirements",
+        "/opt/ml/processing/requirements/requirements.txt",
+        "--configuration-script",
+        "/opt/ml/processing/configuration/setup.sh",
+        "--configuration-command",
+        "echo configured",
+        "--",
     ]
     assert app["ContainerArguments"] == [
-        "--filter-width", "7",
-        "--helpers", "/opt/ml/processing/modules/helpers/helpers",
-        "--input", "/opt/ml/processing/input/input",
-        "--table", "/opt/ml/processing/input/table/table.csv",
-        "--output", "/opt/ml/processing/output/output",
-        "--report", "/opt/ml/processing/output/report",
-        "--extra", "",
-        "--sagemaker-run", "false",
+        "--filter-width",
+        "7",
+        "--helpers",
+        "/opt/ml/processing/modules/helpers/helpers",
+        "--input",
+        "/opt/ml/processing/input/input",
+        "--table",
+        "/opt/ml/processing/input/table/table.csv",
+        "--output",
+        "/opt/ml/processing/output/output",
+        "--report",
+        "/opt/ml/processing/output/report",
+        "--extra",
+        "",
+        "--sagemaker-run",
+        "false",
     ]
     names = [i["InputName"] for i in request["ProcessingInputs"]]
     assert names == ["code", "requirements", "configuration", "module-helpers", "input", "table"]
@@ -105,11 +121,20 @@ def test_staged_keys_follow_content_only(project, no_aws_env):
 def test_dry_run_with_credentials_uploads_nothing_and_creates_no_job(project, moto_reset):
     import boto3
 
-    done = dry_run(project, "--sagemaker-job-name", "exact-name-1",
-                   "--sagemaker-env", "MODE=fast", "--sagemaker-tag", "team=ml")
+    done = dry_run(
+        project,
+        "--sagemaker-job-name",
+        "exact-name-1",
+        "--sagemaker-env",
+        "MODE=fast",
+        "--sagemaker-tag",
+        "team=ml",
+    )
     request = request_of(done)
     assert request["ProcessingJobName"] == "exact-name-1"
-    assert request["RoleArn"] == "arn:aws:iam::123456789012:role/aws-sagemaker-remote-processing-role"
+    assert (
+        request["RoleArn"] == "arn:aws:iam::123456789012:role/aws-sagemaker-remote-processing-role"
+    )
     assert request["Environment"]["MODE"] == "fast"
     assert {"Key": "team", "Value": "ml"} in request["Tags"]
     assert "placeholders" not in done.stderr
@@ -118,7 +143,10 @@ def test_dry_run_with_credentials_uploads_nothing_and_creates_no_job(project, mo
 
 
 LIMIT_CASES = [
-    (["--sagemaker-job-name", "bad_name"], "--sagemaker-job-name: 'bad_name' is not a valid job name"),
+    (
+        ["--sagemaker-job-name", "bad_name"],
+        "--sagemaker-job-name: 'bad_name' is not a valid job name",
+    ),
     (["--sagemaker-job-name", "x" * 64], "--sagemaker-job-name"),
     (["--sagemaker-runtime-seconds", "0"], "--sagemaker-runtime-seconds: is 0; at least 1 allowed"),
     (["--sagemaker-runtime-seconds", "777601"], "--sagemaker-runtime-seconds"),
@@ -129,11 +157,20 @@ LIMIT_CASES = [
     (["--sagemaker-env", "novalue"], "--sagemaker-env: 'novalue' is not KEY=VALUE"),
     ([a for i in range(51) for a in ("--sagemaker-tag", f"k{i}=v")], "--sagemaker-tag"),
     (["--sagemaker-tag", "bad#key=v"], "--sagemaker-tag"),
-    (["--sagemaker-requirements", "missing.txt"], "--sagemaker-requirements: missing.txt does not exist"),
-    (["--sagemaker-configuration-script", "nope.sh"], "--sagemaker-configuration-script: nope.sh does not exist"),
+    (
+        ["--sagemaker-requirements", "missing.txt"],
+        "--sagemaker-requirements: missing.txt does not exist",
+    ),
+    (
+        ["--sagemaker-configuration-script", "nope.sh"],
+        "--sagemaker-configuration-script: nope.sh does not exist",
+    ),
     (["--helpers", "no-such-dir"], "--helpers: no-such-dir does not exist"),
     (["--input", "s3://x"], "--input: 's3://x' is not a valid S3 URI"),
-    (["--input", "ftp://host/x"], "--input: 'ftp://host/x' is neither a local path nor an s3:// URI"),
+    (
+        ["--input", "ftp://host/x"],
+        "--input: 'ftp://host/x' is neither a local path nor an s3:// URI",
+    ),
     (["--output-s3", "out-bucket/x"], "--output-s3: 'out-bucket/x' is not a valid S3 URI"),
     (["--input", "job://no_such/x"], "--input: 'job://no_such/x' is not a job output reference"),
     (["--sagemaker-instance", "ml.bogus.large"], "--sagemaker-instance"),
@@ -142,7 +179,9 @@ LIMIT_CASES = [
 
 
 @pytest.mark.parametrize("argv,fragment", LIMIT_CASES, ids=[c[1][:40] for c in LIMIT_CASES])
-def test_mistakes_are_one_line_user_errors_before_anything_happens(project, no_aws_env, argv, fragment):
+def test_mistakes_are_one_line_user_errors_before_anything_happens(
+    project, no_aws_env, argv, fragment
+):
     done = dry_run(project, *argv, env=no_aws_env)
     assert done.returncode == 2, done.stderr
     assert done.stdout == ""

@@ -24,8 +24,16 @@ def test_wordcount_default_output_is_relative_to_the_working_directory(tmp_path)
 
 
 def test_textstats_runs_locally_with_its_module_and_arguments(tmp_path):
-    done = run_script(EXAMPLES / "textstats" / "textstats.py", "--output", tmp_path / "out",
-                      "--min-length", "4", "--top", "5", cwd=tmp_path)
+    done = run_script(
+        EXAMPLES / "textstats" / "textstats.py",
+        "--output",
+        tmp_path / "out",
+        "--min-length",
+        "4",
+        "--top",
+        "5",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     produced = (tmp_path / "out" / "stats.json").read_bytes()
     assert produced == (EXPECTED / "textstats-stats.json").read_bytes()

@@ -59,8 +59,12 @@ def test_required_channel_left_empty_is_user_error(tmp_path):
 def test_local_run_imports_no_boto3(tmp_path):
     script = write_script(tmp_path, KWARGS)
     (tmp_path / "in").mkdir()
-    done = subprocess.run([sys.executable, "-X", "importtime", str(script)],
-                          capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "aws_sagemaker_remote.processing" in imported
@@ -85,8 +89,16 @@ def test_s3_input_and_output_in_a_local_run(tmp_path, s3):
         "sagemaker_processing_main(main=main, inputs={'input': 'x', 'single': 'y'},\n"
         "                          outputs={'output': 'o'})\n"
     )
-    done = run_script(script, "--input", "s3://in-bucket/data", "--single", "s3://in-bucket/one.csv",
-                      "--output", "s3://out-bucket/results/run1", cwd=tmp_path)
+    done = run_script(
+        script,
+        "--input",
+        "s3://in-bucket/data",
+        "--single",
+        "s3://in-bucket/one.csv",
+        "--output",
+        "s3://out-bucket/results/run1",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "single one.csv" in done.stdout
 
@@ -123,7 +135,9 @@ def test_malformed_and_missing_s3_uris_are_user_errors(tmp_path, s3):
     s3.create_bucket(Bucket="in-bucket")
     script = write_script(tmp_path, KWARGS)
     done = run_script(script, "--input", "s3://Bad_Bucket/x", cwd=tmp_path)
-    assert done.returncode == 2 and "--input: 's3://Bad_Bucket/x' is not a valid S3 URI" in done.stderr
+    assert (
+        done.returncode == 2 and "--input: 's3://Bad_Bucket/x' is not a valid S3 URI" in done.stderr
+    )
     done = run_script(script, "--input", "s3://in-bucket/nothing-here", cwd=tmp_path)
     assert done.returncode == 2
     assert "--input: s3://in-bucket/nothing-here does not exist" in done.stderr

@@ -13,14 +13,29 @@ from aws_sagemaker_remote.args import OPTIONAL, PathArgument, parse_bool
 from aws_sagemaker_remote.processing.args import build_parser, sagemaker_processing_parser_for_docs
 
 DESIGN_FLAGS = [
-    "--sagemaker-run", "--sagemaker-wait", "--sagemaker-image", "--sagemaker-instance",
-    "--sagemaker-requirements", "--sagemaker-configuration-script",
-    "--sagemaker-configuration-command", "--sagemaker-profile", "--sagemaker-role",
-    "--sagemaker-job-name", "--sagemaker-base-job-name", "--sagemaker-runtime-seconds",
-    "--sagemaker-volume-size", "--sagemaker-output-json", "--sagemaker-python",
-    "--sagemaker-dry-run", "--sagemaker-script", "--sagemaker-input-mount",
-    "--sagemaker-output-mount", "--sagemaker-module-mount", "--sagemaker-s3-prefix",
-    "--sagemaker-download", "--sagemaker-instance-count",
+    "--sagemaker-run",
+    "--sagemaker-wait",
+    "--sagemaker-image",
+    "--sagemaker-instance",
+    "--sagemaker-requirements",
+    "--sagemaker-configuration-script",
+    "--sagemaker-configuration-command",
+    "--sagemaker-profile",
+    "--sagemaker-role",
+    "--sagemaker-job-name",
+    "--sagemaker-base-job-name",
+    "--sagemaker-runtime-seconds",
+    "--sagemaker-volume-size",
+    "--sagemaker-output-json",
+    "--sagemaker-python",
+    "--sagemaker-dry-run",
+    "--sagemaker-script",
+    "--sagemaker-input-mount",
+    "--sagemaker-output-mount",
+    "--sagemaker-module-mount",
+    "--sagemaker-s3-prefix",
+    "--sagemaker-download",
+    "--sagemaker-instance-count",
 ]
 
 
@@ -30,8 +45,15 @@ def options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 
 def test_docs_parser_has_every_documented_flag_with_help():
     found = options(sagemaker_processing_parser_for_docs())
-    for flag in DESIGN_FLAGS + ["--input", "--input-mode", "--output", "--output-mode",
-                                "--output-s3", "--mymodule", "--input-distribution"]:
+    for flag in DESIGN_FLAGS + [
+        "--input",
+        "--input-mode",
+        "--output",
+        "--output-mode",
+        "--output-s3",
+        "--mymodule",
+        "--input-distribution",
+    ]:
         assert flag in found, flag
         assert found[flag].help and len(found[flag].help) > 10, flag
 
@@ -44,8 +66,10 @@ def test_help_shows_defaults():
     assert "(default: File)" in text and "(default: EndOfJob)" in text
 
 
-@pytest.mark.parametrize("text,value", [("yes", True), ("TRUE", True), ("1", True),
-                                         ("No", False), ("false", False), ("0", False)])
+@pytest.mark.parametrize(
+    "text,value",
+    [("yes", True), ("TRUE", True), ("1", True), ("No", False), ("false", False), ("0", False)],
+)
 def test_truthy_and_falsy_in_any_case(text, value):
     parser, _ = build_parser(script="s.py")
     assert parser.parse_args(["--sagemaker-run", text]).sagemaker_run is value
@@ -69,8 +93,11 @@ def test_environment_overrides_code_default_and_argv_overrides_both(monkeypatch)
 def test_channels_get_flags_modes_and_s3():
     parser, channels = build_parser(
         script="s.py",
-        inputs={"train_data": "data", "extra": OPTIONAL,
-                "piped": PathArgument("p", mode="Pipe", distribution="ShardedByS3Key")},
+        inputs={
+            "train_data": "data",
+            "extra": OPTIONAL,
+            "piped": PathArgument("p", mode="Pipe", distribution="ShardedByS3Key"),
+        },
         outputs={"model": "out", "legacy": ("out2", "s3://bucket/legacy")},
         modules={"mylib": "lib"},
     )
@@ -84,8 +111,9 @@ def test_channels_get_flags_modes_and_s3():
 
 
 def test_module_objects_ship_their_directory():
-    parser, channels = build_parser(script="s.py", modules={"argparse_mod": argparse,
-                                                            "pytest": pytest})
+    parser, channels = build_parser(
+        script="s.py", modules={"argparse_mod": argparse, "pytest": pytest}
+    )
     assert channels.modules["argparse_mod"] == argparse.__file__
     assert channels.modules["pytest"].endswith("pytest")
     with pytest.raises(TypeError):
@@ -107,13 +135,16 @@ def test_additional_arguments_dict_and_tuple_forms_and_callback():
     assert args.extra == 2.0
 
 
-@pytest.mark.parametrize("argv,fragment", [
-    (["--input-mode", "Stream"], "--input-mode: 'Stream' is not one of File, Pipe"),
-    (["--output-mode", "Later"], "'Later' is not one of EndOfJob, Continuous"),
-    (["--sagemaker-runtime-seconds", "ten"], "--sagemaker-runtime-seconds: invalid int value"),
-    (["--sagemaker-run", "maybe"], "expected yes/true/1 or no/false/0"),
-    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
-])
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["--input-mode", "Stream"], "--input-mode: 'Stream' is not one of File, Pipe"),
+        (["--output-mode", "Later"], "'Later' is not one of EndOfJob, Continuous"),
+        (["--sagemaker-runtime-seconds", "ten"], "--sagemaker-runtime-seconds: invalid int value"),
+        (["--sagemaker-run", "maybe"], "expected yes/true/1 or no/false/0"),
+        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    ],
+)
 def test_usage_mistakes_are_one_line_exit_2(tmp_path, argv, fragment):
     script = tmp_path / "s.py"
     script.write_text(

@@ -31,7 +31,9 @@ class Backend(Protocol):
     def describe_job(self, job_name: str) -> dict[str, Any]:
         """DescribeProcessingJob response; raises UserError (flag None) if no such job."""
 
-    def list_jobs(self, max_results: int = 20, name_contains: str | None = None) -> list[dict[str, Any]]:
+    def list_jobs(
+        self, max_results: int = 20, name_contains: str | None = None
+    ) -> list[dict[str, Any]]:
         """Most recent first; each item shaped like a ProcessingJobSummary."""
 
     def stop_job(self, job_name: str) -> None:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
-    from typing import Any, Callable
 
 from .. import layout
 from ..args import (
@@ -27,6 +24,10 @@ from ..args import (
     flag_for,
     parse_bool,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Any, Callable
 
 DEFAULT_ROLE = "aws-sagemaker-remote-processing-role"
 DEFAULT_INSTANCE = "ml.t3.medium"
@@ -74,7 +75,12 @@ def _default(flag: str, code_default: Any) -> Any:
 def _bool_flag(group, flag: str, default: bool, help: str) -> None:
     default = parse_bool(_default(flag, default))
     group.add_argument(
-        flag, type=parse_bool, nargs="?", const=True, default=default, metavar="yes|no",
+        flag,
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        default=default,
+        metavar="yes|no",
         help=f"{help} (default: {'yes' if default else 'no'})",
     )
 
@@ -115,87 +121,192 @@ def add_sagemaker_arguments(
     """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``."""
     g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
     _bool_flag(g, "--sagemaker-run", run, "run as a SageMaker Processing job instead of here")
-    _bool_flag(g, "--sagemaker-wait", wait,
-               "wait for the job: follow its status and logs, then fetch local outputs")
-    _bool_flag(g, "--sagemaker-dry-run", False,
-               "print the CreateProcessingJob request as JSON and stop: nothing uploaded, no job")
-    _bool_flag(g, "--sagemaker-download", True,
-               "after a waited run, download outputs that were given as local paths")
-    _flag(g, "--sagemaker-instance", instance,
-          f"instance type, or '{LOCAL_INSTANCE}' to run the same job on this machine")
+    _bool_flag(
+        g,
+        "--sagemaker-wait",
+        wait,
+        "wait for the job: follow its status and logs, then fetch local outputs",
+    )
+    _bool_flag(
+        g,
+        "--sagemaker-dry-run",
+        False,
+        "print the CreateProcessingJob request as JSON and stop: nothing uploaded, no job",
+    )
+    _bool_flag(
+        g,
+        "--sagemaker-download",
+        True,
+        "after a waited run, download outputs that were given as local paths",
+    )
+    _flag(
+        g,
+        "--sagemaker-instance",
+        instance,
+        f"instance type, or '{LOCAL_INSTANCE}' to run the same job on this machine",
+    )
     _flag(g, "--sagemaker-instance-count", instance_count, "number of instances", type=int)
-    _flag(g, "--sagemaker-image", image,
-          "container image URI (default: the AWS scikit-learn processing image of the region)")
-    _flag(g, "--sagemaker-role", role,
-          "IAM role name or ARN the job runs as; a missing role is created")
+    _flag(
+        g,
+        "--sagemaker-image",
+        image,
+        "container image URI (default: the AWS scikit-learn processing image of the region)",
+    )
+    _flag(
+        g,
+        "--sagemaker-role",
+        role,
+        "IAM role name or ARN the job runs as; a missing role is created",
+    )
     _flag(g, "--sagemaker-profile", profile, "AWS profile for credentials and region")
-    _flag(g, "--sagemaker-job-name", job_name or "",
-          "exact job name (default: the base name plus a timestamp)")
-    _flag(g, "--sagemaker-base-job-name", base_job_name or _script_stem(script),
-          "job name prefix; a timestamp is appended")
-    _flag(g, "--sagemaker-runtime-seconds", runtime_seconds,
-          "stop the job after this many seconds (1..777600)", type=int)
+    _flag(
+        g,
+        "--sagemaker-job-name",
+        job_name or "",
+        "exact job name (default: the base name plus a timestamp)",
+    )
+    _flag(
+        g,
+        "--sagemaker-base-job-name",
+        base_job_name or _script_stem(script),
+        "job name prefix; a timestamp is appended",
+    )
+    _flag(
+        g,
+        "--sagemaker-runtime-seconds",
+        runtime_seconds,
+        "stop the job after this many seconds (1..777600)",
+        type=int,
+    )
     _flag(g, "--sagemaker-volume-size", volume_size, "storage volume size in GB", type=int)
     _flag(g, "--sagemaker-python", python, "Python interpreter inside the container")
     _flag(g, "--sagemaker-script", script, "the script the job runs")
-    _flag(g, "--sagemaker-requirements", requirements,
-          "requirements file installed with pip inside the job")
-    _flag(g, "--sagemaker-configuration-script", configuration_script,
-          "bash script sourced inside the job before the script runs; its exports reach main")
-    _flag(g, "--sagemaker-configuration-command", configuration_command,
-          "bash command run inside the job before the script (after the configuration script)")
-    _flag(g, "--sagemaker-s3-prefix", s3_prefix,
-          "S3 location for staged code and inputs (default: s3://sagemaker-<region>-<account>/aws-sagemaker-remote)")
-    _flag(g, "--sagemaker-output-json", None,
-          "write the job's description (DescribeProcessingJob) to this JSON file")
-    g.add_argument("--sagemaker-env", action="append", metavar="KEY=VALUE",
-                   default=[f"{k}={v}" for k, v in (env or {}).items()],
-                   help="environment variable for the job (repeatable)")
-    g.add_argument("--sagemaker-tag", action="append", metavar="KEY=VALUE",
-                   default=[f"{k}={v}" for k, v in (tags or {}).items()],
-                   help="tag for the job (repeatable)")
-    _bool_flag(g, "--sagemaker-docker", False,
-               "with --sagemaker-instance local, run the job's image in Docker")
+    _flag(
+        g,
+        "--sagemaker-requirements",
+        requirements,
+        "requirements file installed with pip inside the job",
+    )
+    _flag(
+        g,
+        "--sagemaker-configuration-script",
+        configuration_script,
+        "bash script sourced inside the job before the script runs; its exports reach main",
+    )
+    _flag(
+        g,
+        "--sagemaker-configuration-command",
+        configuration_command,
+        "bash command run inside the job before the script (after the configuration script)",
+    )
+    _flag(
+        g,
+        "--sagemaker-s3-prefix",
+        s3_prefix,
+        "S3 location for staged code and inputs (default: s3://sagemaker-<region>-<account>/aws-sagemaker-remote)",
+    )
+    _flag(
+        g,
+        "--sagemaker-output-json",
+        None,
+        "write the job's description (DescribeProcessingJob) to this JSON file",
+    )
+    g.add_argument(
+        "--sagemaker-env",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[f"{k}={v}" for k, v in (env or {}).items()],
+        help="environment variable for the job (repeatable)",
+    )
+    g.add_argument(
+        "--sagemaker-tag",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[f"{k}={v}" for k, v in (tags or {}).items()],
+        help="tag for the job (repeatable)",
+    )
+    _bool_flag(
+        g,
+        "--sagemaker-docker",
+        False,
+        "with --sagemaker-instance local, run the job's image in Docker",
+    )
     _flag(g, "--sagemaker-input-mount", input_mount, "where inputs appear inside the container")
-    _flag(g, "--sagemaker-output-mount", output_mount,
-          "where outputs are written inside the container")
-    _flag(g, "--sagemaker-module-mount", module_mount,
-          "where modules appear inside the container (put on PYTHONPATH)")
+    _flag(
+        g,
+        "--sagemaker-output-mount",
+        output_mount,
+        "where outputs are written inside the container",
+    )
+    _flag(
+        g,
+        "--sagemaker-module-mount",
+        module_mount,
+        "where modules appear inside the container (put on PYTHONPATH)",
+    )
 
     if channels.inputs:
         gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
         for name, arg in channels.inputs.items():
             flag = flag_for(name)
-            gi.add_argument(flag, dest=name, default=arg.local,
-                            help=f"input {name}{' (optional)' if arg.optional else ''}"
-                                 f" (default: {arg.local or 'none'})")
-            gi.add_argument(flag + "-mode", dest=f"{name}_mode", default=arg.mode or "File",
-                            type=_choice(flag + "-mode", INPUT_MODES), metavar="|".join(INPUT_MODES),
-                            help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})")
-            gi.add_argument(flag + "-distribution", dest=f"{name}_distribution",
-                            default=arg.distribution or "FullyReplicated",
-                            type=_choice(flag + "-distribution", DISTRIBUTIONS),
-                            metavar="|".join(DISTRIBUTIONS),
-                            help=f"how {name} is split across instances "
-                                 f"(default: {arg.distribution or 'FullyReplicated'})")
+            gi.add_argument(
+                flag,
+                dest=name,
+                default=arg.local,
+                help=f"input {name}{' (optional)' if arg.optional else ''}"
+                f" (default: {arg.local or 'none'})",
+            )
+            gi.add_argument(
+                flag + "-mode",
+                dest=f"{name}_mode",
+                default=arg.mode or "File",
+                type=_choice(flag + "-mode", INPUT_MODES),
+                metavar="|".join(INPUT_MODES),
+                help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
+            )
+            gi.add_argument(
+                flag + "-distribution",
+                dest=f"{name}_distribution",
+                default=arg.distribution or "FullyReplicated",
+                type=_choice(flag + "-distribution", DISTRIBUTIONS),
+                metavar="|".join(DISTRIBUTIONS),
+                help=f"how {name} is split across instances "
+                f"(default: {arg.distribution or 'FullyReplicated'})",
+            )
     if channels.outputs:
         go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
         for name, arg in channels.outputs.items():
             flag = flag_for(name)
-            go.add_argument(flag, dest=name, default=arg.local,
-                            help=f"output {name}: where main writes it here, and where a "
-                                 f"waited remote run downloads it (default: {arg.local or 'none'})")
-            go.add_argument(flag + "-mode", dest=f"{name}_mode", default=arg.mode or "EndOfJob",
-                            type=_choice(flag + "-mode", OUTPUT_MODES), metavar="|".join(OUTPUT_MODES),
-                            help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})")
-            go.add_argument(flag + "-s3", dest=f"{name}_s3", default=arg.remote,
-                            help=f"where {name} lands on S3 in a remote run; 'default' derives it "
-                                 f"from the job name (default: {arg.remote})")
+            go.add_argument(
+                flag,
+                dest=name,
+                default=arg.local,
+                help=f"output {name}: where main writes it here, and where a "
+                f"waited remote run downloads it (default: {arg.local or 'none'})",
+            )
+            go.add_argument(
+                flag + "-mode",
+                dest=f"{name}_mode",
+                default=arg.mode or "EndOfJob",
+                type=_choice(flag + "-mode", OUTPUT_MODES),
+                metavar="|".join(OUTPUT_MODES),
+                help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
+            )
+            go.add_argument(
+                flag + "-s3",
+                dest=f"{name}_s3",
+                default=arg.remote,
+                help=f"where {name} lands on S3 in a remote run; 'default' derives it "
+                f"from the job name (default: {arg.remote})",
+            )
     if channels.modules:
-        gm = parser.add_argument_group("modules", "Directories shipped with the job and put on PYTHONPATH.")
+        gm = parser.add_argument_group(
+            "modules", "Directories shipped with the job and put on PYTHONPATH."
+        )
         for name, path in channels.modules.items():
-            gm.add_argument(flag_for(name), dest=name, default=path,
-                            help=f"module {name} (default: {path})")
+            gm.add_argument(
+                flag_for(name), dest=name, default=path, help=f"module {name} (default: {path})"
+            )
 
 
 def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:

@@ -10,19 +10,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
-    from typing import Any, Callable
 
 from ..args import flag_for
 from ..errors import Error, UserError, exit_on_error
 from .args import Channels, build_parser
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Any, Callable
+
 
 def script_defining(main: Callable) -> str:
     """The file that defines ``main``: the default script (no ``inspect`` import needed)."""
     module = sys.modules.get(getattr(main, "__module__", ""), None)
-    file = getattr(module, "__file__", None) or getattr(getattr(main, "__code__", None), "co_filename", None)
+    file = getattr(module, "__file__", None) or getattr(
+        getattr(main, "__code__", None), "co_filename", None
+    )
     if not file:
         raise TypeError("pass script=__file__: cannot tell which file defines main")
     return os.path.abspath(file)
@@ -85,8 +88,11 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
         elif value.startswith(("s3://", "job://")):
             remote_inputs[name] = value
         elif not os.path.exists(value):
-            raise UserError(f"{value} does not exist", flag=flag_for(name),
-                            fix="pass an existing file or directory, or an s3:// URI")
+            raise UserError(
+                f"{value} does not exist",
+                flag=flag_for(name),
+                fix="pass an existing file or directory, or an s3:// URI",
+            )
     for name, declared in channels.outputs.items():
         value = getattr(args, name)
         if not value:
@@ -120,5 +126,8 @@ def _make_output_dir(name: str, path: str) -> None:
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:
-        raise UserError(f"cannot create {path}: {error.strerror}", flag=flag_for(name),
-                        fix="pass a writable directory") from None
+        raise UserError(
+            f"cannot create {path}: {error.strerror}",
+            flag=flag_for(name),
+            fix="pass a writable directory",
+        ) from None

@@ -31,7 +31,7 @@ import traceback
 from collections import deque
 from pathlib import Path
 
-from ...layout import OPT_ML, OPT_ML_ENV
+from ...layout import OPT_ML, OPT_ML_ENV, PIP_TARGET_ENV
 from ...s3uri import S3Uri, parse_s3_uri
 from . import worker_pythonpath
 from .logstreams import StreamWriter, stream_file, stream_name
@@ -279,6 +279,8 @@ class JobRun:
             env["PYTHONUNBUFFERED"] = "1"  # lines reach the log stream as they are printed
             env.update(environment)
             env[OPT_ML_ENV] = str(opt_ml)
+            # requirements go into the job's own directory, not the engine's Python
+            env[PIP_TARGET_ENV] = str(opt_ml.parent / "site-packages")
             if self.docker:
                 container_env = {"PYTHONUNBUFFERED": "1", **environment}
                 command = docker_command(self.request, host, opt_ml, container_env)

