@@ -23,6 +23,7 @@ from .spec import JobSpec, build_spec
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
 LOCAL_STORE_ROOT = f"s3://{LOCAL_STORE_BUCKET}"
+LISTED_OBJECTS = 10  # outputs that stay on S3: how many objects to name after the job
 
 
 @dataclass
@@ -259,7 +260,7 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
 
 
 def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
-    from .downloads import download_prefix
+    from .downloads import download_prefix, list_prefix
 
     uris = {
         o["OutputName"]: o["S3Output"]["S3Uri"]
@@ -273,7 +274,12 @@ def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None
                 f"output {output.name}: {count} files downloaded to {output.local}", file=sys.stderr
             )
         else:
+            listed = list_prefix(where.session, uri, limit=LISTED_OBJECTS + 1)
             print(f"output {output.name}: {uri}", file=sys.stderr)
+            for item in listed[:LISTED_OBJECTS]:
+                print(f"  {item.uri} ({item.size} bytes)", file=sys.stderr)
+            if len(listed) > LISTED_OBJECTS:
+                print("  ...", file=sys.stderr)
 
 
 __all__ = ["run_remotely"]

