@@ -139,3 +139,13 @@ def peek_aws(profile: str | None) -> tuple[str | None, str | None]:
         return region, client.get_caller_identity()["Account"]
     except Exception:
         return region, None
+
+
+def error_code(error: Any) -> str:
+    """The AWS error code of a botocore ClientError ("" when it has none)."""
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def error_message(error: Any) -> str:
+    """The AWS error message of a botocore ClientError, for a one-line user error."""
+    return error.response.get("Error", {}).get("Message") or str(error)

@@ -8,12 +8,12 @@ line and an exit code in exactly one place, :func:`errors.exit_on_error`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from .backends import to_json
 from .errors import Error, UserError, exit_on_error
 
 PROG = "aws-sagemaker-remote"
@@ -125,7 +125,7 @@ def _list(args: argparse.Namespace) -> int:
         raise UserError("must be at least 1", flag="--max")
     jobs = _Context(args).backend.list_jobs(args.max, args.name_contains)
     if args.json:
-        print(_to_json(jobs))
+        print(to_json(jobs))
         return 0
     rows = [("NAME", "STATUS", "CREATED", "DURATION")]
     now = datetime.now().astimezone()
@@ -154,7 +154,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    print(_to_json(_Context(args).backend.describe_job(args.name)))
+    print(to_json(_Context(args).backend.describe_job(args.name)))
     return 0
 
 
@@ -229,14 +229,3 @@ _COMMANDS = {
     "stop": _stop,
     "download": _download,
 }
-
-
-def _to_json(value: Any) -> str:
-    def default(item: Any) -> Any:
-        if isinstance(item, (datetime, date)):
-            return item.isoformat()
-        if isinstance(item, bytes):
-            return item.decode("utf-8", "replace")
-        return str(item)
-
-    return json.dumps(value, indent=2, default=default)

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import UserError
 
 SCHEME = "job://"
-_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _FORM = "job://JOB-NAME/OUTPUT-NAME"
 
 
@@ -21,18 +21,24 @@ def is_job_uri(text: str) -> bool:
     return text.startswith(SCHEME)
 
 
-def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
-    """The S3 URI a ``job://`` URI stands for; any other URI is returned unchanged."""
-    if not is_job_uri(uri):
-        return uri
+def parse_job_uri(uri: str, flag: str = "--input") -> tuple[str, str, str]:
+    """(job name, output name, path inside the output) of a ``job://`` URI, or UserError."""
     job_name, _, rest = uri[len(SCHEME) :].partition("/")
     output_name, _, subpath = rest.partition("/")
     if not job_name or not output_name:
         raise UserError(f"{uri!r} names no job output", flag=flag, fix=f"write {_FORM}")
-    if not _JOB_NAME.fullmatch(job_name):
+    if not JOB_NAME.fullmatch(job_name):
         raise UserError(
             f"{job_name!r} in {uri!r} is not a processing job name", flag=flag, fix=f"write {_FORM}"
         )
+    return job_name, output_name, subpath
+
+
+def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
+    """The S3 URI a ``job://`` URI stands for; any other URI is returned unchanged."""
+    if not is_job_uri(uri):
+        return uri
+    job_name, output_name, subpath = parse_job_uri(uri, flag)
     local = " --local" if getattr(backend, "name", "") == "local" else ""
     try:
         description = backend.describe_job(job_name)

@@ -14,16 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .errors import UserError
 from .localstore import is_local_store_uri, local_store_path
-from .s3uri import S3Uri, parse_s3_uri
-
-
-def checked_uri(uri: str, flag: str) -> S3Uri:
-    try:
-        return parse_s3_uri(uri)
-    except ValueError as error:
-        raise UserError(
-            f"{uri!r} is not a valid S3 URI: {error}", flag=flag, fix="write it as s3://bucket/key"
-        ) from None
+from .s3uri import S3Uri, checked_s3_uri
 
 
 class S3Mirror:
@@ -35,6 +26,7 @@ class S3Mirror:
         self.root = tempfile.mkdtemp(prefix="aws-sagemaker-remote-")
         self._outputs: list[tuple[str, str, S3Uri]] = []  # (flag, local dir, destination)
         self._session = None
+        self._main_done = False
 
     def session(self):
         if self._session is None:
@@ -47,7 +39,7 @@ class S3Mirror:
         """A local path holding the object or prefix ``uri`` names."""
         if uri.startswith("job://"):
             uri = self._resolve_job_uri(uri, flag)
-        target = checked_uri(uri, flag)
+        target = checked_s3_uri(uri, flag)
         if is_local_store_uri(uri):
             path = local_store_path(uri)
             if not path.exists():
@@ -64,13 +56,19 @@ class S3Mirror:
 
     def output_dir(self, name: str, uri: str, *, flag: str) -> str:
         """A fresh local directory for ``main`` to write; uploaded to ``uri`` after success."""
-        target = checked_uri(uri, flag)
+        target = checked_s3_uri(uri, flag)
+        if is_local_store_uri(uri):
+            path = local_store_path(uri)
+            path.mkdir(parents=True, exist_ok=True)
+            return str(path)
+        self.session()  # no credentials: say so now, not after main has run
         local = os.path.join(self.root, "outputs", name)
         os.makedirs(local)
         self._outputs.append((flag, local, target))
         return local
 
     def upload_outputs(self) -> None:
+        self._main_done = True
         for flag, local, target in self._outputs:
             count = upload_dir(self.session(), local, target, flag=flag)
             print(f"uploaded {count} files to {target}", file=sys.stderr)
@@ -96,11 +94,13 @@ class S3Mirror:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None and self._outputs:
             for flag, local, target in self._outputs:
-                print(
-                    f"{flag}: main failed; nothing uploaded to {target}; "
-                    f"partial output kept in {local}",
-                    file=sys.stderr,
-                )
+                if self._main_done:
+                    said = f"the upload failed; {target} may be incomplete; output kept in {local}"
+                else:
+                    said = (
+                        f"main failed; nothing uploaded to {target}; partial output kept in {local}"
+                    )
+                print(f"{flag}: {said}", file=sys.stderr)
             shutil.rmtree(os.path.join(self.root, "inputs"), ignore_errors=True)
             return
         shutil.rmtree(self.root, ignore_errors=True)

@@ -9,9 +9,12 @@ keeps valid S3 URIs while nothing leaves the machine. The directory is
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import IO, Callable
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
+PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
 
 
@@ -36,3 +39,19 @@ def local_store_path(uri: str) -> Path:
         raise ValueError(f"not a local-store URI: {uri}")
     key = uri[len(f"s3://{LOCAL_STORE_BUCKET}") :].lstrip("/")
     return state_dir() / "store" / key
+
+
+def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write through a temporary name and rename, so a half-written file never appears."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise

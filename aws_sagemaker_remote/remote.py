@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UserError
@@ -33,7 +33,7 @@ class Where:
     region: str
     account_id: str
     aws: Any = None  # AwsContext
-    note: str | None = None  # what a dry run had to guess, said once the request is valid
+    notes: list[str] = field(default_factory=list)  # what a dry run had to guess
 
     @property
     def session(self):
@@ -49,12 +49,12 @@ def run_remotely(
 ) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
     spec = build_spec(args, parser=parser, channels=channels, argv=argv)
-    where = _where(spec)
+    local_backend = _backend(spec, None) if spec.is_local else None
+    sources = _input_sources(spec, local_backend)
+    where = _where(spec, sources)
+    backend = local_backend or (_backend(spec, where) if where.aws else None)
     staging_root = _staging_root(spec, where)
-    backend = None
-    if any(i.source.startswith("job://") for i in spec.inputs):
-        backend = _backend(spec, where)
-    s3_inputs = _resolve_s3_inputs(spec, where, backend)
+    s3_inputs = _resolve_s3_inputs(spec, sources, where, backend)
 
     from .plan import plan_channels
 
@@ -62,12 +62,18 @@ def run_remotely(
     target = _target(spec, where, _output_root(spec, where))
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
+    if backend is not None:
+        backend.check_request(rendered.request)  # what only this backend refuses (Docker...)
     if spec.dry_run:
-        if where.note:
-            print(where.note, file=sys.stderr)
+        for note in where.notes:
+            print(f"dry run: {note}", file=sys.stderr)
         print(json.dumps(rendered.request, indent=2))
         return None
 
+    if not _is_local_store(staging_root + "/"):
+        from .staging import ensure_bucket
+
+        ensure_bucket(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
         from .roles import resolve_role
 
@@ -78,40 +84,58 @@ def run_remotely(
                 target.image, role_arn, target.output_root, target.instance_type, target.tags
             )
             rendered = render_request(spec, plan.channels, target)
-    _stage(plan.trees, staging_root, spec, where)
-    backend = backend or _backend(spec, where)
+    _stage(plan.trees, staging_root, where)
     backend.create_job(rendered.request)
-    _announce(spec, where, rendered.request, backend)
+    _announce(spec, where, rendered.request)
     if not spec.wait:
-        _write_description(spec, backend)
+        if spec.output_json:
+            _write_json(spec.output_json, backend.describe_job(spec.job_name))
         return None
     return _wait(spec, where, backend, rendered.request)
 
 
-def _where(spec: JobSpec) -> Where:
+def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
+    """Input name -> where its data is: a local path, an S3 URI, or a still open job:// URI.
+
+    The local engine answers ``job://`` for its own jobs, with no AWS involved.
+    """
+    sources = {}
+    for spec_input in spec.inputs:
+        source = spec_input.source
+        if local_backend is not None and source.startswith("job://"):
+            from .lineage import resolve_job_input
+
+            source = resolve_job_input(source, local_backend, flag=spec_input.flag)
+        sources[spec_input.name] = source
+    return sources
+
+
+def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
+    """The account and region, from AWS only when something of the run lives there."""
     from .aws import peek_aws, resolve_aws
 
+    remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
+    remote_data += [o.s3 for o in spec.outputs if o.s3]
     needs_aws = (
-        (not spec.is_local)
-        or spec.s3_prefix
-        or any(not i.is_local for i in spec.inputs if not _is_local_store(i.source))
-        or any(o.s3 and not _is_local_store(o.s3) for o in spec.outputs)
+        not spec.is_local
+        or bool(spec.s3_prefix)
+        or any(not _is_local_store(u) for u in remote_data)
     )
-    if spec.dry_run and not spec.is_local:
-        region, account = peek_aws(spec.profile)
-        unknown = [what for what, value in (("region", region), ("account", account)) if not value]
-        note = None
-        if unknown:
-            note = (
-                f"dry run: AWS {' and '.join(unknown)} unknown (no credentials or region); "
-                f"placeholders used: region {region or PLACEHOLDER_REGION}, "
-                f"account {account or PLACEHOLDER_ACCOUNT}"
-            )
-        return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, note=note)
-    if needs_aws:
+    if not needs_aws:
+        return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
+    if not spec.dry_run:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)
-    return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
+    region, account = peek_aws(spec.profile)
+    if region and account:
+        aws = resolve_aws(spec.profile)
+        return Where(aws.region, aws.account_id, aws)
+    unknown = " and ".join(w for w, v in (("region", region), ("account", account)) if not v)
+    note = (
+        f"AWS {unknown} unknown (no credentials or region); placeholders used: "
+        f"region {region or PLACEHOLDER_REGION}, account {account or PLACEHOLDER_ACCOUNT}"
+    )
+    return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, notes=[note])
 
 
 def _is_local_store(uri: str) -> bool:
@@ -132,6 +156,11 @@ def _output_root(spec: JobSpec, where: Where) -> str:
     return f"{_staging_root(spec, where)}/jobs/{spec.job_name}"
 
 
+def _output_root_of(where: Where, job_name: str) -> str:
+    """Where a job of ours put its outputs by default (the dry run's guess for job://)."""
+    return f"s3://sagemaker-{where.region}-{where.account_id}/aws-sagemaker-remote/jobs/{job_name}"
+
+
 def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
     from .gittags import git_tags
     from .images import default_image
@@ -148,7 +177,7 @@ def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
     return Target(image, role, output_root, instance, tuple(tags.items()))
 
 
-def _backend(spec: JobSpec, where: Where):
+def _backend(spec: JobSpec, where: Where | None):
     if spec.is_local:
         from .backends.local import LocalBackend
 
@@ -158,21 +187,27 @@ def _backend(spec: JobSpec, where: Where):
     return SageMakerBackend(where.aws)
 
 
-def _resolve_s3_inputs(spec: JobSpec, where: Where, backend) -> dict[str, tuple[str, bool]]:
+def _resolve_s3_inputs(
+    spec: JobSpec, sources: dict[str, str], where: Where, backend
+) -> dict[str, tuple[str, bool]]:
     """Input name -> (S3 URI, names one object) for inputs already on S3 (or job outputs)."""
     resolved: dict[str, tuple[str, bool]] = {}
     for spec_input in spec.inputs:
+        uri = sources[spec_input.name]
         if spec_input.is_local:
             continue
-        uri = spec_input.source
         if uri.startswith("job://"):
+            if backend is None:  # a dry run without AWS: where our jobs put their outputs
+                from .lineage import parse_job_uri
+
+                job, output, inside = parse_job_uri(uri, spec_input.flag)
+                guess = "/".join(p for p in (_output_root_of(where, job), output, inside) if p)
+                resolved[spec_input.name] = (guess, False)
+                where.notes.append(f"{spec_input.flag} {uri} assumed at its default location")
+                continue
             from .lineage import resolve_job_input
 
-            resolved[spec_input.name] = (
-                resolve_job_input(uri, backend, flag=spec_input.flag),
-                False,
-            )
-            continue
+            uri = resolve_job_input(uri, backend, flag=spec_input.flag)
         if _is_local_store(uri):
             from .localstore import local_store_path
 
@@ -181,18 +216,17 @@ def _resolve_s3_inputs(spec: JobSpec, where: Where, backend) -> dict[str, tuple[
                 raise UserError(
                     f"{uri} does not exist in the local store",
                     flag=spec_input.flag,
-                    fix="check the URI",
+                    fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
                 )
             resolved[spec_input.name] = (uri, path.is_file())
-        elif where.aws is None:  # dry run without credentials: cannot look
+        elif where.aws is None:  # a dry run without credentials cannot look
             resolved[spec_input.name] = (uri, False)
+            where.notes.append(f"{spec_input.flag} {uri} not checked; assumed a prefix")
         else:
             from .s3objects import s3_input_kind
 
-            resolved[spec_input.name] = (
-                uri,
-                s3_input_kind(where.session, uri, flag=spec_input.flag),
-            )
+            is_object = s3_input_kind(where.session, uri, flag=spec_input.flag)
+            resolved[spec_input.name] = (uri, is_object)
     return resolved
 
 
@@ -208,16 +242,14 @@ def _request_buckets(request: dict[str, Any]) -> set[str]:
     return {_bucket(u) for u in uris}
 
 
-def _stage(trees, staging_root: str, spec: JobSpec, where: Where) -> None:
-    from .staging import ensure_bucket, upload_trees
+def _stage(trees, staging_root: str, where: Where) -> None:
+    from .staging import upload_trees
 
-    if not _is_local_store(staging_root + "/"):
-        ensure_bucket(staging_root, session=where.session, region=where.region)
     report = upload_trees(trees, staging_root, session=where.session)
     print(report.summary(), file=sys.stderr)
 
 
-def _announce(spec: JobSpec, where: Where, request: dict[str, Any], backend) -> None:
+def _announce(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
     name = spec.job_name
     print(f"created processing job {name}", file=sys.stderr)
     if spec.is_local:
@@ -236,13 +268,11 @@ def _announce(spec: JobSpec, where: Where, request: dict[str, Any], backend) -> 
         print(f"  output {output['OutputName']}: {output['S3Output']['S3Uri']}", file=sys.stderr)
 
 
-def _write_description(spec: JobSpec, backend) -> dict[str, Any] | None:
-    if not spec.output_json:
-        return None
-    description = backend.describe_job(spec.job_name)
-    with open(spec.output_json, "w") as out:
-        json.dump(description, out, indent=2, default=str)
-    return description
+def _write_json(path: str, description: dict[str, Any]) -> None:
+    from .backends import to_json
+
+    with open(path, "w") as out:
+        out.write(to_json(description) + "\n")
 
 
 def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict[str, Any]:
@@ -252,8 +282,7 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
     poll = 0.2 if spec.is_local else 5.0
     description = follow_job(backend, spec.job_name, poll_seconds=poll, last_lines=lines)
     if spec.output_json:
-        with open(spec.output_json, "w") as out:
-            json.dump(description, out, indent=2, default=str)
+        _write_json(spec.output_json, description)
     check_outcome(description, lines)
     _fetch_outputs(spec, where, request)
     return description

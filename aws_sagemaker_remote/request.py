@@ -84,7 +84,10 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
         ]
     entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
 
-    arguments: list[tuple[str, str | None]] = [(a, "script arguments") for a in spec.passthrough]
+    # The user's own arguments first; anything after a "--" stays after everything else.
+    split = spec.passthrough.index("--") if "--" in spec.passthrough else len(spec.passthrough)
+    options, positionals = spec.passthrough[:split], spec.passthrough[split:]
+    arguments: list[tuple[str, str | None]] = [(a, "script arguments") for a in options]
     for channel in channels:
         if channel.kind in ("input", "module"):
             arguments += [(channel.flag, channel.flag), (channel.arg_path or "", channel.flag)]
@@ -96,6 +99,7 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     for flag in spec.empty_channels:
         arguments += [(flag, flag), ("", flag)]
     arguments += [("--sagemaker-run", None), ("false", None)]
+    arguments += [(a, "script arguments") for a in positionals]
 
     request: dict[str, Any] = {
         "ProcessingJobName": spec.job_name,

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from .aws import error_code, error_message
 from .errors import UserError
 
 ROLE_FLAG = "--sagemaker-role"
@@ -119,7 +120,7 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
         try:
             found = iam.get_role(RoleName=name)["Role"]
         except ClientError as error:
-            if _code(error) != "NoSuchEntity":
+            if error_code(error) != "NoSuchEntity":
                 raise
         else:
             _widen_managed_role(ctx, iam, found, buckets, out)
@@ -140,7 +141,7 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
         )
     except ClientError as error:
         raise UserError(
-            f"cannot resolve role {role!r}: {_message(error)}",
+            f"cannot resolve role {role!r}: {error_message(error)}",
             flag=ROLE_FLAG,
             fix="pass the ARN of an existing SageMaker execution role, or get iam:GetRole, "
             "iam:CreateRole and iam:PutRolePolicy permissions",
@@ -171,7 +172,7 @@ def _widen_managed_role(
                 json.loads(document) if isinstance(document, str) else document
             )
         except ClientError as error:
-            if _code(error) != "NoSuchEntity":
+            if error_code(error) != "NoSuchEntity":
                 raise
             granted = set()
         missing = set(buckets) - granted
@@ -184,16 +185,8 @@ def _widen_managed_role(
     except ClientError as error:
         # The role works for what it had; the job may still succeed, so do not stop here.
         print(
-            f"warning: could not update the policy of role {found['Arn']}: {_message(error)}",
+            f"warning: could not update the policy of role {found['Arn']}: {error_message(error)}",
             file=out,
         )
         return
     print(f"granted role {found['Arn']} access to {', '.join(sorted(missing))}", file=out)
-
-
-def _code(error: Any) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def _message(error: Any) -> str:
-    return error.response.get("Error", {}).get("Message") or str(error)

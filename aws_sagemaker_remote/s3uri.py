@@ -21,10 +21,6 @@ class S3Uri(NamedTuple):
         return S3Uri(self.bucket, key)
 
 
-def is_s3_uri(text: str) -> bool:
-    return text.startswith("s3://")
-
-
 def parse_s3_uri(text: str) -> S3Uri:
     """Split ``s3://bucket/key``; ValueError with the reason when it is not one."""
     if not text.startswith("s3://"):
@@ -33,3 +29,15 @@ def parse_s3_uri(text: str) -> S3Uri:
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise ValueError(f"{bucket!r} is not a valid bucket name")
     return S3Uri(bucket, key)
+
+
+def checked_s3_uri(text: str, flag: str) -> S3Uri:
+    """parse_s3_uri for user input: a UserError naming ``flag`` instead of a ValueError."""
+    from .errors import UserError
+
+    try:
+        return parse_s3_uri(text)
+    except ValueError as error:
+        raise UserError(
+            f"{text!r} is not a valid S3 URI: {error}", flag=flag, fix="write it as s3://bucket/key"
+        ) from None

@@ -9,19 +9,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import layout
 from .args import flag_for
 from .errors import UserError
+from .lineage import JOB_NAME, parse_job_uri
 from .localstore import LOCAL_STORE_BUCKET
 from .processing.args import LOCAL_INSTANCE, Channels
-from .s3uri import parse_s3_uri
+from .s3uri import checked_s3_uri
 
-JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 TIMESTAMP_LENGTH = len("-20261125-190012-123")
-ENV_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -93,14 +92,15 @@ class JobSpec:
     download: bool = True
     output_json: str | None = None
     docker: bool = False
-    channel_flags: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def is_local(self) -> bool:
         return self.instance == LOCAL_INSTANCE
 
 
-def job_name_for(args: argparse.Namespace, now: datetime | None = None) -> str:
+def job_name_for(
+    args: argparse.Namespace, now: datetime | None = None, *, base_is_explicit: bool = False
+) -> str:
     """The explicit job name, or the base name plus a millisecond timestamp."""
     if args.sagemaker_job_name:
         name = args.sagemaker_job_name
@@ -118,7 +118,7 @@ def job_name_for(args: argparse.Namespace, now: datetime | None = None) -> str:
     if base and JOB_NAME.fullmatch(base) and len(base) <= limit:
         return f"{base}-{stamp}"
     cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", base or "").strip("-")[:limit].strip("-")
-    if not cleaned or cleaned != base and args.sagemaker_base_job_name_explicit:
+    if not cleaned or cleaned != base and base_is_explicit:
         raise UserError(
             f"{base!r} is not a valid base job name",
             flag="--sagemaker-base-job-name",
@@ -177,6 +177,11 @@ def _key_values(items: list[str], flag: str, kind: str) -> tuple[tuple[str, str]
     return tuple(pairs.items())
 
 
+def _s3(uri: str, flag: str) -> str:
+    checked_s3_uri(uri, flag)
+    return uri
+
+
 def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | None:
     if not path:
         return None
@@ -188,29 +193,6 @@ def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | 
     return os.path.abspath(path)
 
 
-def _checked_s3(uri: str, flag: str) -> str:
-    try:
-        parse_s3_uri(uri)
-    except ValueError as error:
-        raise UserError(
-            f"{uri!r} is not a valid S3 URI: {error}",
-            flag=flag,
-            fix="write it as s3://bucket/prefix",
-        ) from None
-    return uri
-
-
-def _checked_job_uri(uri: str, flag: str) -> str:
-    job, _, output = uri[len("job://") :].partition("/")
-    if not JOB_NAME.fullmatch(job) or not output or "/" in output:
-        raise UserError(
-            f"{uri!r} is not a job output reference",
-            flag=flag,
-            fix="write it as job://JOB-NAME/OUTPUT-NAME",
-        )
-    return uri
-
-
 def build_spec(
     args: argparse.Namespace,
     *,
@@ -220,7 +202,7 @@ def build_spec(
     now: datetime | None = None,
 ) -> JobSpec:
     """Check the parsed command line and freeze it into a JobSpec (raises UserError)."""
-    args.sagemaker_base_job_name_explicit = any(
+    base_is_explicit = any(
         a == "--sagemaker-base-job-name" or a.startswith("--sagemaker-base-job-name=") for a in argv
     )
     script = _existing(args.sagemaker_script, "--sagemaker-script")
@@ -240,9 +222,10 @@ def build_spec(
             empty.append(flag)
             continue
         if value.startswith("s3://"):
-            source = _checked_s3(value, flag)
+            source = _s3(value, flag)
         elif value.startswith("job://"):
-            source = _checked_job_uri(value, flag)
+            parse_job_uri(value, flag)
+            source = value
         elif "://" in value:
             raise UserError(
                 f"{value!r} is neither a local path nor an s3:// URI",
@@ -262,7 +245,7 @@ def build_spec(
     for name, declared in channels.outputs.items():
         value, flag = getattr(args, name), flag_for(name)
         s3 = getattr(args, f"{name}_s3")
-        s3 = None if s3 in (None, "", "default") else _checked_s3(s3, f"{flag}-s3")
+        s3 = None if s3 in (None, "", "default") else _s3(s3, f"{flag}-s3")
         if not value and not s3:
             if not declared.optional:
                 raise UserError(
@@ -273,7 +256,7 @@ def build_spec(
             empty.append(flag)
             continue
         if value and value.startswith("s3://"):
-            local_path, s3 = None, s3 or _checked_s3(value, flag)
+            local_path, s3 = None, s3 or _s3(value, flag)
         else:
             local_path = os.path.abspath(value) if value else None
         outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
@@ -285,7 +268,7 @@ def build_spec(
             empty.append(flag_for(name))
     prefix = args.sagemaker_s3_prefix
     if prefix:
-        prefix = _checked_s3(prefix.rstrip("/"), "--sagemaker-s3-prefix")
+        prefix = _s3(prefix.rstrip("/"), "--sagemaker-s3-prefix")
         if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
             raise UserError(
                 "names the local store's reserved bucket",
@@ -294,7 +277,7 @@ def build_spec(
             )
     return JobSpec(
         script=script,
-        job_name=job_name_for(args, now),
+        job_name=job_name_for(args, now, base_is_explicit=base_is_explicit),
         instance=args.sagemaker_instance,
         instance_count=args.sagemaker_instance_count,
         image=args.sagemaker_image or None,

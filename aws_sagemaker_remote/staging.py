@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .hashcache import StagingCache
-from .localstore import is_local_store_uri, local_store_path
+from .localstore import atomic_write, is_local_store_uri, local_store_path
 from .s3uri import parse_s3_uri
 from .trees import FileEntry, Tree
 
@@ -313,6 +312,11 @@ async def _stage_s3(trees, root, prefix, store, config, tally, cache) -> None:
                 chunk_size=chunk,
                 max_concurrency=config.multipart_concurrency,
             )
+            try:
+                _check_unchanged(entry)
+            except UserError:  # edited while uploading: the key must not keep other bytes
+                await obstore.delete_async(store, path)
+                raise
         tally.add("uploaded", [entry])
 
     async def copy(source: str, entry: FileEntry, path: str) -> bool:
@@ -386,7 +390,8 @@ async def _stage_s3(trees, root, prefix, store, config, tally, cache) -> None:
 def _check_unchanged(entry: FileEntry) -> None:
     """The key promises these bytes; a file edited since its scan must not go there."""
     try:
-        changed = os.stat(entry.source).st_size != entry.size
+        st = os.stat(entry.source)
+        changed = st.st_size != entry.size or (entry.mtime_ns and st.st_mtime_ns != entry.mtime_ns)
     except OSError:
         changed = True
     if changed:
@@ -428,7 +433,7 @@ def _stage_local(trees: Sequence[Tree], root: str, tally: _Tally) -> None:
             for entry in pool.map(lambda job: _place(*job), todo):
                 tally.add("uploaded", [entry])
             body = _manifest_body(tree)
-            _atomic_write(manifest, lambda out, data=body: out.write(data))
+            atomic_write(manifest, lambda out, data=body: out.write(data))
 
 
 def _manifest_body(tree: Tree) -> bytes:
@@ -440,24 +445,8 @@ def _place(entry: FileEntry, target: Path) -> FileEntry:
         with open(entry.source, "rb") as src:
             shutil.copyfileobj(src, out, 1024 * 1024)
 
-    _atomic_write(target, copy)
+    atomic_write(target, copy)
     return entry
-
-
-def _atomic_write(target: Path, write) -> None:
-    """Write through a temporary name and rename, so a half-written file never appears."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".staging-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .hashcache import StagingCache, hash_files
 
@@ -29,6 +29,7 @@ class FileEntry:
     source: str  # absolute local path
     size: int
     sha256: str  # hex
+    mtime_ns: int = field(default=0, compare=False)  # as scanned: staging re-checks it
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,21 @@ def _skipped(name: str) -> bool:
 
 
 def _walk(root: str, exclude: Callable[[str], bool] | None):
-    """(relpath, absolute path, stat) of every regular file under root, symlinked dirs not
-    followed (symlinked files are read through), in no particular order."""
-    stack = [("", root)]
+    """(relpath, absolute path, stat) of every regular file under root, in no particular
+    order. Symlinks are followed (data directories are often links), except a directory
+    link back into its own ancestors, which would never end."""
+    stack = [("", root, frozenset({os.path.realpath(root)}))]
     while stack:
-        rel_dir, abs_dir = stack.pop()
+        rel_dir, abs_dir, ancestors = stack.pop()
         with os.scandir(abs_dir) as it:
             for item in it:
                 if _skipped(item.name):
                     continue
                 rel = f"{rel_dir}{item.name}"
-                if item.is_dir(follow_symlinks=False):
-                    if exclude is None or not exclude(rel + "/"):
-                        stack.append((rel + "/", item.path))
+                if item.is_dir():
+                    real = os.path.realpath(item.path)
+                    if real not in ancestors and (exclude is None or not exclude(rel + "/")):
+                        stack.append((rel + "/", item.path, ancestors | {real}))
                     continue
                 if exclude is not None and exclude(rel):
                     continue
@@ -104,7 +107,7 @@ def scan_tree(
     cache: StagingCache | None = None,
 ) -> Tree:
     """A file -> one entry named after the file; a directory -> every file under it (relpaths
-    relative to it), following no symlinked dirs, skipping __pycache__ and *.pyc always.
+    relative to it), following symlinks, skipping __pycache__ and *.pyc always.
 
     top: a folder name to put every relpath under (modules ship as <top>/...).
     exclude: called with each relpath relative to ``path`` (directories with a trailing
@@ -123,7 +126,7 @@ def scan_tree(
     digests = hash_files(sources, [st for _, _, st in found], cache=cache)
     prefix = f"{top.strip('/')}/" if top else ""
     entries = [
-        FileEntry(prefix + rel, source, st.st_size, sha)
+        FileEntry(prefix + rel, source, st.st_size, sha, st.st_mtime_ns)
         for (rel, source, st), sha in zip(found, digests)
     ]
     return make_tree(entries)

@@ -142,8 +142,9 @@ def main(argv: list[str] | None = None) -> None:
             name = f"bench-trivial-{n}"
             return _run([*engine, "--sagemaker-job-name", name], env, script.parent, name)
 
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
-              f"load average {os.getloadavg()[0]:.2f}; {options.runs} warm runs of each kind")  # fmt: skip
+        load = os.getloadavg()[0]
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average {load:.2f}; "
+              f"{options.runs} warm runs of each kind")  # fmt: skip
         cold_plain = _run(plain, env, script.parent, None)
         cold_engine = engine_run(0)
         runs: dict[str, list[Run]] = {"plain": [], "engine": []}

@@ -21,9 +21,12 @@ rotated from round to round so that none always goes first:
 - staging alone, in this process (scan + ``upload_trees``, fresh hash cache and prefix),
   which leaves out interpreter start, STS/IAM/SageMaker calls and job creation.
 
-It prints, per step, time, CPU, objects and bytes that reached the bucket, the library's own
-summary line and when it appeared; then medians over the rounds and the ratios
-cold submission / s5cmd and staging / s5cmd (goal: at most 1.2x).
+It prints, per step, wall time, client CPU, the S3 server's CPU meanwhile (Linux; as large
+as the wall time means the server is saturated and bounds every client alike), objects and
+bytes that reached the bucket, the library's own summary line and when it appeared on
+stderr; then medians over the rounds and the ratios cold submission / s5cmd and
+staging / s5cmd (goal: at most 1.2x). The machine's load average is printed too: on a
+shared machine, compare ratios within one run, not seconds across runs.
 
 The submissions import a copy of the package taken at start (on PYTHONPATH), so an edit to
 the library during the run cannot change the code channel between cold and warm. Without
@@ -125,12 +128,25 @@ def _wait_for(url: str, proc: subprocess.Popen, deadline_s: float = 60.0) -> Non
     raise RuntimeError(f"{url} did not come up in time")
 
 
+_server_pids: dict[str, int] = {}  # URL -> pid of the server process answering there
+
+
+def server_cpu(url: str) -> float | None:
+    """CPU seconds the server at ``url`` has used so far (Linux /proc); None if unknown."""
+    try:
+        fields = Path(f"/proc/{_server_pids[url]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (KeyError, OSError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 @contextlib.contextmanager
 def _serve(command: list[str], port: int, log_path: Path) -> Iterator[str]:
     """Run a server on 127.0.0.1:port until the block ends; yields its URL."""
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        _server_pids[url] = proc.pid
         try:
             _wait_for(url, proc)
             yield url
@@ -236,12 +252,14 @@ class Submission:
     objects: int  # new objects in the staging prefix
     nbytes: int
     summary: dict | None  # the library's "staged ..." line, parsed
+    server_cpu: float | None  # CPU seconds the S3 server spent meanwhile
     timeline: list[tuple[float, str]] = field(default_factory=list)  # (s since start, line)
 
 
 def submit(script: Path, job_name: str, env: dict, s3) -> Submission:
     """Run one submission as a user would; time it whole and count what reached the bucket."""
     before = count_objects(s3, STAGING_BUCKET, STAGING_PREFIX)
+    server = server_cpu(s3.meta.endpoint_url)
     command = [sys.executable, str(script), "--sagemaker-run", "true",
                "--sagemaker-wait", "false", "--sagemaker-job-name", job_name]  # fmt: skip
     cpu, start = _children_cpu(), time.perf_counter()
@@ -250,13 +268,19 @@ def submit(script: Path, job_name: str, env: dict, s3) -> Submission:
     timeline = [(time.perf_counter() - start, line.rstrip("\n")) for line in proc.stderr]
     proc.wait()
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    server = _minus(server_cpu(s3.meta.endpoint_url), server)
     if proc.returncode:
         text = "\n".join(line for _, line in timeline)
         raise SystemExit(f"{job_name} failed ({proc.returncode}):\n{text}")
     after = count_objects(s3, STAGING_BUCKET, STAGING_PREFIX)
     found = next((SUMMARY.search(line) for _, line in timeline if SUMMARY.search(line)), None)
     summary = found.groupdict() if found else None
-    return Submission(seconds, cpu, after[0] - before[0], after[1] - before[1], summary, timeline)
+    new = (after[0] - before[0], after[1] - before[1])
+    return Submission(seconds, cpu, *new, summary, server, timeline)
+
+
+def _minus(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
 
 
 def snapshot_package(destination: Path) -> Path:
@@ -316,9 +340,15 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:6.1f} MiB"
 
 
-def _line(label: str, seconds: float, cpu: float, objects: int, nbytes: int, extra: str = ""):
-    print(f"  {label:<18} {seconds:6.2f} s  cpu {cpu:5.2f} s  "
+def _line(label: str, seconds: float, cpu: float, server: float | None, objects: int,
+          nbytes: int, extra: str = "") -> None:  # fmt: skip
+    busy = f"  server cpu {server:5.2f} s" if server is not None else ""
+    print(f"  {label:<16} {seconds:6.2f} s  cpu {cpu:5.2f} s{busy}  "
           f"{objects:5} objects {_mib(nbytes)} in bucket{extra}", flush=True)  # fmt: skip
+
+
+def _show(label: str, sub: Submission) -> None:
+    _line(label, sub.seconds, sub.cpu, sub.server_cpu, sub.objects, sub.nbytes, _said(sub))
 
 
 def _said(sub: Submission) -> str:
@@ -332,7 +362,7 @@ def _said(sub: Submission) -> str:
             if line.startswith(start) and at[start] is None:
                 at[start] = when
     times = ", ".join(f"'{k}' at {v:.2f} s" for k, v in at.items() if v is not None)
-    return (f"\n{'':22}summary: {s['up']} uploaded ({s['up_size']}), {s['copied'] or 0} copied, "
+    return (f"\n{'':20}summary: {s['up']} uploaded ({s['up_size']}), {s['copied'] or 0} copied, "
             f"{s['skipped']} skipped ({s['skip_size']}); stderr {times}")  # fmt: skip
 
 
@@ -399,16 +429,13 @@ def main(argv: list[str] | None = None) -> None:
             def submissions(n: int) -> None:
                 env["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"home-{n}")  # empty hash cache
                 cold = submit(script, f"cold-{n}", env, s3)
-                _line("submission cold", cold.seconds, cold.cpu, cold.objects, cold.nbytes,
-                      _said(cold))  # fmt: skip
+                _show("submission cold", cold)
                 warm = submit(script, f"warm-{n}", env, s3)
-                _line("submission warm", warm.seconds, warm.cpu, warm.objects, warm.nbytes,
-                      _said(warm))  # fmt: skip
+                _show("submission warm", warm)
                 changed = data / "shard-07" / f"part-{7 + 20 * n:05}.bin"
                 changed.write_bytes(os.urandom(changed.stat().st_size))
                 one = submit(script, f"one-changed-{n}", env, s3)
-                _line("1 file changed", one.seconds, one.cpu, one.objects, one.nbytes,
-                      _said(one))  # fmt: skip
+                _show("1 file changed", one)
                 times["cold"].append(cold.seconds)
                 times["warm"].append(warm.seconds)
                 times["changed"].append(one.seconds)
@@ -419,17 +446,21 @@ def main(argv: list[str] | None = None) -> None:
                     problems.append(f"round {n}: 1 file changed, summary says {said} uploaded")
 
             def s5cmd(n: int) -> None:
+                server = server_cpu(s3_url)
                 seconds, cpu = s5cmd_upload(s3_url, data, f"s3://{STAGING_BUCKET}/s5cmd/", env)
-                _line("s5cmd", seconds, cpu, *count_objects(s3, STAGING_BUCKET, "s5cmd/"))
+                server = _minus(server_cpu(s3_url), server)
+                _line("s5cmd", seconds, cpu, server, *count_objects(s3, STAGING_BUCKET, "s5cmd/"))
                 times["s5cmd"].append(seconds)
 
             def staging(n: int) -> None:
                 root = f"s3://{STAGING_BUCKET}/in-process"
+                server = server_cpu(s3_url)
                 staged = stage_in_process(data, root, work / f"in-process-home-{n}")
+                server = _minus(server_cpu(s3_url), server)
                 rep = staged["report"]
-                _line("staging only", staged["seconds"], staged["cpu_s"],
+                _line("staging only", staged["seconds"], staged["cpu_s"], server,
                       *count_objects(s3, STAGING_BUCKET, "in-process/"),
-                      f"\n{'':22}scan {staged['scan_s']:.2f} s + upload_trees "
+                      f"\n{'':20}scan {staged['scan_s']:.2f} s + upload_trees "
                       f"{staged['upload_s']:.2f} s; {rep.files_uploaded} uploaded")  # fmt: skip
                 times["staging"].append(staged["seconds"])
                 times["upload"].append(staged["upload_s"])

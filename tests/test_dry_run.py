@@ -172,7 +172,10 @@ LIMIT_CASES = [
         "--input: 'ftp://host/x' is neither a local path nor an s3:// URI",
     ),
     (["--output-s3", "out-bucket/x"], "--output-s3: 'out-bucket/x' is not a valid S3 URI"),
-    (["--input", "job://no_such/x"], "--input: 'job://no_such/x' is not a job output reference"),
+    (
+        ["--input", "job://no_such/x"],
+        "--input: 'no_such' in 'job://no_such/x' is not a processing job name",
+    ),
     (["--sagemaker-instance", "ml.bogus.large"], "--sagemaker-instance"),
     (["--sagemaker-instance-count", "0"], "--sagemaker-instance-count"),
 ]
@@ -200,3 +203,46 @@ def test_too_many_channels_names_the_limit(tmp_path, no_aws_env):
     assert done.returncode == 2
     assert "11 input channels" in done.stderr and "at most 10" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_arguments_after_a_double_dash_stay_last(tmp_path, no_aws_env):
+    write_script(
+        tmp_path,
+        "argparse_callback=lambda p: p.add_argument('rest', nargs='*'),\n"
+        "additional_arguments=[{'dest': '--label', 'default': 'x'}],",
+    )
+    done = run_script(
+        tmp_path / "job.py",
+        *DRY,
+        "--label",
+        "L",
+        "--",
+        "pos1",
+        "--not-a-flag",
+        cwd=tmp_path,
+        env=no_aws_env,
+    )
+    arguments = request_of(done)["AppSpecification"]["ContainerArguments"]
+    assert arguments == ["--label", "L", "--sagemaker-run", "false", "--", "pos1", "--not-a-flag"]
+
+
+def test_a_job_input_in_a_dry_run_without_aws_is_a_said_assumption(project, no_aws_env):
+    done = dry_run(project, "--input", "job://prep-1/features/train", env=no_aws_env)
+    request = request_of(done)
+    uri = next(
+        i["S3Input"]["S3Uri"] for i in request["ProcessingInputs"] if i["InputName"] == "input"
+    )
+    assert uri == (
+        "s3://sagemaker-us-east-1-000000000000/aws-sagemaker-remote/jobs/prep-1/features/train"
+    )
+    assert "--input job://prep-1/features/train assumed at its default location" in done.stderr
+
+
+def test_a_bad_default_in_the_environment_is_one_line(project, no_aws_env):
+    env = {**no_aws_env, "AWS_SAGEMAKER_REMOTE_RUN": "maybe"}
+    done = run_script(project / "job.py", cwd=project, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "job.py: error: AWS_SAGEMAKER_REMOTE_RUN: 'maybe' is not a valid default for "
+        "--sagemaker-run (fix or unset the environment variable)"
+    ]

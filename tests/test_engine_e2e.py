@@ -273,3 +273,36 @@ def test_pipe_mode_is_refused_before_anything_happens(tmp_path):
         "wordcount.py: error: --input-mode: Pipe mode is not supported by the local engine "
         "(use File, or run on a SageMaker instance)"
     ]
+
+
+def test_jobs_chain_through_the_local_store_with_no_aws_at_all(tmp_path, no_aws_env):
+    first, second = unique("offline-a"), unique("offline-b")
+    env = {
+        **no_aws_env,
+        "AWS_SAGEMAKER_REMOTE_HOME": __import__("os").environ["AWS_SAGEMAKER_REMOTE_HOME"],
+    }
+    done = run_script(
+        EXAMPLES / "wordcount.py",
+        *LOCAL,
+        "--sagemaker-job-name",
+        first,
+        "--output",
+        tmp_path / "a",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_script(
+        EXAMPLES / "wordcount.py",
+        *LOCAL,
+        "--sagemaker-job-name",
+        second,
+        "--input",
+        f"job://{first}/output",
+        "--output",
+        tmp_path / "b",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "b" / "counts.tsv").exists()

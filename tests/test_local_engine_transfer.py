@@ -35,7 +35,7 @@ def prefix() -> str:
 def test_store_listing_matches_key_prefixes_not_directories(prefix):
     for key in ("data/train-1.csv", "data/train/a.csv", "data/test.csv", "database/z.csv"):
         put(f"{prefix}/{key}")
-    put(f"{prefix}/data/.staging-half-written")
+    put(f"{prefix}/data/.partial-half-written")
     found = Locations().list_objects(parse_s3_uri(f"{STORE}/{prefix}/data/tr"))
     assert [key for key, _ in found] == [f"{prefix}/data/train-1.csv", f"{prefix}/data/train/a.csv"]
     found = Locations().list_objects(parse_s3_uri(f"{STORE}/{prefix}/data"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -129,6 +131,7 @@ def test_failing_main_uploads_nothing_and_keeps_partial_output(tmp_path, s3):
     partial = kept[0].rsplit("partial output kept in ", 1)[1]
     with open(f"{partial}/partial.txt") as f:
         assert f.read() == "half"
+    shutil.rmtree(os.path.dirname(os.path.dirname(partial)))  # what the user would do
 
 
 def test_malformed_and_missing_s3_uris_are_user_errors(tmp_path, s3):
@@ -142,3 +145,19 @@ def test_malformed_and_missing_s3_uris_are_user_errors(tmp_path, s3):
     assert done.returncode == 2
     assert "--input: s3://in-bucket/nothing-here does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_s3_output_without_credentials_fails_before_main_runs(tmp_path, no_aws_env):
+    script = tmp_path / "marks.py"
+    script.write_text(
+        "import os\n"
+        "from aws_sagemaker_remote.processing import sagemaker_processing_main\n"
+        "def main(args):\n"
+        "    open('main-ran', 'w').close()\n"
+        "sagemaker_processing_main(main=main, outputs={'output': 'o'})\n"
+    )
+    env = {**no_aws_env, "AWS_DEFAULT_REGION": "us-east-1"}
+    done = run_script(script, "--output", "s3://out-bucket/x", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "no AWS credentials found" in done.stderr
+    assert not (tmp_path / "main-ran").exists()

@@ -203,7 +203,9 @@ def test_mistakes_are_user_errors_with_nothing_uploaded_and_no_job(project, no_a
 def test_outputs_left_on_s3_are_listed_after_a_waited_run(project, s3):
     s3.create_bucket(Bucket="results-bucket")
     s3.put_object(Bucket="results-bucket", Key="run/x/part-0.csv", Body=b"1,2\n")
-    done = submit(project, "--sagemaker-job-name", "listed-1", "--output", "s3://results-bucket/run/x")
+    done = submit(
+        project, "--sagemaker-job-name", "listed-1", "--output", "s3://results-bucket/run/x"
+    )
     assert done.returncode == 0, done.stderr
     assert "output output: s3://results-bucket/run/x" in done.stderr
     assert "s3://results-bucket/run/x/part-0.csv (4 bytes)" in done.stderr

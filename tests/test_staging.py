@@ -166,6 +166,7 @@ def test_a_run_that_fails_midway_leaves_no_manifest_and_resumes(bucket, tmp_path
     assert len(objects(bucket, key_of(tree_uri(ROOT, tree)))) == 19
 
     last.write_bytes(saved)
+    tree = scan_tree(root)  # as the next run does: same content, same digest
     report = upload_trees([tree], ROOT, progress=False)
     assert (report.files_uploaded, report.files_skipped) == (1, 19)
     assert_staged(bucket, tree)
@@ -244,3 +245,15 @@ def test_local_store_gets_the_same_layout_without_aws(tmp_path, no_aws_env):
     )
     for path in staged:
         assert path.read_bytes() == (data / path.relative_to(store / "trees" / digest)).read_bytes()
+
+
+def test_a_file_edited_after_its_scan_is_refused_not_stored_under_the_old_hash(bucket, tmp_path):
+    root = make_dir(tmp_path / "data", 5)
+    tree = scan_tree(root)
+    edited = root / tree.entries[0].relpath
+    edited.write_bytes(bytes(reversed(edited.read_bytes())))  # same size, other bytes
+    os.utime(edited, ns=(1, 1))
+    with pytest.raises(UserError, match="changed or vanished"):
+        upload_trees([tree], ROOT, config=TransferConfig(max_concurrency=1), progress=False)
+    assert key_of(tree_uri(ROOT, tree)) + tree.entries[0].relpath not in objects(bucket)
+    assert key_of(manifest_uri(ROOT, tree)) not in objects(bucket)

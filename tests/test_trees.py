@@ -120,7 +120,7 @@ def test_single_file_channel_is_named_after_the_file(tmp_path):
         scan_tree(tmp_path / "missing")
 
 
-def test_modules_ship_under_top_without_bytecode_or_symlinked_dirs(tmp_path):
+def test_modules_ship_under_top_without_bytecode_following_symlinks_but_not_cycles(tmp_path):
     pkg = make_dir(
         tmp_path / "mypkg",
         {
@@ -135,12 +135,14 @@ def test_modules_ship_under_top_without_bytecode_or_symlinked_dirs(tmp_path):
     outside = make_dir(tmp_path / "outside", {"big.bin": b"x" * 100})
     (pkg / "linked_dir").symlink_to(outside, target_is_directory=True)
     (pkg / "linked_file.txt").symlink_to(outside / "big.bin")
+    (pkg / "data" / "loop").symlink_to(pkg, target_is_directory=True)  # a cycle: not followed
 
     tree = scan_tree(pkg, top="mypkg", exclude=lambda rel: rel == "build/")
     assert [e.relpath for e in tree.entries] == [
         "mypkg/__init__.py",
         "mypkg/core.py",
         "mypkg/data/table.csv",
+        "mypkg/linked_dir/big.bin",
         "mypkg/linked_file.txt",
     ]
     assert tree.entries[-1].size == 100

@@ -9,6 +9,8 @@ written against this Protocol works the same for both.
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 
@@ -24,6 +26,9 @@ class LogPage(NamedTuple):
 
 class Backend(Protocol):
     name: str  # "sagemaker" or "local"
+
+    def check_request(self, request: dict[str, Any]) -> None:
+        """Raise UserError for what this backend cannot run, before anything is staged."""
 
     def create_job(self, request: dict[str, Any]) -> None:
         """Create (and start) the job the CreateProcessingJob request describes."""
@@ -44,3 +49,16 @@ class Backend(Protocol):
 
     def read_log(self, stream: str, cursor: str | None = None) -> LogPage:
         """Events of one stream after ``cursor`` (from the start when None), oldest first."""
+
+
+def to_json(value: Any) -> str:
+    """A description or listing as JSON: datetimes in ISO 8601, the way people read them."""
+
+    def default(item: Any) -> Any:
+        if isinstance(item, (datetime, date)):
+            return item.isoformat()
+        if isinstance(item, bytes):
+            return item.decode("utf-8", "replace")
+        return str(item)
+
+    return json.dumps(value, indent=2, default=default)

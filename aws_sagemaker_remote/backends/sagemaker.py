@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from ..aws import error_code, error_message
 from ..errors import UserError
 from ..layout import LOG_GROUP
 from . import LogEvent, LogPage
@@ -40,6 +41,9 @@ class SageMakerBackend:
 
     # -- jobs ------------------------------------------------------------------
 
+    def check_request(self, request: dict[str, Any]) -> None:
+        """Nothing beyond the service model, which the request builder has checked already."""
+
     def create_job(self, request: dict[str, Any]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -51,7 +55,7 @@ class SageMakerBackend:
                 self._client("sagemaker").create_processing_job(**request)
                 return
             except ClientError as error:
-                code, message = _code(error), _message(error)
+                code, message = error_code(error), error_message(error)
                 if (
                     code == "ValidationException"
                     and _ASSUME_ROLE.search(message)
@@ -140,8 +144,8 @@ class SageMakerBackend:
         try:
             return getattr(self._client(service), operation)(**params)
         except ClientError as error:
-            message = _message(error)
-            if job_name and _code(error) in ("ValidationException", "ResourceNotFound"):
+            message = error_message(error)
+            if job_name and error_code(error) in ("ValidationException", "ResourceNotFound"):
                 if _NOT_FOUND.search(message):
                     raise UserError(f"no processing job named {job_name}") from None
             raise UserError(f"SageMaker: {message}") from None
@@ -155,9 +159,9 @@ class SageMakerBackend:
         try:
             return getattr(self._client("logs"), operation)(**params)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return None
-            raise UserError(f"CloudWatch Logs: {_message(error)}") from None
+            raise UserError(f"CloudWatch Logs: {error_message(error)}") from None
         except BotoCoreError as error:
             raise UserError(f"cannot reach CloudWatch Logs: {error}") from None
 
@@ -182,11 +186,3 @@ def _create_error(job_name: str, code: str, message: str) -> UserError:
             fix="use another instance type, or ask AWS for a quota increase",
         )
     return UserError(f"SageMaker refused the job: {message}")
-
-
-def _code(error: Any) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def _message(error: Any) -> str:
-    return error.response.get("Error", {}).get("Message") or str(error)

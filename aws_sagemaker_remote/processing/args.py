@@ -24,6 +24,7 @@ from ..args import (
     flag_for,
     parse_bool,
 )
+from ..errors import UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -67,13 +68,26 @@ def module_path(value: Any) -> str:
     return file
 
 
-def _default(flag: str, code_default: Any) -> Any:
+def _default(flag: str, code_default: Any, convert: Callable | None = None) -> Any:
     """Code default, unless the environment names another (precedence: code < env < argv)."""
-    return os.environ.get(ENV_PREFIX + dest_for(flag)[len("sagemaker_") :].upper(), code_default)
+    name = ENV_PREFIX + dest_for(flag)[len("sagemaker_") :].upper()
+    value = os.environ.get(name)
+    if value is None:
+        return code_default
+    if convert is None:
+        return value
+    try:
+        return convert(value)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise UserError(
+            f"{value!r} is not a valid default for {flag}",
+            flag=name,
+            fix="fix or unset the environment variable",
+        ) from None
 
 
 def _bool_flag(group, flag: str, default: bool, help: str) -> None:
-    default = parse_bool(_default(flag, default))
+    default = _default(flag, default, parse_bool)
     group.add_argument(
         flag,
         type=parse_bool,
@@ -86,7 +100,7 @@ def _bool_flag(group, flag: str, default: bool, help: str) -> None:
 
 
 def _flag(group, flag: str, default: Any, help: str, **kwargs: Any) -> None:
-    default = _default(flag, default)
+    default = _default(flag, default, kwargs.get("type"))
     shown = "" if default in (None, "") else f" (default: {default})"
     group.add_argument(flag, default=default, help=help + shown, **kwargs)
 

@@ -55,16 +55,19 @@ def sagemaker_processing_main(
     """
     script = os.path.abspath(script) if script else script_defining(main)
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser, channels = build_parser(
-        script=script,
-        description=description,
-        inputs=inputs,
-        outputs=outputs,
-        modules={**(dependencies or {}), **(modules or {})},
-        additional_arguments=additional_arguments,
-        argparse_callback=argparse_callback,
-        **settings,
-    )
+    try:
+        parser, channels = build_parser(
+            script=script,
+            description=description,
+            inputs=inputs,
+            outputs=outputs,
+            modules={**(dependencies or {}), **(modules or {})},
+            additional_arguments=additional_arguments,
+            argparse_callback=argparse_callback,
+            **settings,
+        )
+    except Error as error:
+        exit_on_error(error, prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote")
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run:

@@ -138,6 +138,14 @@ def worker_pythonpath(env: dict[str, str]) -> None:
         env["PYTHONPATH"] = original
 
 
+def _duplicate(name: str) -> UserError:
+    return UserError(
+        f"a local job named {name} already exists ({job_arn(name)})",
+        flag="--sagemaker-job-name",
+        fix="choose another name, or leave the flag out to get a fresh one",
+    )
+
+
 def docker_available() -> bool:
     docker = shutil.which("docker")
     if docker is None:
@@ -190,6 +198,14 @@ class LocalBackend:
                 flag="--sagemaker-docker",
                 fix="give the job an entrypoint, or run it in Docker with --sagemaker-docker",
             )
+        if self.docker and not docker_available():
+            raise UserError(
+                "Docker was asked for but no Docker engine answers",
+                flag="--sagemaker-docker",
+                fix="start Docker or drop --sagemaker-docker",
+            )
+        if self.store.get(name) is not None:
+            raise _duplicate(name)
         cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         count = cluster.get("InstanceCount", 1)
         if not isinstance(count, int) or count < 1:
@@ -236,21 +252,11 @@ class LocalBackend:
     def create_job(self, request: dict[str, Any]) -> None:
         _reap()
         self.check_request(request)
-        if self.docker and not docker_available():
-            raise UserError(
-                "Docker was asked for but no Docker engine answers",
-                flag="--sagemaker-docker",
-                fix="start Docker or drop --sagemaker-docker",
-            )
         name = request["ProcessingJobName"]
         try:
             self.store.insert(name, request, docker=self.docker, profile=self.profile)
-        except DuplicateJob:
-            raise UserError(
-                f"a local job named {name} already exists ({job_arn(name)})",
-                flag="--sagemaker-job-name",
-                fix="choose another name, or leave the flag out to get a fresh one",
-            ) from None
+        except DuplicateJob:  # created by another process since check_request
+            raise _duplicate(name) from None
         job_dir = self.store.job_dir(name)
         if job_dir.exists():  # left over from a job store that was deleted
             shutil.rmtree(job_dir, ignore_errors=True)

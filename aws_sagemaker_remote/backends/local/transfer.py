@@ -16,19 +16,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import NamedTuple
 
-from ...localstore import LOCAL_STORE_BUCKET, local_store_path, state_dir
+from ...localstore import (
+    LOCAL_STORE_BUCKET,
+    PARTIAL_PREFIX,
+    atomic_write,
+    local_store_path,
+    state_dir,
+)
 from ...s3uri import S3Uri, parse_s3_uri
 
 LARGE_OBJECT = 32 * 1024 * 1024  # above this, boto3's managed (multipart) transfers
 _CHUNK = 1024 * 1024
-_SKIPPED_PREFIX = ".staging-"  # staging's half-written files in the local store
 
 
 class TransferError(Exception):
@@ -128,7 +132,7 @@ class Locations:
             ]
             for name in files:
                 key = rel_root + name
-                if key.startswith(prefix) and not name.startswith(_SKIPPED_PREFIX):
+                if key.startswith(prefix) and not name.startswith(PARTIAL_PREFIX):
                     found.append((key, os.path.getsize(os.path.join(root, name))))
         return found
 
@@ -194,19 +198,11 @@ class Locations:
         path, uri = pair
         try:
             if uri.bucket == LOCAL_STORE_BUCKET:
-                target = local_store_path(str(uri))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, temp = tempfile.mkstemp(dir=target.parent, prefix=_SKIPPED_PREFIX)
-                try:
-                    with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-                        shutil.copyfileobj(src, out, _CHUNK)
-                    os.replace(temp, target)
-                except BaseException:
-                    try:
-                        os.unlink(temp)
-                    except OSError:
-                        pass
-                    raise
+                with open(path, "rb") as src:
+                    atomic_write(
+                        local_store_path(str(uri)),
+                        lambda out: shutil.copyfileobj(src, out, _CHUNK),
+                    )
             elif path.stat().st_size > LARGE_OBJECT:
                 self.client().upload_file(str(path), uri.bucket, uri.key)
             else:
