@@ -46,17 +46,16 @@ def follow_job(
     try:
         while True:
             description = backend.describe_job(job_name)
+            tail.instance_count = _instance_count(description)
+            ended = description.get("ProcessingJobStatus") in TERMINAL
+            if logs and (status is not None or ended):
+                tail.poll()  # a job's last lines come before the line saying it ended
             if description.get("ProcessingJobStatus") != status:
                 status = description.get("ProcessingJobStatus")
                 print(status_line(description), file=out, flush=True)
-            tail.instance_count = _instance_count(description)
-            if logs:
-                tail.poll()
-            if status in TERMINAL:
+            if ended:
                 break
             time.sleep(poll_seconds)
-        if logs:
-            tail.poll()  # events written between the last read and the end of the job
     except KeyboardInterrupt:
         raise FollowInterrupted(interrupted_message(backend, job_name)) from None
     finally:

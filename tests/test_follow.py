@@ -42,8 +42,8 @@ def test_follow_completed_job_prints_every_line(backend):
     description = follow_job(backend, "wc", out=out, poll_seconds=FAST, last_lines=lines)
     assert description["ProcessingJobStatus"] == "Completed"
     printed = out.getvalue().splitlines()
-    assert printed[0].startswith("wc: Completed, ran ")
-    assert printed[1:] == ["reading", "counting", "done"]
+    assert printed[:3] == ["reading", "counting", "done"]  # the job's lines, then its end
+    assert printed[3].startswith("wc: Completed, ran ")
     assert lines == ["reading", "counting", "done"]
     check_outcome(description, lines)  # Completed: no error
 
@@ -182,10 +182,10 @@ def test_status_changes_once_each_and_late_streams():
         "j: InProgress",
         "starting",
         "working",
-        "j: Completing",
         "algo-2 | late instance",  # several streams from here on: prefixed
-        "j: Completed, ran 1m00s (billable 1m00s)",
+        "j: Completing",
         "algo-1 | bye",
+        "j: Completed, ran 1m00s (billable 1m00s)",
     ]
 
 
