@@ -1,8 +1,8 @@
 """Count the words of every text file in a directory.
 
-    python examples/wordcount.py                            # here
-    python examples/wordcount.py --sagemaker-run true       # on SageMaker
-    python examples/wordcount.py --sagemaker-run true --sagemaker-instance local
+python examples/wordcount.py                            # here
+python examples/wordcount.py --sagemaker-run true       # on SageMaker
+python examples/wordcount.py --sagemaker-run true --sagemaker-instance local
 """
 
 import os
