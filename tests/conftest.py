@@ -86,6 +86,18 @@ def moto_reset(moto_server):
     yield moto_server
 
 
+def moto_auth(url: str, count: str) -> None:
+    """Make moto check credentials for the next ``count`` requests ("0": from now on;
+    "inf": never again). The setting is server-wide: tests turn it off in ``finally``."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
 @pytest.fixture()
 def s3(moto_reset):
     import boto3

@@ -6,9 +6,9 @@ import os
 import socket
 import subprocess
 import sys
-import urllib.request
 
 import pytest
+from conftest import moto_auth
 
 from aws_sagemaker_remote.aws import peek_aws, resolve_aws
 from aws_sagemaker_remote.errors import UserError
@@ -100,23 +100,13 @@ def test_profile_from_files(env_without_aws, moto_reset, tmp_path):
     assert peek_aws("dev") == ("eu-central-1", "123456789012")
 
 
-def _moto_auth(url: str, count: str) -> None:
-    request = urllib.request.Request(
-        f"{url}/moto-api/reset-auth",
-        data=count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-
-
 def test_credentials_rejected_by_sts(moto_reset):
-    _moto_auth(moto_reset, "0")  # from now on moto checks keys: "testing" is unknown
+    moto_auth(moto_reset, "0")  # from now on moto checks keys: "testing" is unknown
     try:
         with pytest.raises(UserError) as caught:
             resolve_aws(None)
     finally:
-        _moto_auth(moto_reset, "inf")
+        moto_auth(moto_reset, "inf")
     text = _one_line(caught.value)
     assert "rejected" in text and "--sagemaker-profile" in text
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import urllib.request
 
 import boto3
 import pytest
+from conftest import moto_auth
 
 from aws_sagemaker_remote.aws import AwsContext, resolve_aws
 from aws_sagemaker_remote.errors import UserError
@@ -116,16 +116,6 @@ def test_role_with_path(ctx):
     assert arn == "arn:aws:iam::123456789012:role/service-role/asr-path"
 
 
-def _moto_auth(url: str, count: str) -> None:
-    request = urllib.request.Request(
-        f"{url}/moto-api/reset-auth",
-        data=count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-
-
 def test_iam_access_denied(moto_reset):
     iam = boto3.client("iam")
     iam.create_user(UserName="no-iam")
@@ -139,12 +129,12 @@ def test_iam_access_denied(moto_reset):
         aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
     )
     weak = AwsContext(session=session, region="us-east-1", account_id="123456789012")
-    _moto_auth(moto_reset, "0")
+    moto_auth(moto_reset, "0")
     try:
         with pytest.raises(UserError) as caught:
             resolve_role(weak, "some-role", buckets=["b"])
     finally:
-        _moto_auth(moto_reset, "inf")
+        moto_auth(moto_reset, "inf")
     text = caught.value.one_line()
     assert caught.value.flag == "--sagemaker-role"
     assert "iam:GetRole" in text and "\n" not in text
