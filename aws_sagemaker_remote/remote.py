@@ -1,8 +1,9 @@
 """The remote path: JobSpec -> staged channels -> CreateProcessingJob -> follow -> outputs.
 
-Everything that can be checked is checked before the first byte is uploaded: the spec,
-the S3 inputs, the request against the service model. Then, in order: the role, the
-upload, the job. The same function drives SageMaker and the local engine; only the
+Everything that can be checked is checked before anything is created or uploaded: the
+spec, the S3 inputs and job:// references, the request against the service model and what
+the backend itself refuses. Then, in order: the staging bucket, the role, the upload, the
+job. The same function drives SageMaker and the local engine; only the
 backend and the staging location differ.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UserError
-from .localstore import LOCAL_STORE_BUCKET
+from .localstore import LOCAL_STORE_BUCKET, is_local_store_uri
 from .processing.args import DEFAULT_INSTANCE, Channels
 from .request import Target, check_request, render_request
 from .spec import JobSpec, build_spec
@@ -70,7 +71,7 @@ def run_remotely(
         print(json.dumps(rendered.request, indent=2))
         return None
 
-    if not _is_local_store(staging_root + "/"):
+    if not is_local_store_uri(staging_root):
         from .staging import ensure_bucket
 
         ensure_bucket(staging_root, session=where.session, region=where.region)
@@ -119,7 +120,7 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
     needs_aws = (
         not spec.is_local
         or bool(spec.s3_prefix)
-        or any(not _is_local_store(u) for u in remote_data)
+        or any(not is_local_store_uri(u) for u in remote_data)
     )
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
@@ -136,10 +137,6 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
         f"region {region or PLACEHOLDER_REGION}, account {account or PLACEHOLDER_ACCOUNT}"
     )
     return Where(region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, notes=[note])
-
-
-def _is_local_store(uri: str) -> bool:
-    return uri.startswith(LOCAL_STORE_ROOT + "/")
 
 
 def _staging_root(spec: JobSpec, where: Where) -> str:
@@ -208,7 +205,7 @@ def _resolve_s3_inputs(
             from .lineage import resolve_job_input
 
             uri = resolve_job_input(uri, backend, flag=spec_input.flag)
-        if _is_local_store(uri):
+        if is_local_store_uri(uri):
             from .localstore import local_store_path
 
             path = local_store_path(uri)

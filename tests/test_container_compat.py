@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -36,3 +39,35 @@ def test_job_side_modules_import_only_stdlib_and_the_package(relpath):
 def test_the_code_bundle_ships_exactly_the_job_side_modules():
     shipped = {e.relpath for e in library_tree().entries}
     assert shipped == {f"aws_sagemaker_remote/{m}" for m in JOB_SIDE_MODULES}
+
+
+def oldest_python() -> str | None:
+    """A Python 3.8 interpreter, when this machine has one (pyenv keeps one here)."""
+    import glob
+    import shutil
+
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8")))
+    return found[0] if found else shutil.which("python3.8")
+
+
+@pytest.mark.skipif(oldest_python() is None, reason="no Python 3.8 on this machine")
+def test_the_shipped_code_runs_a_job_on_python_3_8(tmp_path):
+    """The code channel exactly as shipped, run by the bootstrap under Python 3.8."""
+    code = tmp_path / "opt/ml/processing/code"
+    for entry in library_tree().entries:
+        target = code / entry.relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(entry.source, target)
+    shutil.copyfile(REPO / "examples/wordcount.py", code / "wordcount.py")
+    shutil.copytree(REPO / "examples/data", tmp_path / "opt/ml/processing/input/input")
+    done = subprocess.run(
+        [oldest_python(), str(code / "aws_sagemaker_remote/bootstrap.py"),
+         "--script", "/opt/ml/processing/code/wordcount.py", "--",
+         "--input", "/opt/ml/processing/input/input",
+         "--output", "/opt/ml/processing/output/output", "--sagemaker-run", "false"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"], "AWS_SAGEMAKER_REMOTE_OPT_ML": str(tmp_path / "opt/ml")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    produced = (tmp_path / "opt/ml/processing/output/output/counts.tsv").read_bytes()
+    assert produced == (REPO / "tests/expected/wordcount-counts.tsv").read_bytes()
