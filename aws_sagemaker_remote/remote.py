@@ -72,7 +72,7 @@ def run_remotely(
         return None
 
     if not is_local_store_uri(staging_root):
-        from .staging import ensure_bucket
+        from .buckets import ensure_bucket
 
         ensure_bucket(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:

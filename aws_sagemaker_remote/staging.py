@@ -17,7 +17,7 @@ bucket management.
 
 This is the only module that talks to S3 for staging; boto3 and obstore are imported inside
 the functions that use them. The local store gets the same layout by file copies, with no
-AWS at all.
+AWS at all (:mod:`local_staging`); creating the bucket is :mod:`buckets`' job.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .hashcache import StagingCache
-from .localstore import atomic_write, is_local_store_uri, local_store_path
+from .localstore import is_local_store_uri
 from .s3uri import parse_s3_uri
 from .trees import FileEntry, Tree
 
@@ -90,7 +89,7 @@ def _size(n: int) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover
 
 
-class _Tally:
+class Tally:
     """Counts what happened, and draws the progress line when asked to."""
 
     def __init__(self, trees: Sequence[Tree], show: bool):
@@ -145,9 +144,11 @@ def upload_trees(
     """
     root = staging_root.rstrip("/")
     unique = list({t.digest: t for t in trees}.values())
-    tally = _Tally(unique, _stderr_is_tty() if progress is None else progress)
+    tally = Tally(unique, _stderr_is_tty() if progress is None else progress)
     if is_local_store_uri(root):
-        _stage_local(unique, root, tally)
+        from .local_staging import stage_local  # it imports this module
+
+        stage_local(unique, root, tally)
         return tally.report()
     try:
         uri = parse_s3_uri(root)
@@ -378,7 +379,7 @@ async def _stage_s3(trees, root, prefix, store, config, tally, cache) -> None:
 
         async def put_manifest(tree: Tree, manifest: str) -> None:
             async with requests:
-                await obstore.put_async(store, manifest, _manifest_body(tree))
+                await obstore.put_async(store, manifest, manifest_body(tree))
 
         await asyncio.gather(*(put_manifest(tree, manifest) for tree, manifest, _ in todo))
     except UserError:
@@ -413,85 +414,6 @@ async def _all_or_nothing(coroutines) -> None:
             raise task.exception()
 
 
-def _stage_local(trees: Sequence[Tree], root: str, tally: _Tally) -> None:
-    """The same layout in the local store's directory: files first, manifest last."""
-    base = local_store_path(root)
-    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4)) as pool:
-        for tree in trees:
-            manifest = base / "manifests" / f"{tree.digest}.json"
-            if manifest.is_file():
-                tally.add("skipped", tree.entries)
-                continue
-            folder = base / "trees" / tree.digest
-            todo = []
-            for entry in tree.entries:
-                target = folder / entry.relpath
-                if target.is_file() and target.stat().st_size == entry.size:
-                    tally.add("skipped", [entry])
-                else:
-                    todo.append((entry, target))
-            for entry in pool.map(lambda job: _place(*job), todo):
-                tally.add("uploaded", [entry])
-            body = _manifest_body(tree)
-            atomic_write(manifest, lambda out, data=body: out.write(data))
-
-
-def _manifest_body(tree: Tree) -> bytes:
+def manifest_body(tree: Tree) -> bytes:
+    """A manifest's bytes, the same for S3 and the local store."""
     return json.dumps(tree.manifest(), indent=1).encode()
-
-
-def _place(entry: FileEntry, target: Path) -> FileEntry:
-    def copy(out):
-        with open(entry.source, "rb") as src:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-
-    atomic_write(target, copy)
-    return entry
-
-
-def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
-    """Create the staging bucket when it is missing; the local store needs nothing.
-
-    A bucket in another region, owned by someone else or forbidden is a UserError naming
-    --sagemaker-s3-prefix (SageMaker reads its inputs from the job's own region).
-    """
-    if is_local_store_uri(staging_root):
-        return
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    bucket = parse_s3_uri(staging_root.rstrip("/")).bucket
-    session = session if session is not None else boto3.Session()
-    client = session.client("s3", region_name=region)
-
-    def fail(message: str) -> UserError:
-        return UserError(message, flag=PREFIX_FLAG, fix=PREFIX_FIX)
-
-    try:
-        try:
-            answer = client.head_bucket(Bucket=bucket)
-            where = answer["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region")
-            if where and where != region:
-                raise fail(f"bucket {bucket} is in {where}, but the job runs in {region}")
-            return
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = error.response.get("Error", {}).get("Code")
-            if status == 403 or code in ("403", "AccessDenied", "Forbidden"):
-                raise fail(f"bucket {bucket} exists but this account may not use it") from None
-            if status != 404 and code not in ("404", "NoSuchBucket", "NotFound"):
-                raise fail(f"cannot check bucket {bucket}: {error}") from None
-        options = {"Bucket": bucket}
-        if region != "us-east-1":
-            options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        try:
-            client.create_bucket(**options)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code == "BucketAlreadyOwnedByYou":
-                return
-            if code == "BucketAlreadyExists":
-                raise fail(f"bucket name {bucket} is taken by another account") from None
-            raise fail(f"cannot create bucket {bucket}: {error}") from None
-    except BotoCoreError as error:
-        raise fail(f"cannot reach S3 for bucket {bucket}: {error}") from None

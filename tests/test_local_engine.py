@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from aws_sagemaker_remote.backends.local import LocalBackend, docker_available
-from aws_sagemaker_remote.backends.local.runner import docker_command, local_command
+from aws_sagemaker_remote.backends.local import LocalBackend
+from aws_sagemaker_remote.backends.local.checks import docker_available
+from aws_sagemaker_remote.backends.local.container import docker_command, local_command
 from aws_sagemaker_remote.backends.local.store import JobStore
 from aws_sagemaker_remote.backends.local.transfer import relative_path, shard
 from aws_sagemaker_remote.errors import UserError

@@ -13,12 +13,12 @@ import time
 import boto3
 import pytest
 
+from aws_sagemaker_remote.buckets import ensure_bucket
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.localstore import LOCAL_STORE_BUCKET
 from aws_sagemaker_remote.staging import (
     TransferConfig,
     UploadReport,
-    ensure_bucket,
     upload_trees,
 )
 from aws_sagemaker_remote.trees import manifest_uri, scan_tree, tree_uri

@@ -14,28 +14,29 @@ submitted it. It does what SageMaker does with the job's CreateProcessingJob req
    MaxRuntimeInSeconds -> SIGTERM, SIGKILL after a grace period, Stopped.
 
 Every way out records an end in the job store: an unexpected error in the runner itself
-is recorded as Failed with an InternalServerError, never left InProgress.
+is recorded as Failed with an InternalServerError, never left InProgress. The container's
+command and config files come from :mod:`.container`, each instance's process is a
+:class:`.worker.Worker`; this module decides what happens when.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 import traceback
-from collections import deque
 from pathlib import Path
 
-from ...layout import OPT_ML, OPT_ML_ENV, PIP_TARGET_ENV
+from ...layout import OPT_ML_ENV, PIP_TARGET_ENV
 from ...s3uri import S3Uri, parse_s3_uri
-from . import worker_pythonpath
-from .logstreams import StreamWriter, stream_file, stream_name
-from .store import REASON_LIMIT, JobRecord, JobStore, job_arn
+from .container import DEFAULT_MAX_RUNTIME, docker_command, local_command, processing_job_config
+from .logstreams import stream_file, stream_name
+from .processes import worker_pythonpath
+from .store import REASON_LIMIT, JobRecord, JobStore
 from .transfer import (
     Aborted,
     Locations,
@@ -44,14 +45,12 @@ from .transfer import (
     output_files,
     plan_input,
 )
+from .worker import JobError, Worker, exit_status
 
 POLL_SECONDS = 0.1
 STOP_CHECK_SECONDS = 0.5  # how often the store is asked whether a stop was requested
 CONTINUOUS_SECONDS = 0.5  # how often Continuous outputs are synchronised
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
-DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing
-TAIL_LINES = 10
-_PYTHON = re.compile(r"python(3(\.\d+)?)?")
 
 _stop_signal = threading.Event()
 
@@ -63,139 +62,6 @@ def _on_signal(signum, frame) -> None:
 def say(message: str) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     print(f"{stamp} {message}", file=sys.stderr, flush=True)
-
-
-def exit_status(returncode: int) -> int:
-    """A process killed by signal N exits 128+N, as a container's main process does."""
-    return 128 - returncode if returncode < 0 else returncode
-
-
-def map_item(item: str, opt_ml: Path) -> str:
-    """``/opt/ml/...`` (alone or as ``--flag=/opt/ml/...``) onto the job's own directory."""
-    if item.startswith("-") and "=" in item:
-        flag, value = item.split("=", 1)
-        return flag + "=" + map_item(value, opt_ml)
-    if item == OPT_ML or item.startswith(OPT_ML + "/"):
-        return str(opt_ml) + item[len(OPT_ML) :]
-    return item
-
-
-def local_command(entrypoint: list[str], arguments: list[str], opt_ml: Path) -> list[str]:
-    """The container's command as a process here: paths mapped, ``python3`` is this Python."""
-    command = [map_item(item, opt_ml) for item in [*entrypoint, *arguments]]
-    if entrypoint and _PYTHON.fullmatch(os.path.basename(entrypoint[0])):
-        command[0] = sys.executable
-    return command
-
-
-def docker_command(
-    request: dict, host: str, opt_ml: Path, environment: dict[str, str]
-) -> list[str]:
-    app = request["AppSpecification"]
-    entrypoint = list(app.get("ContainerEntrypoint") or [])
-    command = ["docker", "run", "--rm", "--name", f"{request['ProcessingJobName']}-{host}"]
-    command += ["--hostname", host, "-v", f"{opt_ml}:{OPT_ML}"]
-    for key, value in environment.items():
-        command += ["-e", f"{key}={value}"]
-    if entrypoint:
-        command += ["--entrypoint", entrypoint[0]]
-    command.append(app["ImageUri"])
-    return command + entrypoint[1:] + list(app.get("ContainerArguments") or [])
-
-
-def processing_job_config(request: dict) -> dict:
-    """/opt/ml/config/processingjobconfig.json, as in "How to Build Your Own Processing
-    Container": the request with its optional members spelled out."""
-    app = request["AppSpecification"]
-    inputs = []
-    for item in request.get("ProcessingInputs") or []:
-        item = dict(item)
-        if "S3Input" in item:
-            item["S3Input"] = {
-                "S3DataDistributionType": "FullyReplicated",
-                "S3InputMode": "File",
-                "S3CompressionType": "None",
-                "S3DownloadMode": "StartOfJob",
-                **item["S3Input"],
-            }
-        inputs.append(item)
-    output_config = request.get("ProcessingOutputConfig") or {"Outputs": []}
-    cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-    stopping = request.get("StoppingCondition") or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
-    return {
-        "ProcessingJobArn": job_arn(request["ProcessingJobName"]),
-        "ProcessingJobName": request["ProcessingJobName"],
-        "AppSpecification": {
-            "ImageUri": app.get("ImageUri"),
-            "ContainerEntrypoint": app.get("ContainerEntrypoint"),
-            "ContainerArguments": app.get("ContainerArguments"),
-        },
-        "Environment": request.get("Environment") or {},
-        "ProcessingInputs": inputs,
-        "ProcessingOutputConfig": {"KmsKeyId": None, **output_config},
-        "ProcessingResources": {"ClusterConfig": {"VolumeKmsKeyId": None, **cluster}},
-        "RoleArn": request.get("RoleArn"),
-        "StoppingCondition": stopping,
-    }
-
-
-class JobError(Exception):
-    """The job cannot go on, for a reason SageMaker would give as a ClientError."""
-
-
-class Worker:
-    """One instance's process, its log stream, and the last lines it printed."""
-
-    def __init__(
-        self, host: str, opt_ml: Path, command: list[str], env: dict, cwd: Path, log: Path
-    ):
-        self.host = host
-        self.opt_ml = opt_ml
-        self.stderr_tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.output_tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.log = StreamWriter(log)
-        try:
-            self.proc = subprocess.Popen(
-                command,
-                env=env,
-                cwd=str(cwd),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as error:
-            self.log.close()
-            raise JobError(f"{host} could not start {command[0]!r}: {error}") from error
-        self.readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, None), daemon=True),
-            threading.Thread(
-                target=self._pump, args=(self.proc.stderr, self.stderr_tail), daemon=True
-            ),
-        ]
-        for reader in self.readers:
-            reader.start()
-
-    def _pump(self, pipe, tail) -> None:
-        for raw in iter(pipe.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(line)
-            self.output_tail.append(line)
-            if tail is not None:
-                tail.append(line)
-        pipe.close()
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.proc.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def finish(self) -> None:
-        self.proc.wait()
-        for reader in self.readers:
-            reader.join(timeout=5)
-        self.log.close()
 
 
 class JobRun:

@@ -1,0 +1,121 @@
+"""What the local engine refuses, found before anything is recorded or started.
+
+SageMaker rejects a bad request at CreateProcessingJob; the local engine must do the same
+before it writes the job store, so a refused job leaves no trace and the caller can check
+a request (``LocalBackend.check_request``) before staging a byte. The checks are about
+the request alone, plus the two facts of this machine it depends on: whether Docker
+answers and whether the job name is taken.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+from ...errors import UserError
+from ...s3uri import parse_s3_uri
+from .store import JobStore, job_arn
+
+_PROCESSING_ROOT = "/opt/ml/processing/"
+
+
+def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> None:
+    """UserError for what this engine cannot run; nothing is recorded or started."""
+    name = request.get("ProcessingJobName")
+    if not name or "/" in name:
+        raise UserError(f"invalid job name {name!r}", flag="--sagemaker-job-name")
+    app = request.get("AppSpecification") or {}
+    if not docker and not app.get("ContainerEntrypoint"):
+        raise UserError(
+            "without Docker the local engine runs AppSpecification.ContainerEntrypoint, "
+            "and the request has none",
+            flag="--sagemaker-docker",
+            fix="give the job an entrypoint, or run it in Docker with --sagemaker-docker",
+        )
+    if docker and not docker_available():
+        raise UserError(
+            "Docker was asked for but no Docker engine answers",
+            flag="--sagemaker-docker",
+            fix="start Docker or drop --sagemaker-docker",
+        )
+    if store.get(name) is not None:
+        raise duplicate(name)
+    cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    count = cluster.get("InstanceCount", 1)
+    if not isinstance(count, int) or count < 1:
+        raise UserError(f"InstanceCount must be at least 1, not {count!r}")
+    for item in request.get("ProcessingInputs") or []:
+        what = f"input {item.get('InputName')!r}"
+        if item.get("AppManaged"):
+            raise UserError(
+                f"{what} is AppManaged, which the local engine does not support",
+                fix="give it an S3Input, or run the job on SageMaker",
+            )
+        if "DatasetDefinition" in item:
+            raise UserError(
+                f"{what} is a DatasetDefinition (Athena/Redshift), which the local engine "
+                "does not support",
+                fix="export the data to S3 and pass it as an S3 input, or run the job on SageMaker",
+            )
+        s3 = item.get("S3Input")
+        if not s3:
+            raise UserError(f"{what} has no S3Input")
+        if s3.get("S3InputMode", "File") != "File":
+            raise UserError(
+                f"{what} asks for {s3.get('S3InputMode')} mode; the local engine supports "
+                "File mode only",
+                flag=f"--{item.get('InputName')}-mode",
+                fix="use File mode, or run the job on SageMaker",
+            )
+        _container_path(s3.get("LocalPath"), what)
+        _s3_uri(s3.get("S3Uri"), what)
+    for item in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []:
+        what = f"output {item.get('OutputName')!r}"
+        if item.get("AppManaged") or "FeatureStoreOutput" in item or "S3Output" not in item:
+            raise UserError(
+                f"{what} is not an S3 output, the only kind the local engine supports",
+                fix="give it an S3Output, or run the job on SageMaker",
+            )
+        s3 = item["S3Output"]
+        if s3.get("S3UploadMode") not in ("EndOfJob", "Continuous"):
+            raise UserError(f"{what} has S3UploadMode {s3.get('S3UploadMode')!r}")
+        _container_path(s3.get("LocalPath"), what)
+        _s3_uri(s3.get("S3Uri"), what)
+
+
+def duplicate(name: str) -> UserError:
+    """The error for a job name already in the job store."""
+    return UserError(
+        f"a local job named {name} already exists ({job_arn(name)})",
+        flag="--sagemaker-job-name",
+        fix="choose another name, or leave the flag out to get a fresh one",
+    )
+
+
+def docker_available() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    try:
+        answer = subprocess.run([docker, "info"], capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return answer.returncode == 0
+
+
+def _container_path(path: Any, what: str) -> None:
+    if not isinstance(path, str) or not path.startswith(_PROCESSING_ROOT):
+        raise UserError(
+            f"{what} has LocalPath {path!r}; SageMaker requires a path under {_PROCESSING_ROOT}",
+            fix=f"use a container path under {_PROCESSING_ROOT}",
+        )
+    if ".." in path.split("/"):
+        raise UserError(f"{what} has LocalPath {path!r}, which leaves {_PROCESSING_ROOT}")
+
+
+def _s3_uri(uri: Any, what: str) -> None:
+    try:
+        parse_s3_uri(uri if isinstance(uri, str) else "")
+    except ValueError as error:
+        raise UserError(f"{what} has S3Uri {uri!r}: {error}", fix="use s3://bucket/key") from None

@@ -1,0 +1,89 @@
+"""What a processing container would see, reproduced on this machine without I/O.
+
+The runner (:mod:`.runner`) needs the container's command, either as a process here (paths
+under ``/opt/ml`` mapped into the job's directory) or as ``docker run``, and the
+``/opt/ml/config/processingjobconfig.json`` SageMaker writes. Each is a pure function of
+the request, kept apart from the runner so it can be checked without starting anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from ...layout import OPT_ML
+from .store import job_arn
+
+DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing
+_PYTHON = re.compile(r"python(3(\.\d+)?)?")
+
+
+def map_item(item: str, opt_ml: Path) -> str:
+    """``/opt/ml/...`` (alone or as ``--flag=/opt/ml/...``) onto the job's own directory."""
+    if item.startswith("-") and "=" in item:
+        flag, value = item.split("=", 1)
+        return flag + "=" + map_item(value, opt_ml)
+    if item == OPT_ML or item.startswith(OPT_ML + "/"):
+        return str(opt_ml) + item[len(OPT_ML) :]
+    return item
+
+
+def local_command(entrypoint: list[str], arguments: list[str], opt_ml: Path) -> list[str]:
+    """The container's command as a process here: paths mapped, ``python3`` is this Python."""
+    command = [map_item(item, opt_ml) for item in [*entrypoint, *arguments]]
+    if entrypoint and _PYTHON.fullmatch(os.path.basename(entrypoint[0])):
+        command[0] = sys.executable
+    return command
+
+
+def docker_command(
+    request: dict, host: str, opt_ml: Path, environment: dict[str, str]
+) -> list[str]:
+    app = request["AppSpecification"]
+    entrypoint = list(app.get("ContainerEntrypoint") or [])
+    command = ["docker", "run", "--rm", "--name", f"{request['ProcessingJobName']}-{host}"]
+    command += ["--hostname", host, "-v", f"{opt_ml}:{OPT_ML}"]
+    for key, value in environment.items():
+        command += ["-e", f"{key}={value}"]
+    if entrypoint:
+        command += ["--entrypoint", entrypoint[0]]
+    command.append(app["ImageUri"])
+    return command + entrypoint[1:] + list(app.get("ContainerArguments") or [])
+
+
+def processing_job_config(request: dict) -> dict:
+    """/opt/ml/config/processingjobconfig.json, as in "How to Build Your Own Processing
+    Container": the request with its optional members spelled out."""
+    app = request["AppSpecification"]
+    inputs = []
+    for item in request.get("ProcessingInputs") or []:
+        item = dict(item)
+        if "S3Input" in item:
+            item["S3Input"] = {
+                "S3DataDistributionType": "FullyReplicated",
+                "S3InputMode": "File",
+                "S3CompressionType": "None",
+                "S3DownloadMode": "StartOfJob",
+                **item["S3Input"],
+            }
+        inputs.append(item)
+    output_config = request.get("ProcessingOutputConfig") or {"Outputs": []}
+    cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    stopping = request.get("StoppingCondition") or {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME}
+    return {
+        "ProcessingJobArn": job_arn(request["ProcessingJobName"]),
+        "ProcessingJobName": request["ProcessingJobName"],
+        "AppSpecification": {
+            "ImageUri": app.get("ImageUri"),
+            "ContainerEntrypoint": app.get("ContainerEntrypoint"),
+            "ContainerArguments": app.get("ContainerArguments"),
+        },
+        "Environment": request.get("Environment") or {},
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {"KmsKeyId": None, **output_config},
+        "ProcessingResources": {"ClusterConfig": {"VolumeKmsKeyId": None, **cluster}},
+        "RoleArn": request.get("RoleArn"),
+        "StoppingCondition": stopping,
+    }

@@ -1,0 +1,83 @@
+"""One instance's process, seen from the runner: started, read, signalled, collected.
+
+A worker is the entrypoint of one instance ``algo-<i>`` in a process group of its own, so
+a stop reaches everything it started. Its stdout and stderr are read by two threads into
+the instance's log stream, keeping the last lines for the failure reason of a job that
+ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this module knows how.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections import deque
+from pathlib import Path
+
+from .logstreams import StreamWriter
+
+TAIL_LINES = 10
+
+
+class JobError(Exception):
+    """The job cannot go on, for a reason SageMaker would give as a ClientError."""
+
+
+def exit_status(returncode: int) -> int:
+    """A process killed by signal N exits 128+N, as a container's main process does."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class Worker:
+    """One instance's process, its log stream, and the last lines it printed."""
+
+    def __init__(
+        self, host: str, opt_ml: Path, command: list[str], env: dict, cwd: Path, log: Path
+    ):
+        self.host = host
+        self.opt_ml = opt_ml
+        self.stderr_tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.output_tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.log = StreamWriter(log)
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                env=env,
+                cwd=str(cwd),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.log.close()
+            raise JobError(f"{host} could not start {command[0]!r}: {error}") from error
+        self.readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, None), daemon=True),
+            threading.Thread(
+                target=self._pump, args=(self.proc.stderr, self.stderr_tail), daemon=True
+            ),
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _pump(self, pipe, tail) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.log.write(line)
+            self.output_tail.append(line)
+            if tail is not None:
+                tail.append(line)
+        pipe.close()
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self) -> None:
+        self.proc.wait()
+        for reader in self.readers:
+            reader.join(timeout=5)
+        self.log.close()
