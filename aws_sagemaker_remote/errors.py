@@ -1,8 +1,9 @@
 """The errors a user can see, and nothing else.
 
     Error
-    ├── UserError   a mistake the user can fix: one line naming the flag and the fix; exit 2
-    └── JobFailed   the job ran and ended Failed or Stopped; exit 1
+    ├── UserError     a mistake the user can fix: one line naming the flag and the fix; exit 2
+    ├── JobFailed     the job ran and ended Failed or Stopped; exit 1
+    └── Interrupted   Ctrl-C: what was and was not done, and how to go on; exit 130
 
 Only the command-line entry points turn these into output and an exit code
 (:func:`exit_on_error`); library code raises them and never prints a traceback.
@@ -47,6 +48,12 @@ class JobFailed(Error):
     """The job ended without completing; the message carries its reason."""
 
     exit_code = JOB_FAILED_EXIT
+
+
+class Interrupted(Error):
+    """Ctrl-C before the run finished; the message says what state it left."""
+
+    exit_code = 130
 
 
 def exit_on_error(error: Error, prog: str = "aws-sagemaker-remote") -> None:

@@ -14,16 +14,14 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from .backends import Backend, LogEvent
-from .errors import Error, JobFailed
+from .errors import Interrupted, JobFailed
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 LAST_LINES = 20
 
 
-class FollowInterrupted(Error):
+class FollowInterrupted(Interrupted):
     """Ctrl-C while following: the job itself keeps running."""
-
-    exit_code = 130
 
 
 def follow_job(

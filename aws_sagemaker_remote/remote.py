@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UserError
+from .errors import Interrupted, UserError
 from .localstore import LOCAL_STORE_BUCKET, is_local_store_uri
 from .processing.args import DEFAULT_INSTANCE, Channels
 from .request import Target, check_request, render_request
@@ -50,6 +50,23 @@ def run_remotely(
 ) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
     spec = build_spec(args, parser=parser, channels=channels, argv=argv)
+    created: list[str] = []
+    try:
+        return _submit(spec, created)
+    except KeyboardInterrupt:
+        if created:
+            raise Interrupted(
+                f"interrupted; job {spec.job_name} was created and keeps running "
+                f"(follow: aws-sagemaker-remote jobs logs -f{' --local' if spec.is_local else ''} "
+                f"{spec.job_name})"
+            ) from None
+        raise Interrupted(
+            "interrupted before the job was created; nothing was submitted "
+            "(files already staged are kept and not uploaded again)"
+        ) from None
+
+
+def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     local_backend = _backend(spec, None) if spec.is_local else None
     sources = _input_sources(spec, local_backend)
     where = _where(spec, sources)
@@ -87,6 +104,7 @@ def run_remotely(
             rendered = render_request(spec, plan.channels, target)
     _stage(plan.trees, staging_root, where)
     backend.create_job(rendered.request)
+    created.append(spec.job_name)
     _announce(spec, where, rendered.request)
     if not spec.wait:
         if spec.output_json:

@@ -209,3 +209,33 @@ def test_outputs_left_on_s3_are_listed_after_a_waited_run(project, s3):
     assert done.returncode == 0, done.stderr
     assert "output output: s3://results-bucket/run/x" in done.stderr
     assert "s3://results-bucket/run/x/part-0.csv (4 bytes)" in done.stderr
+
+
+def test_ctrl_c_before_the_job_exists_says_nothing_was_submitted(project):
+    import os
+    import signal
+    import socket
+    import sys
+
+    silent = socket.socket()  # accepts connections, never answers: the run blocks on AWS
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
+    proc = subprocess.Popen(
+        [sys.executable, str(project / "job.py"), *REMOTE],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        silent.settimeout(30)
+        connection, _ = silent.accept()  # the run is now waiting on its first AWS call
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        silent.close()
+    connection.close()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "job.py: error: interrupted before the job was created; nothing was submitted "
+        "(files already staged are kept and not uploaded again)"
+    ]
