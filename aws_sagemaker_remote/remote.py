@@ -267,9 +267,9 @@ def _stage(trees, staging_root: str, where: Where) -> None:
 def _announce(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
     name = spec.job_name
     print(f"created processing job {name}", file=sys.stderr)
-    if spec.is_local:
-        print(f"  follow: aws-sagemaker-remote jobs logs -f --local {name}", file=sys.stderr)
-    else:
+    local = " --local" if spec.is_local else ""
+    print(f"  follow: aws-sagemaker-remote jobs logs -f{local} {name}", file=sys.stderr)
+    if not spec.is_local:
         region = where.region
         console = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
         print(f"  console: {console}#/processing-jobs/{name}", file=sys.stderr)
