@@ -15,8 +15,8 @@ requests in flight and multipart for large files. boto3 stays the source of cred
 (its whole chain, through obstore's ``Boto3CredentialProvider``) and the client for
 bucket management.
 
-This is the only module that talks to S3 for staging; boto3 and obstore are imported inside
-the functions that use them. The local store gets the same layout by file copies, with no
+This is the only module that talks to S3 for staging (through :mod:`obstore_s3`'s store);
+boto3 and obstore are imported inside the functions that use them. The local store gets the same layout by file copies, with no
 AWS at all (:mod:`local_staging`); creating the bucket is :mod:`buckets`' job.
 """
 
@@ -36,6 +36,7 @@ from pathlib import Path
 from .errors import UserError
 from .hashcache import StagingCache
 from .localstore import is_local_store_uri
+from .obstore_s3 import s3_store
 from .s3uri import parse_s3_uri
 from .trees import FileEntry, Tree
 
@@ -154,7 +155,7 @@ def upload_trees(
         uri = parse_s3_uri(root)
     except ValueError as error:
         raise UserError(f"{root}: {error}", flag=PREFIX_FLAG, fix=PREFIX_FIX) from None
-    store = _s3_store(uri.bucket, session, config)
+    store = s3_store(uri.bucket, session, config)
     with StagingCache() as cache:
         _run(_stage_s3(unique, root, uri.key.strip("/"), store, config, tally, cache))
     return tally.report()
@@ -168,74 +169,6 @@ def _run(coroutine):
         return asyncio.run(coroutine)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
-
-
-def _endpoint() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
-
-
-def _credential_provider(session):
-    try:
-        from obstore.auth.boto3 import Boto3CredentialProvider
-    except ImportError:  # it needs Python 3.11's datetime.UTC; same thing by hand
-        Boto3CredentialProvider = _Boto3Credentials
-    try:
-        return Boto3CredentialProvider(session)
-    except ValueError:
-        raise UserError(
-            "no AWS credentials found",
-            flag="--sagemaker-profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass --sagemaker-profile NAME",
-        ) from None
-
-
-class _Boto3Credentials:
-    def __init__(self, session):
-        self.credentials = session.get_credentials()
-        if self.credentials is None:
-            raise ValueError("no credentials")
-        self.config = {"region": session.region_name} if session.region_name else {}
-
-    def __call__(self) -> dict:
-        from datetime import datetime, timedelta, timezone
-
-        frozen = self.credentials.get_frozen_credentials()
-        return {
-            "access_key_id": frozen.access_key,
-            "secret_access_key": frozen.secret_key,
-            "token": frozen.token,
-            "expires_at": datetime.now(timezone.utc) + timedelta(minutes=30),
-        }
-
-
-def _s3_store(bucket: str, session, config: TransferConfig):
-    from datetime import timedelta
-
-    import boto3
-    from obstore.store import S3Store
-
-    session = session if session is not None else boto3.Session()
-    endpoint = _endpoint()
-    settings = {"region": session.region_name or "us-east-1"}
-    if endpoint:
-        settings.update(endpoint=endpoint, virtual_hosted_style_request=False)
-    else:  # dotted names break virtual-host TLS; path style still works for them
-        settings["virtual_hosted_style_request"] = "." not in bucket
-    client = {
-        "timeout": timedelta(seconds=config.request_timeout_s),
-        "allow_http": bool(endpoint and endpoint.startswith("http://")),
-    }
-    retry = {
-        "max_retries": config.max_retries,
-        "retry_timeout": timedelta(seconds=config.retry_timeout_s),
-    }
-    return S3Store(
-        bucket,
-        config=settings,
-        client_options=client,
-        retry_config=retry,
-        credential_provider=_credential_provider(session),
-    )
 
 
 def _s3_error(error: BaseException, root: str) -> UserError:
