@@ -9,7 +9,6 @@ keeps valid S3 URIs while nothing leaves the machine. The directory is
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Callable
 
@@ -43,6 +42,8 @@ def local_store_path(uri: str) -> Path:
 
 def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write through a temporary name and rename, so a half-written file never appears."""
+    import tempfile  # not at the top: readers of the store should not pay for it
+
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
     try:

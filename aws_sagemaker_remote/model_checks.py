@@ -3,29 +3,33 @@
 botocore's own ``ParamValidator`` checks required members, types and minimums but leaves
 maximum lengths, list and map sizes, patterns and enums to the service, so a job name
 with an underscore or an eleventh input only fails after staging, as an AWS round trip.
-:func:`find_violations` runs botocore's checks and adds the rest from the same shape
+:func:`find_violations` makes botocore's checks and adds the rest from the same shape
 metadata, so a bad request is a user error reported up front, every problem at once.
 
 Choices worth knowing:
 
-* The model is read with botocore's loader rather than a session (no ``botocore.session``
-  import, and it is the faster of the two); botocore is imported only when a check runs.
-* AWS patterns are Java regular expressions matched against the whole value. They are
-  run with ``re.fullmatch`` and ``re.ASCII`` (Java's ``\\w``, ``\\d`` and ``\\s`` are
-  ASCII). Two Java-isms are translated: ``\\p{L}``-style classes (used by tag keys and
-  values) and surrogate pairs such as ``\\uD800\\uDC00``. Any other pattern Python
-  rejects is skipped rather than guessed at.
+* botocore is not imported on the usual path: the shapes come from a compact cache of
+  the model (:mod:`service_model`).
+* botocore's checks are redone here (:func:`_validate`) on those shapes, error for error,
+  in botocore's order and with its names: required members, unknown members, types
+  (``bool`` passes for integers, as ``isinstance`` says; ``Decimal`` for floats), minimum
+  lengths and values, tagged unions, documents, JSON-value headers. Timestamps other than
+  ``datetime`` objects are still parsed by botocore, as only it knows which strings pass
+  (``CreateProcessingJob`` has none). tests/test_model_checks_differential.py holds this
+  to botocore's ``ParamValidator`` on some 2,400 mutated and made-up requests.
+* AWS patterns are Java regular expressions, run by :mod:`java_patterns`.
 * A value whose length is out of range is not also reported for its pattern: AWS
   patterns often repeat the length limit (``{0,62}``), and one message is clearer.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import re
-import string
-import unicodedata
+import sys
 from typing import Any, NamedTuple
+
+from . import java_patterns, service_model
 
 
 class Violation(NamedTuple):
@@ -45,33 +49,183 @@ def find_violations(
 ) -> list[Violation]:
     """All the ways params break the service model: botocore's own checks plus max lengths,
     sizes, patterns, enums. In walk order; each (path, message) once."""
-    from botocore.validate import ParamValidator
-
-    shape = _input_shape(service, operation)
+    shape = service_model.input_shape(service, operation)
     if shape is None:
         return [Violation("", f"{operation} takes no parameters")] if params else []
-    botocore_errors: dict[str, list[tuple[str, dict]]] = {}
-    for reason, name, details in ParamValidator().validate(params, shape)._errors:
+    errors: list[tuple[str, Any, dict]] = []
+    _validate(params, shape, errors, "")
+    return _violations(params, shape, errors)
+
+
+def _violations(params: Any, shape: Any, errors: list[tuple[str, Any, dict]]) -> list[Violation]:
+    """The Violations for botocore-style errors (reason, name, details) and the walk's own
+    findings, each botocore error reported where the walk reaches its node."""
+    botocore_errors: dict[Any, list[tuple[str, dict]]] = {}
+    for reason, name, details in errors:
         botocore_errors.setdefault(name, []).append((reason, details))
     walk = _Walk(botocore_errors)
     walk.visit(params, shape, "")
-    for name, errors in list(botocore_errors.items()):  # nodes the walk did not reach
-        for reason, details in errors:
+    for name, found in list(botocore_errors.items()):  # nodes the walk did not reach
+        for reason, details in found:
             walk.found.append(_from_botocore(reason, details, None, _path(name), ""))
     return list(dict.fromkeys(walk.found))
 
 
-@functools.cache
-def _service_model(service: str) -> Any:
-    from botocore.loaders import create_loader
-    from botocore.model import ServiceModel
+# --- botocore's checks ----------------------------------------------------------------------
 
-    return ServiceModel(create_loader().load_service_model(service, "service-2"), service)
+# What botocore.validate.ParamValidator accepts, and the type names it reports (str(type)).
+_DECIMAL = "<class 'decimal.Decimal'>"
+_VALID_TYPES = {
+    "structure": [str(dict)],
+    "map": [str(dict)],
+    "list": [str(list), str(tuple)],
+    "string": [str(str)],
+    "integer": [str(int)],
+    "long": [str(int)],
+    "float": [str(float), _DECIMAL, str(int)],
+    "double": [str(float), _DECIMAL, str(int)],
+    "boolean": [str(bool)],
+    "blob": [str(bytes), str(bytearray), "file-like object"],
+    "timestamp": ["<class 'datetime.datetime'>", "timestamp-string"],
+}
+_SCALARS = frozenset(("string", "integer", "long", "float", "double", "boolean"))
+_CONSTRAINTS = frozenset(("required", "min", "document", "union"))  # ParamValidator's
+_DOCUMENT_TYPES = [str(t) for t in (str, int, bool, float, list, dict)]
 
 
-@functools.cache
-def _input_shape(service: str, operation: str) -> Any:
-    return _service_model(service).operation_model(operation).input_shape
+def _validate(value: Any, shape: service_model.Shape, errors: list, name: Any) -> None:
+    """ParamValidator._validate: the same errors, in the same order, under the same names."""
+    if shape.json_value_header:
+        try:
+            json.dumps(value)
+        except (ValueError, TypeError) as e:
+            errors.append(("unable to encode to json", name, {"type_error": e}))
+        return
+    kind = shape.type_name
+    if kind == "structure" and shape.is_document_type:
+        _validate_document(value, errors, name)
+        return
+    if not _accepts(kind, value):
+        errors.append(
+            ("invalid type", name, {"param": value, "valid_types": list(_VALID_TYPES[kind])})
+        )
+        return
+    if kind == "structure":
+        _validate_structure(value, shape, errors, name)
+    elif kind == "list":
+        _check_min(name, len(value), shape, "invalid length", errors)
+        item_shape = shape.member
+        kind = item_shape.type_name
+        if kind in _SCALARS and not _CONSTRAINTS.intersection(item_shape.metadata):
+            for i, item in enumerate(value):  # botocore checks only the type of these
+                if not _accepts(kind, item):
+                    details = {"param": item, "valid_types": list(_VALID_TYPES[kind])}
+                    errors.append(("invalid type", f"{name}[{i}]", details))
+            return
+        for i, item in enumerate(value):
+            _validate(item, item_shape, errors, f"{name}[{i}]")
+    elif kind == "map":
+        for key, item in value.items():
+            _validate(key, shape.key, errors, f"{name} (key: {key})")
+            _validate(item, shape.value, errors, f"{name}.{key}")
+    elif kind == "string":
+        _check_min(name, len(value), shape, "invalid length", errors)
+    elif kind in ("integer", "long", "float", "double"):
+        _check_min(name, value, shape, "invalid range", errors)
+
+
+def _validate_structure(value: dict, shape: service_model.Shape, errors: list, name: Any) -> None:
+    members = shape.members
+    if shape.is_tagged_union:
+        if len(value) == 0:
+            errors.append(("empty input", name, {"members": list(members)}))
+        elif len(value) > 1:
+            errors.append(("more than one input", name, {"members": list(members)}))
+    for required in shape.metadata.get("required", []):
+        if required not in value:
+            details = {"required_name": required, "user_params": value}
+            errors.append(("missing required field", name, details))
+    known = []
+    for member in value:
+        if member in members:
+            known.append(member)
+        else:
+            details = {"unknown_param": member, "valid_names": list(members)}
+            errors.append(("unknown field", name, details))
+    for member in known:
+        _validate(value[member], members[member], errors, f"{name}.{member}")
+
+
+def _validate_document(value: Any, errors: list, name: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, dict):
+        for key in value:
+            _validate_document(value[key], errors, key)  # sic: botocore names it by key alone
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _validate_document(item, errors, f"{name}[{i}]")
+    elif not isinstance(value, (str, int, bool, float)):
+        details = {"param": value, "param_type": type(value), "valid_types": _DOCUMENT_TYPES}
+        errors.append(("invalid type for document", name, details))
+
+
+def _accepts(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind in ("structure", "map"):
+        return isinstance(value, dict)
+    if kind == "list":
+        return isinstance(value, (list, tuple))
+    if kind in ("integer", "long"):
+        return isinstance(value, int)  # True and False too, as isinstance has it
+    if kind in ("float", "double"):
+        return isinstance(value, (float, int)) or _is_instance_of(value, "decimal", "Decimal")
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "blob":
+        return isinstance(value, (bytes, bytearray, str)) or hasattr(value, "read")
+    return _is_timestamp(value)
+
+
+def _is_instance_of(value: Any, module: str, name: str) -> bool:
+    """isinstance(value, module.name), without importing module: if it was never imported,
+    value cannot be one."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
+def _is_timestamp(value: Any) -> bool:
+    """Whether botocore's parse_to_aware_datetime takes value."""
+    if _is_instance_of(value, "datetime", "datetime"):
+        if value.tzinfo is None:
+            return True
+        try:
+            value.astimezone(sys.modules["datetime"].timezone.utc)
+            return True
+        except (TypeError, ValueError, AttributeError):
+            return False
+    from botocore.utils import parse_to_aware_datetime  # strings and numbers: dateutil's say
+
+    try:
+        parse_to_aware_datetime(value)
+        return True
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def _check_min(
+    name: Any, value: Any, shape: service_model.Shape, reason: str, errors: list
+) -> None:
+    """botocore.validate.range_check: the model's min, or 1 for host labels."""
+    if "min" in shape.metadata:
+        low = shape.metadata["min"]
+    elif shape.host_label:
+        low = 1
+    else:
+        return
+    if value < low:
+        errors.append((reason, name, {"param": value, "min_allowed": low}))
 
 
 class _Walk:
@@ -140,7 +294,7 @@ class _Walk:
             self.found.append(Violation(path, f"{named}is not one of {_choices(enum)}"))
         pattern = meta.get("pattern")
         length_ok = len(value) >= low and (top is None or len(value) <= top)
-        if pattern and length_ok and not _matches(pattern, value):
+        if pattern and length_ok and not java_patterns.matches(pattern, value):
             self.found.append(Violation(path, f"{named}does not match {pattern}"))
 
 
@@ -210,105 +364,3 @@ def _choices(enum: list[str], shown: int = 10) -> str:
     if len(ordered) <= shown:
         return ", ".join(ordered)
     return f"{', '.join(ordered[:shown])}, ... ({len(ordered)} values)"
-
-
-# --- Java patterns in Python --------------------------------------------------------------
-
-# Each Unicode general category gets one private-use character. A pattern that uses
-# \p{...} is rewritten to accept the ASCII members of the class plus the placeholders of
-# its categories, and non-ASCII characters of the value are replaced by the placeholder of
-# their category before matching. Exact for categories; cheap, as most values are ASCII.
-_CATEGORIES = (
-    "Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Cs Co Cn"
-).split()
-_PLACEHOLDER = {category: chr(0xF0000 + i) for i, category in enumerate(_CATEGORIES)}
-_ASCII = [chr(i) for i in range(128)]
-_POSIX = {  # Java's POSIX classes are ASCII-only
-    "Lower": str.islower,
-    "Upper": str.isupper,
-    "Alpha": str.isalpha,
-    "Digit": str.isdigit,
-    "Alnum": str.isalnum,
-    "XDigit": lambda c: c in string.hexdigits,
-    "Punct": lambda c: c in string.punctuation,
-    "Space": lambda c: c in " \t\n\x0b\x0c\r",
-    "Blank": lambda c: c in " \t",
-    "ASCII": lambda c: True,
-}
-_PROPERTY = re.compile(r"\{(?:Is)?(\w+)\}|([A-Za-z])")
-_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
-
-
-def _matches(pattern: str, value: str) -> bool:
-    """Whether value matches the whole model pattern; True when Python cannot run it."""
-    compiled = _compile(pattern)
-    if compiled is None:
-        return True
-    regex, by_category = compiled
-    if by_category and not value.isascii():
-        value = "".join(c if c.isascii() else _PLACEHOLDER[unicodedata.category(c)] for c in value)
-    return regex.fullmatch(value) is not None
-
-
-@functools.cache
-def _compile(pattern: str) -> tuple[re.Pattern[str], bool] | None:
-    try:
-        translated, by_category = _translate(pattern)
-        return re.compile(translated, re.ASCII), by_category
-    except re.error:
-        return None
-
-
-def _translate(pattern: str) -> tuple[str, bool]:
-    """The Java pattern in Python syntax, and whether it uses category placeholders."""
-    out: list[str] = []
-    in_class = by_category = other_unicode = False
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            escaped = pattern[i + 1]
-            pair = _SURROGATE_PAIR.match(pattern, i)
-            if pair:
-                high, low = int(pair.group(1), 16), int(pair.group(2), 16)
-                out.append(f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}")
-                other_unicode, i = True, pair.end()
-            elif escaped == "p":
-                prop = _PROPERTY.match(pattern, i + 2)
-                if prop is None:
-                    raise re.error(f"bad property at {i}")
-                members, uses_placeholders = _property_members(prop.group(1) or prop.group(2))
-                by_category = by_category or uses_placeholders
-                out.append(members if in_class else f"[{members}]")
-                i = prop.end()
-            elif escaped == "P":
-                raise re.error("negated properties are not translated")
-            else:
-                other_unicode = other_unicode or escaped in "uUxN"
-                out.append(pattern[i : i + 2])
-                i += 2
-            continue
-        if char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        other_unicode = other_unicode or not char.isascii()
-        out.append(char)
-        i += 1
-    if by_category and other_unicode:
-        # Values are rewritten to placeholders, so non-ASCII literals could never match.
-        raise re.error("\\p{...} mixed with non-ASCII literals")
-    return "".join(out), by_category
-
-
-def _property_members(name: str) -> tuple[str, bool]:
-    """Class members (for inside [...]) for \\p{name}, and whether placeholders are used."""
-    if name in _POSIX:
-        ascii_members = [c for c in _ASCII if _POSIX[name](c)]
-        return "".join(f"\\x{ord(c):02x}" for c in ascii_members), False
-    categories = [c for c in _CATEGORIES if c.startswith(name)]
-    if not categories:
-        raise re.error(f"unknown property {name}")
-    ascii_members = [c for c in _ASCII if unicodedata.category(c).startswith(name)]
-    members = "".join(f"\\x{ord(c):02x}" for c in ascii_members)
-    return members + "".join(_PLACEHOLDER[c] for c in categories), True

@@ -16,8 +16,9 @@ requests in flight and multipart for large files. boto3 stays the source of cred
 bucket management.
 
 This is the only module that talks to S3 for staging (through :mod:`obstore_s3`'s store);
-boto3 and obstore are imported inside the functions that use them. The local store gets the same layout by file copies, with no
-AWS at all (:mod:`local_staging`); creating the bucket is :mod:`buckets`' job.
+boto3 and obstore are imported inside the functions that use them. The local store gets
+the same layout by file copies, with no AWS at all (:mod:`local_staging`); creating the
+bucket is :mod:`buckets`' job.
 """
 
 from __future__ import annotations

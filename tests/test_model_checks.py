@@ -1,11 +1,17 @@
-"""find_violations against botocore's sagemaker model: one test per kind of violation."""
+"""find_violations against botocore's sagemaker model: one test per kind of violation, then
+the cache of the model's shapes."""
 
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from aws_sagemaker_remote import service_model
 from aws_sagemaker_remote.model_checks import Violation, find_violations
 
 CODE = "/opt/ml/processing/code"
@@ -303,3 +309,144 @@ def test_violation_reads_as_path_and_message():
     assert str(Violation("RoleArn", "missing required member RoleArn")) == (
         "RoleArn: missing required member RoleArn"
     )
+
+
+# --- The cached model -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def fresh_state(tmp_path, monkeypatch):
+    """A state directory of its own, and no shapes loaded in this process yet."""
+    monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(tmp_path / "state"))
+    service_model.input_shape.cache_clear()
+    yield tmp_path / "state"
+    service_model.input_shape.cache_clear()
+
+
+def cache_file(state: Path, version: str | None = None) -> Path:
+    import botocore
+
+    name = f"sagemaker-CreateProcessingJob-{version or botocore.__version__}.json"
+    return state / "model-cache" / name
+
+
+def underscore_job_name(r):
+    r["ProcessingJobName"] = "my_job"
+
+
+def forget_shapes():
+    service_model.input_shape.cache_clear()
+
+
+def test_the_model_is_cached_on_first_use_under_botocores_version(fresh_state):
+    assert find_violations(valid_request()) == []
+    path = cache_file(fresh_state)
+    model = json.loads(path.read_bytes())
+    assert (model["format"], model["service"], model["operation"], model["input"]) == (
+        1,
+        "sagemaker",
+        "CreateProcessingJob",
+        "CreateProcessingJobRequest",
+    )
+    assert "documentation" not in path.read_text()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial files
+
+
+def test_a_warm_cache_is_read_and_botocore_is_not(fresh_state, monkeypatch):
+    find_violations(valid_request())
+    forget_shapes()
+
+    def no_botocore(*args):
+        raise AssertionError("botocore's model was loaded")
+
+    monkeypatch.setattr(service_model, "_compact_model", no_botocore)
+    only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
+
+
+def test_the_botocore_version_is_read_without_importing_botocore():
+    import botocore
+
+    assert service_model.botocore_version.__wrapped__() == botocore.__version__
+
+
+def test_another_botocore_version_does_not_read_the_cache(fresh_state, monkeypatch):
+    find_violations(valid_request())
+    path = cache_file(fresh_state)
+    model = json.loads(path.read_bytes())
+    model["shapes"]["ProcessingJobName"]["max"] = 3  # so we can tell whose shapes are used
+    path.write_text(json.dumps(model))
+    forget_shapes()
+    only(violations_of(lambda r: None), "ProcessingJobName", "at most 3 allowed")
+
+    monkeypatch.setattr(service_model, "botocore_version", lambda: "9.9.9")
+    forget_shapes()
+    assert violations_of(lambda r: None) == []
+    assert cache_file(fresh_state, "9.9.9").is_file()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[]",
+        b'{"format": 1}',
+        b'{"format": 2, "service": "sagemaker", "operation": "CreateProcessingJob",'
+        b' "input": "CreateProcessingJobRequest", "shapes": {}}',
+        b'{"format": 1, "service": "sagemaker", "operation": "CreateProcessingJob",'
+        b' "input": "CreateProcessingJobRequest", "shapes": {}}',
+        b'{"format": 1, "service": "sagemaker", "operation": "CreateProcessingJob",'
+        b' "input": "X", "shapes": {"X": {"type": "bigInteger"}}}',
+    ],
+)
+def test_a_corrupt_cache_falls_back_to_botocore_and_is_rewritten(fresh_state, content):
+    path = cache_file(fresh_state)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
+    assert json.loads(path.read_bytes())["input"] == "CreateProcessingJobRequest"
+    forget_shapes()
+    only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
+
+
+def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(blocker))
+    forget_shapes()
+    try:
+        only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
+    finally:
+        forget_shapes()
+
+
+def test_a_model_of_the_users_own_is_read_by_botocore_not_cached(fresh_state, monkeypatch):
+    home = fresh_state.parent / "home"
+    (home / ".aws" / "models" / "sagemaker").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    assert service_model.cache_path("sagemaker", "CreateProcessingJob") is None
+    only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
+    assert not (fresh_state / "model-cache").exists()
+
+
+def test_a_warm_call_in_a_fresh_process_imports_no_botocore(fresh_state):
+    request = valid_request()
+    underscore_job_name(request)
+    del request["RoleArn"]
+    expected = [list(v) for v in find_violations(request)]  # also writes the cache
+    code = (
+        "import json, sys\n"
+        "from aws_sagemaker_remote.model_checks import find_violations\n"
+        "found = find_violations(json.loads(sys.argv[1]))\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'botocore')\n"
+        "print(json.dumps({'found': found, 'botocore': loaded}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(request)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == {"found": expected, "botocore": []}
