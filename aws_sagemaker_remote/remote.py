@@ -294,7 +294,7 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
     from .follow import check_outcome, follow_job
 
     lines: list[str] = []
-    poll = 0.2 if spec.is_local else 5.0
+    poll = 0.05 if spec.is_local else 5.0  # a local describe is one SQLite read
     description = follow_job(backend, spec.job_name, poll_seconds=poll, last_lines=lines)
     if spec.output_json:
         _write_json(spec.output_json, description)

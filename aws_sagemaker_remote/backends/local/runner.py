@@ -47,7 +47,7 @@ from .transfer import (
 )
 from .worker import JobError, Worker, exit_status
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 STOP_CHECK_SECONDS = 0.5  # how often the store is asked whether a stop was requested
 CONTINUOUS_SECONDS = 0.5  # how often Continuous outputs are synchronised
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
