@@ -42,7 +42,8 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def _session(profile: str | None, flag: str) -> Any:
+def session_for(profile: str | None, flag: str = PROFILE_FLAG) -> Any:
+    """A boto3 session; UserError naming ``flag`` for a profile that does not exist."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -82,7 +83,7 @@ def resolve_aws(profile: str | None, *, flag: str = PROFILE_FLAG) -> AwsContext:
 
     from .errors import UserError
 
-    session = _session(profile, flag)
+    session = session_for(profile, flag)
     try:
         credentials = session.get_credentials()
     except BotoCoreError as error:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .backends import to_json
 from .errors import Error, UserError, exit_on_error
+from .processing.args import OneLineParser
 
 PROG = "aws-sagemaker-remote"
 
@@ -23,8 +24,19 @@ class Interrupted(Error):
     exit_code = 130
 
 
+def _positive(text: str) -> float:
+    """argparse type: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG, description="Inspect and manage SageMaker processing jobs (or local ones)."
     )
     top = parser.add_subparsers(dest="group", metavar="COMMAND")
@@ -41,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     following = argparse.ArgumentParser(add_help=False)
     following.add_argument(
-        "--poll-seconds", type=float, default=5.0, metavar="S", help="status poll interval"
+        "--poll-seconds", type=_positive, default=5.0, metavar="S", help="status poll interval"
     )
 
     listing = commands.add_parser("list", parents=[common], help="recent jobs, newest first")
@@ -208,6 +220,9 @@ def _download(args: argparse.Namespace) -> int:
                 fix=f"choose one of: {known}",
             )
         outputs = chosen
+    target = args.output or "."
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise UserError(f"{target} is not a directory", flag="--output", fix="pass a directory")
     status = description.get("ProcessingJobStatus")
     if status != "Completed":
         print(

@@ -115,9 +115,7 @@ def status_line(description: dict[str, Any]) -> str:
     line = f"{name}: {status}"
     if status in TERMINAL:
         line += f", {describe_duration(description)}"
-    if description.get("FailureReason"):
-        line += f" ({description['FailureReason']})"
-    return line
+    return line  # FailureReason: said once, by check_outcome
 
 
 def interrupted_message(backend: Backend, job_name: str) -> str:

@@ -49,6 +49,7 @@ def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             write(out)
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would follow the file out of the store
         os.replace(temp, target)
     except BaseException:
         try:

@@ -145,6 +145,10 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
     if not spec.dry_run:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)
+    if spec.profile:
+        from .aws import session_for
+
+        session_for(spec.profile)  # an unknown profile is a mistake, not a placeholder
     region, account = peek_aws(spec.profile)
     if region and account:
         aws = resolve_aws(spec.profile)

@@ -87,7 +87,7 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     # The user's own arguments first; anything after a "--" stays after everything else.
     split = spec.passthrough.index("--") if "--" in spec.passthrough else len(spec.passthrough)
     options, positionals = spec.passthrough[:split], spec.passthrough[split:]
-    arguments: list[tuple[str, str | None]] = [(a, "script arguments") for a in options]
+    arguments = _user_arguments(options)
     for channel in channels:
         if channel.kind in ("input", "module"):
             arguments += [(channel.flag, channel.flag), (channel.arg_path or "", channel.flag)]
@@ -99,7 +99,7 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     for flag in spec.empty_channels:
         arguments += [(flag, flag), ("", flag)]
     arguments += [("--sagemaker-run", None), ("false", None)]
-    arguments += [(a, "script arguments") for a in positionals]
+    arguments += [(a, "script arguments") for a in positionals]  # after "--": no flags
 
     request: dict[str, Any] = {
         "ProcessingJobName": spec.job_name,
@@ -118,7 +118,7 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
         },
         "RoleArn": target.role_arn,
         "ProcessingInputs": [_processing_input(c) for c in channels],
-        "Environment": {"PYTHONUNBUFFERED": "1", **dict(spec.env)},
+        "Environment": _environment(spec),
         "Tags": [{"Key": k, "Value": v} for k, v in target.tags],
     }
     if spec.outputs:
@@ -141,6 +141,26 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
         tuple(f for _, f in entry),
         tuple(c.flag for c in channels),
     )
+
+
+def _user_arguments(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Each of the user's own arguments with the flag it belongs to, for messages."""
+    paired: list[tuple[str, str | None]] = []
+    flag = "script arguments"
+    for token in tokens:
+        if token.startswith("-") and len(token) > 1:
+            flag = token.split("=", 1)[0]
+        paired.append((token, flag))
+    return paired
+
+
+def _environment(spec: JobSpec) -> dict[str, str]:
+    """The user's variables, plus unbuffered output so logs arrive as lines are printed
+    (unless that would take one of the 100 places SageMaker allows)."""
+    env = dict(spec.env)
+    if len(env) < 100:
+        env = {"PYTHONUNBUFFERED": "1", **env}
+    return env
 
 
 def _channel(channels: list[StagedChannel], name: str) -> StagedChannel:
@@ -202,7 +222,11 @@ def check_request(rendered: Rendered) -> None:
             "merge inputs or modules",
         )
     text = f"{first.message} (CreateProcessingJob {first.path}){more}"
-    raise UserError(text, flag=None if flag == "script arguments" else flag, fix=_FIXES.get(flag))
+    if first.path.startswith("AppSpecification.ContainerArguments"):
+        fix = _FIXES["script arguments"]
+    else:
+        fix = _FIXES.get(flag)
+    raise UserError(text, flag=None if flag == "script arguments" else flag, fix=fix)
 
 
 def _flag_for(path: str, rendered: Rendered) -> str | None:

@@ -193,6 +193,41 @@ def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | 
     return os.path.abspath(path)
 
 
+def _writable_dir(path: str, flag: str) -> str:
+    """A directory we can create or write into later; checked now, before anything is sent."""
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(
+            f"{path} exists and is not a directory",
+            flag=flag,
+            fix="pass a directory, or a path that does not exist yet",
+        )
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(
+            f"cannot write under {parent}",
+            flag=flag,
+            fix="pass a path in a directory you can write to",
+        )
+    return path
+
+
+def _writable_file(path: str | None, flag: str) -> str | None:
+    if not path:
+        return None
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    if os.path.isdir(path) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise UserError(
+            f"cannot write the file {path}",
+            flag=flag,
+            fix="pass a file path in an existing directory you can write to",
+        )
+    return path
+
+
 def build_spec(
     args: argparse.Namespace,
     *,
@@ -258,7 +293,7 @@ def build_spec(
         if value and value.startswith("s3://"):
             local_path, s3 = None, s3 or _s3(value, flag)
         else:
-            local_path = os.path.abspath(value) if value else None
+            local_path = _writable_dir(value, flag) if value else None
         outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
     for name in channels.modules:
         path = _existing(getattr(args, name), flag_for(name), directory=True)
@@ -305,6 +340,6 @@ def build_spec(
         wait=args.sagemaker_wait,
         dry_run=args.sagemaker_dry_run,
         download=args.sagemaker_download,
-        output_json=args.sagemaker_output_json or None,
+        output_json=_writable_file(args.sagemaker_output_json, "--sagemaker-output-json"),
         docker=args.sagemaker_docker,
     )

@@ -246,3 +246,34 @@ def test_a_bad_default_in_the_environment_is_one_line(project, no_aws_env):
         "job.py: error: AWS_SAGEMAKER_REMOTE_RUN: 'maybe' is not a valid default for "
         "--sagemaker-run (fix or unset the environment variable)"
     ]
+
+
+def test_a_dry_run_alone_prints_the_request_and_runs_nothing(project, no_aws_env):
+    done = run_script(
+        project / "job.py", "--sagemaker-dry-run", "true", cwd=project, env=no_aws_env
+    )
+    assert json.loads(done.stdout)["ProcessingJobName"].startswith("job-")
+    assert not (project / "out").exists()  # main did not run
+
+
+OUTPUT_CASES = [
+    (["--output", "table.csv"], "--output: {project}/table.csv exists and is not a directory"),
+    (["--sagemaker-output-json", "no/such/dir/x.json"], "--sagemaker-output-json: cannot write"),
+    (["--sagemaker-output-json", "data"], "--sagemaker-output-json: cannot write"),
+    (["--sagemaker-profile", "nosuch"], "--sagemaker-profile: no AWS profile named 'nosuch'"),
+    (["--label", "x" * 300], "--label: is 300 characters; at most 256 allowed"),
+]
+
+
+@pytest.mark.parametrize("argv,fragment", OUTPUT_CASES, ids=[c[1][:30] for c in OUTPUT_CASES])
+def test_paths_and_profiles_are_checked_before_anything(project, no_aws_env, argv, fragment):
+    done = dry_run(project, *argv, env=no_aws_env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment.format(project=project) in lines[0], done.stderr
+
+
+def test_a_hundred_environment_variables_fit(project, no_aws_env):
+    env_args = [a for i in range(100) for a in ("--sagemaker-env", f"V{i}=x")]
+    request = request_of(dry_run(project, *env_args, env=no_aws_env))
+    assert len(request["Environment"]) == 100 and "PYTHONUNBUFFERED" not in request["Environment"]

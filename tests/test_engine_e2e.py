@@ -306,3 +306,25 @@ def test_jobs_chain_through_the_local_store_with_no_aws_at_all(tmp_path, no_aws_
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "b" / "counts.tsv").exists()
+
+
+def test_jobs_cli_mistakes_are_one_line(tmp_path):
+    name = unique("cli-mistakes")
+    done = run_script(
+        EXAMPLES / "wordcount.py",
+        *LOCAL,
+        "--sagemaker-job-name",
+        name,
+        "--output",
+        tmp_path / "out",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "a-file").write_text("")
+    for args, fragment in [
+        (("download", "--local", name, "--output", str(tmp_path / "a-file")), "is not a directory"),
+        (("wait", "--local", name, "--poll-seconds", "-1"), "is not a positive number"),
+    ]:
+        done = jobs_cli(*args)
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr

@@ -70,7 +70,7 @@ def sagemaker_processing_main(
         exit_on_error(error, prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote")
     args = parser.parse_args(argv)
     try:
-        if args.sagemaker_run:
+        if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
             from ..remote import run_remotely
 
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
