@@ -106,6 +106,7 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
                 flag=ROLE_FLAG,
                 fix="pass arn:aws:iam::ACCOUNT:role/NAME or a role name",
             )
+        _check_role_exists(ctx, role)
         return role
     path, _, name = role.rpartition("/")
     path = f"/{path.strip('/')}/" if path.strip("/") else "/"
@@ -190,3 +191,23 @@ def _widen_managed_role(
         )
         return
     print(f"granted role {found['Arn']} access to {', '.join(sorted(missing))}", file=out)
+
+
+def _check_role_exists(ctx: Any, arn: str) -> None:
+    """A role ARN of the caller's own account must name a role that exists; one we may not
+    look up, or of another account, is SageMaker's to judge."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if arn.split(":")[4] != ctx.account_id:
+        return
+    try:
+        ctx.session.client("iam").get_role(RoleName=arn.rsplit("/", 1)[1])
+    except ClientError as error:
+        if error_code(error) == "NoSuchEntity":
+            raise UserError(
+                f"no IAM role {arn}",
+                flag=ROLE_FLAG,
+                fix="pass an existing role's ARN, or a role name to have it created",
+            ) from None
+    except BotoCoreError:
+        pass

@@ -30,10 +30,16 @@ def ctx(moto_reset):
     return resolve_aws(None)
 
 
-def test_arn_passes_through_without_iam(ctx):
+def test_an_existing_role_arn_passes_through_unchanged(ctx):
+    iam = boto3.client("iam")
+    iam.create_role(
+        RoleName="AmazonSageMaker-ExecutionRole-1",
+        Path="/service-role/",
+        AssumeRolePolicyDocument="{}",
+    )
     arn = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1"
     assert resolve_role(ctx, arn, buckets=["b"]) == arn
-    assert boto3.client("iam").list_roles()["Roles"] == []
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["AmazonSageMaker-ExecutionRole-1"]
 
 
 @pytest.mark.parametrize(
@@ -142,3 +148,10 @@ def test_iam_access_denied(moto_reset):
 
 def _list(value):
     return [value] if isinstance(value, str) else value
+
+
+def test_an_arn_of_this_account_must_name_a_role_that_exists(ctx):
+    with pytest.raises(UserError, match="no IAM role arn:aws:iam::123456789012:role/nope"):
+        resolve_role(ctx, "arn:aws:iam::123456789012:role/nope", buckets=["b"], out=io.StringIO())
+    other = "arn:aws:iam::999999999999:role/elsewhere"  # another account's: SageMaker decides
+    assert resolve_role(ctx, other, buckets=["b"], out=io.StringIO()) == other

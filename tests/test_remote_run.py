@@ -239,3 +239,19 @@ def test_ctrl_c_before_the_job_exists_says_nothing_was_submitted(project):
         "job.py: error: interrupted before the job was created; nothing was submitted "
         "(files already staged are kept and not uploaded again)"
     ]
+
+
+def test_a_job_name_already_taken_is_refused_before_staging(project, s3):
+    assert (
+        submit(project, "--sagemaker-wait", "false", "--sagemaker-job-name", "taken-1").returncode
+        == 0
+    )
+    keys = objects(s3)
+    (project / "data" / "d0" / "new.txt").write_text("new\n")
+    done = submit(project, "--sagemaker-wait", "false", "--sagemaker-job-name", "taken-1")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "job.py: error: --sagemaker-job-name: a processing job named taken-1 already exists "
+        "(choose another name, or leave the flag out to get a fresh one)"
+    ]
+    assert objects(s3) == keys  # nothing staged

@@ -42,7 +42,20 @@ class SageMakerBackend:
     # -- jobs ------------------------------------------------------------------
 
     def check_request(self, request: dict[str, Any]) -> None:
-        """Nothing beyond the service model, which the request builder has checked already."""
+        """A job name already taken in this account and region, before anything is staged
+        (the service model itself was checked by the request builder)."""
+        name = request["ProcessingJobName"]
+        try:
+            self.describe_job(name)
+        except UserError as error:
+            if error.message == f"no processing job named {name}":
+                return
+            raise
+        raise UserError(
+            f"a processing job named {name} already exists",
+            flag="--sagemaker-job-name",
+            fix="choose another name, or leave the flag out to get a fresh one",
+        )
 
     def create_job(self, request: dict[str, Any]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
