@@ -228,6 +228,24 @@ def _writable_file(path: str | None, flag: str) -> str | None:
     return path
 
 
+def _no_blanks(value: str | None, flag: str, what: str) -> str | None:
+    if value is not None and (not value.strip() or any(c.isspace() for c in value)):
+        raise UserError(f"{value!r} is not {what}", flag=flag, fix=f"pass {what}")
+    return value
+
+
+def _tags(items: list[str]) -> tuple[tuple[str, str], ...]:
+    tags = _key_values(items, "--sagemaker-tag", "tags")
+    for key, _ in tags:
+        if key.lower().startswith("aws:"):
+            raise UserError(
+                f"tag key {key!r} uses the reserved prefix aws:",
+                flag="--sagemaker-tag",
+                fix="choose a key without the aws: prefix",
+            )
+    return tags
+
+
 def build_spec(
     args: argparse.Namespace,
     *,
@@ -315,12 +333,12 @@ def build_spec(
         job_name=job_name_for(args, now, base_is_explicit=base_is_explicit),
         instance=args.sagemaker_instance,
         instance_count=args.sagemaker_instance_count,
-        image=args.sagemaker_image or None,
+        image=_no_blanks(args.sagemaker_image or None, "--sagemaker-image", "an image URI"),
         role=args.sagemaker_role,
         profile=args.sagemaker_profile or None,
         volume_size=args.sagemaker_volume_size,
         runtime_seconds=args.sagemaker_runtime_seconds,
-        python=args.sagemaker_python,
+        python=_no_blanks(args.sagemaker_python, "--sagemaker-python", "an interpreter name"),
         requirements=_existing(args.sagemaker_requirements, "--sagemaker-requirements"),
         configuration_script=_existing(
             args.sagemaker_configuration_script, "--sagemaker-configuration-script"
@@ -332,7 +350,7 @@ def build_spec(
         empty_channels=tuple(empty),
         passthrough=tuple(passthrough_arguments(argv, own_flags(parser, channels))),
         env=_key_values(args.sagemaker_env, "--sagemaker-env", "environment variables"),
-        tags=_key_values(args.sagemaker_tag, "--sagemaker-tag", "tags"),
+        tags=_tags(args.sagemaker_tag),
         input_mount=args.sagemaker_input_mount.rstrip("/"),
         output_mount=args.sagemaker_output_mount.rstrip("/"),
         module_mount=args.sagemaker_module_mount.rstrip("/"),

@@ -157,6 +157,12 @@ LIMIT_CASES = [
     (["--sagemaker-env", "novalue"], "--sagemaker-env: 'novalue' is not KEY=VALUE"),
     ([a for i in range(51) for a in ("--sagemaker-tag", f"k{i}=v")], "--sagemaker-tag"),
     (["--sagemaker-tag", "bad#key=v"], "--sagemaker-tag"),
+    (["--sagemaker-tag", "aws:x=1"], "--sagemaker-tag: tag key 'aws:x' uses the reserved prefix"),
+    (["--sagemaker-python", ""], "--sagemaker-python: '' is not an interpreter name"),
+    (
+        ["--sagemaker-image", "not an image"],
+        "--sagemaker-image: 'not an image' is not an image URI",
+    ),
     (
         ["--sagemaker-requirements", "missing.txt"],
         "--sagemaker-requirements: missing.txt does not exist",

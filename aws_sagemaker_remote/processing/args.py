@@ -145,7 +145,8 @@ def add_sagemaker_arguments(
         g,
         "--sagemaker-dry-run",
         False,
-        "print the CreateProcessingJob request as JSON and stop: nothing uploaded, no job",
+        "print the CreateProcessingJob request as JSON and stop: nothing uploaded, no job "
+        "(needs no --sagemaker-run)",
     )
     _bool_flag(
         g,
