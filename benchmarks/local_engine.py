@@ -99,7 +99,7 @@ def _job_times(home: Path, job_name: str) -> tuple[float, float, float]:
 
 def _poll_intervals() -> str:
     """The fixed sleeps that bound 'job end' and 'wait', read from the package itself."""
-    from aws_sagemaker_remote import remote
+    from aws_sagemaker_remote import jobs as remote
     from aws_sagemaker_remote.backends.local import runner
 
     source = Path(remote.__file__).read_text()

@@ -304,8 +304,8 @@ def stage_in_process(directory: Path, root: str, home: Path) -> dict:
     os.environ["AWS_SAGEMAKER_REMOTE_HOME"] = str(home)  # a fresh hash cache and blob index
     import boto3
 
-    from aws_sagemaker_remote.staging import upload_trees
-    from aws_sagemaker_remote.trees import scan_tree
+    from aws_sagemaker_remote.storage.staging import upload_trees
+    from aws_sagemaker_remote.storage.trees import scan_tree
 
     session = boto3.Session()
     cpu, start = time.process_time(), time.perf_counter()

@@ -10,9 +10,9 @@ import sys
 import pytest
 from conftest import moto_auth
 
-from aws_sagemaker_remote.aws import peek_aws, resolve_aws
+from aws_sagemaker_remote.aws.images import default_image
+from aws_sagemaker_remote.aws.session import peek_aws, resolve_aws
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.images import default_image
 
 
 @pytest.fixture()
@@ -119,7 +119,7 @@ def test_peek_unknown_profile_does_not_raise():
     assert peek_aws("no-such-profile") == (None, None)
 
 
-PEEK = "from aws_sagemaker_remote.aws import peek_aws; print(repr(peek_aws(None)))"
+PEEK = "from aws_sagemaker_remote.aws.session import peek_aws; print(repr(peek_aws(None)))"
 
 
 def test_peek_without_credentials_makes_no_network_call(no_aws_env):

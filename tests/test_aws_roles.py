@@ -9,9 +9,9 @@ import boto3
 import pytest
 from conftest import moto_auth
 
-from aws_sagemaker_remote.aws import AwsContext, resolve_aws
+from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
+from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.roles import MANAGED_TAG, POLICY_NAME, resolve_role
 
 TRUST = {
     "Version": "2012-10-17",

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from wheels import build_wheel
 
-from aws_sagemaker_remote import bootstrap
+from aws_sagemaker_remote.script import bootstrap
 
 REPO = Path(__file__).resolve().parent.parent
-BOOTSTRAP = REPO / "aws_sagemaker_remote" / "bootstrap.py"
+BOOTSTRAP = REPO / "aws_sagemaker_remote" / "script" / "bootstrap.py"
 PREFIX = "[aws-sagemaker-remote] "
 
 SCRIPT = """\

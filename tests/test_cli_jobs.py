@@ -12,7 +12,7 @@ import boto3
 import pytest
 from test_sagemaker_backend import processing_request, put_logs
 
-from aws_sagemaker_remote.aws import resolve_aws
+from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
 
 
@@ -197,7 +197,7 @@ def test_local_jobs_list():
 
 
 def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
-    from aws_sagemaker_remote.downloads import LARGE_OBJECT, download_prefix, list_prefix
+    from aws_sagemaker_remote.storage.downloads import LARGE_OBJECT, download_prefix, list_prefix
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="big")
@@ -217,8 +217,8 @@ def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
 
 
 def test_download_refuses_keys_that_escape(moto_reset, tmp_path):
-    from aws_sagemaker_remote.downloads import download_prefix
     from aws_sagemaker_remote.errors import UserError
+    from aws_sagemaker_remote.storage.downloads import download_prefix
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="trav")
@@ -229,8 +229,8 @@ def test_download_refuses_keys_that_escape(moto_reset, tmp_path):
 
 
 def test_download_from_the_local_store_needs_no_aws(tmp_path, monkeypatch, no_aws_env):
-    from aws_sagemaker_remote.downloads import download_prefix, list_prefix
-    from aws_sagemaker_remote.localstore import LOCAL_STORE_BUCKET, local_store_path
+    from aws_sagemaker_remote.storage.downloads import download_prefix, list_prefix
+    from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
@@ -261,7 +261,7 @@ WRITER = (
 
 
 def local_request(name: str, code: str) -> dict:
-    from aws_sagemaker_remote.localstore import LOCAL_STORE_BUCKET
+    from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET
 
     request = processing_request(
         name, outputs={"out": f"s3://{LOCAL_STORE_BUCKET}/jobs/{name}/out"}

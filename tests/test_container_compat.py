@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import REPO
 
-from aws_sagemaker_remote.plan import JOB_SIDE_MODULES, library_tree
+from aws_sagemaker_remote.job.channels import JOB_SIDE_MODULES, library_tree
 
 PACKAGE = REPO / "aws_sagemaker_remote"
 IN_THE_JOB = list(JOB_SIDE_MODULES)
@@ -61,7 +61,7 @@ def test_the_shipped_code_runs_a_job_on_python_3_8(tmp_path):
     shutil.copyfile(REPO / "examples/wordcount.py", code / "wordcount.py")
     shutil.copytree(REPO / "examples/data", tmp_path / "opt/ml/processing/input/input")
     done = subprocess.run(
-        [oldest_python(), str(code / "aws_sagemaker_remote/bootstrap.py"),
+        [oldest_python(), str(code / "aws_sagemaker_remote/script/bootstrap.py"),
          "--script", "/opt/ml/processing/code/wordcount.py", "--",
          "--input", "/opt/ml/processing/input/input",
          "--output", "/opt/ml/processing/output/output", "--sagemaker-run", "false"],

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_script
 from scripts import write_script
 
-from aws_sagemaker_remote.model_checks import find_violations
+from aws_sagemaker_remote.job.model_checks import find_violations
 
 KWARGS = """
     inputs={"input": "data", "table": "table.csv", "extra": OPTIONAL},
@@ -62,7 +62,7 @@ def test_dry_run_without_credentials_prints_a_valid_request(project, no_aws_env)
     )
     assert app["ContainerEntrypoint"] == [
         "python3",
-        "/opt/ml/processing/code/aws_sagemaker_remote/bootstrap.py",
+        "/opt/ml/processing/code/aws_sagemaker_remote/script/bootstrap.py",
         "--script",
         "/opt/ml/processing/code/job.py",
         "--python-path",

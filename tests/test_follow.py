@@ -13,11 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from test_sagemaker_backend import now_ms, processing_request, put_logs
 
-from aws_sagemaker_remote.aws import resolve_aws
+from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import LogEvent, LogPage
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
-from aws_sagemaker_remote.errors import JobFailed
-from aws_sagemaker_remote.follow import (
+from aws_sagemaker_remote.cli.follow import (
     FollowInterrupted,
     check_outcome,
     describe_duration,
@@ -25,6 +24,7 @@ from aws_sagemaker_remote.follow import (
     last_log_lines,
     wait_job,
 )
+from aws_sagemaker_remote.errors import JobFailed
 
 FAST = 0.05
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from aws_sagemaker_remote.gittags import clean_tag, git_tags, strip_credentials
+from aws_sagemaker_remote.aws.gittags import clean_tag, git_tags, strip_credentials
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from test_sagemaker_backend import processing_request
 
-from aws_sagemaker_remote.aws import resolve_aws
+from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.lineage import resolve_job_input
+from aws_sagemaker_remote.job.lineage import resolve_job_input
 
 
 @pytest.fixture()

@@ -24,7 +24,7 @@ from aws_sagemaker_remote.backends.local.container import docker_command, local_
 from aws_sagemaker_remote.backends.local.store import JobStore
 from aws_sagemaker_remote.backends.local.transfer import relative_path, shard
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.localstore import LOCAL_STORE_BUCKET, local_store_path
+from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
 STORE = f"s3://{LOCAL_STORE_BUCKET}"
 TERMINAL = {"Completed", "Failed", "Stopped"}

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aws_sagemaker_remote import service_model
-from aws_sagemaker_remote.model_checks import Violation, find_violations
+from aws_sagemaker_remote.job import service_model
+from aws_sagemaker_remote.job.model_checks import Violation, find_violations
 
 CODE = "/opt/ml/processing/code"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -33,7 +33,7 @@ def valid_request() -> dict:
             "ImageUri": IMAGE,
             "ContainerEntrypoint": [
                 "python3",
-                f"{CODE}/aws_sagemaker_remote/bootstrap.py",
+                f"{CODE}/aws_sagemaker_remote/script/bootstrap.py",
                 "--script",
                 f"{CODE}/wc.py",
                 "--",
@@ -437,7 +437,7 @@ def test_a_warm_call_in_a_fresh_process_imports_no_botocore(fresh_state):
     expected = [list(v) for v in find_violations(request)]  # also writes the cache
     code = (
         "import json, sys\n"
-        "from aws_sagemaker_remote.model_checks import find_violations\n"
+        "from aws_sagemaker_remote.job.model_checks import find_violations\n"
         "found = find_violations(json.loads(sys.argv[1]))\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'botocore')\n"
         "print(json.dumps({'found': found, 'botocore': loaded}))\n"

@@ -12,12 +12,12 @@ import time
 import boto3
 import pytest
 
-from aws_sagemaker_remote.aws import resolve_aws
+from aws_sagemaker_remote.aws.images import default_image
+from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import Backend, LogEvent
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.images import default_image
-from aws_sagemaker_remote.layout import LOG_GROUP
+from aws_sagemaker_remote.script.layout import LOG_GROUP
 
 
 def processing_request(name: str, *, outputs: dict | None = None, instances: int = 1) -> dict:

@@ -13,15 +13,15 @@ import time
 import boto3
 import pytest
 
-from aws_sagemaker_remote.buckets import ensure_bucket
+from aws_sagemaker_remote.aws.buckets import ensure_bucket
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.localstore import LOCAL_STORE_BUCKET
-from aws_sagemaker_remote.staging import (
+from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET
+from aws_sagemaker_remote.storage.staging import (
     TransferConfig,
     UploadReport,
     upload_trees,
 )
-from aws_sagemaker_remote.trees import manifest_uri, scan_tree, tree_uri
+from aws_sagemaker_remote.storage.trees import manifest_uri, scan_tree, tree_uri
 
 BUCKET = "staging-tests"
 ROOT = f"s3://{BUCKET}/stage"
@@ -212,8 +212,8 @@ def test_progress_line_only_when_asked_or_on_a_terminal(bucket, tmp_path, capfd)
 LOCAL_RUN = textwrap.dedent(
     """
     import sys
-    from aws_sagemaker_remote.staging import upload_trees
-    from aws_sagemaker_remote.trees import scan_tree
+    from aws_sagemaker_remote.storage.staging import upload_trees
+    from aws_sagemaker_remote.storage.trees import scan_tree
     tree = scan_tree(sys.argv[1])
     for _ in range(2):
         print(upload_trees([tree], sys.argv[2], progress=False).files_uploaded)

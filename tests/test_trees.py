@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from aws_sagemaker_remote import hashcache
-from aws_sagemaker_remote.trees import combine_trees, manifest_uri, scan_tree, tree_uri
+from aws_sagemaker_remote.storage import hashcache
+from aws_sagemaker_remote.storage.trees import combine_trees, manifest_uri, scan_tree, tree_uri
 
 HOUR_AGO = time.time() - 3600
 

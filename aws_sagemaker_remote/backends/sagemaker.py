@@ -11,9 +11,9 @@ import re
 import time
 from typing import Any
 
-from ..aws import error_code, error_message
+from ..aws.session import error_code, error_message
 from ..errors import UserError
-from ..layout import LOG_GROUP
+from ..script.layout import LOG_GROUP
 from . import LogEvent, LogPage
 
 _NOT_FOUND = re.compile(r"could not find|does not exist|not found", re.IGNORECASE)

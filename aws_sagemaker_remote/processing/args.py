@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 
-from .. import layout
 from ..args import (
     DISTRIBUTIONS,
     INPUT_MODES,
@@ -25,6 +24,7 @@ from ..args import (
     parse_bool,
 )
 from ..errors import UserError
+from ..script import layout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need

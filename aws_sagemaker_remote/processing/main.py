@@ -71,7 +71,7 @@ def sagemaker_processing_main(
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
-            from ..remote import run_remotely
+            from ..jobs import run_remotely
 
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
         return run_locally(args, channels, main)
@@ -108,7 +108,7 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
     if not (remote_inputs or remote_outputs):
         return main(args)
 
-    from ..local_s3 import S3Mirror
+    from ..script.s3_mirror import S3Mirror
 
     with S3Mirror(profile=args.sagemaker_profile, instance=args.sagemaker_instance) as mirror:
         for name, uri in remote_inputs.items():

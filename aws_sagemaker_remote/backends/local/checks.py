@@ -14,7 +14,7 @@ import subprocess
 from typing import Any
 
 from ...errors import UserError
-from ...s3uri import parse_s3_uri
+from ...job.s3uri import parse_s3_uri
 from .store import JobStore, job_arn
 
 _PROCESSING_ROOT = "/opt/ml/processing/"

@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from ...layout import OPT_ML
+from ...script.layout import OPT_ML
 from .store import job_arn
 
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing

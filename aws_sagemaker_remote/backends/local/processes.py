@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from ...layout import OPT_ML_ENV
-from ...localstore import STATE_ENV
+from ...script.layout import OPT_ML_ENV
+from ...storage.localstore import STATE_ENV
 from .store import JobRecord, JobStore
 
 RUNNER_MODULE = "aws_sagemaker_remote.backends.local.runner"

@@ -31,8 +31,8 @@ import time
 import traceback
 from pathlib import Path
 
-from ...layout import OPT_ML_ENV, PIP_TARGET_ENV
-from ...s3uri import S3Uri, parse_s3_uri
+from ...job.s3uri import S3Uri, parse_s3_uri
+from ...script.layout import OPT_ML_ENV, PIP_TARGET_ENV
 from .container import DEFAULT_MAX_RUNTIME, docker_command, local_command, processing_job_config
 from .logstreams import stream_file, stream_name
 from .processes import worker_pythonpath

@@ -22,14 +22,14 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import NamedTuple
 
-from ...localstore import (
+from ...job.s3uri import S3Uri, parse_s3_uri
+from ...storage.localstore import (
     LOCAL_STORE_BUCKET,
     PARTIAL_PREFIX,
     atomic_write,
     local_store_path,
     state_dir,
 )
-from ...s3uri import S3Uri, parse_s3_uri
 
 LARGE_OBJECT = 32 * 1024 * 1024  # above this, boto3's managed (multipart) transfers
 _CHUNK = 1024 * 1024

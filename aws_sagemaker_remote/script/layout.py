@@ -13,7 +13,7 @@ PROCESSING_JOB_CONFIG = "/opt/ml/config/processingjobconfig.json"
 RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
 
 CODE_DIR = "/opt/ml/processing/code"
-BOOTSTRAP = "/opt/ml/processing/code/aws_sagemaker_remote/bootstrap.py"
+BOOTSTRAP = "/opt/ml/processing/code/aws_sagemaker_remote/script/bootstrap.py"
 REQUIREMENTS_DIR = "/opt/ml/processing/requirements"
 CONFIGURATION_DIR = "/opt/ml/processing/configuration"
 DEFAULT_INPUT_MOUNT = "/opt/ml/processing/input"

@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import layout
-from .args import flag_for
-from .errors import UserError
+from ..args import flag_for
+from ..errors import UserError
+from ..processing.args import LOCAL_INSTANCE, Channels
+from ..script import layout
+from ..storage.localstore import LOCAL_STORE_BUCKET
 from .lineage import JOB_NAME, parse_job_uri
-from .localstore import LOCAL_STORE_BUCKET
-from .processing.args import LOCAL_INSTANCE, Channels
 from .s3uri import checked_s3_uri
 
 TIMESTAMP_LENGTH = len("-20261125-190012-123")

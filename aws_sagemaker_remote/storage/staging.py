@@ -34,11 +34,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
+from ..job.s3uri import parse_s3_uri
 from .hashcache import StagingCache
 from .localstore import is_local_store_uri
-from .obstore_s3 import s3_store
-from .s3uri import parse_s3_uri
+from .s3store import s3_store
 from .trees import FileEntry, Tree
 
 PREFIX_FLAG = "--sagemaker-s3-prefix"

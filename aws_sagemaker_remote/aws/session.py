@@ -63,7 +63,7 @@ def session_for(profile: str | None, flag: str = PROFILE_FLAG) -> Any:
 
 
 def _unknown_profile(profile: str, flag: str, origin: str) -> Exception:
-    from .errors import UserError
+    from ..errors import UserError
 
     return UserError(
         f"no AWS profile named {profile!r}{origin}",
@@ -81,7 +81,7 @@ def resolve_aws(profile: str | None, *, flag: str = PROFILE_FLAG) -> AwsContext:
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .errors import UserError
+    from ..errors import UserError
 
     session = session_for(profile, flag)
     try:

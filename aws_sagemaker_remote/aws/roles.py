@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .aws import error_code, error_message
-from .errors import UserError
+from ..errors import UserError
+from .session import error_code, error_message
 
 ROLE_FLAG = "--sagemaker-role"
 MANAGED_TAG = "aws-sagemaker-remote:managed"

@@ -14,9 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import UserError
+from ..errors import UserError
+from ..job.s3uri import parse_s3_uri
 from .localstore import is_local_store_uri, local_store_path
-from .s3uri import parse_s3_uri
 
 WORKERS = 16
 LARGE_OBJECT = 8 * 1024 * 1024

@@ -7,10 +7,10 @@ store has no bucket to manage. boto3 is imported inside the function that uses i
 
 from __future__ import annotations
 
-from .errors import UserError
-from .localstore import is_local_store_uri
-from .s3uri import parse_s3_uri
-from .staging import PREFIX_FIX, PREFIX_FLAG
+from ..errors import UserError
+from ..job.s3uri import parse_s3_uri
+from ..storage.localstore import is_local_store_uri
+from ..storage.staging import PREFIX_FIX, PREFIX_FLAG
 
 
 def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:

@@ -8,7 +8,7 @@ Pure: no AWS library, no file read at run time.
 
 from __future__ import annotations
 
-from .errors import UserError
+from ..errors import UserError
 
 REPOSITORY = "sagemaker-scikit-learn"
 DEFAULT_TAG = "1.2-1-cpu-py3"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from .errors import UserError
-from .s3uri import parse_s3_uri
+from ..errors import UserError
+from ..job.s3uri import parse_s3_uri
 
 
 def s3_input_kind(session, uri: str, *, flag: str) -> bool:

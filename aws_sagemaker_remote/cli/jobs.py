@@ -13,9 +13,9 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from .backends import to_json
-from .errors import Error, UserError, exit_on_error
-from .processing.args import OneLineParser
+from ..backends import to_json
+from ..errors import Error, UserError, exit_on_error
+from ..processing.args import OneLineParser
 
 PROG = "aws-sagemaker-remote"
 
@@ -107,25 +107,25 @@ class _Context:
 
     def aws(self) -> Any:
         if self._aws is None:
-            from .aws import resolve_aws
+            from ..aws.session import resolve_aws
 
             self._aws = resolve_aws(self.args.profile, flag="--profile")
         return self._aws
 
     def _sagemaker_backend(self) -> Any:
-        from .backends.sagemaker import SageMakerBackend
+        from ..backends.sagemaker import SageMakerBackend
 
         return SageMakerBackend(self.aws())
 
     def _local_backend(self) -> Any:
         try:
-            from .backends.local import LocalBackend
+            from ..backends.local import LocalBackend
         except ImportError as error:
             raise UserError(f"the local engine is not available: {error}", flag="--local") from None
         return LocalBackend(profile=self.args.profile)
 
     def session_for(self, uri: str) -> Any:
-        from .localstore import is_local_store_uri
+        from ..storage.localstore import is_local_store_uri
 
         return None if is_local_store_uri(uri) else self.aws().session
 
@@ -201,7 +201,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from .downloads import download_prefix
+    from ..storage.downloads import download_prefix
 
     context = _Context(args)
     description = context.backend.describe_job(args.name)

@@ -42,7 +42,7 @@ def input_shape(service: str, operation: str) -> Shape | None:
     encoded = _compact_model(service, operation)
     path = cache_path(service, operation)
     if path is not None:
-        from .localstore import atomic_write
+        from ..storage.localstore import atomic_write
 
         try:
             atomic_write(path, lambda out: out.write(encoded))
@@ -69,7 +69,7 @@ def cache_path(service: str, operation: str) -> Path | None:
     version = botocore_version()
     if version is None:
         return None
-    from .localstore import state_dir
+    from ..storage.localstore import state_dir
 
     return state_dir() / "model-cache" / f"{service}-{operation}-{version}.json"
 

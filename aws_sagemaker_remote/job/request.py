@@ -11,8 +11,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from . import layout
-from .errors import UserError
+from ..errors import UserError
+from ..script import layout
 from .spec import JobSpec
 
 

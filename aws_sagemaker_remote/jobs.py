@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Interrupted, UserError
-from .localstore import LOCAL_STORE_BUCKET, is_local_store_uri
+from .job.request import Target, check_request, render_request
+from .job.spec import JobSpec, build_spec
 from .processing.args import DEFAULT_INSTANCE, Channels
-from .request import Target, check_request, render_request
-from .spec import JobSpec, build_spec
+from .storage.localstore import LOCAL_STORE_BUCKET, is_local_store_uri
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -74,7 +74,7 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     staging_root = _staging_root(spec, where)
     s3_inputs = _resolve_s3_inputs(spec, sources, where, backend)
 
-    from .plan import plan_channels
+    from .job.channels import plan_channels
 
     plan = plan_channels(spec, staging_root, s3_inputs)
     target = _target(spec, where, _output_root(spec, where))
@@ -89,11 +89,11 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
         return None
 
     if not is_local_store_uri(staging_root):
-        from .buckets import ensure_bucket
+        from .aws.buckets import ensure_bucket
 
         ensure_bucket(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
-        from .roles import resolve_role
+        from .aws.roles import resolve_role
 
         buckets = sorted({_bucket(staging_root)} | _request_buckets(rendered.request))
         role_arn = resolve_role(where.aws, spec.role, buckets=buckets)
@@ -122,7 +122,7 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
     for spec_input in spec.inputs:
         source = spec_input.source
         if local_backend is not None and source.startswith("job://"):
-            from .lineage import resolve_job_input
+            from .job.lineage import resolve_job_input
 
             source = resolve_job_input(source, local_backend, flag=spec_input.flag)
         sources[spec_input.name] = source
@@ -131,7 +131,7 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
 
 def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
     """The account and region, from AWS only when something of the run lives there."""
-    from .aws import peek_aws, resolve_aws
+    from .aws.session import peek_aws, resolve_aws
 
     remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
     remote_data += [o.s3 for o in spec.outputs if o.s3]
@@ -146,7 +146,7 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)
     if spec.profile:
-        from .aws import session_for
+        from .aws.session import session_for
 
         session_for(spec.profile)  # an unknown profile is a mistake, not a placeholder
     region, account = peek_aws(spec.profile)
@@ -181,13 +181,13 @@ def _output_root_of(where: Where, job_name: str) -> str:
 
 
 def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
-    from .gittags import git_tags
-    from .images import default_image
+    from .aws.gittags import git_tags
+    from .aws.images import default_image
 
     image = spec.image or default_image(where.region)
     role = spec.role
     if not role.startswith("arn:"):
-        from .aws import partition_of
+        from .aws.session import partition_of
 
         role = f"arn:{partition_of(where.region)}:iam::{where.account_id}:role/{role}"
     instance = spec.instance if not spec.is_local else DEFAULT_INSTANCE
@@ -217,18 +217,18 @@ def _resolve_s3_inputs(
             continue
         if uri.startswith("job://"):
             if backend is None:  # a dry run without AWS: where our jobs put their outputs
-                from .lineage import parse_job_uri
+                from .job.lineage import parse_job_uri
 
                 job, output, inside = parse_job_uri(uri, spec_input.flag)
                 guess = "/".join(p for p in (_output_root_of(where, job), output, inside) if p)
                 resolved[spec_input.name] = (guess, False)
                 where.notes.append(f"{spec_input.flag} {uri} assumed at its default location")
                 continue
-            from .lineage import resolve_job_input
+            from .job.lineage import resolve_job_input
 
             uri = resolve_job_input(uri, backend, flag=spec_input.flag)
         if is_local_store_uri(uri):
-            from .localstore import local_store_path
+            from .storage.localstore import local_store_path
 
             path = local_store_path(uri)
             if not path.exists():
@@ -242,7 +242,7 @@ def _resolve_s3_inputs(
             resolved[spec_input.name] = (uri, False)
             where.notes.append(f"{spec_input.flag} {uri} not checked; assumed a prefix")
         else:
-            from .s3objects import s3_input_kind
+            from .storage.s3objects import s3_input_kind
 
             is_object = s3_input_kind(where.session, uri, flag=spec_input.flag)
             resolved[spec_input.name] = (uri, is_object)
@@ -262,7 +262,7 @@ def _request_buckets(request: dict[str, Any]) -> set[str]:
 
 
 def _stage(trees, staging_root: str, where: Where) -> None:
-    from .staging import upload_trees
+    from .storage.staging import upload_trees
 
     report = upload_trees(trees, staging_root, session=where.session)
     print(report.summary(), file=sys.stderr)
@@ -295,7 +295,7 @@ def _write_json(path: str, description: dict[str, Any]) -> None:
 
 
 def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict[str, Any]:
-    from .follow import check_outcome, follow_job
+    from .cli.follow import check_outcome, follow_job
 
     lines: list[str] = []
     poll = 0.05 if spec.is_local else 5.0  # a local describe is one SQLite read
@@ -308,7 +308,7 @@ def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict
 
 
 def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
-    from .downloads import download_prefix, list_prefix
+    from .storage.downloads import download_prefix, list_prefix
 
     uris = {
         o["OutputName"]: o["S3Output"]["S3Uri"]

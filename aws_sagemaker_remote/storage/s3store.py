@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import UserError
+from ..errors import UserError
 
 
 def s3_endpoint() -> str | None:

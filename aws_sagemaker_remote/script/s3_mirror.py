@@ -12,9 +12,9 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from .errors import UserError
-from .localstore import is_local_store_uri, local_store_path
-from .s3uri import S3Uri, checked_s3_uri
+from ..errors import UserError
+from ..job.s3uri import S3Uri, checked_s3_uri
+from ..storage.localstore import is_local_store_uri, local_store_path
 
 
 class S3Mirror:
@@ -30,7 +30,7 @@ class S3Mirror:
 
     def session(self):
         if self._session is None:
-            from .aws import resolve_aws
+            from ..aws.session import resolve_aws
 
             self._session = resolve_aws(self.profile).session
         return self._session
@@ -49,7 +49,7 @@ class S3Mirror:
                     fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
                 )
             return str(path)
-        from .s3objects import download_object_or_prefix
+        from ..storage.s3objects import download_object_or_prefix
 
         dest = os.path.join(self.root, "inputs", flag.lstrip("-"))
         return download_object_or_prefix(self.session(), str(target), dest, flag=flag)
@@ -75,15 +75,15 @@ class S3Mirror:
         self._outputs.clear()
 
     def _resolve_job_uri(self, uri: str, flag: str) -> str:
-        from .lineage import resolve_job_input
+        from ..job.lineage import resolve_job_input
 
         if self.instance == "local":
-            from .backends.local import LocalBackend
+            from ..backends.local import LocalBackend
 
             backend = LocalBackend(profile=self.profile)
         else:
-            from .aws import resolve_aws
-            from .backends.sagemaker import SageMakerBackend
+            from ..aws.session import resolve_aws
+            from ..backends.sagemaker import SageMakerBackend
 
             backend = SageMakerBackend(resolve_aws(self.profile))
         return resolve_job_input(uri, backend, flag=flag)

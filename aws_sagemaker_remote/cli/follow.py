@@ -13,8 +13,8 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from .backends import Backend, LogEvent
-from .errors import Interrupted, JobFailed
+from ..backends import Backend, LogEvent
+from ..errors import Interrupted, JobFailed
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 LAST_LINES = 20

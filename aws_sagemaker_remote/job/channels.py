@@ -11,21 +11,22 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from . import layout
-from .errors import UserError
+from ..errors import UserError
+from ..script import layout
+from ..storage.trees import Tree, combine_trees, scan_tree, tree_uri
 from .request import StagedChannel
 from .spec import JobSpec
-from .trees import Tree, combine_trees, scan_tree, tree_uri
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What runs inside the job: the bootstrap and the local-run path of the script (standard
 # library only). Shipping just these keeps the code channel small and stable.
 JOB_SIDE_MODULES = (
     "__init__.py",
     "args.py",
     "errors.py",
-    "layout.py",
-    "bootstrap.py",
+    "script/__init__.py",
+    "script/layout.py",
+    "script/bootstrap.py",
     "processing/__init__.py",
     "processing/args.py",
     "processing/main.py",
@@ -45,7 +46,7 @@ class ChannelPlan:
 
 def library_tree() -> Tree:
     """The job-side part of this package, shipped beside the script so any Python 3 image works."""
-    wanted = {"processing/"} | set(JOB_SIDE_MODULES)
+    wanted = {"processing/", "script/"} | set(JOB_SIDE_MODULES)
     return scan_tree(PACKAGE_DIR, top="aws_sagemaker_remote", exclude=lambda rel: rel not in wanted)
 
 
