@@ -1,20 +1,50 @@
 """The errors a user can see, and nothing else.
 
     Error
-    ├── UserError     a mistake the user can fix: one line naming the flag and the fix; exit 2
-    ├── JobFailed     the job ran and ended Failed or Stopped; exit 1
-    └── Interrupted   Ctrl-C: what was and was not done, and how to go on; exit 130
+    ├── UserError       a mistake the caller can fix: the field at fault and the fix; exit 2
+    │   └── NotFound    a job, bucket or object that does not exist
+    ├── ServiceError    AWS or the network failed (names the endpoint); not the user's fault; exit 3
+    ├── JobFailed       the job ran and ended Failed or Stopped; exit 1
+    └── Interrupted     Ctrl-C: what was and was not done, and how to go on; exit 130
 
-Only the command-line entry points turn these into output and an exit code
-(:func:`exit_on_error`); library code raises them and never prints a traceback.
+Errors name the *field* they are about (``instance``, ``s3_prefix``, ``inputs.data``,
+``inputs.data.mode``, ``outputs.out.s3``, ``modules.mylib``), never a command-line flag: the
+Python API and the command line spell fields differently. A message or fix may mention
+another field as ``{{field}}``. Only the front ends turn errors into text, through
+:meth:`Error.one_line` with their own way of naming fields (:func:`keyword_name` for the
+Python API; the command line maps fields to flags), and into exit codes
+(:func:`exit_on_error`). Library code raises them and never prints a traceback.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Callable, NoReturn
 
 USER_ERROR_EXIT = 2
 JOB_FAILED_EXIT = 1
+SERVICE_ERROR_EXIT = 3
+INTERRUPTED_EXIT = 130
+
+_FIELD_REF = re.compile(r"\{\{([A-Za-z0-9_.\-]+)\}\}")
+
+
+def keyword_name(field: str) -> str:
+    """The Python API's spelling of a field: ``instance=``, ``inputs['data']``."""
+    kind, _, rest = field.partition(".")
+    if kind in ("inputs", "outputs", "modules") and rest:
+        name, _, attribute = rest.partition(".")
+        return f"{kind}[{name!r}]" + (f" {attribute}" if attribute else "")
+    return f"{field}="
+
+
+def render_fields(text: str, name: Callable[[str], str] = keyword_name) -> str:
+    """``text`` with each ``{{field}}`` spelled by ``name``, on one line."""
+    return " ".join(_FIELD_REF.sub(lambda m: name(m.group(1)), text).split())
 
 
 class Error(Exception):
@@ -22,26 +52,44 @@ class Error(Exception):
 
     exit_code = 1
 
-    def one_line(self) -> str:
-        return str(self)
+    def one_line(self, name: Callable[[str], str] = keyword_name) -> str:
+        """The error as one line; ``name`` spells the fields it mentions."""
+        return render_fields(str(self), name)
 
 
 class UserError(Error):
-    """A mistake in how the library was called: the flag at fault and how to fix it."""
+    """A mistake in how the library was called: the field at fault and how to fix it."""
 
     exit_code = USER_ERROR_EXIT
 
-    def __init__(self, message: str, *, flag: str | None = None, fix: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, fix: str | None = None):
         self.message = message
-        self.flag = flag
+        self.field = field
         self.fix = fix
-        super().__init__(self.one_line())
+        super().__init__(message)
 
-    def one_line(self) -> str:
-        text = f"{self.flag}: {self.message}" if self.flag else self.message
+    def one_line(self, name: Callable[[str], str] = keyword_name) -> str:
+        text = f"{{{{{self.field}}}}}: {self.message}" if self.field else self.message
         if self.fix:
             text = f"{text} ({self.fix})"
-        return " ".join(text.split())
+        return render_fields(text, name)
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class NotFound(UserError):
+    """What was asked for does not exist (a job, a bucket, an object)."""
+
+
+class ServiceError(Error):
+    """AWS or the network failed: the endpoint and what failed. Never blamed on the user."""
+
+    exit_code = SERVICE_ERROR_EXIT
+
+    def __init__(self, message: str, *, endpoint: str | None = None):
+        self.endpoint = endpoint
+        super().__init__(message)
 
 
 class JobFailed(Error):
@@ -53,10 +101,14 @@ class JobFailed(Error):
 class Interrupted(Error):
     """Ctrl-C before the run finished; the message says what state it left."""
 
-    exit_code = 130
+    exit_code = INTERRUPTED_EXIT
 
 
-def exit_on_error(error: Error, prog: str = "aws-sagemaker-remote") -> None:
+def exit_on_error(
+    error: Error,
+    prog: str = "aws-sagemaker-remote",
+    name: Callable[[str], str] = keyword_name,
+) -> NoReturn:
     """Print the one line for ``error`` on stderr and exit with its code."""
-    print(f"{prog}: error: {error.one_line()}", file=sys.stderr)
+    print(f"{prog}: error: {error.one_line(name)}", file=sys.stderr)
     raise SystemExit(error.exit_code)

@@ -15,10 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Interrupted, UserError
+from .errors import Interrupted, UserError, render_fields
 from .job.request import Target, check_request, render_request
 from .job.spec import JobSpec, build_spec
-from .processing.args import DEFAULT_INSTANCE, Channels
+from .processing.args import DEFAULT_INSTANCE, Channels, flag_for_field
 from .storage.localstore import LOCAL_STORE_BUCKET, is_local_store_uri
 
 PLACEHOLDER_ACCOUNT = "000000000000"
@@ -84,7 +84,7 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
         backend.check_request(rendered.request)  # what only this backend refuses (Docker...)
     if spec.dry_run:
         for note in where.notes:
-            print(f"dry run: {note}", file=sys.stderr)
+            print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
         print(json.dumps(rendered.request, indent=2))
         return None
 
@@ -124,7 +124,7 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
         if local_backend is not None and source.startswith("job://"):
             from .job.lineage import resolve_job_input
 
-            source = resolve_job_input(source, local_backend, flag=spec_input.flag)
+            source = resolve_job_input(source, local_backend, field=spec_input.field)
         sources[spec_input.name] = source
     return sources
 
@@ -219,14 +219,16 @@ def _resolve_s3_inputs(
             if backend is None:  # a dry run without AWS: where our jobs put their outputs
                 from .job.lineage import parse_job_uri
 
-                job, output, inside = parse_job_uri(uri, spec_input.flag)
+                job, output, inside = parse_job_uri(uri, spec_input.field)
                 guess = "/".join(p for p in (_output_root_of(where, job), output, inside) if p)
                 resolved[spec_input.name] = (guess, False)
-                where.notes.append(f"{spec_input.flag} {uri} assumed at its default location")
+                where.notes.append(
+                    f"{{{{{spec_input.field}}}}} {uri} assumed at its default location"
+                )
                 continue
             from .job.lineage import resolve_job_input
 
-            uri = resolve_job_input(uri, backend, flag=spec_input.flag)
+            uri = resolve_job_input(uri, backend, field=spec_input.field)
         if is_local_store_uri(uri):
             from .storage.localstore import local_store_path
 
@@ -234,17 +236,17 @@ def _resolve_s3_inputs(
             if not path.exists():
                 raise UserError(
                     f"{uri} does not exist in the local store",
-                    flag=spec_input.flag,
+                    field=spec_input.field,
                     fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
                 )
             resolved[spec_input.name] = (uri, path.is_file())
         elif where.aws is None:  # a dry run without credentials cannot look
             resolved[spec_input.name] = (uri, False)
-            where.notes.append(f"{spec_input.flag} {uri} not checked; assumed a prefix")
+            where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a prefix")
         else:
             from .storage.s3objects import s3_input_kind
 
-            is_object = s3_input_kind(where.session, uri, flag=spec_input.flag)
+            is_object = s3_input_kind(where.session, uri, field=spec_input.field)
             resolved[spec_input.name] = (uri, is_object)
     return resolved
 

@@ -13,6 +13,7 @@ from conftest import moto_auth
 from aws_sagemaker_remote.aws.images import default_image
 from aws_sagemaker_remote.aws.session import peek_aws, resolve_aws
 from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.processing.args import flag_for_field
 
 
 @pytest.fixture()
@@ -33,7 +34,7 @@ def _closed_port() -> int:
 
 
 def _one_line(error: UserError) -> str:
-    text = error.one_line()
+    text = error.one_line(flag_for_field)
     assert "\n" not in text
     return text
 
@@ -50,11 +51,11 @@ def test_unknown_profile_names_the_flag():
     with pytest.raises(UserError) as caught:
         resolve_aws("no-such-profile")
     text = _one_line(caught.value)
-    assert caught.value.flag == "--sagemaker-profile"
+    assert caught.value.field == "profile"
     assert "no-such-profile" in text
     with pytest.raises(UserError) as caught:
-        resolve_aws("no-such-profile", flag="--profile")
-    assert caught.value.flag == "--profile"
+        resolve_aws("no-such-profile")
+    assert caught.value.field == "profile"
 
 
 def test_unknown_profile_from_aws_profile(monkeypatch):
@@ -173,6 +174,6 @@ def test_default_image_china_uses_the_cn_domain():
 def test_default_image_unknown_region():
     with pytest.raises(UserError) as caught:
         default_image("xx-nowhere-1")
-    assert caught.value.flag == "--sagemaker-image"
+    assert caught.value.field == "image"
     assert caught.value.fix == "pass an image URI"
-    assert "xx-nowhere-1" in caught.value.one_line()
+    assert "xx-nowhere-1" in caught.value.one_line(flag_for_field)

@@ -12,6 +12,7 @@ from conftest import moto_auth
 from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
 from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
 from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.processing.args import flag_for_field
 
 TRUST = {
     "Version": "2012-10-17",
@@ -48,13 +49,13 @@ def test_an_existing_role_arn_passes_through_unchanged(ctx):
 def test_malformed_arn(ctx, bad):
     with pytest.raises(UserError) as caught:
         resolve_role(ctx, bad, buckets=[])
-    assert caught.value.flag == "--sagemaker-role"
+    assert caught.value.field == "role"
 
 
 def test_invalid_name(ctx):
     with pytest.raises(UserError) as caught:
         resolve_role(ctx, "no spaces allowed", buckets=[])
-    assert caught.value.flag == "--sagemaker-role"
+    assert caught.value.field == "role"
 
 
 def test_existing_role_is_resolved_and_left_alone(ctx):
@@ -141,8 +142,8 @@ def test_iam_access_denied(moto_reset):
             resolve_role(weak, "some-role", buckets=["b"])
     finally:
         moto_auth(moto_reset, "inf")
-    text = caught.value.one_line()
-    assert caught.value.flag == "--sagemaker-role"
+    text = caught.value.one_line(flag_for_field)
+    assert caught.value.field == "role"
     assert "iam:GetRole" in text and "\n" not in text
 
 

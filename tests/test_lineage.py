@@ -22,10 +22,10 @@ def backend(moto_reset) -> SageMakerBackend:
     return backend
 
 
-def _error(uri, backend, flag="--input") -> UserError:
+def _error(uri, backend, field="inputs.input") -> UserError:
     with pytest.raises(UserError) as caught:
-        resolve_job_input(uri, backend, flag=flag)
-    assert caught.value.flag == flag
+        resolve_job_input(uri, backend, field=field)
+    assert caught.value.field == field
     assert "\n" not in caught.value.one_line()
     return caught.value
 
@@ -46,7 +46,7 @@ def test_other_uris_pass_through(backend):
 
 @pytest.mark.parametrize("uri", ["job://", "job://prep", "job://prep/", "job:///features"])
 def test_malformed(backend, uri):
-    assert "job://JOB-NAME/OUTPUT-NAME" in _error(uri, backend, flag="--train").one_line()
+    assert "job://JOB-NAME/OUTPUT-NAME" in _error(uri, backend, field="inputs.train").one_line()
 
 
 def test_invalid_job_name(backend):

@@ -545,7 +545,7 @@ def test_duplicate_job_name_is_refused(backend):
     backend.create_job(request)
     with pytest.raises(UserError) as raised:
         backend.create_job(request)
-    assert raised.value.flag == "--sagemaker-job-name"
+    assert raised.value.field == "job_name"
     assert "already exists" in raised.value.message
     with pytest.raises(UserError, match="already exists"):
         backend.create_job({**request, "ProcessingJobName": name.upper()})
@@ -587,7 +587,7 @@ def test_pipe_mode_is_refused_before_anything_starts(backend):
     )
     with pytest.raises(UserError) as raised:
         backend.create_job(request)
-    assert raised.value.flag == "--data-mode"
+    assert raised.value.field == "inputs.data.mode"
     assert "Pipe" in raised.value.message and "File" in raised.value.fix
     with pytest.raises(UserError):
         backend.describe_job(name)
@@ -623,7 +623,7 @@ def test_docker_without_an_engine_is_refused():
     request = make_request(unique("docker"), f"{STORE}/nothing/code")
     with pytest.raises(UserError) as raised:
         LocalBackend(docker=True).create_job(request)
-    assert raised.value.flag == "--sagemaker-docker"
+    assert raised.value.field == "docker"
     assert raised.value.fix == "start Docker or drop --sagemaker-docker"
 
 

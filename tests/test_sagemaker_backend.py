@@ -99,7 +99,7 @@ def test_describe_missing_job(backend):
     with pytest.raises(UserError) as caught:
         backend.describe_job("nope")
     assert caught.value.one_line() == "no processing job named nope"
-    assert caught.value.flag is None
+    assert caught.value.field is None
 
 
 def test_invalid_request_is_a_user_error(backend):

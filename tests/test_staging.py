@@ -90,7 +90,7 @@ def test_ensure_bucket_creates_a_missing_bucket_once(s3):
     assert where["LocationConstraint"] == "eu-west-1"
     with pytest.raises(UserError, match="is in eu-west-1") as caught:
         ensure_bucket("s3://sagemaker-eu-west-1-123456789012", region="us-east-1")
-    assert caught.value.flag == "--sagemaker-s3-prefix"
+    assert caught.value.field == "s3_prefix"
     ensure_bucket(f"s3://{LOCAL_STORE_BUCKET}/anything", region="us-east-1")  # no AWS call
 
 
@@ -188,16 +188,16 @@ def test_s3_failures_are_user_errors_naming_the_flag(s3, tmp_path, monkeypatch):
     tree = scan_tree(make_dir(tmp_path / "d", 2))
     with pytest.raises(UserError, match="does not exist") as caught:
         upload_trees([tree], "s3://no-such-staging-bucket/x", progress=False)
-    assert caught.value.flag == "--sagemaker-s3-prefix"
+    assert caught.value.field == "s3_prefix"
     with pytest.raises(UserError) as caught:
         upload_trees([tree], "s3://Not_A_Bucket/x", progress=False)
-    assert caught.value.flag == "--sagemaker-s3-prefix"
+    assert caught.value.field == "s3_prefix"
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
     with pytest.raises(UserError, match="no AWS credentials") as caught:
         upload_trees([tree], ROOT, session=boto3.Session(), progress=False)
-    assert caught.value.flag == "--sagemaker-profile"
+    assert caught.value.field == "profile"
 
 
 def test_progress_line_only_when_asked_or_on_a_terminal(bucket, tmp_path, capfd):

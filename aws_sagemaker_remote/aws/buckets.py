@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..errors import UserError
 from ..job.s3uri import parse_s3_uri
 from ..storage.localstore import is_local_store_uri
-from ..storage.staging import PREFIX_FIX, PREFIX_FLAG
+from ..storage.staging import PREFIX_FIELD, PREFIX_FIX
 
 
 def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
@@ -29,7 +29,7 @@ def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
     client = session.client("s3", region_name=region)
 
     def fail(message: str) -> UserError:
-        return UserError(message, flag=PREFIX_FLAG, fix=PREFIX_FIX)
+        return UserError(message, field=PREFIX_FIELD, fix=PREFIX_FIX)
 
     try:
         try:

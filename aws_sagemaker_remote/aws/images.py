@@ -77,7 +77,7 @@ def default_image(region: str) -> str:
     if account is None:
         raise UserError(
             f"no default image is known for region {region!r}",
-            flag="--sagemaker-image",
+            field="image",
             fix="pass an image URI",
         )
     return f"{account}.dkr.ecr.{region}.{ecr_domain(region)}/{REPOSITORY}:{DEFAULT_TAG}"

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..errors import UserError
+from ..errors import ServiceError, UserError
 from .session import error_code, error_message
 
-ROLE_FLAG = "--sagemaker-role"
+ROLE_FIELD = "role"
 MANAGED_TAG = "aws-sagemaker-remote:managed"
 POLICY_NAME = "aws-sagemaker-remote-processing"
 
@@ -103,7 +103,7 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
         if not _ROLE_ARN.fullmatch(role):
             raise UserError(
                 f"{role!r} is not an IAM role ARN",
-                flag=ROLE_FLAG,
+                field=ROLE_FIELD,
                 fix="pass arn:aws:iam::ACCOUNT:role/NAME or a role name",
             )
         _check_role_exists(ctx, role)
@@ -113,7 +113,7 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
     if not _ROLE_NAME.fullmatch(name) or not _ROLE_PATH.fullmatch(path):
         raise UserError(
             f"{role!r} is not a valid IAM role name",
-            flag=ROLE_FLAG,
+            field=ROLE_FIELD,
             fix="use letters, digits and +=,.@_- (at most 64), or pass a role ARN",
         )
     iam = ctx.session.client("iam")
@@ -143,12 +143,14 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
     except ClientError as error:
         raise UserError(
             f"cannot resolve role {role!r}: {error_message(error)}",
-            flag=ROLE_FLAG,
+            field=ROLE_FIELD,
             fix="pass the ARN of an existing SageMaker execution role, or get iam:GetRole, "
             "iam:CreateRole and iam:PutRolePolicy permissions",
         ) from None
     except BotoCoreError as error:
-        raise UserError(f"cannot reach IAM: {error}", flag=ROLE_FLAG) from None
+        raise ServiceError(
+            f"cannot reach IAM: {error} (a network or service fault: run again)"
+        ) from None
     print(f"created IAM role {created['Arn']} for SageMaker processing jobs", file=out)
     return created["Arn"]
 
@@ -206,7 +208,7 @@ def _check_role_exists(ctx: Any, arn: str) -> None:
         if error_code(error) == "NoSuchEntity":
             raise UserError(
                 f"no IAM role {arn}",
-                flag=ROLE_FLAG,
+                field=ROLE_FIELD,
                 fix="pass an existing role's ARN, or a role name to have it created",
             ) from None
     except BotoCoreError:

@@ -11,8 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-PROFILE_FLAG = "--sagemaker-profile"
-_CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {flag} PROFILE"
+_CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {{profile}} PROFILE"
 _REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
 
 
@@ -42,8 +41,8 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def session_for(profile: str | None, flag: str = PROFILE_FLAG) -> Any:
-    """A boto3 session; UserError naming ``flag`` for a profile that does not exist."""
+def session_for(profile: str | None) -> Any:
+    """A boto3 session; UserError naming the profile field when it does not exist."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -51,10 +50,8 @@ def session_for(profile: str | None, flag: str = PROFILE_FLAG) -> Any:
         session = boto3.Session(profile_name=profile)
     except ProfileNotFound:
         if profile:
-            raise _unknown_profile(profile, flag, "") from None
-        raise _unknown_profile(
-            os.environ.get("AWS_PROFILE", ""), flag, " (from AWS_PROFILE)"
-        ) from None
+            raise _unknown_profile(profile, "") from None
+        raise _unknown_profile(os.environ.get("AWS_PROFILE", ""), " (from AWS_PROFILE)") from None
     if not session.region_name and os.environ.get("AWS_REGION"):
         # Other AWS SDKs and the AWS CLI v2 honour AWS_REGION; botocore reads only
         # AWS_DEFAULT_REGION.
@@ -62,57 +59,56 @@ def session_for(profile: str | None, flag: str = PROFILE_FLAG) -> Any:
     return session
 
 
-def _unknown_profile(profile: str, flag: str, origin: str) -> Exception:
+def _unknown_profile(profile: str, origin: str) -> Exception:
     from ..errors import UserError
 
     return UserError(
         f"no AWS profile named {profile!r}{origin}",
-        flag=flag,
+        field="profile",
         fix="use a profile listed by `aws configure list-profiles`, or create it with "
         "`aws configure --profile NAME`",
     )
 
 
-def resolve_aws(profile: str | None, *, flag: str = PROFILE_FLAG) -> AwsContext:
-    """The session, region and account id; UserError naming ``flag`` when one is missing.
+def resolve_aws(profile: str | None) -> AwsContext:
+    """The session, region and account id; UserError naming the profile when one is missing.
 
     Calls STS GetCallerIdentity once, which also proves the credentials work before anything
     is uploaded.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ..errors import UserError
+    from ..errors import ServiceError, UserError
 
-    session = session_for(profile, flag)
+    session = session_for(profile)
     try:
         credentials = session.get_credentials()
     except BotoCoreError as error:
         raise UserError(
             f"cannot load AWS credentials: {error}",
-            flag=flag,
-            fix=_CREDENTIALS_FIX.format(flag=flag),
+            field="profile",
+            fix=_CREDENTIALS_FIX,
         ) from None
     if credentials is None:
-        raise UserError(
-            "no AWS credentials found", flag=flag, fix=_CREDENTIALS_FIX.format(flag=flag)
-        )
+        raise UserError("no AWS credentials found", field="profile", fix=_CREDENTIALS_FIX)
     region = session.region_name
     if not region:
-        raise UserError("no AWS region configured", flag=flag, fix=_REGION_FIX)
+        raise UserError("no AWS region configured", field="profile", fix=_REGION_FIX)
+    sts = session.client("sts")
     try:
-        identity = session.client("sts").get_caller_identity()
+        identity = sts.get_caller_identity()
     except ClientError as error:
         message = error.response.get("Error", {}).get("Message") or str(error)
         raise UserError(
             f"AWS rejected the credentials: {message}",
-            flag=flag,
+            field="profile",
             fix="refresh them (`aws sso login`, `aws configure`) or pick another profile",
         ) from None
     except BotoCoreError as error:
-        raise UserError(
-            f"cannot reach AWS STS to check the credentials: {error}",
-            flag=flag,
-            fix="check the network, the region and AWS_ENDPOINT_URL",
+        raise ServiceError(
+            f"cannot reach AWS STS at {sts.meta.endpoint_url} to check the credentials: "
+            f"{error} (a network or service fault: check the network, then run again)",
+            endpoint=sts.meta.endpoint_url,
         ) from None
     return AwsContext(session=session, region=region, account_id=identity["Account"])
 

@@ -53,7 +53,7 @@ class SageMakerBackend:
             raise
         raise UserError(
             f"a processing job named {name} already exists",
-            flag="--sagemaker-job-name",
+            field="job_name",
             fix="choose another name, or leave the flag out to get a fresh one",
         )
 
@@ -189,13 +189,13 @@ def _create_error(job_name: str, code: str, message: str) -> UserError:
     if code == "ResourceInUse":
         return UserError(
             f"a processing job named {job_name} already exists: {message}",
-            flag="--sagemaker-job-name",
+            field="job_name",
             fix="choose another name, or leave it out to get a generated one",
         )
     if code == "ResourceLimitExceeded":
         return UserError(
             f"SageMaker refused the job: {message}",
-            flag="--sagemaker-instance",
+            field="instance",
             fix="use another instance type, or ask AWS for a quota increase",
         )
     return UserError(f"SageMaker refused the job: {message}")

@@ -91,10 +91,14 @@ def main(argv: list[str] | None = None) -> int | None:
     try:
         return _COMMANDS[args.command](args)
     except Error as error:
-        exit_on_error(error, PROG)
+        exit_on_error(error, PROG, name=_flag_of)
     except KeyboardInterrupt:
         exit_on_error(Interrupted("interrupted"), PROG)
-    return None  # not reached: exit_on_error raises SystemExit
+
+
+def _flag_of(field: str) -> str:
+    """How this command spells a field: its own options are ``--NAME``."""
+    return f"--{field.replace('_', '-')}"
 
 
 class _Context:
@@ -109,7 +113,7 @@ class _Context:
         if self._aws is None:
             from ..aws.session import resolve_aws
 
-            self._aws = resolve_aws(self.args.profile, flag="--profile")
+            self._aws = resolve_aws(self.args.profile)
         return self._aws
 
     def _sagemaker_backend(self) -> Any:
@@ -121,7 +125,7 @@ class _Context:
         try:
             from ..backends.local import LocalBackend
         except ImportError as error:
-            raise UserError(f"the local engine is not available: {error}", flag="--local") from None
+            raise UserError(f"the local engine is not available: {error}", field="local") from None
         return LocalBackend(profile=self.args.profile)
 
     def session_for(self, uri: str) -> Any:
@@ -134,7 +138,7 @@ def _list(args: argparse.Namespace) -> int:
     from .follow import format_seconds, to_datetime
 
     if args.max < 1:
-        raise UserError("must be at least 1", flag="--max")
+        raise UserError("must be at least 1", field="max")
     jobs = _Context(args).backend.list_jobs(args.max, args.name_contains)
     if args.json:
         print(to_json(jobs))
@@ -216,13 +220,13 @@ def _download(args: argparse.Namespace) -> int:
             known = ", ".join(name for name, _ in outputs) or "the job has none"
             raise UserError(
                 f"job {args.name} has no output named {args.output_name!r}",
-                flag="--name",
+                field="name",
                 fix=f"choose one of: {known}",
             )
         outputs = chosen
     target = args.output or "."
     if os.path.exists(target) and not os.path.isdir(target):
-        raise UserError(f"{target} is not a directory", flag="--output", fix="pass a directory")
+        raise UserError(f"{target} is not a directory", field="output", fix="pass a directory")
     status = description.get("ProcessingJobStatus")
     if status != "Completed":
         print(

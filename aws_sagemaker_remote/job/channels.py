@@ -60,17 +60,18 @@ def plan_channels(
     def ship(
         kind: str,
         name: str,
-        flag: str,
+        field: str,
         tree: Tree,
         local_path: str,
         arg_path: str,
         mode: str = "File",
         distribution: str = "FullyReplicated",
+        flag: str = "",
     ) -> None:
         if not tree.entries:
             raise UserError(
                 "is an empty directory; SageMaker cannot deliver an empty channel",
-                flag=flag,
+                field=field,
                 fix="put at least one file in it, or leave the channel out",
             )
         trees.append(tree)
@@ -84,6 +85,7 @@ def plan_channels(
                 arg_path,
                 mode,
                 distribution,
+                field,
             )
         )
 
@@ -92,7 +94,7 @@ def plan_channels(
     ship(
         "code",
         layout.CODE_CHANNEL,
-        "--sagemaker-script",
+        "script",
         code,
         layout.CODE_DIR,
         posixpath.join(layout.CODE_DIR, script),
@@ -101,7 +103,7 @@ def plan_channels(
         ship(
             "requirements",
             layout.REQUIREMENTS_CHANNEL,
-            "--sagemaker-requirements",
+            "requirements",
             scan_tree(spec.requirements),
             layout.REQUIREMENTS_DIR,
             posixpath.join(layout.REQUIREMENTS_DIR, os.path.basename(spec.requirements)),
@@ -110,7 +112,7 @@ def plan_channels(
         ship(
             "configuration",
             layout.CONFIGURATION_CHANNEL,
-            "--sagemaker-configuration-script",
+            "configuration_script",
             scan_tree(spec.configuration_script),
             layout.CONFIGURATION_DIR,
             posixpath.join(layout.CONFIGURATION_DIR, os.path.basename(spec.configuration_script)),
@@ -126,10 +128,11 @@ def plan_channels(
         ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,
-            module.flag,
+            module.field,
             tree,
             local_path,
             posixpath.join(local_path, base),
+            flag=module.flag,
         )
     for spec_input in spec.inputs:
         if spec_input.name in RESERVED_INPUT_NAMES or spec_input.name.startswith(
@@ -137,7 +140,7 @@ def plan_channels(
         ):
             raise UserError(
                 f"the input name {spec_input.name!r} is reserved for the job's code",
-                flag=spec_input.flag,
+                field=spec_input.field,
                 fix="rename the input in the script",
             )
         local_path = posixpath.join(spec.input_mount, spec_input.name)
@@ -148,12 +151,13 @@ def plan_channels(
             ship(
                 "input",
                 spec_input.name,
-                spec_input.flag,
+                spec_input.field,
                 tree,
                 local_path,
                 arg,
                 spec_input.mode,
                 spec_input.distribution,
+                flag=spec_input.flag,
             )
             continue
         uri, is_object = s3_inputs[spec_input.name]
@@ -168,6 +172,7 @@ def plan_channels(
                 arg,
                 spec_input.mode,
                 spec_input.distribution,
+                spec_input.field,
             )
         )
     return ChannelPlan(channels, trees)

@@ -21,31 +21,33 @@ def is_job_uri(text: str) -> bool:
     return text.startswith(SCHEME)
 
 
-def parse_job_uri(uri: str, flag: str = "--input") -> tuple[str, str, str]:
+def parse_job_uri(uri: str, field: str = "inputs") -> tuple[str, str, str]:
     """(job name, output name, path inside the output) of a ``job://`` URI, or UserError."""
     job_name, _, rest = uri[len(SCHEME) :].partition("/")
     output_name, _, subpath = rest.partition("/")
     if not job_name or not output_name:
-        raise UserError(f"{uri!r} names no job output", flag=flag, fix=f"write {_FORM}")
+        raise UserError(f"{uri!r} names no job output", field=field, fix=f"write {_FORM}")
     if not JOB_NAME.fullmatch(job_name):
         raise UserError(
-            f"{job_name!r} in {uri!r} is not a processing job name", flag=flag, fix=f"write {_FORM}"
+            f"{job_name!r} in {uri!r} is not a processing job name",
+            field=field,
+            fix=f"write {_FORM}",
         )
     return job_name, output_name, subpath
 
 
-def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
+def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
     """The S3 URI a ``job://`` URI stands for; any other URI is returned unchanged."""
     if not is_job_uri(uri):
         return uri
-    job_name, output_name, subpath = parse_job_uri(uri, flag)
+    job_name, output_name, subpath = parse_job_uri(uri, field)
     local = " --local" if getattr(backend, "name", "") == "local" else ""
     try:
         description = backend.describe_job(job_name)
     except UserError as error:
         raise UserError(
             f"{uri}: {error.message}",
-            flag=flag,
+            field=field,
             fix=f"see the jobs with `aws-sagemaker-remote jobs list{local}`",
         ) from None
     status = description.get("ProcessingJobStatus")
@@ -54,7 +56,7 @@ def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
         raise UserError(
             f"{uri}: job {job_name} has not completed (status {status}"
             + (f": {reason})" if reason else ")"),
-            flag=flag,
+            field=field,
             fix="use a completed job's output"
             + (
                 f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}{local}`"
@@ -71,7 +73,7 @@ def resolve_job_input(uri: str, backend: Any, flag: str = "--input") -> str:
         known = ", ".join(sorted(name for name, s3 in outputs.items() if name and s3)) or "none"
         raise UserError(
             f"{uri}: job {job_name} has no output named {output_name!r}",
-            flag=flag,
+            field=field,
             fix=f"its outputs: {known}",
         )
     if subpath.strip("/"):

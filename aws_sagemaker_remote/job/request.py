@@ -1,8 +1,8 @@
 """JobSpec + staged channel locations -> the CreateProcessingJob request; model checks.
 
 Pure: no I/O. The same dict is printed by the dry run, sent to SageMaker and executed by
-the local engine. Every item of ContainerArguments remembers the flag it came from, so a
-request that breaks the service model is reported against the user's flag.
+the local engine. Every item of ContainerArguments remembers the field it came from, so a
+request that breaks the service model is reported against the user's setting.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from ..args import flag_for
 from ..errors import UserError
 from ..script import layout
 from .spec import JobSpec
@@ -24,10 +25,11 @@ class StagedChannel:
     input_name: str
     uri: str
     local_path: str
-    flag: str  # the flag this channel comes from, for messages
+    flag: str  # the script's flag that receives this channel inside the job
     arg_path: str | None  # what that flag says inside the job (a file in local_path, or it)
     mode: str = "File"
     distribution: str = "FullyReplicated"
+    field: str = ""  # the setting this channel comes from, for messages
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,9 @@ class Target:
 @dataclass(frozen=True)
 class Rendered:
     request: dict[str, Any]
-    argument_flags: tuple[str | None, ...]  # per ContainerArguments item: the flag behind it
-    entrypoint_flags: tuple[str | None, ...]
-    input_flags: tuple[str, ...]  # per ProcessingInputs item
+    argument_fields: tuple[str | None, ...]  # per ContainerArguments item: the field behind it
+    entrypoint_fields: tuple[str | None, ...]
+    input_fields: tuple[str, ...]  # per ProcessingInputs item
 
 
 def output_uri(spec: JobSpec, target: Target, name: str) -> str:
@@ -58,29 +60,29 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     """The CreateProcessingJob request for ``spec`` with its code and inputs at ``channels``."""
     code = _channel(channels, layout.CODE_CHANNEL)
     entry: list[tuple[str, str | None]] = [
-        (spec.python, "--sagemaker-python"),
+        (spec.python, "python"),
         (layout.BOOTSTRAP, None),
         ("--script", None),
-        (code.arg_path or "", "--sagemaker-script"),
+        (code.arg_path or "", "script"),
     ]
     for module in spec.modules:
         entry += [
             ("--python-path", None),
-            (posixpath.join(spec.module_mount, module.name), module.flag),
+            (posixpath.join(spec.module_mount, module.name), module.field),
         ]
     if spec.requirements:
         req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
-        entry += [("--requirements", None), (req.arg_path or "", "--sagemaker-requirements")]
+        entry += [("--requirements", None), (req.arg_path or "", "requirements")]
     if spec.configuration_script:
         conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
         entry += [
             ("--configuration-script", None),
-            (conf.arg_path or "", "--sagemaker-configuration-script"),
+            (conf.arg_path or "", "configuration_script"),
         ]
     if spec.configuration_command:
         entry += [
             ("--configuration-command", None),
-            (spec.configuration_command, "--sagemaker-configuration-command"),
+            (spec.configuration_command, "configuration_command"),
         ]
     entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
 
@@ -90,16 +92,16 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     arguments = _user_arguments(options)
     for channel in channels:
         if channel.kind in ("input", "module"):
-            arguments += [(channel.flag, channel.flag), (channel.arg_path or "", channel.flag)]
+            arguments += [(channel.flag, channel.field), (channel.arg_path or "", channel.field)]
     for output in spec.outputs:
         arguments += [
-            (output.flag, output.flag),
-            (posixpath.join(spec.output_mount, output.name), output.flag),
+            (output.flag, output.field),
+            (posixpath.join(spec.output_mount, output.name), output.field),
         ]
-    for flag in spec.empty_channels:
-        arguments += [(flag, flag), ("", flag)]
+    for field in spec.empty_channels:
+        arguments += [(flag_for(field.split(".", 1)[1]), field), ("", field)]
     arguments += [("--sagemaker-run", None), ("false", None)]
-    arguments += [(a, "script arguments") for a in positionals]  # after "--": no flags
+    arguments += [(a, "arguments") for a in positionals]  # after "--": no flags
 
     request: dict[str, Any] = {
         "ProcessingJobName": spec.job_name,
@@ -139,18 +141,19 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
         request,
         tuple(f for _, f in arguments),
         tuple(f for _, f in entry),
-        tuple(c.flag for c in channels),
+        tuple(c.field for c in channels),
     )
 
 
 def _user_arguments(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
-    """Each of the user's own arguments with the flag it belongs to, for messages."""
+    """Each of the user's own arguments with the field it belongs to, for messages: the
+    script's own flag (spelled the same everywhere), or ``arguments`` before any flag."""
     paired: list[tuple[str, str | None]] = []
-    flag = "script arguments"
+    field = "arguments"
     for token in tokens:
         if token.startswith("-") and len(token) > 1:
-            flag = token.split("=", 1)[0]
-        paired.append((token, flag))
+            field = token.split("=", 1)[0]
+        paired.append((token, field))
     return paired
 
 
@@ -180,26 +183,25 @@ def _processing_input(channel: StagedChannel) -> dict[str, Any]:
     }
 
 
-# Where each part of the request comes from on the command line.
-_MEMBER_FLAGS = [
-    ("ProcessingJobName", "--sagemaker-job-name"),
-    ("ProcessingResources.ClusterConfig.InstanceType", "--sagemaker-instance"),
-    ("ProcessingResources.ClusterConfig.InstanceCount", "--sagemaker-instance-count"),
-    ("ProcessingResources.ClusterConfig.VolumeSizeInGB", "--sagemaker-volume-size"),
-    ("StoppingCondition.MaxRuntimeInSeconds", "--sagemaker-runtime-seconds"),
-    ("AppSpecification.ImageUri", "--sagemaker-image"),
-    ("RoleArn", "--sagemaker-role"),
-    ("Environment", "--sagemaker-env"),
-    ("Tags", "--sagemaker-tag"),
+# Which setting each part of the request comes from.
+_MEMBER_FIELDS = [
+    ("ProcessingJobName", "job_name"),
+    ("ProcessingResources.ClusterConfig.InstanceType", "instance"),
+    ("ProcessingResources.ClusterConfig.InstanceCount", "instance_count"),
+    ("ProcessingResources.ClusterConfig.VolumeSizeInGB", "volume_size"),
+    ("StoppingCondition.MaxRuntimeInSeconds", "runtime_seconds"),
+    ("AppSpecification.ImageUri", "image"),
+    ("RoleArn", "role"),
+    ("Environment", "env"),
+    ("Tags", "tags"),
 ]
 _FIXES = {
-    "--sagemaker-job-name": "use 1-63 letters, digits and hyphens",
-    "--sagemaker-runtime-seconds": "use 1 to 777600 seconds",
-    "--sagemaker-env": "SageMaker allows 100 variables, names like NAME_1, "
-    "values up to 256 characters",
-    "--sagemaker-tag": "SageMaker allows 50 tags, keys up to 128 and values up to 256 characters "
+    "job_name": "use 1-63 letters, digits and hyphens",
+    "runtime_seconds": "use 1 to 777600 seconds",
+    "env": "SageMaker allows 100 variables, names like NAME_1, values up to 256 characters",
+    "tags": "SageMaker allows 50 tags, keys up to 128 and values up to 256 characters "
     "of letters, digits, spaces and _.:/=+-@",
-    "script arguments": "SageMaker allows 100 arguments of at most 256 characters each; "
+    "arguments": "SageMaker allows 100 arguments of at most 256 characters each; "
     "pass long values in a file",
 }
 
@@ -212,7 +214,7 @@ def check_request(rendered: Rendered) -> None:
     if not violations:
         return
     first = violations[0]
-    flag = _flag_for(first.path, rendered)
+    field = _field_for(first.path, rendered)
     more = f"; {len(violations) - 1} more problem(s)" if len(violations) > 1 else ""
     if first.path == "ProcessingInputs":
         raise UserError(
@@ -223,26 +225,26 @@ def check_request(rendered: Rendered) -> None:
         )
     text = f"{first.message} (CreateProcessingJob {first.path}){more}"
     if first.path.startswith("AppSpecification.ContainerArguments"):
-        fix = _FIXES["script arguments"]
+        fix = _FIXES["arguments"]
     else:
-        fix = _FIXES.get(flag)
-    raise UserError(text, flag=None if flag == "script arguments" else flag, fix=fix)
+        fix = _FIXES.get(field or "")
+    raise UserError(text, field=None if field == "arguments" else field, fix=fix)
 
 
-def _flag_for(path: str, rendered: Rendered) -> str | None:
-    for prefix, flag in _MEMBER_FLAGS:
+def _field_for(path: str, rendered: Rendered) -> str | None:
+    for prefix, field in _MEMBER_FIELDS:
         if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
-            return flag
-    for member, flags in (
-        ("AppSpecification.ContainerArguments", rendered.argument_flags),
-        ("AppSpecification.ContainerEntrypoint", rendered.entrypoint_flags),
+            return field
+    for member, fields in (
+        ("AppSpecification.ContainerArguments", rendered.argument_fields),
+        ("AppSpecification.ContainerEntrypoint", rendered.entrypoint_fields),
     ):
         if path.startswith(member + "["):
             index = int(path[len(member) + 1 : path.index("]")])
-            return flags[index] if index < len(flags) else None
+            return fields[index] if index < len(fields) else None
         if path == member:
-            return "script arguments"
+            return "arguments"
     if path.startswith("ProcessingInputs["):
         index = int(path[len("ProcessingInputs[") : path.index("]")])
-        return rendered.input_flags[index]
+        return rendered.input_fields[index]
     return None

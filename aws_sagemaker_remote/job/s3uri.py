@@ -31,13 +31,15 @@ def parse_s3_uri(text: str) -> S3Uri:
     return S3Uri(bucket, key)
 
 
-def checked_s3_uri(text: str, flag: str) -> S3Uri:
-    """parse_s3_uri for user input: a UserError naming ``flag`` instead of a ValueError."""
+def checked_s3_uri(text: str, field: str) -> S3Uri:
+    """parse_s3_uri for user input: a UserError naming ``field`` instead of a ValueError."""
     from ..errors import UserError
 
     try:
         return parse_s3_uri(text)
     except ValueError as error:
         raise UserError(
-            f"{text!r} is not a valid S3 URI: {error}", flag=flag, fix="write it as s3://bucket/key"
+            f"{text!r} is not a valid S3 URI: {error}",
+            field=field,
+            fix="write it as s3://bucket/key",
         ) from None

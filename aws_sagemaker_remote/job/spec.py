@@ -35,6 +35,10 @@ class InputSpec:
         return flag_for(self.name)
 
     @property
+    def field(self) -> str:
+        return f"inputs.{self.name}"
+
+    @property
     def is_local(self) -> bool:
         return not self.source.startswith(("s3://", "job://"))
 
@@ -50,6 +54,10 @@ class OutputSpec:
     def flag(self) -> str:
         return flag_for(self.name)
 
+    @property
+    def field(self) -> str:
+        return f"outputs.{self.name}"
+
 
 @dataclass(frozen=True)
 class ModuleSpec:
@@ -59,6 +67,10 @@ class ModuleSpec:
     @property
     def flag(self) -> str:
         return flag_for(self.name)
+
+    @property
+    def field(self) -> str:
+        return f"modules.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ class JobSpec:
     inputs: tuple[InputSpec, ...]
     outputs: tuple[OutputSpec, ...]
     modules: tuple[ModuleSpec, ...]
-    empty_channels: tuple[str, ...]  # flags of optional channels left empty
+    empty_channels: tuple[str, ...]  # fields of optional channels left empty ("inputs.x")
     passthrough: tuple[str, ...]  # the user's own arguments, verbatim
     env: tuple[tuple[str, str], ...]
     tags: tuple[tuple[str, str], ...]
@@ -107,7 +119,7 @@ def job_name_for(
         if not JOB_NAME.fullmatch(name):
             raise UserError(
                 f"{name!r} is not a valid job name",
-                flag="--sagemaker-job-name",
+                field="job_name",
                 fix="use 1-63 letters, digits and hyphens, starting with a letter or digit",
             )
         return name
@@ -121,7 +133,7 @@ def job_name_for(
     if not cleaned or cleaned != base and base_is_explicit:
         raise UserError(
             f"{base!r} is not a valid base job name",
-            flag="--sagemaker-base-job-name",
+            field="base_job_name",
             fix=f"use at most {limit} letters, digits and hyphens",
         )
     return f"{cleaned}-{stamp}"
@@ -165,41 +177,41 @@ def passthrough_arguments(argv: list[str], owned: dict[str, argparse.Action]) ->
     return kept
 
 
-def _key_values(items: list[str], flag: str, kind: str) -> tuple[tuple[str, str], ...]:
+def _key_values(items: list[str], field: str, kind: str) -> tuple[tuple[str, str], ...]:
     pairs: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UserError(
-                f"{item!r} is not KEY=VALUE", flag=flag, fix=f"write {kind} as KEY=VALUE"
+                f"{item!r} is not KEY=VALUE", field=field, fix=f"write {kind} as KEY=VALUE"
             )
         pairs[key] = value
     return tuple(pairs.items())
 
 
-def _s3(uri: str, flag: str) -> str:
-    checked_s3_uri(uri, flag)
+def _s3(uri: str, field: str) -> str:
+    checked_s3_uri(uri, field)
     return uri
 
 
-def _existing(path: str | None, flag: str, *, directory: bool = False) -> str | None:
+def _existing(path: str | None, field: str, *, directory: bool = False) -> str | None:
     if not path:
         return None
     if not os.path.exists(path) or (
         directory and not (os.path.isdir(path) or path.endswith(".py"))
     ):
         what = "directory" if directory else "file"
-        raise UserError(f"{path} does not exist", flag=flag, fix=f"pass an existing {what}")
+        raise UserError(f"{path} does not exist", field=field, fix=f"pass an existing {what}")
     return os.path.abspath(path)
 
 
-def _writable_dir(path: str, flag: str) -> str:
+def _writable_dir(path: str, field: str) -> str:
     """A directory we can create or write into later; checked now, before anything is sent."""
     path = os.path.abspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise UserError(
             f"{path} exists and is not a directory",
-            flag=flag,
+            field=field,
             fix="pass a directory, or a path that does not exist yet",
         )
     parent = path
@@ -208,13 +220,13 @@ def _writable_dir(path: str, flag: str) -> str:
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
         raise UserError(
             f"cannot write under {parent}",
-            flag=flag,
+            field=field,
             fix="pass a path in a directory you can write to",
         )
     return path
 
 
-def _writable_file(path: str | None, flag: str) -> str | None:
+def _writable_file(path: str | None, field: str) -> str | None:
     if not path:
         return None
     path = os.path.abspath(path)
@@ -222,25 +234,25 @@ def _writable_file(path: str | None, flag: str) -> str | None:
     if os.path.isdir(path) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
         raise UserError(
             f"cannot write the file {path}",
-            flag=flag,
+            field=field,
             fix="pass a file path in an existing directory you can write to",
         )
     return path
 
 
-def _no_blanks(value: str | None, flag: str, what: str) -> str | None:
+def _no_blanks(value: str | None, field: str, what: str) -> str | None:
     if value is not None and (not value.strip() or any(c.isspace() for c in value)):
-        raise UserError(f"{value!r} is not {what}", flag=flag, fix=f"pass {what}")
+        raise UserError(f"{value!r} is not {what}", field=field, fix=f"pass {what}")
     return value
 
 
 def _tags(items: list[str]) -> tuple[tuple[str, str], ...]:
-    tags = _key_values(items, "--sagemaker-tag", "tags")
+    tags = _key_values(items, "tags", "tags")
     for key, _ in tags:
         if key.lower().startswith("aws:"):
             raise UserError(
                 f"tag key {key!r} uses the reserved prefix aws:",
-                flag="--sagemaker-tag",
+                field="tags",
                 fix="choose a key without the aws: prefix",
             )
     return tags
@@ -258,74 +270,74 @@ def build_spec(
     base_is_explicit = any(
         a == "--sagemaker-base-job-name" or a.startswith("--sagemaker-base-job-name=") for a in argv
     )
-    script = _existing(args.sagemaker_script, "--sagemaker-script")
+    script = _existing(args.sagemaker_script, "script")
     if not script:
-        raise UserError("is empty", flag="--sagemaker-script", fix="pass the script to run")
+        raise UserError("is empty", field="script", fix="pass the script to run")
     local = args.sagemaker_instance == LOCAL_INSTANCE
     inputs, outputs, modules, empty = [], [], [], []
     for name, declared in channels.inputs.items():
-        value, flag = getattr(args, name), flag_for(name)
+        value, field = getattr(args, name), f"inputs.{name}"
         if not value:
             if not declared.optional:
                 raise UserError(
                     "is required and was left empty",
-                    flag=flag,
+                    field=field,
                     fix="pass a local path or an s3:// URI",
                 )
-            empty.append(flag)
+            empty.append(field)
             continue
         if value.startswith("s3://"):
-            source = _s3(value, flag)
+            source = _s3(value, field)
         elif value.startswith("job://"):
-            parse_job_uri(value, flag)
+            parse_job_uri(value, field)
             source = value
         elif "://" in value:
             raise UserError(
                 f"{value!r} is neither a local path nor an s3:// URI",
-                flag=flag,
+                field=field,
                 fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT",
             )
         else:
-            source = _existing(value, flag)
+            source = _existing(value, field)
         mode = getattr(args, f"{name}_mode")
         if mode == "Pipe" and local:
             raise UserError(
                 "Pipe mode is not supported by the local engine",
-                flag=f"{flag}-mode",
+                field=f"{field}.mode",
                 fix="use File, or run on a SageMaker instance",
             )
         inputs.append(InputSpec(name, source, mode, getattr(args, f"{name}_distribution")))
     for name, declared in channels.outputs.items():
-        value, flag = getattr(args, name), flag_for(name)
+        value, field = getattr(args, name), f"outputs.{name}"
         s3 = getattr(args, f"{name}_s3")
-        s3 = None if s3 in (None, "", "default") else _s3(s3, f"{flag}-s3")
+        s3 = None if s3 in (None, "", "default") else _s3(s3, f"{field}.s3")
         if not value and not s3:
             if not declared.optional:
                 raise UserError(
                     "is required and was left empty",
-                    flag=flag,
+                    field=field,
                     fix="pass a local directory or an s3:// URI",
                 )
-            empty.append(flag)
+            empty.append(field)
             continue
         if value and value.startswith("s3://"):
-            local_path, s3 = None, s3 or _s3(value, flag)
+            local_path, s3 = None, s3 or _s3(value, field)
         else:
-            local_path = _writable_dir(value, flag) if value else None
+            local_path = _writable_dir(value, field) if value else None
         outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
     for name in channels.modules:
-        path = _existing(getattr(args, name), flag_for(name), directory=True)
+        path = _existing(getattr(args, name), f"modules.{name}", directory=True)
         if path:
             modules.append(ModuleSpec(name, path))
         else:
-            empty.append(flag_for(name))
+            empty.append(f"modules.{name}")
     prefix = args.sagemaker_s3_prefix
     if prefix:
-        prefix = _s3(prefix.rstrip("/"), "--sagemaker-s3-prefix")
+        prefix = _s3(prefix.rstrip("/"), "s3_prefix")
         if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
             raise UserError(
                 "names the local store's reserved bucket",
-                flag="--sagemaker-s3-prefix",
+                field="s3_prefix",
                 fix="leave it out to use the local store",
             )
     return JobSpec(
@@ -333,23 +345,21 @@ def build_spec(
         job_name=job_name_for(args, now, base_is_explicit=base_is_explicit),
         instance=args.sagemaker_instance,
         instance_count=args.sagemaker_instance_count,
-        image=_no_blanks(args.sagemaker_image or None, "--sagemaker-image", "an image URI"),
+        image=_no_blanks(args.sagemaker_image or None, "image", "an image URI"),
         role=args.sagemaker_role,
         profile=args.sagemaker_profile or None,
         volume_size=args.sagemaker_volume_size,
         runtime_seconds=args.sagemaker_runtime_seconds,
-        python=_no_blanks(args.sagemaker_python, "--sagemaker-python", "an interpreter name"),
-        requirements=_existing(args.sagemaker_requirements, "--sagemaker-requirements"),
-        configuration_script=_existing(
-            args.sagemaker_configuration_script, "--sagemaker-configuration-script"
-        ),
+        python=_no_blanks(args.sagemaker_python, "python", "an interpreter name"),
+        requirements=_existing(args.sagemaker_requirements, "requirements"),
+        configuration_script=_existing(args.sagemaker_configuration_script, "configuration_script"),
         configuration_command=args.sagemaker_configuration_command or None,
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         modules=tuple(modules),
         empty_channels=tuple(empty),
         passthrough=tuple(passthrough_arguments(argv, own_flags(parser, channels))),
-        env=_key_values(args.sagemaker_env, "--sagemaker-env", "environment variables"),
+        env=_key_values(args.sagemaker_env, "env", "environment variables"),
         tags=_tags(args.sagemaker_tag),
         input_mount=args.sagemaker_input_mount.rstrip("/"),
         output_mount=args.sagemaker_output_mount.rstrip("/"),
@@ -358,6 +368,6 @@ def build_spec(
         wait=args.sagemaker_wait,
         dry_run=args.sagemaker_dry_run,
         download=args.sagemaker_download,
-        output_json=_writable_file(args.sagemaker_output_json, "--sagemaker-output-json"),
+        output_json=_writable_file(args.sagemaker_output_json, "output_json"),
         docker=args.sagemaker_docker,
     )

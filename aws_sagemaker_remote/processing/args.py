@@ -80,10 +80,25 @@ def _default(flag: str, code_default: Any, convert: Callable | None = None) -> A
         return convert(value)
     except (ValueError, argparse.ArgumentTypeError):
         raise UserError(
-            f"{value!r} is not a valid default for {flag}",
-            flag=name,
+            f"{name}: {value!r} is not a valid default for {flag}",
             fix="fix or unset the environment variable",
         ) from None
+
+
+_FLAG_SPELLING = {"tags": "--sagemaker-tag"}  # fields whose flag is not the plain rule
+
+
+def flag_for_field(field: str) -> str:
+    """How this command line spells a field (``inputs.data.mode`` -> ``--data-mode``)."""
+    kind, _, rest = field.partition(".")
+    if kind in ("inputs", "outputs", "modules") and rest:
+        name, _, attribute = rest.partition(".")
+        return flag_for(name) + (f"-{attribute}" if attribute else "")
+    if field.startswith("-"):  # the script's own flag
+        return field
+    if field == "arguments":
+        return "script arguments"
+    return _FLAG_SPELLING.get(field, "--sagemaker-" + field.replace("_", "-"))
 
 
 def _bool_flag(group, flag: str, default: bool, help: str) -> None:

@@ -11,9 +11,8 @@ import argparse
 import os
 import sys
 
-from ..args import flag_for
 from ..errors import Error, UserError, exit_on_error
-from .args import Channels, build_parser
+from .args import Channels, build_parser, flag_for_field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -67,7 +66,11 @@ def sagemaker_processing_main(
             **settings,
         )
     except Error as error:
-        exit_on_error(error, prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote")
+        exit_on_error(
+            error,
+            prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote",
+            name=flag_for_field,
+        )
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
@@ -76,7 +79,7 @@ def sagemaker_processing_main(
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
         return run_locally(args, channels, main)
     except Error as error:
-        exit_on_error(error, prog=parser.prog)
+        exit_on_error(error, prog=parser.prog, name=flag_for_field)
 
 
 def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) -> Any:
@@ -86,20 +89,22 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
     for name, declared in channels.inputs.items():
         value = getattr(args, name)
         if not value:
-            _require_optional(name, declared.optional, "a local path or an s3:// URI")
+            _require_optional(f"inputs.{name}", declared.optional, "a local path or an s3:// URI")
             setattr(args, name, None)
         elif value.startswith(("s3://", "job://")):
             remote_inputs[name] = value
         elif not os.path.exists(value):
             raise UserError(
                 f"{value} does not exist",
-                flag=flag_for(name),
+                field=f"inputs.{name}",
                 fix="pass an existing file or directory, or an s3:// URI",
             )
     for name, declared in channels.outputs.items():
         value = getattr(args, name)
         if not value:
-            _require_optional(name, declared.optional, "a local directory or an s3:// URI")
+            _require_optional(
+                f"outputs.{name}", declared.optional, "a local directory or an s3:// URI"
+            )
             setattr(args, name, None)
         elif value.startswith("s3://"):
             remote_outputs[name] = value
@@ -112,17 +117,17 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
 
     with S3Mirror(profile=args.sagemaker_profile, instance=args.sagemaker_instance) as mirror:
         for name, uri in remote_inputs.items():
-            setattr(args, name, mirror.fetch(uri, flag=flag_for(name)))
+            setattr(args, name, mirror.fetch(uri, field=f"inputs.{name}"))
         for name, uri in remote_outputs.items():
-            setattr(args, name, mirror.output_dir(name, uri, flag=flag_for(name)))
+            setattr(args, name, mirror.output_dir(name, uri, field=f"outputs.{name}"))
         result = main(args)
         mirror.upload_outputs()
         return result
 
 
-def _require_optional(name: str, optional: bool, what: str) -> None:
+def _require_optional(field: str, optional: bool, what: str) -> None:
     if not optional:
-        raise UserError("is required and was left empty", flag=flag_for(name), fix=f"pass {what}")
+        raise UserError("is required and was left empty", field=field, fix=f"pass {what}")
 
 
 def _make_output_dir(name: str, path: str) -> None:
@@ -131,6 +136,6 @@ def _make_output_dir(name: str, path: str) -> None:
     except OSError as error:
         raise UserError(
             f"cannot create {path}: {error.strerror}",
-            flag=flag_for(name),
+            field=f"outputs.{name}",
             fix="pass a writable directory",
         ) from None

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import UserError
 from ..job.s3uri import S3Uri, checked_s3_uri
+from ..processing.args import flag_for_field
 from ..storage.localstore import is_local_store_uri, local_store_path
 
 
@@ -24,7 +25,7 @@ class S3Mirror:
         self.profile = profile
         self.instance = instance
         self.root = tempfile.mkdtemp(prefix="aws-sagemaker-remote-")
-        self._outputs: list[tuple[str, str, S3Uri]] = []  # (flag, local dir, destination)
+        self._outputs: list[tuple[str, str, S3Uri]] = []  # (field, local dir, destination)
         self._session = None
         self._main_done = False
 
@@ -35,28 +36,28 @@ class S3Mirror:
             self._session = resolve_aws(self.profile).session
         return self._session
 
-    def fetch(self, uri: str, *, flag: str) -> str:
+    def fetch(self, uri: str, *, field: str) -> str:
         """A local path holding the object or prefix ``uri`` names."""
         if uri.startswith("job://"):
-            uri = self._resolve_job_uri(uri, flag)
-        target = checked_s3_uri(uri, flag)
+            uri = self._resolve_job_uri(uri, field)
+        target = checked_s3_uri(uri, field)
         if is_local_store_uri(uri):
             path = local_store_path(uri)
             if not path.exists():
                 raise UserError(
                     f"{uri} does not exist in the local store",
-                    flag=flag,
+                    field=field,
                     fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
                 )
             return str(path)
         from ..storage.s3objects import download_object_or_prefix
 
-        dest = os.path.join(self.root, "inputs", flag.lstrip("-"))
-        return download_object_or_prefix(self.session(), str(target), dest, flag=flag)
+        dest = os.path.join(self.root, "inputs", field.split(".")[-1])
+        return download_object_or_prefix(self.session(), str(target), dest, field=field)
 
-    def output_dir(self, name: str, uri: str, *, flag: str) -> str:
+    def output_dir(self, name: str, uri: str, *, field: str) -> str:
         """A fresh local directory for ``main`` to write; uploaded to ``uri`` after success."""
-        target = checked_s3_uri(uri, flag)
+        target = checked_s3_uri(uri, field)
         if is_local_store_uri(uri):
             path = local_store_path(uri)
             path.mkdir(parents=True, exist_ok=True)
@@ -64,17 +65,17 @@ class S3Mirror:
         self.session()  # no credentials: say so now, not after main has run
         local = os.path.join(self.root, "outputs", name)
         os.makedirs(local)
-        self._outputs.append((flag, local, target))
+        self._outputs.append((field, local, target))
         return local
 
     def upload_outputs(self) -> None:
         self._main_done = True
-        for flag, local, target in self._outputs:
-            count = upload_dir(self.session(), local, target, flag=flag)
+        for field, local, target in self._outputs:
+            count = upload_dir(self.session(), local, target, field=field)
             print(f"uploaded {count} files to {target}", file=sys.stderr)
         self._outputs.clear()
 
-    def _resolve_job_uri(self, uri: str, flag: str) -> str:
+    def _resolve_job_uri(self, uri: str, field: str) -> str:
         from ..job.lineage import resolve_job_input
 
         if self.instance == "local":
@@ -86,27 +87,27 @@ class S3Mirror:
             from ..backends.sagemaker import SageMakerBackend
 
             backend = SageMakerBackend(resolve_aws(self.profile))
-        return resolve_job_input(uri, backend, flag=flag)
+        return resolve_job_input(uri, backend, field=field)
 
     def __enter__(self) -> S3Mirror:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None and self._outputs:
-            for flag, local, target in self._outputs:
+            for field, local, target in self._outputs:
                 if self._main_done:
                     said = f"the upload failed; {target} may be incomplete; output kept in {local}"
                 else:
                     said = (
                         f"main failed; nothing uploaded to {target}; partial output kept in {local}"
                     )
-                print(f"{flag}: {said}", file=sys.stderr)
+                print(f"{flag_for_field(field)}: {said}", file=sys.stderr)
             shutil.rmtree(os.path.join(self.root, "inputs"), ignore_errors=True)
             return
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def upload_dir(session, local_dir: str, target: S3Uri, *, flag: str, max_workers: int = 16) -> int:
+def upload_dir(session, local_dir: str, target: S3Uri, *, field: str, max_workers: int = 16) -> int:
     """Upload every file under ``local_dir`` to ``target``, keeping relative paths."""
     from botocore.exceptions import ClientError
 
@@ -127,7 +128,7 @@ def upload_dir(session, local_dir: str, target: S3Uri, *, flag: str, max_workers
     except ClientError as error:
         raise UserError(
             f"cannot upload to {target}: {error.response['Error'].get('Message', error)}",
-            flag=flag,
+            field=field,
             fix="check the bucket exists and you may write to it",
         ) from None
     return len(files)

@@ -8,7 +8,7 @@ from ..errors import UserError
 from ..job.s3uri import parse_s3_uri
 
 
-def s3_input_kind(session, uri: str, *, flag: str) -> bool:
+def s3_input_kind(session, uri: str, *, field: str) -> bool:
     """True when ``uri`` names one object, False for a prefix; UserError when neither exists."""
     from botocore.exceptions import ClientError
 
@@ -27,24 +27,24 @@ def s3_input_kind(session, uri: str, *, flag: str) -> bool:
         message = error.response["Error"].get("Message") or error.response["Error"]["Code"]
         raise UserError(
             f"cannot read {uri}: {message}",
-            flag=flag,
+            field=field,
             fix="check the bucket name and your access to it",
         ) from None
     if not listing.get("KeyCount"):
         raise UserError(
             f"{uri} does not exist (no object or prefix)",
-            flag=flag,
+            field=field,
             fix="check the URI, e.g. with `aws s3 ls`",
         )
     return False
 
 
-def download_object_or_prefix(session, uri: str, dest: str, *, flag: str) -> str:
+def download_object_or_prefix(session, uri: str, dest: str, *, field: str) -> str:
     """Fetch one object (to ``dest/<name>``) or a whole prefix (into ``dest``); the local path."""
     from .downloads import download_prefix
 
     os.makedirs(dest, exist_ok=True)
-    if s3_input_kind(session, uri, flag=flag):
+    if s3_input_kind(session, uri, field=field):
         target = parse_s3_uri(uri)
         path = os.path.join(dest, os.path.basename(target.key))
         session.client("s3").download_file(target.bucket, target.key, path)

@@ -26,7 +26,7 @@ def _credential_provider(session):
     except ValueError:
         raise UserError(
             "no AWS credentials found",
-            flag="--sagemaker-profile",
+            field="profile",
             fix="run `aws configure`, set AWS_PROFILE, or pass --sagemaker-profile NAME",
         ) from None
 

@@ -41,8 +41,8 @@ from .localstore import is_local_store_uri
 from .s3store import s3_store
 from .trees import FileEntry, Tree
 
-PREFIX_FLAG = "--sagemaker-s3-prefix"
-PREFIX_FIX = f"pass {PREFIX_FLAG} s3://a-bucket-you-can-write/prefix"
+PREFIX_FIELD = "s3_prefix"
+PREFIX_FIX = "pass {{s3_prefix}} s3://a-bucket-you-can-write/prefix"
 MiB = 1024 * 1024
 MAX_PARTS = 10_000  # S3's limit per multipart upload: huge files get bigger parts
 COPY_LIMIT = 5 * 1024 * MiB  # CopyObject's largest source; bigger files are uploaded again
@@ -155,7 +155,7 @@ def upload_trees(
     try:
         uri = parse_s3_uri(root)
     except ValueError as error:
-        raise UserError(f"{root}: {error}", flag=PREFIX_FLAG, fix=PREFIX_FIX) from None
+        raise UserError(f"{root}: {error}", field=PREFIX_FIELD, fix=PREFIX_FIX) from None
     store = s3_store(uri.bucket, session, config)
     with StagingCache() as cache:
         _run(_stage_s3(unique, root, uri.key.strip("/"), store, config, tally, cache))
@@ -178,11 +178,11 @@ def _s3_error(error: BaseException, root: str) -> UserError:
     first = text.splitlines()[0][:300] if text else type(error).__name__
     bucket = parse_s3_uri(root).bucket
     if "NoSuchBucket" in text:
-        return UserError(f"bucket {bucket} does not exist", flag=PREFIX_FLAG, fix=PREFIX_FIX)
+        return UserError(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)
     denied = ("AccessDenied", "403 Forbidden", "PermissionDenied", "Unauthenticated")
     if isinstance(error, PermissionError) or any(word in text for word in denied):
-        return UserError(f"access denied writing to {root}", flag=PREFIX_FLAG, fix=PREFIX_FIX)
-    return UserError(f"staging to {root} failed: {first}", flag=PREFIX_FLAG, fix=PREFIX_FIX)
+        return UserError(f"access denied writing to {root}", field=PREFIX_FIELD, fix=PREFIX_FIX)
+    return UserError(f"staging to {root} failed: {first}", field=PREFIX_FIELD, fix=PREFIX_FIX)
 
 
 class _ByteBudget:

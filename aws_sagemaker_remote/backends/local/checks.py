@@ -24,19 +24,19 @@ def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> 
     """UserError for what this engine cannot run; nothing is recorded or started."""
     name = request.get("ProcessingJobName")
     if not name or "/" in name:
-        raise UserError(f"invalid job name {name!r}", flag="--sagemaker-job-name")
+        raise UserError(f"invalid job name {name!r}", field="job_name")
     app = request.get("AppSpecification") or {}
     if not docker and not app.get("ContainerEntrypoint"):
         raise UserError(
             "without Docker the local engine runs AppSpecification.ContainerEntrypoint, "
             "and the request has none",
-            flag="--sagemaker-docker",
+            field="docker",
             fix="give the job an entrypoint, or run it in Docker with --sagemaker-docker",
         )
     if docker and not docker_available():
         raise UserError(
             "Docker was asked for but no Docker engine answers",
-            flag="--sagemaker-docker",
+            field="docker",
             fix="start Docker or drop --sagemaker-docker",
         )
     if store.get(name) is not None:
@@ -65,7 +65,7 @@ def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> 
             raise UserError(
                 f"{what} asks for {s3.get('S3InputMode')} mode; the local engine supports "
                 "File mode only",
-                flag=f"--{item.get('InputName')}-mode",
+                field=f"inputs.{item.get('InputName')}.mode",
                 fix="use File mode, or run the job on SageMaker",
             )
         _container_path(s3.get("LocalPath"), what)
@@ -88,7 +88,7 @@ def duplicate(name: str) -> UserError:
     """The error for a job name already in the job store."""
     return UserError(
         f"a local job named {name} already exists ({job_arn(name)})",
-        flag="--sagemaker-job-name",
+        field="job_name",
         fix="choose another name, or leave the flag out to get a fresh one",
     )
 
