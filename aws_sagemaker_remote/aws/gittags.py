@@ -52,18 +52,20 @@ def git_tags(script_path: str) -> list[dict[str, str]]:
 
 
 def strip_credentials(url: str) -> str:
-    """Drop user:password@ (and a bare token@ for http) from a remote URL."""
-    if "://" not in url:
-        return url  # scp-like git@host:path carries a user name, never a secret
+    """The remote URL without anything that may be a secret: the password (and, for http,
+    the whole user info, which is often a token), the query and the fragment."""
+    if "://" not in url:  # scp-like [user[:password]@]host:path
+        userinfo, at, rest = url.rpartition("@")
+        user = userinfo.partition(":")[0]
+        return (f"{user}@" if at and user else "") + re.split(r"[?#]", rest or url)[0]
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    if parts.scheme in ("http", "https"):
+    userinfo, at, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    if not at or parts.scheme.rpartition("+")[2] in ("http", "https"):
         netloc = host
     else:
-        netloc = f"{userinfo.partition(':')[0]}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        netloc = f"{user}@{host}" if user else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def clean_tag(text: str, limit: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..aws.session import error_code, error_message
 from ..errors import UserError
+from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
 from . import LogEvent, LogPage
 
@@ -44,7 +45,7 @@ class SageMakerBackend:
     def check_request(self, request: dict[str, Any]) -> None:
         """A job name already taken in this account and region, before anything is staged
         (the service model itself was checked by the request builder)."""
-        name = request["ProcessingJobName"]
+        name = checked_job_name(request.get("ProcessingJobName"))
         try:
             self.describe_job(name)
         except UserError as error:
@@ -60,7 +61,7 @@ class SageMakerBackend:
     def create_job(self, request: dict[str, Any]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-        name = request.get("ProcessingJobName", "")
+        name = checked_job_name(request.get("ProcessingJobName"))
         # A role created a moment ago takes a few seconds to become assumable by SageMaker.
         deadline = time.monotonic() + self._role_retry_seconds
         while True:

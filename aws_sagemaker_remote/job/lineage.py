@@ -17,6 +17,19 @@ JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _FORM = "job://JOB-NAME/OUTPUT-NAME"
 
 
+def checked_job_name(name: object) -> str:
+    """``name`` if it is a SageMaker job name, else UserError. Every backend checks the
+    names it is handed (the Python API is not only the CLI); the local engine's become
+    directory names, so ``.``, ``..`` or a ``/`` must never get as far as a path."""
+    if not isinstance(name, str) or not JOB_NAME.fullmatch(name):
+        raise UserError(
+            f"{name!r} is not a processing job name",
+            field="job_name",
+            fix="use 1-63 letters, digits and hyphens, starting with a letter or digit",
+        )
+    return name
+
+
 def is_job_uri(text: str) -> bool:
     return text.startswith(SCHEME)
 

@@ -28,7 +28,7 @@ from .. import LogPage
 from .checks import check_request, duplicate
 from .logstreams import list_streams, read_page, stream_file
 from .processes import kill_leftovers, reap, runner_alive, start_runner
-from .store import ACTIVE, DuplicateJob, JobRecord, JobStore, job_arn
+from .store import ACTIVE, DuplicateJob, JobRecord, JobStore, checked_job_name, job_arn
 
 __all__ = ["LocalBackend"]
 
@@ -68,6 +68,7 @@ class LocalBackend:
     # -- create ---------------------------------------------------------------------------
     def check_request(self, request: dict[str, Any]) -> None:
         """UserError for what this engine cannot run; nothing is recorded or started."""
+        checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
         check_request(request, docker=self.docker, store=self.store)
 
     def create_job(self, request: dict[str, Any]) -> None:
@@ -114,7 +115,7 @@ class LocalBackend:
         return self.store.get(record.name) or record
 
     def _record(self, job_name: str) -> JobRecord:
-        record = self.store.get(job_name)
+        record = self.store.get(checked_job_name(job_name))
         if record is None:
             raise UserError(f"no local job named {job_name!r}")
         return self._reconciled(record)

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ...errors import UserError
+from ...job.lineage import checked_job_name
 from ...storage.localstore import state_dir
 
 ACTIVE = ("InProgress", "Stopping")
@@ -103,7 +107,7 @@ class JobStore:
         self._ready = False
 
     def job_dir(self, name: str) -> Path:
-        return self.root / "jobs" / name
+        return self.root / "jobs" / checked_job_name(name)
 
     def _connect(self):
         import sqlite3
@@ -111,32 +115,57 @@ class JobStore:
         if not self._ready:
             self.root.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        if not self._ready:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)
-            self._ready = True
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if not self._ready:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+                self._ready = True
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self, sql: str, params: tuple = ()) -> int:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, params).rowcount
-        finally:
-            conn.close()
+        with self._damage_reported():
+            conn = self._connect()
+            try:
+                return conn.execute(sql, params).rowcount
+            finally:
+                conn.close()
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        conn = self._connect()
+        with self._damage_reported():
+            conn = self._connect()
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """A file that is not (or no longer) an SQLite database, or one without our table,
+        is one line naming it; a locked or full database stays SQLite's own error."""
+        import sqlite3
+
         try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+            yield
+        except sqlite3.DatabaseError as error:
+            damaged = type(error) is sqlite3.DatabaseError or "no such table" in str(error)
+            if not damaged:
+                raise
+            raise UserError(
+                f"the local engine's job store {self.path} is damaged ({error})",
+                fix=f"move it aside (mv {self.path} {self.path}.broken); "
+                "the next local job starts a new one",
+            ) from None
 
     def insert(
         self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None
     ) -> JobRecord:
         import sqlite3
 
+        checked_job_name(name)
         now = time.time()
         try:
             self._run(
