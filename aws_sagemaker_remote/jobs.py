@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import Interrupted, UserError, render_fields
 from .job.request import Target, check_request, render_request
-from .job.spec import JobSpec, build_spec
+from .job.spec import JobSpec, build_spec, check_overlaps
 from .processing.args import DEFAULT_INSTANCE, Channels, flag_for_field
 from .storage.localstore import LOCAL_STORE_BUCKET, is_local_store_uri
 
@@ -67,6 +67,7 @@ def run_remotely(
 
 
 def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
+    check_overlaps(spec)
     local_backend = _backend(spec, None) if spec.is_local else None
     sources = _input_sources(spec, local_backend)
     where = _where(spec, sources)

@@ -371,3 +371,44 @@ def build_spec(
         output_json=_writable_file(args.sagemaker_output_json, "output_json"),
         docker=args.sagemaker_docker,
     )
+
+
+def _nested(a: str, b: str, sep: str) -> bool:
+    """``a`` and ``b`` are the same place, or one lies inside the other."""
+    a, b = a.rstrip(sep) + sep, b.rstrip(sep) + sep
+    return a.startswith(b) or b.startswith(a)
+
+
+def check_overlaps(spec: JobSpec) -> None:
+    """UserError when an output is, is inside or contains an input or a module.
+
+    A waited run downloads outputs into their local directories: inside an input, they
+    would ship again with it next time (and overwrite it); on S3, an output under an
+    input's prefix becomes part of that input for the next job. Checked before anything
+    is staged."""
+    local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local]
+    local += [(m, os.path.realpath(m.path)) for m in spec.modules]
+    remote = [(c, c.source[len("s3://") :]) for c in spec.inputs if c.source.startswith("s3://")]
+    for output in spec.outputs:
+        if output.local:
+            where = os.path.realpath(output.local)
+            for channel, path in local:
+                if _nested(where, path, os.sep):
+                    kind = "module" if isinstance(channel, ModuleSpec) else "input"
+                    raise UserError(
+                        f"{output.local} overlaps the {kind} {path} ({{{{{channel.field}}}}}): "
+                        "its files would be downloaded into what the next run ships",
+                        field=output.field,
+                        fix="choose an output directory outside every input and module",
+                    )
+        if output.s3:
+            where = output.s3[len("s3://") :]
+            for channel, key in remote:
+                if _nested(where, key, "/"):
+                    raise UserError(
+                        f"{output.s3} overlaps the input {channel.source} "
+                        f"({{{{{channel.field}}}}}): the next job reading it would get this "
+                        "job's outputs too",
+                        field=output.field if output.local is None else f"{output.field}.s3",
+                        fix="write the output outside every input's prefix",
+                    )

@@ -373,6 +373,46 @@ def add_additional_arguments(parser: argparse.ArgumentParser, additional: list |
             parser.add_argument(*args, **kwargs)
 
 
+_CHANNEL_FLAGS = {
+    "inputs": ("", "-mode", "-distribution"),
+    "outputs": ("", "-mode", "-s3"),
+    "modules": ("",),
+}
+
+
+def check_channel_names(declared: dict[str, dict]) -> None:
+    """UserError naming the keyword when channels would clash on the command line.
+
+    ``declared``: keyword (``inputs``...) -> the channels given for it. argparse would
+    report these as a traceback, or not at all (a name in two keywords)."""
+    kinds: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    for keyword, channels in declared.items():
+        for name in channels:
+            where = f"{keyword}[{name!r}]"
+            if not isinstance(name, str) or not name.strip("-_ "):
+                raise UserError(f"{keyword}= has the channel name {name!r}; name it")
+            if name in kinds:
+                raise UserError(
+                    f"the channel name {name!r} is declared in both {kinds[name]}= and {keyword}=",
+                    fix="give every channel its own name",
+                )
+            kinds[name] = keyword
+            for suffix in _CHANNEL_FLAGS[keyword]:
+                flag = flag_for(name) + suffix
+                if flag.startswith("--sagemaker-") or flag == "--help":
+                    raise UserError(
+                        f"{where} makes the flag {flag}, which belongs to the library",
+                        fix="rename the channel",
+                    )
+                if flag in flags:
+                    raise UserError(
+                        f"{flags[flag]} and {where} both make the flag {flag}",
+                        fix="rename one of the channels",
+                    )
+                flags[flag] = where
+
+
 def _script_stem(script: str) -> str:
     return os.path.splitext(os.path.basename(script))[0] or "processing"
 
@@ -389,12 +429,21 @@ def build_parser(
     **settings: Any,
 ) -> tuple[argparse.ArgumentParser, Channels]:
     """The whole parser of a processing script, and the channels it declared."""
+    check_channel_names(
+        {"inputs": inputs or {}, "outputs": outputs or {}, "modules": modules or {}}
+    )
     channels = Channels(inputs or {}, outputs or {}, modules or {})
     parser = OneLineParser(description=description, allow_abbrev=False)
     add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
-    add_additional_arguments(parser, additional_arguments)
+    try:
+        add_additional_arguments(parser, additional_arguments)
+    except argparse.ArgumentError as error:
+        raise UserError(f"additional_arguments=: {error}", fix="rename the argument") from None
     if argparse_callback:
-        argparse_callback(parser)
+        try:
+            argparse_callback(parser)
+        except argparse.ArgumentError as error:
+            raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
     return parser, channels
 
 
