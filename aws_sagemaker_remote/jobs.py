@@ -222,7 +222,7 @@ def _resolve_s3_inputs(
 
                 job, output, inside = parse_job_uri(uri, spec_input.field)
                 guess = "/".join(p for p in (_output_root_of(where, job), output, inside) if p)
-                resolved[spec_input.name] = (guess, False)
+                resolved[spec_input.name] = (guess if inside else guess + "/", False)
                 where.notes.append(
                     f"{{{{{spec_input.field}}}}} {uri} assumed at its default location"
                 )
@@ -240,16 +240,39 @@ def _resolve_s3_inputs(
                     field=spec_input.field,
                     fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
                 )
-            resolved[spec_input.name] = (uri, path.is_file())
+            is_object = path.is_file()
+            resolved[spec_input.name] = (uri if is_object else _as_directory(uri), is_object)
         elif where.aws is None:  # a dry run without credentials cannot look
-            resolved[spec_input.name] = (uri, False)
-            where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a prefix")
+            resolved[spec_input.name] = (_as_directory(uri), False)
+            where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a directory")
         else:
-            from .storage.s3objects import s3_input_kind
-
-            is_object = s3_input_kind(where.session, uri, field=spec_input.field)
-            resolved[spec_input.name] = (uri, is_object)
+            resolved[spec_input.name] = _s3_input(where.session, uri, spec_input.field)
     return resolved
+
+
+def _as_directory(uri: str) -> str:
+    """A directory's prefix ends in "/": SageMaker delivers every key starting with an
+    S3Prefix, so ``s3://b/clean`` would bring ``clean_v2/...`` along."""
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _s3_input(session, uri: str, field: str) -> tuple[str, bool]:
+    """(the URI to send, names one object): one object as given, a directory with "/"."""
+    from .storage.s3objects import s3_input_kind
+
+    is_object = s3_input_kind(session, uri, field=field)
+    if is_object or uri.endswith("/"):
+        return uri, is_object
+    try:
+        s3_input_kind(session, _as_directory(uri), field=field)
+    except UserError:  # no such directory: a key prefix ending inside a name (s3://b/data/tr)
+        print(
+            f"note: {uri} is neither an object nor a directory; the job gets every key "
+            "that starts with it",
+            file=sys.stderr,
+        )
+        return uri, False
+    return _as_directory(uri), False
 
 
 def _bucket(uri: str) -> str:

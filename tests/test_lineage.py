@@ -31,12 +31,13 @@ def _error(uri, backend, field="inputs.input") -> UserError:
 
 
 def test_output_of_a_completed_job(backend):
-    assert resolve_job_input("job://prep/features", backend) == "s3://b/prep/features"
+    assert resolve_job_input("job://prep/features", backend) == "s3://b/prep/features/"
     assert resolve_job_input("job://prep/stats", backend) == "s3://b/prep/stats/"
 
 
 def test_a_path_inside_the_output(backend):
-    assert resolve_job_input("job://prep/features/train/", backend) == "s3://b/prep/features/train"
+    assert resolve_job_input("job://prep/features/train/", backend) == "s3://b/prep/features/train/"
+    assert resolve_job_input("job://prep/features/a.csv", backend) == "s3://b/prep/features/a.csv"
 
 
 def test_other_uris_pass_through(backend):

@@ -1,8 +1,8 @@
 """Job lineage: ``job://JOB-NAME/OUTPUT-NAME`` names another job's output as an input.
 
 The URI resolves, through the backend's DescribeProcessingJob, to the S3 URI where that
-output landed, so chaining jobs needs no copy-pasted S3 paths. A path after the output
-name selects something inside it: ``job://prep/features/train``.
+output landed (a prefix ending in "/"), so chaining jobs needs no copy-pasted S3 paths. A
+path after the output name selects something inside it: ``job://prep/features/train``.
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
             field=field,
             fix=f"its outputs: {known}",
         )
-    if subpath.strip("/"):
-        return f"{location.rstrip('/')}/{subpath.strip('/')}"
-    return location
+    # An output is a directory: its prefix ends in "/", or SageMaker would also deliver
+    # the keys of a sibling output whose name starts with this one's (clean, clean_v2).
+    # A path inside it keeps the caller's "/" (or its absence: it may name one object).
+    inside = subpath.lstrip("/")
+    return f"{location.rstrip('/')}/{inside}" if inside.strip("/") else location.rstrip("/") + "/"
