@@ -137,7 +137,9 @@ def test_modules_ship_under_top_without_bytecode_following_symlinks_but_not_cycl
     (pkg / "linked_file.txt").symlink_to(outside / "big.bin")
     (pkg / "data" / "loop").symlink_to(pkg, target_is_directory=True)  # a cycle: not followed
 
-    tree = scan_tree(pkg, top="mypkg", exclude=lambda rel: rel == "build/")
+    tree = scan_tree(
+        pkg, top="mypkg", exclude=lambda rel: rel == "build/", follow_external_links=True
+    )
     assert [e.relpath for e in tree.entries] == [
         "mypkg/__init__.py",
         "mypkg/core.py",

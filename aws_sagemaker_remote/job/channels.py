@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import UserError
 from ..script import layout
-from ..storage.trees import Tree, combine_trees, scan_tree, tree_uri
+from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
 from .request import StagedChannel
 from .spec import JobSpec
 
@@ -47,7 +47,27 @@ class ChannelPlan:
 def library_tree() -> Tree:
     """The job-side part of this package, shipped beside the script so any Python 3 image works."""
     wanted = {"processing/", "script/"} | set(JOB_SIDE_MODULES)
-    return scan_tree(PACKAGE_DIR, top="aws_sagemaker_remote", exclude=lambda rel: rel not in wanted)
+    return scan_tree(
+        PACKAGE_DIR,
+        top="aws_sagemaker_remote",
+        exclude=lambda rel: rel not in wanted,
+        follow_external_links=True,  # our own code, wherever it is installed from
+    )
+
+
+def scan_channel(
+    path: str, field: str, follow_external_links: bool, top: str | None = None
+) -> Tree:
+    """The tree of an input or module directory; a link out of it is the user's to allow."""
+    try:
+        return scan_tree(path, top=top, follow_external_links=follow_external_links)
+    except ExternalLink as link:
+        raise UserError(
+            f"{os.path.join(path, link.relpath)} links to {link.target}, outside {path}",
+            field=field,
+            fix="copy what it points to into the directory or remove the link; "
+            "or pass {{follow_external_links}} yes to ship it",
+        ) from None
 
 
 def plan_channels(
@@ -120,10 +140,11 @@ def plan_channels(
     for module in spec.modules:
         base = os.path.basename(module.path.rstrip(os.sep))
         local_path = posixpath.join(spec.module_mount, module.name)
-        tree = (
-            scan_tree(module.path, top=base)
-            if os.path.isdir(module.path)
-            else scan_tree(module.path)
+        tree = scan_channel(
+            module.path,
+            module.field,
+            spec.follow_external_links,
+            top=base if os.path.isdir(module.path) else None,
         )
         ship(
             "module",
@@ -145,7 +166,7 @@ def plan_channels(
             )
         local_path = posixpath.join(spec.input_mount, spec_input.name)
         if spec_input.is_local:
-            tree = scan_tree(spec_input.source)
+            tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)
             single = os.path.isfile(spec_input.source)
             arg = posixpath.join(local_path, tree.entries[0].relpath) if single else local_path
             ship(

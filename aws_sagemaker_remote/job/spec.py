@@ -104,6 +104,7 @@ class JobSpec:
     download: bool = True
     output_json: str | None = None
     docker: bool = False
+    follow_external_links: bool = False  # ship what links out of a channel directory point to
 
     @property
     def is_local(self) -> bool:
@@ -370,6 +371,7 @@ def build_spec(
         download=args.sagemaker_download,
         output_json=_writable_file(args.sagemaker_output_json, "output_json"),
         docker=args.sagemaker_docker,
+        follow_external_links=args.sagemaker_follow_external_links,
     )
 
 

@@ -146,6 +146,7 @@ def add_sagemaker_arguments(
     input_mount: str = layout.DEFAULT_INPUT_MOUNT,
     output_mount: str = layout.DEFAULT_OUTPUT_MOUNT,
     module_mount: str = layout.DEFAULT_MODULE_MOUNT,
+    follow_external_links: bool = False,
 ) -> None:
     """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``."""
     g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
@@ -260,6 +261,13 @@ def add_sagemaker_arguments(
         "--sagemaker-docker",
         False,
         "with --sagemaker-instance local, run the job's image in Docker",
+    )
+    _bool_flag(
+        g,
+        "--sagemaker-follow-external-links",
+        follow_external_links,
+        "ship what symlinks inside an input or module directory point to when they lead "
+        "outside it (otherwise such a link stops the submission)",
     )
     _flag(g, "--sagemaker-input-mount", input_mount, "where inputs appear inside the container")
     _flag(

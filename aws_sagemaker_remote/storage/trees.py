@@ -72,11 +72,26 @@ def _skipped(name: str) -> bool:
     return name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES)
 
 
-def _walk(root: str, exclude: Callable[[str], bool] | None):
+class ExternalLink(ValueError):
+    """A symlink inside a channel's directory that points outside it (say, to ``~/.ssh``):
+    shipping what it points to must be the user's decision, not a surprise."""
+
+    def __init__(self, root: str, relpath: str, target: str):
+        self.root, self.relpath, self.target = root, relpath, target
+        super().__init__(f"{relpath} links to {target}, outside {root}")
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _walk(root: str, exclude: Callable[[str], bool] | None, follow_external_links: bool):
     """(relpath, absolute path, stat) of every regular file under root, in no particular
-    order. Symlinks are followed (data directories are often links), except a directory
-    link back into its own ancestors, which would never end."""
-    stack = [("", root, frozenset({os.path.realpath(root)}))]
+    order. Symlinks that stay inside root are followed (data directories are often links),
+    except a directory link back into its own ancestors, which would never end; one that
+    leaves root raises ExternalLink unless ``follow_external_links``."""
+    top = os.path.realpath(root)
+    stack = [("", root, frozenset({top}))]
     while stack:
         rel_dir, abs_dir, ancestors = stack.pop()
         with os.scandir(abs_dir) as it:
@@ -84,8 +99,13 @@ def _walk(root: str, exclude: Callable[[str], bool] | None):
                 if _skipped(item.name):
                     continue
                 rel = f"{rel_dir}{item.name}"
+                real = os.path.realpath(item.path) if item.is_symlink() else None
+                if real and not follow_external_links and not _inside(real, top):
+                    shown = rel + "/" if item.is_dir() else rel
+                    if os.path.exists(real) and not (exclude and exclude(shown)):
+                        raise ExternalLink(root, rel, real)
                 if item.is_dir():
-                    real = os.path.realpath(item.path)
+                    real = real or os.path.realpath(item.path)
                     if real not in ancestors and (exclude is None or not exclude(rel + "/")):
                         stack.append((rel + "/", item.path, ancestors | {real}))
                     continue
@@ -105,6 +125,7 @@ def scan_tree(
     top: str | None = None,
     exclude: Callable[[str], bool] | None = None,
     cache: StagingCache | None = None,
+    follow_external_links: bool = False,
 ) -> Tree:
     """A file -> one entry named after the file; a directory -> every file under it (relpaths
     relative to it), following symlinks, skipping __pycache__ and *.pyc always.
@@ -113,11 +134,13 @@ def scan_tree(
     exclude: called with each relpath relative to ``path`` (directories with a trailing
     "/", which prunes them); True leaves it out.
     cache: the hash cache to use (default: the one in the state directory).
+    follow_external_links: ship what links leaving the directory point to, instead of
+    raising ExternalLink.
     FileNotFoundError when ``path`` does not exist.
     """
     root = os.path.abspath(os.fspath(path))
     if os.path.isdir(root):
-        found = list(_walk(root, exclude))
+        found = list(_walk(root, exclude, follow_external_links))
     elif os.path.exists(root):
         found = [(os.path.basename(root), root, os.stat(root))]
     else:
