@@ -89,15 +89,26 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
         print(json.dumps(rendered.request, indent=2))
         return None
 
+    if where.aws:
+        from .aws.buckets import check_output_buckets
+
+        check_output_buckets(
+            _foreign_outputs(spec, staging_root), session=where.session, region=where.region
+        )
     if not is_local_store_uri(staging_root):
         from .aws.buckets import ensure_bucket
 
         ensure_bucket(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
+        from .aws.role_policy import request_access
         from .aws.roles import resolve_role
 
-        buckets = sorted({_bucket(staging_root)} | _request_buckets(rendered.request))
-        role_arn = resolve_role(where.aws, spec.role, buckets=buckets)
+        role_arn = resolve_role(
+            where.aws,
+            spec.role,
+            access=request_access(rendered.request, staging_root),
+            notify=lambda line: print(line, file=sys.stderr),
+        )
         if role_arn != target.role_arn:
             target = Target(
                 target.image, role_arn, target.output_root, target.instance_type, target.tags
@@ -279,12 +290,15 @@ def _bucket(uri: str) -> str:
     return uri[len("s3://") :].split("/", 1)[0]
 
 
-def _request_buckets(request: dict[str, Any]) -> set[str]:
-    uris = [i["S3Input"]["S3Uri"] for i in request.get("ProcessingInputs", [])]
-    uris += [
-        o["S3Output"]["S3Uri"] for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])
-    ]
-    return {_bucket(u) for u in uris}
+def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
+    """(field, URI) of outputs given as S3 URIs outside the staging bucket and the local
+    store: their buckets must exist before the job does."""
+    found = []
+    for output in spec.outputs:
+        uri = output.s3
+        if uri and not is_local_store_uri(uri) and _bucket(uri) != _bucket(staging_root):
+            found.append((output.field if output.local is None else f"{output.field}.s3", uri))
+    return found
 
 
 def _stage(trees, staging_root: str, where: Where) -> None:

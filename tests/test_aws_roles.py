@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import boto3
 import pytest
 from conftest import moto_auth
 
+from aws_sagemaker_remote.aws.role_policy import Access, trust_policy
 from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
 from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.processing.args import flag_for_field
 
-TRUST = {
+TRUST = {  # what earlier versions created: no conditions
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -24,6 +24,10 @@ TRUST = {
         }
     ],
 }
+
+
+def reads(*patterns: str) -> Access:
+    return Access(read=frozenset(patterns))
 
 
 @pytest.fixture()
@@ -39,7 +43,7 @@ def test_an_existing_role_arn_passes_through_unchanged(ctx):
         AssumeRolePolicyDocument="{}",
     )
     arn = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1"
-    assert resolve_role(ctx, arn, buckets=["b"]) == arn
+    assert resolve_role(ctx, arn, access=reads("b/*")) == arn
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["AmazonSageMaker-ExecutionRole-1"]
 
 
@@ -48,13 +52,13 @@ def test_an_existing_role_arn_passes_through_unchanged(ctx):
 )
 def test_malformed_arn(ctx, bad):
     with pytest.raises(UserError) as caught:
-        resolve_role(ctx, bad, buckets=[])
+        resolve_role(ctx, bad, access=Access())
     assert caught.value.field == "role"
 
 
 def test_invalid_name(ctx):
     with pytest.raises(UserError) as caught:
-        resolve_role(ctx, "no spaces allowed", buckets=[])
+        resolve_role(ctx, "no spaces allowed", access=Access())
     assert caught.value.field == "role"
 
 
@@ -63,31 +67,40 @@ def test_existing_role_is_resolved_and_left_alone(ctx):
     arn = iam.create_role(RoleName="mine", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
         "Arn"
     ]
-    out = io.StringIO()
-    assert resolve_role(ctx, "mine", buckets=["data-bucket"], out=out) == arn
-    assert out.getvalue() == ""
+    said: list[str] = []
+    assert resolve_role(ctx, "mine", access=reads("data-bucket/*"), notify=said.append) == arn
+    assert said == []
     assert iam.list_role_policies(RoleName="mine")["PolicyNames"] == []
+    assert iam.get_role(RoleName="mine")["Role"]["AssumeRolePolicyDocument"] == TRUST
 
 
 def test_missing_role_is_created_least_privilege(ctx):
-    out = io.StringIO()
-    arn = resolve_role(ctx, "aws-sagemaker-remote", buckets=["staging-b", "data-b"], out=out)
+    said: list[str] = []
+    access = Access(
+        read=frozenset({"data-b/in/*"}),
+        write=frozenset({"data-b/out/*"}),
+        read_write=frozenset({"staging-b/p/*"}),
+    )
+    arn = resolve_role(ctx, "aws-sagemaker-remote", access=access, notify=said.append)
     assert arn == "arn:aws:iam::123456789012:role/aws-sagemaker-remote"
-    assert arn in out.getvalue()
+    assert len(said) == 1 and arn in said[0]
 
     iam = boto3.client("iam")
     role = iam.get_role(RoleName="aws-sagemaker-remote")["Role"]
-    assert role["AssumeRolePolicyDocument"] == TRUST
+    assert role["AssumeRolePolicyDocument"] == trust_policy("aws", "123456789012")
     assert {"Key": MANAGED_TAG, "Value": "true"} in role["Tags"]
     policy = iam.get_role_policy(RoleName="aws-sagemaker-remote", PolicyName=POLICY_NAME)
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert statements["ListJobBuckets"]["Resource"] == [
-        "arn:aws:s3:::data-b",
-        "arn:aws:s3:::staging-b",
+    assert statements["ListJobInputs0"]["Resource"] == "arn:aws:s3:::data-b"
+    assert statements["ListJobInputs0"]["Condition"] == {"StringLike": {"s3:prefix": ["in/*"]}}
+    assert statements["ListJobInputs1"]["Condition"] == {"StringLike": {"s3:prefix": ["p/*"]}}
+    assert statements["ReadJobObjects"]["Resource"] == [
+        "arn:aws:s3:::data-b/in/*",
+        "arn:aws:s3:::staging-b/p/*",
     ]
-    assert statements["ReadWriteJobObjects"]["Resource"] == [
-        "arn:aws:s3:::data-b/*",
-        "arn:aws:s3:::staging-b/*",
+    assert statements["WriteJobObjects"]["Resource"] == [
+        "arn:aws:s3:::data-b/out/*",
+        "arn:aws:s3:::staging-b/p/*",
     ]
     actions = [a for s in statements.values() for a in _list(s["Action"])]
     assert not any(a.endswith("*") for a in actions)  # no wildcard actions
@@ -102,24 +115,57 @@ def test_missing_role_is_created_least_privilege(ctx):
     }
     assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
 
-    # Resolving it again finds it, and creates nothing.
-    again = io.StringIO()
-    assert resolve_role(ctx, "aws-sagemaker-remote", buckets=["data-b"], out=again) == arn
-    assert again.getvalue() == ""
+    # Resolving it again for the same access finds it, and changes nothing.
+    again: list[str] = []
+    assert resolve_role(ctx, "aws-sagemaker-remote", access=access, notify=again.append) == arn
+    assert again == []
 
 
-def test_created_role_is_widened_for_a_new_bucket(ctx):
-    resolve_role(ctx, "asr", buckets=["first"], out=io.StringIO())
-    out = io.StringIO()
-    resolve_role(ctx, "asr", buckets=["second"], out=out)
-    assert "second" in out.getvalue()
+def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
+    resolve_role(ctx, "asr", access=reads("first/*"))
+    said: list[str] = []
+    resolve_role(ctx, "asr", access=reads("second/x/*"), notify=said.append)
+    assert said == [
+        "updated role arn:aws:iam::123456789012:role/asr: granted read s3://second/x/*; "
+        "withdrew read s3://first/*"
+    ]
     policy = boto3.client("iam").get_role_policy(RoleName="asr", PolicyName=POLICY_NAME)
-    listed = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ListJobBuckets"]
-    assert listed[0]["Resource"] == ["arn:aws:s3:::first", "arn:aws:s3:::second"]
+    read = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadJobObjects"]
+    assert read[0]["Resource"] == ["arn:aws:s3:::second/x/*"]
+
+
+def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
+    iam = boto3.client("iam")
+    iam.create_role(
+        RoleName="old",
+        AssumeRolePolicyDocument=json.dumps(TRUST),
+        Tags=[{"Key": MANAGED_TAG, "Value": "true"}],
+    )
+    old_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadWriteJobObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": ["arn:aws:s3:::whole-bucket/*"],
+            }
+        ],
+    }
+    iam.put_role_policy(
+        RoleName="old", PolicyName=POLICY_NAME, PolicyDocument=json.dumps(old_policy)
+    )
+    said: list[str] = []
+    resolve_role(ctx, "old", access=reads("b/in/*"), notify=said.append)
+    assert iam.get_role(RoleName="old")["Role"]["AssumeRolePolicyDocument"] == trust_policy(
+        "aws", "123456789012"
+    )
+    assert "trusts SageMaker only for processing jobs of account 123456789012" in said[0]
+    assert "withdrew read/write s3://whole-bucket/*" in said[1]
 
 
 def test_role_with_path(ctx):
-    arn = resolve_role(ctx, "service-role/asr-path", buckets=["b"], out=io.StringIO())
+    arn = resolve_role(ctx, "service-role/asr-path", access=reads("b/*"))
     assert arn == "arn:aws:iam::123456789012:role/service-role/asr-path"
 
 
@@ -139,7 +185,7 @@ def test_iam_access_denied(moto_reset):
     moto_auth(moto_reset, "0")
     try:
         with pytest.raises(UserError) as caught:
-            resolve_role(weak, "some-role", buckets=["b"])
+            resolve_role(weak, "some-role", access=reads("b/*"))
     finally:
         moto_auth(moto_reset, "inf")
     text = caught.value.one_line(flag_for_field)
@@ -153,6 +199,6 @@ def _list(value):
 
 def test_an_arn_of_this_account_must_name_a_role_that_exists(ctx):
     with pytest.raises(UserError, match="no IAM role arn:aws:iam::123456789012:role/nope"):
-        resolve_role(ctx, "arn:aws:iam::123456789012:role/nope", buckets=["b"], out=io.StringIO())
+        resolve_role(ctx, "arn:aws:iam::123456789012:role/nope", access=reads("b/*"))
     other = "arn:aws:iam::999999999999:role/elsewhere"  # another account's: SageMaker decides
-    assert resolve_role(ctx, other, buckets=["b"], out=io.StringIO()) == other
+    assert resolve_role(ctx, other, access=reads("b/*")) == other

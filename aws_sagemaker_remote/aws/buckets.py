@@ -7,7 +7,7 @@ store has no bucket to manage. boto3 is imported inside the function that uses i
 
 from __future__ import annotations
 
-from ..errors import UserError
+from ..errors import ServiceError, UserError
 from ..job.s3uri import parse_s3_uri
 from ..storage.localstore import is_local_store_uri
 from ..storage.staging import PREFIX_FIELD, PREFIX_FIX
@@ -59,3 +59,30 @@ def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
             raise fail(f"cannot create bucket {bucket}: {error}") from None
     except BotoCoreError as error:
         raise fail(f"cannot reach S3 for bucket {bucket}: {error}") from None
+
+
+def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str) -> None:
+    """UserError for the first output whose bucket does not exist. ``outputs``: (field,
+    S3 URI). SageMaker accepts such a job and fails it only once it has run, at upload."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = session.client("s3", region_name=region)
+    for field, uri in outputs:
+        bucket = parse_s3_uri(uri).bucket
+        try:
+            client.head_bucket(Bucket=bucket)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = error.response.get("Error", {}).get("Code")
+            if status == 404 or code in ("404", "NoSuchBucket", "NotFound"):
+                raise UserError(
+                    f"bucket {bucket} of {uri} does not exist",
+                    field=field,
+                    fix="create the bucket first, or write the output to an existing one",
+                ) from None
+            # 403 and the like: the bucket exists; whether the job may write is IAM's call
+        except BotoCoreError as error:
+            raise ServiceError(
+                f"cannot reach S3 to check bucket {bucket}: {error}",
+                endpoint=client.meta.endpoint_url,
+            ) from None

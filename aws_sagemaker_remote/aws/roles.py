@@ -1,102 +1,60 @@
 """The IAM role a processing job runs as: an ARN as given, or a name resolved or created.
 
-A role this library creates trusts only SageMaker and may do only what a processing job
-needs: read and write objects in the job's buckets, write its CloudWatch logs and pull its
-image from ECR. It is tagged, so that a later run needing another bucket can widen that
-role's policy (and only that role's: a role the user made is never modified).
+A role this library creates is tagged ``aws-sagemaker-remote:managed``; only such a role
+is ever modified (a role the user made is used as it is). It trusts SageMaker for this
+account's processing jobs only, and may do what :mod:`.role_policy` derives from the job.
+
+Grants do not pile up: each submission replaces the role's policy with what is needed
+now, which is this job's access merged with that of every job still running as the role
+in this region (asked of SageMaker), because taking a prefix away from a running job
+would make it fail when it uploads its outputs. When SageMaker cannot be asked, the
+earlier grants are kept and the new ones added. Every change is reported through
+``notify``, one line each, for the caller to show.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ServiceError, UserError
+from .role_policy import (
+    NO_ACCESS,
+    POLICY_LIMIT,
+    Access,
+    policy_access,
+    policy_text,
+    processing_policy,
+    request_access,
+    trust_policy,
+)
 from .session import error_code, error_message
 
 ROLE_FIELD = "role"
 MANAGED_TAG = "aws-sagemaker-remote:managed"
 POLICY_NAME = "aws-sagemaker-remote-processing"
+RUNNING = ("InProgress", "Stopping")
 
 # SageMaker's RoleArn pattern (botocore's service model).
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 _ROLE_PATH = re.compile(r"(/[\x21-\x7e]*)?/")
 
-TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+Notify = Callable[[str], None]
 
 
-def processing_policy(partition: str, region: str, account_id: str, buckets: Sequence[str]) -> dict:
-    """The least-privilege inline policy of a role this library creates."""
-    buckets = sorted(set(buckets))
-    statements: list[dict[str, Any]] = []
-    if buckets:
-        statements += [
-            {
-                "Sid": "ListJobBuckets",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": [f"arn:{partition}:s3:::{b}" for b in buckets],
-            },
-            {
-                "Sid": "ReadWriteJobObjects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                "Resource": [f"arn:{partition}:s3:::{b}/*" for b in buckets],
-            },
-        ]
-    statements += [
-        {
-            "Sid": "WriteJobLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:/aws/sagemaker/*",
-        },
-        {
-            "Sid": "EcrLogin",
-            "Effect": "Allow",
-            "Action": "ecr:GetAuthorizationToken",
-            "Resource": "*",
-        },
-        {
-            "Sid": "PullImage",
-            "Effect": "Allow",
-            "Action": [
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ],
-            "Resource": "*",
-        },
-    ]
-    return {"Version": "2012-10-17", "Statement": statements}
+def _silent(line: str) -> None:
+    """The default ``notify``: the Python API caller did not ask to hear about changes."""
 
 
-def policy_buckets(policy: dict) -> set[str]:
-    """The buckets a policy made by :func:`processing_policy` grants."""
-    for statement in policy.get("Statement", []):
-        if statement.get("Sid") == "ListJobBuckets":
-            resources = statement.get("Resource", [])
-            if isinstance(resources, str):
-                resources = [resources]
-            return {r.rsplit(":::", 1)[-1] for r in resources}
-    return set()
+def resolve_role(
+    ctx: Any, role: str, *, access: Access = NO_ACCESS, notify: Notify = _silent
+) -> str:
+    """The ARN of ``role`` (an ARN or a role name), creating the role when it is missing.
 
-
-def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = sys.stderr) -> str:
-    """The ARN of ``role`` (an ARN or a role name), creating the role when it is missing."""
+    ``access``: what this job does with S3 (:func:`role_policy.request_access`)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if role.startswith("arn:"):
@@ -124,21 +82,20 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
             if error_code(error) != "NoSuchEntity":
                 raise
         else:
-            _widen_managed_role(ctx, iam, found, buckets, out)
+            if _is_managed(iam, found):
+                _update_managed_role(ctx, iam, found, access, notify)
             return found["Arn"]
+        policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, access)
+        _check_size(policy, role)
         created = iam.create_role(
             RoleName=name,
             Path=path,
-            AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+            AssumeRolePolicyDocument=json.dumps(trust_policy(ctx.partition, ctx.account_id)),
             Description="SageMaker processing jobs run by aws-sagemaker-remote",
             Tags=[{"Key": MANAGED_TAG, "Value": "true"}],
         )["Role"]
         iam.put_role_policy(
-            RoleName=name,
-            PolicyName=POLICY_NAME,
-            PolicyDocument=json.dumps(
-                processing_policy(ctx.partition, ctx.region, ctx.account_id, buckets)
-            ),
+            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy_text(policy)
         )
     except ClientError as error:
         raise UserError(
@@ -149,50 +106,107 @@ def resolve_role(ctx: Any, role: str, *, buckets: Sequence[str], out: TextIO = s
         ) from None
     except BotoCoreError as error:
         raise ServiceError(
-            f"cannot reach IAM: {error} (a network or service fault: run again)"
+            f"cannot reach IAM: {error} (a network or service fault: run again)",
+            endpoint=iam.meta.endpoint_url,
         ) from None
-    print(f"created IAM role {created['Arn']} for SageMaker processing jobs", file=out)
+    granted = access.compact().describe()
+    notify(
+        f"created IAM role {created['Arn']} for this account's SageMaker processing jobs"
+        + (f"; granted {granted}" if granted else "")
+    )
     return created["Arn"]
 
 
-def _widen_managed_role(
-    ctx: Any, iam: Any, found: dict, buckets: Sequence[str], out: TextIO
-) -> None:
-    """Grant a role this library created access to buckets it did not have yet."""
+def _is_managed(iam: Any, found: dict) -> bool:
+    tags = found.get("Tags")
+    if tags is None:  # GetRole includes the tags; be lenient with emulators
+        tags = iam.list_role_tags(RoleName=found["RoleName"]).get("Tags", [])
+    return any(t.get("Key") == MANAGED_TAG for t in tags)
+
+
+def _check_size(policy: dict, role: str) -> None:
+    if len(policy_text(policy)) > POLICY_LIMIT:
+        raise UserError(
+            f"the policy role {role} needs for this job and the jobs running as it exceeds "
+            f"IAM's {POLICY_LIMIT} characters",
+            field=ROLE_FIELD,
+            fix="wait for running jobs to end, stage inputs under {{s3_prefix}}, "
+            "or pass a role of your own",
+        )
+
+
+def _update_managed_role(ctx: Any, iam: Any, found: dict, access: Access, notify: Notify) -> None:
+    """Make a role this library created trust and grant exactly what its jobs need now."""
     from botocore.exceptions import ClientError
 
+    arn, name = found["Arn"], found["RoleName"]
     try:
-        tags = found.get("Tags")
-        if tags is None:  # GetRole includes the tags; be lenient with emulators
-            tags = iam.list_role_tags(RoleName=found["RoleName"]).get("Tags", [])
-        if not any(t.get("Key") == MANAGED_TAG for t in tags):
-            return
+        _update_trust(ctx, iam, found, notify)
         try:
-            document = iam.get_role_policy(RoleName=found["RoleName"], PolicyName=POLICY_NAME)[
-                "PolicyDocument"
-            ]
-            granted = policy_buckets(
-                json.loads(document) if isinstance(document, str) else document
-            )
+            document = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
+            before = policy_access(json.loads(document) if isinstance(document, str) else document)
         except ClientError as error:
             if error_code(error) != "NoSuchEntity":
                 raise
-            granted = set()
-        missing = set(buckets) - granted
-        if not missing:
+            before = Access()
+        before = before.compact()
+        wanted = (access | running_access(ctx, arn, fallback=before, notify=notify)).compact()
+        if wanted == before:
             return
-        policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, granted | missing)
+        policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, wanted)
+        _check_size(policy, arn)
         iam.put_role_policy(
-            RoleName=found["RoleName"], PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
+            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy_text(policy)
         )
     except ClientError as error:
         # The role works for what it had; the job may still succeed, so do not stop here.
-        print(
-            f"warning: could not update the policy of role {found['Arn']}: {error_message(error)}",
-            file=out,
-        )
+        notify(f"warning: could not update role {arn}: {error_message(error)}")
         return
-    print(f"granted role {found['Arn']} access to {', '.join(sorted(missing))}", file=out)
+    added, removed = (wanted - before).describe(), (before - wanted).describe()
+    changes = [f"granted {added}" if added else "", f"withdrew {removed}" if removed else ""]
+    notify(f"updated role {arn}: " + "; ".join(c for c in changes if c))
+
+
+def _update_trust(ctx: Any, iam: Any, found: dict, notify: Notify) -> None:
+    """A managed role made before the trust policy had its conditions gets them."""
+    from urllib.parse import unquote
+
+    trust = trust_policy(ctx.partition, ctx.account_id)
+    current = found.get("AssumeRolePolicyDocument")
+    if isinstance(current, str):
+        current = json.loads(unquote(current))
+    if current != trust:
+        iam.update_assume_role_policy(RoleName=found["RoleName"], PolicyDocument=json.dumps(trust))
+        notify(
+            f"role {found['Arn']} now trusts SageMaker only for processing jobs of account "
+            f"{ctx.account_id}"
+        )
+
+
+def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify) -> Access:
+    """What the jobs still running as ``role_arn`` in this region need; ``fallback`` (the
+    earlier grants) when SageMaker cannot be asked, so that nothing is taken away."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = ctx.session.client("sagemaker", region_name=ctx.region)
+    needed = Access()
+    try:
+        for status in RUNNING:
+            pages = client.get_paginator("list_processing_jobs").paginate(StatusEquals=status)
+            for page in pages:
+                for summary in page.get("ProcessingJobSummaries", []):
+                    job = client.describe_processing_job(
+                        ProcessingJobName=summary["ProcessingJobName"]
+                    )
+                    if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
+                        needed |= request_access(job)
+    except (BotoCoreError, ClientError) as error:
+        notify(
+            f"note: cannot list running processing jobs ({error}); role {role_arn} keeps its "
+            "earlier S3 grants"
+        )
+        return fallback
+    return needed
 
 
 def _check_role_exists(ctx: Any, arn: str) -> None:
