@@ -45,6 +45,6 @@ def test_the_readme_script_dry_runs_without_aws(tmp_path, no_aws_env):
     request = json.loads(done.stdout)
     assert request["AppSpecification"]["ContainerArguments"][:2] == ["--seed", "7"]
     inputs = {i["InputName"]: i["S3Input"] for i in request["ProcessingInputs"]}
-    assert inputs["big"]["S3Uri"] == "s3://bucket/big"
+    assert inputs["big"]["S3Uri"] == "s3://bucket/big/"  # unchecked: assumed a directory
     assert inputs["big"]["S3DataDistributionType"] == "ShardedByS3Key"
     assert "extra" not in inputs  # OPTIONAL and left empty: not shipped
