@@ -14,6 +14,7 @@ FALSY = frozenset({"no", "false", "0", "n", "f", "off"})
 INPUT_MODES = ("File", "Pipe")
 OUTPUT_MODES = ("EndOfJob", "Continuous")
 DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
+DATA_TYPES = ("S3Prefix", "ManifestFile")
 
 
 def parse_bool(text: str | bool) -> bool:
@@ -37,10 +38,12 @@ class PathArgument:
     ``local`` is the default path (or ``s3://`` URI); ``optional`` lets the channel be left
     empty, in which case it is not shipped; ``mode`` is File/Pipe for inputs and
     EndOfJob/Continuous for outputs; ``remote`` is where an output lands on S3 ("default":
-    generated from the job name); ``distribution`` is FullyReplicated or ShardedByS3Key.
+    generated from the job name); ``distribution`` is FullyReplicated or ShardedByS3Key;
+    ``data_type`` is S3Prefix (every object under the URI) or ManifestFile (the URI names a
+    manifest listing the objects).
     """
 
-    __slots__ = ("local", "remote", "optional", "mode", "distribution")
+    __slots__ = ("local", "remote", "optional", "mode", "distribution", "data_type")
 
     def __init__(
         self,
@@ -49,6 +52,7 @@ class PathArgument:
         optional: bool = False,
         mode: str | None = None,
         distribution: str | None = None,
+        data_type: str | None = None,
         **_ignored: object,  # split_workers, attributes...: accepted for old scripts
     ):
         self.local = local
@@ -56,11 +60,13 @@ class PathArgument:
         self.optional = optional
         self.mode = mode
         self.distribution = distribution
+        self.data_type = data_type
 
     def __repr__(self) -> str:
         return (
             f"PathArgument(local={self.local!r}, remote={self.remote!r}, "
-            f"optional={self.optional!r}, mode={self.mode!r}, distribution={self.distribution!r})"
+            f"optional={self.optional!r}, mode={self.mode!r}, distribution={self.distribution!r}, "
+            f"data_type={self.data_type!r})"
         )
 
 

@@ -81,8 +81,13 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     target = _target(spec, where, _output_root(spec, where))
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
+    notes = [plan.code_summary]
     if backend is not None:
-        backend.check_request(rendered.request)  # what only this backend refuses (Docker...)
+        # what only this backend refuses (Docker...), and what it records but cannot apply
+        notes += backend.check_request(rendered.request) or []
+    notes += _warnings(spec, where, rendered.request)
+    for note in notes:
+        print(note, file=sys.stderr)
     if spec.dry_run:
         for note in where.notes:
             print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
@@ -101,12 +106,13 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
         ensure_bucket(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
         from .aws.role_policy import request_access
-        from .aws.roles import resolve_role
+        from .aws.roles import account_statements, resolve_role
 
         role_arn = resolve_role(
             where.aws,
             spec.role,
             access=request_access(rendered.request, staging_root),
+            extra=account_statements(where.aws, spec),
             notify=lambda line: print(line, file=sys.stderr),
         )
         if role_arn != target.role_arn:
@@ -119,10 +125,26 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     created.append(spec.job_name)
     _announce(spec, where, rendered.request)
     if not spec.wait:
+        print(spec.job_name, flush=True)  # stdout, for scripts: NAME=$(python job.py ...)
         if spec.output_json:
             _write_json(spec.output_json, backend.describe_job(spec.job_name))
         return None
     return _wait(spec, where, backend, rendered.request)
+
+
+def _warnings(spec: JobSpec, where: Where, request: dict[str, Any]) -> list[str]:
+    """What SageMaker may refuse after the job is created: an image outside the region's
+    ECR, a role of another account or partition (said before anything is created)."""
+    if spec.is_local:
+        return []
+    from .aws.images import image_warning
+    from .aws.roles import role_warning
+    from .aws.session import partition_of
+
+    found = [image_warning(request["AppSpecification"]["ImageUri"], where.region)]
+    if where.aws is not None:  # a placeholder account says nothing about the role's
+        found.append(role_warning(request["RoleArn"], where.account_id, partition_of(where.region)))
+    return [w for w in found if w]
 
 
 def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
@@ -358,9 +380,8 @@ def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None
         uri = uris[output.name]
         if output.local and spec.download:
             count = download_prefix(where.session, uri, output.local)
-            print(
-                f"output {output.name}: {count} files downloaded to {output.local}", file=sys.stderr
-            )
+            files = f"{count} file{'' if count == 1 else 's'}"
+            print(f"output {output.name}: {files} downloaded to {output.local}", file=sys.stderr)
         else:
             listed = list_prefix(where.session, uri, limit=LISTED_OBJECTS + 1)
             print(f"output {output.name}: {uri}", file=sys.stderr)

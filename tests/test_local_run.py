@@ -45,7 +45,7 @@ def test_missing_local_input_is_one_line_user_error(tmp_path):
     done = run_script(script, "--input", "nowhere", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "job.py: error: --input: nowhere does not exist "
+        f"job.py: error: --input: nowhere does not exist (relative to {tmp_path}) "
         "(pass an existing file or directory, or an s3:// URI)"
     ]
 

@@ -8,6 +8,8 @@ Pure: no AWS library, no file read at run time.
 
 from __future__ import annotations
 
+import re
+
 from ..errors import UserError
 
 REPOSITORY = "sagemaker-scikit-learn"
@@ -81,3 +83,25 @@ def default_image(region: str) -> str:
             fix="pass an image URI",
         )
     return f"{account}.dkr.ecr.{region}.{ecr_domain(region)}/{REPOSITORY}:{DEFAULT_TAG}"
+
+
+_ECR_IMAGE = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.]+)/.+"
+)
+
+
+def image_warning(image: str, region: str) -> str | None:
+    """One line when SageMaker is unlikely to pull ``image``: not in Amazon ECR, or in
+    another region's ECR. A warning, not an error: the service is the judge."""
+    found = _ECR_IMAGE.fullmatch(image)
+    if found is None:
+        return (
+            f"warning: image {image} is not an Amazon ECR image; SageMaker processing jobs "
+            "run images from ECR (push it to ECR, or use the default image)"
+        )
+    if found["region"] != region or found["domain"] != ecr_domain(region):
+        return (
+            f"warning: image {image} is in the ECR of {found['region']}, and the job runs in "
+            f"{region}; SageMaker pulls processing images from the job's own region"
+        )
+    return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ServiceError, UserError
@@ -50,11 +50,17 @@ def _silent(line: str) -> None:
 
 
 def resolve_role(
-    ctx: Any, role: str, *, access: Access = NO_ACCESS, notify: Notify = _silent
+    ctx: Any,
+    role: str,
+    *,
+    access: Access = NO_ACCESS,
+    extra: Sequence[dict] = (),
+    notify: Notify = _silent,
 ) -> str:
     """The ARN of ``role`` (an ARN or a role name), creating the role when it is missing.
 
-    ``access``: what this job does with S3 (:func:`role_policy.request_access`)."""
+    ``access``: what this job does with S3 (:func:`role_policy.request_access`).
+    ``extra``: :func:`account_statements`, granted to a role this library manages."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if role.startswith("arn:"):
@@ -84,6 +90,7 @@ def resolve_role(
         else:
             if _is_managed(iam, found):
                 _update_managed_role(ctx, iam, found, access, notify)
+                _grant_account_policy(iam, found, extra, notify)
             return found["Arn"]
         policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, access)
         _check_size(policy, role)
@@ -97,6 +104,7 @@ def resolve_role(
         iam.put_role_policy(
             RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy_text(policy)
         )
+        _grant_account_policy(iam, created, extra, notify)
     except ClientError as error:
         raise UserError(
             f"cannot resolve role {role!r}: {error_message(error)}",
@@ -227,3 +235,159 @@ def _check_role_exists(ctx: Any, arn: str) -> None:
             ) from None
     except BotoCoreError:
         pass
+
+
+# --- what VPC jobs and KMS keys need (a second inline policy, kept apart) ---------------------
+
+ACCOUNT_POLICY_NAME = "aws-sagemaker-remote-account"
+VPC_ACTIONS = (  # "Give SageMaker Access to Resources in your Amazon VPC"
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def kms_resources(partition: str, region: str, account_id: str, keys: Sequence[str]):
+    """(key ARNs, alias names) for keys given as an ID, key ARN, alias name or alias ARN:
+    a policy grants a key by ARN, and an alias through the ``kms:ResourceAliases`` key."""
+    arns, aliases = set(), set()
+    for key in keys:
+        if key.startswith("arn:") and ":alias/" in key:
+            aliases.add("alias/" + key.split(":alias/", 1)[1])
+        elif key.startswith("arn:"):
+            arns.add(key)
+        elif key.startswith("alias/"):
+            aliases.add(key)
+        else:
+            arns.add(f"arn:{partition}:kms:{region}:{account_id}:key/{key}")
+    return sorted(arns), sorted(aliases)
+
+
+def account_policy(vpc: bool, key_arns: Sequence[str], aliases: Sequence[str]) -> list[dict]:
+    """The statements a VPC job (ENI permissions) and KMS keys (Decrypt, GenerateDataKey)
+    need; empty when the job uses neither."""
+    statements: list[dict[str, Any]] = []
+    if vpc:
+        statements.append(
+            {
+                "Sid": "VpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": list(VPC_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    if key_arns:
+        statements.append(
+            {
+                "Sid": "UseKmsKeys",
+                "Effect": "Allow",
+                "Action": list(KMS_ACTIONS),
+                "Resource": sorted(key_arns),
+            }
+        )
+    if aliases:
+        statements.append(
+            {
+                "Sid": "UseKmsAliases",
+                "Effect": "Allow",
+                "Action": list(KMS_ACTIONS),
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": sorted(aliases)}},
+            }
+        )
+    return statements
+
+
+def account_statements(ctx: Any, spec: Any) -> list[dict]:
+    """:func:`account_policy` for a JobSpec's VPC and KMS keys."""
+    keys = [k for k in (spec.volume_kms_key, spec.output_kms_key) if k]
+    arns, aliases = kms_resources(ctx.partition, ctx.region, ctx.account_id, keys)
+    return account_policy(bool(spec.subnets), arns, aliases)
+
+
+def _granted(document: dict) -> tuple[bool, set[str], set[str]]:
+    """(VPC, key ARNs, aliases) an account policy of ours grants."""
+    vpc, arns, aliases = False, set(), set()
+    for statement in document.get("Statement", []):
+        sid, resource = statement.get("Sid"), statement.get("Resource")
+        if sid == "VpcNetworkInterfaces":
+            vpc = True
+        elif sid == "UseKmsKeys":
+            arns |= set([resource] if isinstance(resource, str) else resource)
+        elif sid == "UseKmsAliases":
+            condition = statement.get("Condition", {}).get("ForAnyValue:StringEquals", {})
+            found = condition.get("kms:ResourceAliases", [])
+            aliases |= set([found] if isinstance(found, str) else found)
+    return vpc, arns, aliases
+
+
+def _grant_account_policy(iam: Any, role: dict, extra: Sequence[dict], notify: Notify) -> None:
+    """Add ``extra`` to the account policy of a role this library manages (never another's)."""
+    from botocore.exceptions import ClientError
+
+    if not extra:
+        return
+    name = role["RoleName"]
+    tags = role.get("Tags")
+    if tags is None:
+        tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+    if not any(t.get("Key") == MANAGED_TAG for t in tags):
+        return
+    try:
+        document = iam.get_role_policy(RoleName=name, PolicyName=ACCOUNT_POLICY_NAME)
+        document = document["PolicyDocument"]
+        have = _granted(json.loads(document) if isinstance(document, str) else document)
+    except ClientError as error:
+        if error_code(error) != "NoSuchEntity":
+            raise
+        have = (False, set(), set())
+    want = _granted({"Statement": list(extra)})
+    union = (have[0] or want[0], have[1] | want[1], have[2] | want[2])
+    if union == have:
+        return
+    policy = {"Version": "2012-10-17", "Statement": account_policy(*union)}
+    try:
+        iam.put_role_policy(
+            RoleName=name, PolicyName=ACCOUNT_POLICY_NAME, PolicyDocument=json.dumps(policy)
+        )
+    except ClientError as error:  # the job may still work (a key policy may allow it)
+        notify(
+            f"warning: could not grant role {role['Arn']} what the job needs: "
+            f"{error_message(error)}"
+        )
+        return
+    granted = [
+        w
+        for w, new in (
+            ("VPC network interfaces", union[0] and not have[0]),
+            ("KMS keys", bool(union[1] - have[1] or union[2] - have[2])),
+        )
+        if new
+    ]
+    notify(f"granted role {role['Arn']} {' and '.join(granted)}")
+
+
+def role_warning(role_arn: str, account_id: str, partition: str) -> str | None:
+    """One line for a role ARN of another account or partition: SageMaker accepts it only
+    if that role trusts this account's SageMaker, which is worth a second look."""
+    parts = role_arn.split(":")
+    if len(parts) < 6:
+        return None
+    if parts[1] != partition:
+        return (
+            f"warning: role {role_arn} is in partition {parts[1]}, and the job runs in "
+            f"{partition}; SageMaker cannot assume it"
+        )
+    if parts[4] != account_id:
+        return (
+            f"warning: role {role_arn} belongs to account {parts[4]}, not {account_id}; "
+            "the job runs only if that role trusts SageMaker in this account"
+        )
+    return None

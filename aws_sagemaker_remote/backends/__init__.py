@@ -27,8 +27,9 @@ class LogPage(NamedTuple):
 class Backend(Protocol):
     name: str  # "sagemaker" or "local"
 
-    def check_request(self, request: dict[str, Any]) -> None:
-        """Raise UserError for what this backend cannot run, before anything is staged."""
+    def check_request(self, request: dict[str, Any]) -> list[str] | None:
+        """Raise UserError for what this backend cannot run, before anything is staged;
+        return notes on what it records but does not apply (one line each)."""
 
     def create_job(self, request: dict[str, Any]) -> None:
         """Create (and start) the job the CreateProcessingJob request describes."""

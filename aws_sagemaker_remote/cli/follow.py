@@ -91,6 +91,9 @@ def check_outcome(description: dict[str, Any], last_lines: list[str]) -> None:
         parts.append(f"reason: {description['FailureReason']}")
     if description.get("ExitMessage"):
         parts.append(f"exit message: {description['ExitMessage']}")
+    reasons = f"{description.get('FailureReason', '')} {description.get('ExitMessage', '')}"
+    if "MaxRuntimeExceeded" in reasons or "MaxRuntimeInSeconds" in reasons:
+        parts.append("a longer {{runtime_seconds}} raises the limit")
     message = "; ".join(parts)
     if last_lines:
         message += "\nlast log lines:\n" + "\n".join(f"  {line}" for line in last_lines)

@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROG, description="Inspect and manage SageMaker processing jobs (or local ones)."
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     top = parser.add_subparsers(dest="group", metavar="COMMAND")
     top.required = True
     jobs = top.add_parser("jobs", help="processing jobs", description="Processing jobs.")
@@ -94,11 +97,31 @@ def main(argv: list[str] | None = None) -> int | None:
         exit_on_error(error, PROG, name=_flag_of)
     except KeyboardInterrupt:
         exit_on_error(Interrupted("interrupted"), PROG)
+    except BrokenPipeError:  # `... | head` closed stdout: not an error worth a traceback
+        quiet_stdout()
+        return 1
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail again
+    (the Python documentation's advice for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+_OWN_FIELDS = frozenset(
+    {"local", "profile", "poll_seconds", "max", "name_contains", "json", "name", "output"}
+)
 
 
 def _flag_of(field: str) -> str:
-    """How this command spells a field: its own options are ``--NAME``."""
-    return f"--{field.replace('_', '-')}"
+    """How this command spells a field: its own options are ``--NAME``; any other field is
+    a setting of the job's submission (``--sagemaker-runtime-seconds``)."""
+    if field in _OWN_FIELDS:
+        return f"--{field.replace('_', '-')}"
+    from ..processing.args import flag_for_field
+
+    return flag_for_field(field)
 
 
 class _Context:
@@ -183,7 +206,15 @@ def _logs(args: argparse.Namespace) -> int:
             backend, args.name, out=sys.stderr, log_out=sys.stdout, poll_seconds=args.poll_seconds
         )
     else:
-        backend.describe_job(args.name)  # "no such job" rather than silence
+        description = backend.describe_job(args.name)  # "no such job" rather than silence
+        if not backend.log_streams(args.name):
+            print(
+                f"job {args.name} has no log streams yet (status "
+                f"{description.get('ProcessingJobStatus')}); SageMaker creates them when the "
+                "instances start",
+                file=sys.stderr,
+            )
+            return 0
         print_logs(backend, args.name, sys.stdout)
     return 0
 
@@ -235,7 +266,7 @@ def _download(args: argparse.Namespace) -> int:
     for name, uri in outputs:
         directory = os.path.join(args.output, name)
         count = download_prefix(context.session_for(uri), uri, directory)
-        print(f"{name}: {count} file(s) from {uri}", file=sys.stderr)
+        print(f"{name}: {count} file{'' if count == 1 else 's'} from {uri}", file=sys.stderr)
         print(directory)
     return 0
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
+from .code import CodeSelection, requirement_names, select_code, select_directory
 from .request import StagedChannel
 from .spec import JobSpec
 
@@ -27,6 +29,7 @@ JOB_SIDE_MODULES = (
     "script/__init__.py",
     "script/layout.py",
     "script/bootstrap.py",
+    "script/jobconfig.py",
     "processing/__init__.py",
     "processing/args.py",
     "processing/main.py",
@@ -42,6 +45,34 @@ RESERVED_INPUT_NAMES = {
 class ChannelPlan:
     channels: list[StagedChannel]
     trees: list[Tree]  # what staging must put in place before the job is created
+    code_summary: str = ""  # what ships as code, for the summary line
+
+
+def selected_tree(
+    selection: CodeSelection, field: str, follow_external_links: bool, top: str | None = None
+) -> Tree:
+    """The Tree of exactly the files a code selection names (hashing via scan_tree)."""
+    wanted = set(selection.relpaths)
+    dirs = {rel.rsplit("/", 1)[0] + "/" for rel in wanted if "/" in rel}
+    dirs |= {d[: i + 1] for d in list(dirs) for i, c in enumerate(d) if c == "/"}
+    return scan_channel(
+        selection.root,
+        field,
+        follow_external_links,
+        top=top,
+        exclude=lambda rel: rel not in (dirs if rel.endswith("/") else wanted),
+    )
+
+
+def code_selection(spec: JobSpec) -> CodeSelection:
+    """What ships as the code channel: see :mod:`.code`."""
+    declared = {os.path.splitext(os.path.basename(m.path.rstrip(os.sep)))[0] for m in spec.modules}
+    return select_code(
+        spec.script,
+        source_dir=spec.source_dir,
+        declared=declared | requirement_names(spec.requirements),
+        allow_secrets=spec.allow_secrets,
+    )
 
 
 def library_tree() -> Tree:
@@ -56,11 +87,17 @@ def library_tree() -> Tree:
 
 
 def scan_channel(
-    path: str, field: str, follow_external_links: bool, top: str | None = None
+    path: str,
+    field: str,
+    follow_external_links: bool,
+    top: str | None = None,
+    exclude: Callable[[str], bool] | None = None,
 ) -> Tree:
     """The tree of an input or module directory; a link out of it is the user's to allow."""
     try:
-        return scan_tree(path, top=top, follow_external_links=follow_external_links)
+        return scan_tree(
+            path, top=top, exclude=exclude, follow_external_links=follow_external_links
+        )
     except ExternalLink as link:
         raise UserError(
             f"{os.path.join(path, link.relpath)} links to {link.target}, outside {path}",
@@ -87,6 +124,7 @@ def plan_channels(
         mode: str = "File",
         distribution: str = "FullyReplicated",
         flag: str = "",
+        data_type: str = "S3Prefix",
     ) -> None:
         if not tree.entries:
             raise UserError(
@@ -95,26 +133,34 @@ def plan_channels(
                 fix="put at least one file in it, or leave the channel out",
             )
         trees.append(tree)
+        uri = tree_uri(staging_root, tree)
+        if data_type == "ManifestFile":  # the manifest itself, a single file
+            uri += tree.entries[0].relpath
         channels.append(
             StagedChannel(
                 kind,
                 name,
-                tree_uri(staging_root, tree),
+                uri,
                 local_path,
                 flag,
                 arg_path,
                 mode,
                 distribution,
                 field,
+                data_type,
             )
         )
 
-    script = os.path.basename(spec.script)
-    code = combine_trees(scan_tree(spec.script), library_tree())
+    selection = code_selection(spec)
+    script = os.path.relpath(spec.script, selection.root).replace(os.sep, "/")
+    code_field = "source_dir" if spec.source_dir else "script"
+    code = combine_trees(
+        selected_tree(selection, code_field, spec.follow_external_links), library_tree()
+    )
     ship(
         "code",
         layout.CODE_CHANNEL,
-        "script",
+        "source_dir" if spec.source_dir else "script",
         code,
         layout.CODE_DIR,
         posixpath.join(layout.CODE_DIR, script),
@@ -140,11 +186,15 @@ def plan_channels(
     for module in spec.modules:
         base = os.path.basename(module.path.rstrip(os.sep))
         local_path = posixpath.join(spec.module_mount, module.name)
-        tree = scan_channel(
-            module.path,
-            module.field,
-            spec.follow_external_links,
-            top=base if os.path.isdir(module.path) else None,
+        tree = (
+            selected_tree(
+                select_directory(module.path, field=module.field, allow_secrets=spec.allow_secrets),
+                module.field,
+                spec.follow_external_links,
+                top=base,
+            )
+            if os.path.isdir(module.path)
+            else scan_channel(module.path, module.field, spec.follow_external_links)
         )
         ship(
             "module",
@@ -167,7 +217,7 @@ def plan_channels(
         local_path = posixpath.join(spec.input_mount, spec_input.name)
         if spec_input.is_local:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)
-            single = os.path.isfile(spec_input.source)
+            single = os.path.isfile(spec_input.source) and spec_input.data_type == "S3Prefix"
             arg = posixpath.join(local_path, tree.entries[0].relpath) if single else local_path
             ship(
                 "input",
@@ -179,9 +229,12 @@ def plan_channels(
                 spec_input.mode,
                 spec_input.distribution,
                 flag=spec_input.flag,
+                data_type=spec_input.data_type,
             )
             continue
         uri, is_object = s3_inputs[spec_input.name]
+        if spec_input.data_type == "ManifestFile":  # its objects land under LocalPath
+            is_object = False
         arg = posixpath.join(local_path, posixpath.basename(uri)) if is_object else local_path
         channels.append(
             StagedChannel(
@@ -194,6 +247,7 @@ def plan_channels(
                 spec_input.mode,
                 spec_input.distribution,
                 spec_input.field,
+                spec_input.data_type,
             )
         )
-    return ChannelPlan(channels, trees)
+    return ChannelPlan(channels, trees, selection.summary(spec.script))

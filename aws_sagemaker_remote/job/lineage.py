@@ -49,6 +49,18 @@ def parse_job_uri(uri: str, field: str = "inputs") -> tuple[str, str, str]:
     return job_name, output_name, subpath
 
 
+def short_reason(reason: str | None, limit: int = 160) -> str | None:
+    """A failure reason in one short line: its first line, and the last line of the output
+    it quotes (an exception's ``RuntimeError: ...``), rather than a flattened traceback."""
+    if not reason:
+        return None
+    lines = [line.strip() for line in reason.strip().splitlines() if line.strip()]
+    text = lines[0].rstrip(":.")
+    if len(lines) > 1:
+        text += f": {lines[-1]}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
     """The S3 URI a ``job://`` URI stands for; any other URI is returned unchanged."""
     if not is_job_uri(uri):
@@ -65,7 +77,7 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
         ) from None
     status = description.get("ProcessingJobStatus")
     if status != "Completed":
-        reason = description.get("FailureReason")
+        reason = short_reason(description.get("FailureReason"))
         raise UserError(
             f"{uri}: job {job_name} has not completed (status {status}"
             + (f": {reason})" if reason else ")"),

@@ -291,7 +291,7 @@ class _Walk:
         named = subject or f"{_quote(value)} "
         enum = meta.get("enum")
         if enum and value not in enum:
-            self.found.append(Violation(path, f"{named}is not one of {_choices(enum)}"))
+            self.found.append(Violation(path, f"{named}is not one of {_choices(enum, value)}"))
         pattern = meta.get("pattern")
         length_ok = len(value) >= low and (top is None or len(value) <= top)
         if pattern and length_ok and not java_patterns.matches(pattern, value):
@@ -359,8 +359,21 @@ def _type_name(valid_type: str) -> str:
     return match.group(1) if match else valid_type
 
 
-def _choices(enum: list[str], shown: int = 10) -> str:
+def _choices(enum: list[str], value: str = "", shown: int = 10) -> str:
+    """A short list of the allowed values, or the closest ones when there are many."""
     ordered = sorted(enum)
     if len(ordered) <= shown:
         return ", ".join(ordered)
+    close = closest(value, ordered)
+    if close:
+        return f"the {len(ordered)} allowed values; closest: {', '.join(close)}"
     return f"{', '.join(ordered[:shown])}, ... ({len(ordered)} values)"
+
+
+def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
+    """The allowed values nearest to ``value`` (difflib), case-insensitively."""
+    import difflib
+
+    by_lower = {c.lower(): c for c in choices}
+    found = difflib.get_close_matches(value.lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[f] for f in found]

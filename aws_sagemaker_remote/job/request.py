@@ -30,6 +30,7 @@ class StagedChannel:
     mode: str = "File"
     distribution: str = "FullyReplicated"
     field: str = ""  # the setting this channel comes from, for messages
+    data_type: str = "S3Prefix"  # ManifestFile: uri names a manifest of the objects
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
                 for output in spec.outputs
             ]
         }
+    _set_optional_members(request, spec)
     return Rendered(
         request,
         tuple(f for _, f in arguments),
@@ -176,15 +178,50 @@ def _processing_input(channel: StagedChannel) -> dict[str, Any]:
         "S3Input": {
             "S3Uri": channel.uri,
             "LocalPath": channel.local_path,
-            "S3DataType": "S3Prefix",
+            "S3DataType": channel.data_type,
             "S3InputMode": channel.mode,
             "S3DataDistributionType": channel.distribution,
         },
     }
 
 
+# Optional members, one row each: (member path, the JobSpec attribute and field it comes
+# from). A member is left out when its setting is unset, so a job that needs none of them
+# gets the request it always got.
+OPTIONAL_MEMBERS = (
+    ("NetworkConfig.VpcConfig.SecurityGroupIds", "security_groups"),
+    ("NetworkConfig.VpcConfig.Subnets", "subnets"),
+    ("NetworkConfig.EnableNetworkIsolation", "network_isolation"),
+    ("NetworkConfig.EnableInterContainerTrafficEncryption", "inter_container_encryption"),
+    ("ProcessingResources.ClusterConfig.VolumeKmsKeyId", "volume_kms_key"),
+    ("ProcessingOutputConfig.KmsKeyId", "output_kms_key"),
+    ("ExperimentConfig.ExperimentName", "experiment"),
+    ("ExperimentConfig.TrialName", "trial"),
+    ("ExperimentConfig.RunName", "experiment_run"),
+)
+
+
+def _set_optional_members(request: dict[str, Any], spec: JobSpec) -> None:
+    if spec.output_kms_key and not spec.outputs:
+        raise UserError(
+            "the job has no outputs to encrypt",
+            field="output_kms_key",
+            fix="leave it out, or declare an output",
+        )
+    for path, attribute in OPTIONAL_MEMBERS:
+        value = getattr(spec, attribute)
+        if value in (None, False, (), ""):
+            continue
+        *parents, last = path.split(".")
+        node = request
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[last] = list(value) if isinstance(value, tuple) else value
+
+
 # Which setting each part of the request comes from.
 _MEMBER_FIELDS = [
+    *((path, field) for path, field in OPTIONAL_MEMBERS),
     ("ProcessingJobName", "job_name"),
     ("ProcessingResources.ClusterConfig.InstanceType", "instance"),
     ("ProcessingResources.ClusterConfig.InstanceCount", "instance_count"),
@@ -203,6 +240,13 @@ _FIXES = {
     "of letters, digits, spaces and _.:/=+-@",
     "arguments": "SageMaker allows 100 arguments of at most 256 characters each; "
     "pass long values in a file",
+    "subnets": "SageMaker allows 1-16 subnet IDs like subnet-0123abcd",
+    "security_groups": "SageMaker allows 1-5 security group IDs like sg-0123abcd",
+    "volume_kms_key": "pass a KMS key ID, key ARN, alias name or alias ARN",
+    "output_kms_key": "pass a KMS key ID, key ARN, alias name or alias ARN",
+    "experiment": "use 1-120 letters, digits and hyphens",
+    "trial": "use 1-120 letters, digits and hyphens",
+    "experiment_run": "use 1-120 letters, digits and hyphens",
 }
 
 
@@ -215,7 +259,8 @@ def check_request(rendered: Rendered) -> None:
         return
     first = violations[0]
     field = _field_for(first.path, rendered)
-    more = f"; {len(violations) - 1} more problem(s)" if len(violations) > 1 else ""
+    others = len(violations) - 1
+    more = f"; {others} more problem{'' if others == 1 else 's'}" if others else ""
     if first.path == "ProcessingInputs":
         raise UserError(
             f"the job would have {len(rendered.request['ProcessingInputs'])} input channels "

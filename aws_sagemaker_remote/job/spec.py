@@ -29,6 +29,7 @@ class InputSpec:
     source: str  # absolute local path, s3:// URI or job://JOB/OUTPUT
     mode: str
     distribution: str
+    data_type: str = "S3Prefix"  # or ManifestFile: source names a manifest of objects
 
     @property
     def flag(self) -> str:
@@ -105,6 +106,18 @@ class JobSpec:
     output_json: str | None = None
     docker: bool = False
     follow_external_links: bool = False  # ship what links out of a channel directory point to
+    # What company accounts require (processing.args.ACCOUNT_FLAGS) and how code ships.
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    network_isolation: bool = False
+    inter_container_encryption: bool = False
+    volume_kms_key: str | None = None
+    output_kms_key: str | None = None
+    experiment: str | None = None
+    trial: str | None = None
+    experiment_run: str | None = None
+    source_dir: str | None = None
+    allow_secrets: bool = False
 
     @property
     def is_local(self) -> bool:
@@ -130,21 +143,32 @@ def job_name_for(
     limit = 63 - TIMESTAMP_LENGTH
     if base and JOB_NAME.fullmatch(base) and len(base) <= limit:
         return f"{base}-{stamp}"
-    cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", base or "").strip("-")[:limit].strip("-")
-    if not cleaned or cleaned != base and base_is_explicit:
-        raise UserError(
-            f"{base!r} is not a valid base job name",
-            field="base_job_name",
-            fix=f"use at most {limit} letters, digits and hyphens",
-        )
+    cleaned = clean_base_job_name(base or "", limit)
+    if not cleaned:
+        if base_is_explicit:
+            raise UserError(
+                f"{base!r} has no letter or digit to make a job name of",
+                field="base_job_name",
+                fix=f"use at most {limit} letters, digits and hyphens",
+            )
+        cleaned = "processing"  # a script named 日本.py: nothing of its name is usable
     return f"{cleaned}-{stamp}"
+
+
+def clean_base_job_name(text: str, limit: int = 63 - TIMESTAMP_LENGTH) -> str:
+    """A valid job name prefix from any text: accents dropped (``café`` -> ``cafe``), every
+    run of other characters one hyphen (``my script`` -> ``my-script``), cut to ``limit``."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
 
 
 def own_flags(parser: argparse.ArgumentParser, channels: Channels) -> dict[str, argparse.Action]:
     """Option strings the library owns (not passed through to the job), with their actions."""
     channel_dests = set()
     for name in channels.inputs:
-        channel_dests |= {name, f"{name}_mode", f"{name}_distribution"}
+        channel_dests |= {name, f"{name}_mode", f"{name}_distribution", f"{name}_data_type"}
     for name in channels.outputs:
         channel_dests |= {name, f"{name}_mode", f"{name}_s3"}
     channel_dests |= set(channels.modules)
@@ -195,14 +219,30 @@ def _s3(uri: str, field: str) -> str:
     return uri
 
 
-def _existing(path: str | None, field: str, *, directory: bool = False) -> str | None:
+def where_relative(path: str) -> str:
+    """`` (relative to /cwd)`` for a relative path, so the message says where it looked."""
+    return "" if os.path.isabs(path) else f" (relative to {os.getcwd()})"
+
+
+def _existing(path: str | None, field: str, *, what: str = "file") -> str | None:
+    """The absolute path of an existing ``what``: "file", "file or directory", or "module"
+    (a directory or a .py file)."""
     if not path:
         return None
-    if not os.path.exists(path) or (
-        directory and not (os.path.isdir(path) or path.endswith(".py"))
-    ):
-        what = "directory" if directory else "file"
-        raise UserError(f"{path} does not exist", field=field, fix=f"pass an existing {what}")
+    if not os.path.exists(path):
+        raise UserError(
+            f"{path} does not exist{where_relative(path)}",
+            field=field,
+            fix=f"pass an existing {'directory or .py file' if what == 'module' else what}",
+        )
+    if what == "module" and not (os.path.isdir(path) or path.endswith(".py")):
+        raise UserError(
+            f"{path} is neither a directory nor a .py file",
+            field=field,
+            fix="pass the module's package directory or its .py file",
+        )
+    if what == "file" and os.path.isdir(path):
+        raise UserError(f"{path} is a directory", field=field, fix="pass a file")
     return os.path.abspath(path)
 
 
@@ -299,7 +339,7 @@ def build_spec(
                 fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT",
             )
         else:
-            source = _existing(value, field)
+            source = _existing(value, field, what="file or directory")
         mode = getattr(args, f"{name}_mode")
         if mode == "Pipe" and local:
             raise UserError(
@@ -307,7 +347,17 @@ def build_spec(
                 field=f"{field}.mode",
                 fix="use File, or run on a SageMaker instance",
             )
-        inputs.append(InputSpec(name, source, mode, getattr(args, f"{name}_distribution")))
+        data_type = getattr(args, f"{name}_data_type", "S3Prefix")
+        if data_type == "ManifestFile" and os.path.isdir(source):
+            raise UserError(
+                f"{value} is a directory; a ManifestFile input is one manifest file",
+                field=f"{field}.data_type",
+                fix='pass the manifest file (a JSON list: {"prefix": ...} then keys), '
+                "or use S3Prefix",
+            )
+        inputs.append(
+            InputSpec(name, source, mode, getattr(args, f"{name}_distribution"), data_type)
+        )
     for name, declared in channels.outputs.items():
         value, field = getattr(args, name), f"outputs.{name}"
         s3 = getattr(args, f"{name}_s3")
@@ -327,7 +377,7 @@ def build_spec(
             local_path = _writable_dir(value, field) if value else None
         outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
     for name in channels.modules:
-        path = _existing(getattr(args, name), f"modules.{name}", directory=True)
+        path = _existing(getattr(args, name), f"modules.{name}", what="module")
         if path:
             modules.append(ModuleSpec(name, path))
         else:
@@ -372,6 +422,57 @@ def build_spec(
         output_json=_writable_file(args.sagemaker_output_json, "output_json"),
         docker=args.sagemaker_docker,
         follow_external_links=args.sagemaker_follow_external_links,
+        **account_settings(args, script),
+    )
+
+
+def _blank_free(value: str | None, field: str, what: str) -> str | None:
+    return _no_blanks(value or None, field, what)
+
+
+def account_settings(args: argparse.Namespace, script: str) -> dict:
+    """The JobSpec fields of ``processing.args.ACCOUNT_FLAGS``, checked."""
+    subnets, groups = tuple(args.sagemaker_subnets), tuple(args.sagemaker_security_groups)
+    if bool(subnets) != bool(groups):
+        given, missing = ("subnets", "security_groups")[:: 1 if subnets else -1]
+        raise UserError(
+            f"is given without {{{{{missing}}}}}; a VPC job needs both",
+            field=given,
+            fix=f"pass {{{{{missing}}}}} too, or neither",
+        )
+    source_dir = args.sagemaker_source_dir or None
+    if source_dir:
+        if not os.path.isdir(source_dir):
+            raise UserError(
+                f"{source_dir} is not a directory",
+                field="source_dir",
+                fix="pass the directory to ship as the code",
+            )
+        source_dir = os.path.abspath(source_dir)
+        if os.path.commonpath([source_dir, script]) != source_dir:
+            raise UserError(
+                f"{script} is not inside {source_dir}",
+                field="source_dir",
+                fix="pass a directory that holds the script",
+            )
+    if args.sagemaker_experiment_run and not args.sagemaker_experiment:
+        raise UserError(
+            "needs {{experiment}}",
+            field="experiment_run",
+            fix="pass the experiment the run belongs to",
+        )
+    return dict(
+        subnets=subnets,
+        security_groups=groups,
+        network_isolation=args.sagemaker_network_isolation,
+        inter_container_encryption=args.sagemaker_inter_container_encryption,
+        volume_kms_key=_blank_free(args.sagemaker_volume_kms_key, "volume_kms_key", "a KMS key"),
+        output_kms_key=_blank_free(args.sagemaker_output_kms_key, "output_kms_key", "a KMS key"),
+        experiment=_blank_free(args.sagemaker_experiment, "experiment", "an experiment name"),
+        trial=_blank_free(args.sagemaker_trial, "trial", "a trial name"),
+        experiment_run=_blank_free(args.sagemaker_experiment_run, "experiment_run", "a run name"),
+        source_dir=source_dir,
+        allow_secrets=args.sagemaker_allow_secrets,
     )
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 
 from ..args import (
+    DATA_TYPES,
     DISTRIBUTIONS,
     INPUT_MODES,
     OUTPUT_MODES,
@@ -37,6 +38,13 @@ DEFAULT_VOLUME_SIZE = 30
 DEFAULT_PYTHON = "python3"
 LOCAL_INSTANCE = "local"
 ENV_PREFIX = "AWS_SAGEMAKER_REMOTE_"
+
+
+ENV_EPILOG = (
+    f"Every --sagemaker-* flag takes its default from the environment variable "
+    f"{ENV_PREFIX}<NAME> when it is set (--sagemaker-instance: {ENV_PREFIX}INSTANCE); "
+    "the command line overrides it."
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -68,9 +76,42 @@ def module_path(value: Any) -> str:
     return file
 
 
+def env_name(flag: str) -> str:
+    """``--sagemaker-instance`` -> ``AWS_SAGEMAKER_REMOTE_INSTANCE``."""
+    return ENV_PREFIX + dest_for(flag)[len("sagemaker_") :].upper()
+
+
+def _note_origin(action: argparse.Action) -> argparse.Action:
+    """Mark a flag whose default came from its environment variable (``action.env_var``),
+    so that an error about its value can name the variable rather than the flag."""
+    name = env_name(action.option_strings[0])
+    action.env_var = name if os.environ.get(name) is not None else None  # type: ignore[attr-defined]
+    return action
+
+
+def field_namer(parser: argparse.ArgumentParser, argv: list[str]) -> Callable[[str], str]:
+    """:func:`flag_for_field`, but a value the command line did not give and the environment
+    did is named as ``AWS_SAGEMAKER_REMOTE_X (the default of --sagemaker-x)``."""
+    given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    from_env = {
+        action.option_strings[0]: action.env_var
+        for action in parser._actions
+        if getattr(action, "env_var", None)
+        and not any(option in given for option in action.option_strings)
+    }
+
+    def name(field: str) -> str:
+        flag = flag_for_field(field)
+        if flag in from_env:
+            return f"{from_env[flag]} (the default of {flag})"
+        return flag
+
+    return name
+
+
 def _default(flag: str, code_default: Any, convert: Callable | None = None) -> Any:
     """Code default, unless the environment names another (precedence: code < env < argv)."""
-    name = ENV_PREFIX + dest_for(flag)[len("sagemaker_") :].upper()
+    name = env_name(flag)
     value = os.environ.get(name)
     if value is None:
         return code_default
@@ -93,7 +134,7 @@ def flag_for_field(field: str) -> str:
     kind, _, rest = field.partition(".")
     if kind in ("inputs", "outputs", "modules") and rest:
         name, _, attribute = rest.partition(".")
-        return flag_for(name) + (f"-{attribute}" if attribute else "")
+        return flag_for(name) + (f"-{attribute.replace('_', '-')}" if attribute else "")
     if field.startswith("-"):  # the script's own flag
         return field
     if field == "arguments":
@@ -103,7 +144,7 @@ def flag_for_field(field: str) -> str:
 
 def _bool_flag(group, flag: str, default: bool, help: str) -> None:
     default = _default(flag, default, parse_bool)
-    group.add_argument(
+    action = group.add_argument(
         flag,
         type=parse_bool,
         nargs="?",
@@ -112,12 +153,13 @@ def _bool_flag(group, flag: str, default: bool, help: str) -> None:
         metavar="yes|no",
         help=f"{help} (default: {'yes' if default else 'no'})",
     )
+    _note_origin(action)
 
 
 def _flag(group, flag: str, default: Any, help: str, **kwargs: Any) -> None:
     default = _default(flag, default, kwargs.get("type"))
     shown = "" if default in (None, "") else f" (default: {default})"
-    group.add_argument(flag, default=default, help=help + shown, **kwargs)
+    _note_origin(group.add_argument(flag, default=default, help=help + shown, **kwargs))
 
 
 def add_sagemaker_arguments(
@@ -147,8 +189,12 @@ def add_sagemaker_arguments(
     output_mount: str = layout.DEFAULT_OUTPUT_MOUNT,
     module_mount: str = layout.DEFAULT_MODULE_MOUNT,
     follow_external_links: bool = False,
+    **account: Any,
 ) -> None:
-    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``."""
+    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``.
+
+    ``account``: the code defaults of :data:`ACCOUNT_FLAGS` (``subnets=``, ``source_dir=``...).
+    """
     g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
     _bool_flag(g, "--sagemaker-run", run, "run as a SageMaker Processing job instead of here")
     _bool_flag(
@@ -282,6 +328,7 @@ def add_sagemaker_arguments(
         module_mount,
         "where modules appear inside the container (put on PYTHONPATH)",
     )
+    add_account_arguments(g, account)
 
     if channels.inputs:
         gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
@@ -310,6 +357,15 @@ def add_sagemaker_arguments(
                 metavar="|".join(DISTRIBUTIONS),
                 help=f"how {name} is split across instances "
                 f"(default: {arg.distribution or 'FullyReplicated'})",
+            )
+            gi.add_argument(
+                flag + "-data-type",
+                dest=f"{name}_data_type",
+                default=arg.data_type or "S3Prefix",
+                type=_choice(flag + "-data-type", DATA_TYPES),
+                metavar="|".join(DATA_TYPES),
+                help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
+                f"manifest listing the objects (default: {arg.data_type or 'S3Prefix'})",
             )
     if channels.outputs:
         go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
@@ -347,6 +403,116 @@ def add_sagemaker_arguments(
             )
 
 
+def parse_ids(text: str | list | tuple) -> tuple[str, ...]:
+    """``ID,ID`` (or a list in code) -> a tuple of non-empty IDs."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    ids = tuple(str(item).strip() for item in items if str(item).strip())
+    for item in ids:
+        if any(c.isspace() for c in item):
+            raise argparse.ArgumentTypeError(f"{item!r} is not an ID")
+    return ids
+
+
+parse_ids.__name__ = "ID,ID"
+
+# The request fields a company account may require: (flag, keyword, code default, type,
+# help). Each is a --sagemaker-* flag with an AWS_SAGEMAKER_REMOTE_* default, and a keyword
+# of sagemaker_processing_main; JobSpec and the request take them from the same names.
+ACCOUNT_FLAGS: tuple[tuple[str, str, Any, Any, str], ...] = (
+    (
+        "--sagemaker-subnets",
+        "subnets",
+        (),
+        parse_ids,
+        "VPC subnet IDs for the job, comma-separated (with --sagemaker-security-groups)",
+    ),
+    (
+        "--sagemaker-security-groups",
+        "security_groups",
+        (),
+        parse_ids,
+        "VPC security group IDs for the job, comma-separated (with --sagemaker-subnets)",
+    ),
+    (
+        "--sagemaker-network-isolation",
+        "network_isolation",
+        False,
+        bool,
+        "run the container without network access",
+    ),
+    (
+        "--sagemaker-inter-container-encryption",
+        "inter_container_encryption",
+        False,
+        bool,
+        "encrypt traffic between the job's instances",
+    ),
+    (
+        "--sagemaker-volume-kms-key",
+        "volume_kms_key",
+        None,
+        None,
+        "KMS key (ID, ARN or alias) that encrypts the instances' storage volumes",
+    ),
+    (
+        "--sagemaker-output-kms-key",
+        "output_kms_key",
+        None,
+        None,
+        "KMS key (ID, ARN or alias) that encrypts the outputs on S3",
+    ),
+    ("--sagemaker-experiment", "experiment", None, None, "SageMaker Experiments experiment name"),
+    ("--sagemaker-trial", "trial", None, None, "SageMaker Experiments trial name"),
+    (
+        "--sagemaker-experiment-run",
+        "experiment_run",
+        None,
+        None,
+        "SageMaker Experiments run name (with --sagemaker-experiment)",
+    ),
+    (
+        "--sagemaker-source-dir",
+        "source_dir",
+        None,
+        None,
+        "ship this whole directory as the code (the script must be in it); default: the "
+        "script and the local modules it imports",
+    ),
+    (
+        "--sagemaker-allow-secrets",
+        "allow_secrets",
+        False,
+        bool,
+        "ship .env files and private keys found in the code",
+    ),
+)
+ACCOUNT_KEYWORDS = {keyword: default for _, keyword, default, _, _ in ACCOUNT_FLAGS}
+
+
+def add_account_arguments(group, settings: dict[str, Any]) -> None:
+    """The flags of :data:`ACCOUNT_FLAGS`, with code defaults from ``settings``."""
+    unknown = set(settings) - set(ACCOUNT_KEYWORDS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {sorted(unknown)[0]!r}")
+    for flag, keyword, default, kind, help in ACCOUNT_FLAGS:
+        value = settings.get(keyword, default)
+        if kind is bool:
+            _bool_flag(group, flag, bool(value), help)
+        elif kind is parse_ids:
+            value = parse_ids(value or ())
+            default = _default(flag, value, parse_ids)
+            action = group.add_argument(
+                flag,
+                type=parse_ids,
+                default=default,
+                metavar="ID,ID",
+                help=help + (f" (default: {','.join(default)})" if default else ""),
+            )
+            _note_origin(action)
+        else:
+            _flag(group, flag, value, help)
+
+
 def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:
     """Case-insensitive choice that reports the allowed values in one line."""
     by_lower = {c.lower(): c for c in choices}
@@ -355,8 +521,12 @@ def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:
         try:
             return by_lower[text.lower()]
         except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.5)
+            hint = f"; did you mean {by_lower[close[0]]}?" if close else ""
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not one of {', '.join(choices)}"
+                f"{text!r} is not one of {', '.join(choices)}{hint}"
             ) from None
 
     parse.__name__ = flag
@@ -370,6 +540,8 @@ def add_additional_arguments(parser: argparse.ArgumentParser, additional: list |
             kwargs = dict(item)
             flag = kwargs.pop("dest")
             default = kwargs.get("default")
+            if default is not None and "%(default)" not in kwargs.get("help", ""):
+                kwargs["help"] = f"{kwargs.get('help', '')} (default: %(default)s)".strip()
             if "type" not in kwargs and "action" not in kwargs:
                 if isinstance(default, bool):
                     kwargs.update(type=parse_bool, nargs="?", const=True)
@@ -441,7 +613,7 @@ def build_parser(
         {"inputs": inputs or {}, "outputs": outputs or {}, "modules": modules or {}}
     )
     channels = Channels(inputs or {}, outputs or {}, modules or {})
-    parser = OneLineParser(description=description, allow_abbrev=False)
+    parser = OneLineParser(description=description, allow_abbrev=False, epilog=ENV_EPILOG)
     add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
     try:
         add_additional_arguments(parser, additional_arguments)

@@ -12,7 +12,8 @@ import os
 import sys
 
 from ..errors import Error, UserError, exit_on_error
-from .args import Channels, build_parser, flag_for_field
+from ..script.layout import IN_JOB_ENV
+from .args import Channels, build_parser, field_namer, flag_for_field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -79,11 +80,23 @@ def sagemaker_processing_main(
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
         return run_locally(args, channels, main)
     except Error as error:
-        exit_on_error(error, prog=parser.prog, name=flag_for_field)
+        exit_on_error(error, prog=parser.prog, name=field_namer(parser, argv))
+
+
+def in_job() -> bool:
+    """True when this script runs inside a processing job (SageMaker or the local engine),
+    False in a plain local run. The job's bootstrap sets the variable."""
+    return os.environ.get(IN_JOB_ENV) == "1"
 
 
 def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) -> Any:
     """Call ``main(args)`` in this process; ``s3://`` channels go through temporary copies."""
+    if in_job():  # the settings the job really runs with, not the code defaults
+        from ..script.jobconfig import apply_job_config, read_job_config
+
+        apply_job_config(args, read_job_config() or {})
+    else:
+        _importable_modules(args, channels)
     remote_inputs: dict[str, str] = {}
     remote_outputs: dict[str, str] = {}
     for name, declared in channels.inputs.items():
@@ -94,8 +107,9 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
         elif value.startswith(("s3://", "job://")):
             remote_inputs[name] = value
         elif not os.path.exists(value):
+            where = "" if os.path.isabs(value) else f" (relative to {os.getcwd()})"
             raise UserError(
-                f"{value} does not exist",
+                f"{value} does not exist{where}",
                 field=f"inputs.{name}",
                 fix="pass an existing file or directory, or an s3:// URI",
             )
@@ -123,6 +137,22 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
         result = main(args)
         mirror.upload_outputs()
         return result
+
+
+def _importable_modules(args: argparse.Namespace, channels: Channels) -> None:
+    """Each module importable as in the job, whose PYTHONPATH holds each module's parent:
+    after the script's own directory, before what is installed."""
+    parents = []
+    for name in channels.modules:
+        path = getattr(args, name, None)
+        if path and os.path.exists(path):
+            parent = os.path.dirname(os.path.abspath(path.rstrip(os.sep) or path))
+            if parent not in sys.path and parent not in parents:
+                parents.append(parent)
+    if parents:
+        sys.path[1:1] = parents
+        existing = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(parents + ([existing] if existing else []))
 
 
 def _require_optional(field: str, optional: bool, what: str) -> None:

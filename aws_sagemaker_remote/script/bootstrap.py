@@ -30,6 +30,8 @@ OPT_ML_ENV = "AWS_SAGEMAKER_REMOTE_OPT_ML"
 # Set by the local engine so requirements install into the job's own directory (put on
 # PYTHONPATH), never into the Python environment of the machine running the engine.
 PIP_TARGET_ENV = "AWS_SAGEMAKER_REMOTE_PIP_TARGET"
+# Mirrors layout.IN_JOB_ENV: tells the script (processing.in_job()) that it runs in a job.
+IN_JOB_ENV = "AWS_SAGEMAKER_REMOTE_IN_JOB"
 
 PREFIX = "[aws-sagemaker-remote] "
 
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
             say(f"pip install -r {requirements} failed with exit code {code}")
             return code
 
+    env[IN_JOB_ENV] = "1"
     command = [python, script, *script_args]
     say(f"running {shlex.join(command)}")
     sys.stdout.flush()

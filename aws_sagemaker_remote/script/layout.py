@@ -32,3 +32,5 @@ OPT_ML_ENV = "AWS_SAGEMAKER_REMOTE_OPT_ML"
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # Set by the local engine: where the bootstrap installs requirements (put on PYTHONPATH).
 PIP_TARGET_ENV = "AWS_SAGEMAKER_REMOTE_PIP_TARGET"
+# Set by the bootstrap for the script it runs: the script runs inside a job.
+IN_JOB_ENV = "AWS_SAGEMAKER_REMOTE_IN_JOB"

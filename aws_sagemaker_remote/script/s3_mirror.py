@@ -86,7 +86,12 @@ class S3Mirror:
             from ..aws.session import resolve_aws
             from ..backends.sagemaker import SageMakerBackend
 
-            backend = SageMakerBackend(resolve_aws(self.profile))
+            try:
+                backend = SageMakerBackend(resolve_aws(self.profile))
+                return resolve_job_input(uri, backend, field=field)
+            except UserError:
+                _refer_to_local_engine(uri, field, self.profile)
+                raise
         return resolve_job_input(uri, backend, field=field)
 
     def __enter__(self) -> S3Mirror:
@@ -105,6 +110,20 @@ class S3Mirror:
             shutil.rmtree(os.path.join(self.root, "inputs"), ignore_errors=True)
             return
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _refer_to_local_engine(uri: str, field: str, profile: str | None) -> None:
+    """A job:// of a local-engine job, asked of SageMaker: say where the job is."""
+    from ..backends.local import LocalBackend
+    from ..job.lineage import parse_job_uri
+
+    job_name = parse_job_uri(uri, field)[0]
+    if LocalBackend(profile=profile).store.get(job_name) is not None:
+        raise UserError(
+            f"{uri} names a job of the local engine",
+            field=field,
+            fix="add {{instance}} local to read the local engine's jobs",
+        ) from None
 
 
 def upload_dir(session, local_dir: str, target: S3Uri, *, field: str, max_workers: int = 16) -> int:

@@ -66,10 +66,11 @@ class LocalBackend:
         self.store = JobStore()
 
     # -- create ---------------------------------------------------------------------------
-    def check_request(self, request: dict[str, Any]) -> None:
-        """UserError for what this engine cannot run; nothing is recorded or started."""
+    def check_request(self, request: dict[str, Any]) -> list[str]:
+        """UserError for what this engine cannot run; nothing is recorded or started.
+        Returns a note for each field it records but cannot apply."""
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
-        check_request(request, docker=self.docker, store=self.store)
+        return check_request(request, docker=self.docker, store=self.store)
 
     def create_job(self, request: dict[str, Any]) -> None:
         reap()

@@ -15,13 +15,15 @@ from typing import Any
 
 from ...errors import UserError
 from ...job.s3uri import parse_s3_uri
+from . import netns
 from .store import JobStore, job_arn
 
 _PROCESSING_ROOT = "/opt/ml/processing/"
 
 
-def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> None:
-    """UserError for what this engine cannot run; nothing is recorded or started."""
+def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> list[str]:
+    """UserError for what this engine cannot run; nothing is recorded or started. Returns
+    one note per field the engine records (in the job's description) but cannot apply."""
     name = request.get("ProcessingJobName")
     if not name or "/" in name:
         raise UserError(f"invalid job name {name!r}", field="job_name")
@@ -82,6 +84,52 @@ def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> 
             raise UserError(f"{what} has S3UploadMode {s3.get('S3UploadMode')!r}")
         _container_path(s3.get("LocalPath"), what)
         _s3_uri(s3.get("S3Uri"), what)
+    return account_notes(request, docker=docker)
+
+
+def account_notes(request: dict[str, Any], *, docker: bool) -> list[str]:
+    """What a company account's fields mean here: network isolation is honoured (a network
+    namespace, or Docker's ``--network none``) or refused; the rest is recorded and said so.
+
+    A VPC is recorded rather than refused: the job then reaches what this machine reaches,
+    which can only be more than its subnets would allow, so a job that works in its VPC
+    works here too, and refusing would take away the local engine from every VPC account.
+    """
+    network = request.get("NetworkConfig") or {}
+    if network.get("EnableNetworkIsolation") and not (docker or netns.available()):
+        raise UserError(
+            "the local engine isolates a job's network with a Linux network namespace "
+            "(unshare --user --net), which this machine cannot create",
+            field="network_isolation",
+            fix="run it on SageMaker, with --sagemaker-docker, or without network isolation",
+        )
+    notes = []
+    if network.get("VpcConfig"):
+        notes.append(
+            "local engine: VpcConfig recorded, not applied; the job uses this machine's network"
+        )
+    if network.get("EnableInterContainerTrafficEncryption"):
+        notes.append(
+            "local engine: inter-container encryption recorded; its instances are processes "
+            "of this machine and exchange no network traffic"
+        )
+    cluster = (request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    keys = [
+        key
+        for key in (
+            cluster.get("VolumeKmsKeyId"),
+            (request.get("ProcessingOutputConfig") or {}).get("KmsKeyId"),
+        )
+        if key
+    ]
+    if keys:
+        notes.append(
+            "local engine: KMS keys recorded in the job's description; local files are not "
+            "encrypted with them, outputs on S3 get their bucket's default encryption"
+        )
+    if request.get("ExperimentConfig"):
+        notes.append("local engine: ExperimentConfig recorded; no trial component is created")
+    return notes
 
 
 def duplicate(name: str) -> UserError:

@@ -81,6 +81,12 @@ def processing_job_config(request: dict) -> dict:
             "ContainerArguments": app.get("ContainerArguments"),
         },
         "Environment": request.get("Environment") or {},
+        "NetworkConfig": {
+            "EnableInterContainerTrafficEncryption": False,
+            "EnableNetworkIsolation": False,
+            "VpcConfig": None,
+            **(request.get("NetworkConfig") or {}),
+        },
         "ProcessingInputs": inputs,
         "ProcessingOutputConfig": {"KmsKeyId": None, **output_config},
         "ProcessingResources": {"ClusterConfig": {"VolumeKmsKeyId": None, **cluster}},

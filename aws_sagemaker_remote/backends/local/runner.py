@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ...job.s3uri import S3Uri, parse_s3_uri
 from ...script.layout import OPT_ML_ENV, PIP_TARGET_ENV
+from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, local_command, processing_job_config
 from .logstreams import stream_file, stream_name
 from .processes import worker_pythonpath
@@ -150,8 +151,10 @@ class JobRun:
             if self.docker:
                 container_env = {"PYTHONUNBUFFERED": "1", **environment}
                 command = docker_command(self.request, host, opt_ml, container_env)
+                command[2:2] = netns.docker_options(self.request)  # after "docker run"
             else:
                 command = local_command(entrypoint, arguments, opt_ml)
+                command = netns.wrap_command(self.request, command)  # network isolation
             stream = stream_name(self.name, self.hosts.index(host) + 1, int(time.time()))
             log = stream_file(self.job_dir, stream)
             say(f"{host}: {' '.join(command)}")

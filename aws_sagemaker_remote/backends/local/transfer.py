@@ -265,15 +265,18 @@ def plan_input(
 
 
 def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, None, str]]:
-    """A manifest: ``[{"prefix": "s3://b/p/"}, "rel/1", "rel/2", ...]``."""
+    """A manifest: ``[{"prefix": "s3://b/p/"}, "rel/1", "rel/2", ...]``. As SageMaker does,
+    each object's key is the prefix with the entry appended (no "/" added), and it lands at
+    ``LocalPath/<entry>``."""
     try:
         entries = json.loads(locations.read(uri))
         prefix = parse_s3_uri(entries[0]["prefix"])
-        rels = [str(e) for e in entries[1:]]
+        rels = entries[1:]
+        if not all(isinstance(rel, str) and rel for rel in rels):
+            raise ValueError("every entry after the prefix must be a non-empty key suffix")
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise TransferError(f"{uri} is not a valid manifest file: {error}") from error
-    base = prefix.key if not prefix.key or prefix.key.endswith("/") else prefix.key + "/"
-    objects = sorted((base + rel, rel) for rel in rels)
+    objects = sorted((prefix.key + rel, rel) for rel in rels)
     return [(S3Uri(prefix.bucket, key), None, safe_relpath(rel, key)) for key, rel in objects]
 
 
