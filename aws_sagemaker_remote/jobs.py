@@ -81,7 +81,7 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     target = _target(spec, where, _output_root(spec, where))
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
-    notes = [plan.code_summary]
+    notes = [plan.code_summary] if plan.code_summary else []
     if backend is not None:
         # what only this backend refuses (Docker...), and what it records but cannot apply
         notes += backend.check_request(rendered.request) or []
@@ -263,6 +263,9 @@ def _resolve_s3_inputs(
             from .job.lineage import resolve_job_input
 
             uri = resolve_job_input(uri, backend, field=spec_input.field)
+        if spec_input.data_type == "ManifestFile":  # the URI names the manifest object itself
+            resolved[spec_input.name] = (uri, True)
+            continue
         if is_local_store_uri(uri):
             from .storage.localstore import local_store_path
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
-from .code import CodeSelection, requirement_names, select_code, select_directory
+from .code import (
+    CodeSelection,
+    refuse_secrets,
+    requirement_names,
+    select_code,
+    select_directory,
+)
 from .request import StagedChannel
 from .spec import JobSpec
 
@@ -71,7 +77,7 @@ def code_selection(spec: JobSpec) -> CodeSelection:
         spec.script,
         source_dir=spec.source_dir,
         declared=declared | requirement_names(spec.requirements),
-        allow_secrets=spec.allow_secrets,
+        allow_secrets=True,  # refused by the caller once links are checked
     )
 
 
@@ -157,6 +163,8 @@ def plan_channels(
     code = combine_trees(
         selected_tree(selection, code_field, spec.follow_external_links), library_tree()
     )
+    if not spec.allow_secrets:  # after the link check: a link out is said first
+        refuse_secrets(selection.root, selection.relpaths, code_field)
     ship(
         "code",
         layout.CODE_CHANNEL,
@@ -186,16 +194,13 @@ def plan_channels(
     for module in spec.modules:
         base = os.path.basename(module.path.rstrip(os.sep))
         local_path = posixpath.join(spec.module_mount, module.name)
-        tree = (
-            selected_tree(
-                select_directory(module.path, field=module.field, allow_secrets=spec.allow_secrets),
-                module.field,
-                spec.follow_external_links,
-                top=base,
-            )
-            if os.path.isdir(module.path)
-            else scan_channel(module.path, module.field, spec.follow_external_links)
-        )
+        if os.path.isdir(module.path):
+            chosen = select_directory(module.path, field=module.field, allow_secrets=True)
+            tree = selected_tree(chosen, module.field, spec.follow_external_links, top=base)
+            if not spec.allow_secrets:  # after the link check: a link out is said first
+                refuse_secrets(chosen.root, chosen.relpaths, module.field)
+        else:
+            tree = scan_channel(module.path, module.field, spec.follow_external_links)
         ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,

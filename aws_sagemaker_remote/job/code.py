@@ -59,7 +59,7 @@ class CodeSelection:
                 f"{', '.join(self.local_modules)} ({plural(len(self.relpaths), 'file')})"
             )
         else:
-            text = f"code: {os.path.basename(script)}"
+            text = ""  # just the script: nothing worth a line
         if self.ignored_modules:
             text += f"; not shipped, ignored by .gitignore: {', '.join(self.ignored_modules)}"
         return text
