@@ -12,8 +12,8 @@ from conftest import moto_auth
 
 from aws_sagemaker_remote.aws.images import default_image
 from aws_sagemaker_remote.aws.session import peek_aws, resolve_aws
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.processing.args import flag_for_field
 
 
 @pytest.fixture()

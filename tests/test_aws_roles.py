@@ -11,8 +11,8 @@ from conftest import moto_auth
 from aws_sagemaker_remote.aws.role_policy import Access, trust_policy
 from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
 from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.processing.args import flag_for_field
 
 TRUST = {  # what earlier versions created: no conditions
     "Version": "2012-10-17",

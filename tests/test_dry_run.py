@@ -249,8 +249,8 @@ def test_a_bad_default_in_the_environment_is_one_line(project, no_aws_env):
     done = run_script(project / "job.py", cwd=project, env=env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "job.py: error: AWS_SAGEMAKER_REMOTE_RUN: 'maybe' is not a valid default for "
-        "--sagemaker-run (fix or unset the environment variable)"
+        "job.py: error: --sagemaker-run (from AWS_SAGEMAKER_REMOTE_RUN): 'maybe' is not "
+        "yes/true/1 or no/false/0 (fix or unset the environment variable)"
     ]
 
 

@@ -23,7 +23,8 @@ from aws_sagemaker_remote.backends.local.checks import docker_available
 from aws_sagemaker_remote.backends.local.container import docker_command, local_command
 from aws_sagemaker_remote.backends.local.store import JobStore
 from aws_sagemaker_remote.backends.local.transfer import relative_path, shard
-from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.cli.flags import flag_for_field
+from aws_sagemaker_remote.errors import NotFound, UserError
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
 STORE = f"s3://{LOCAL_STORE_BUCKET}"
@@ -624,10 +625,15 @@ def test_docker_without_an_engine_is_refused():
     with pytest.raises(UserError) as raised:
         LocalBackend(docker=True).create_job(request)
     assert raised.value.field == "docker"
-    assert raised.value.fix == "start Docker or drop --sagemaker-docker"
+    assert (
+        raised.value.fix == "start Docker or drop {{docker}}"
+    )  # a field, spelled by the front end
+    assert raised.value.one_line(flag_for_field).endswith(
+        "(start Docker or drop --sagemaker-docker)"
+    )
 
 
 def test_unknown_job_is_a_user_error(backend):
-    with pytest.raises(UserError, match="no local job"):
+    with pytest.raises(NotFound, match="no local job"):  # by type, not by its words
         backend.describe_job(unique("missing"))
     assert backend.log_streams(unique("missing")) == []

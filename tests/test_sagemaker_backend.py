@@ -16,7 +16,7 @@ from aws_sagemaker_remote.aws.images import default_image
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import Backend, LogEvent
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
-from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.errors import NotFound, UserError
 from aws_sagemaker_remote.script.layout import LOG_GROUP
 
 
@@ -96,7 +96,7 @@ def test_create_then_describe(backend):
 
 
 def test_describe_missing_job(backend):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(NotFound) as caught:  # by type: callers never compare the words
         backend.describe_job("nope")
     assert caught.value.one_line() == "no processing job named nope"
     assert caught.value.field is None
@@ -133,7 +133,7 @@ def test_stop(backend):
 
 
 def test_stop_missing_job(backend):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(NotFound) as caught:
         backend.stop_job("ghost")
     assert caught.value.one_line() == "no processing job named ghost"
 

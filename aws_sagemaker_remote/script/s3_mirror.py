@@ -12,9 +12,9 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+from ..cli.flags import flag_for_field
 from ..errors import UserError
 from ..job.s3uri import S3Uri, checked_s3_uri
-from ..processing.args import flag_for_field
 from ..storage.localstore import is_local_store_uri, local_store_path
 
 

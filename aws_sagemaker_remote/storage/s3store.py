@@ -27,7 +27,7 @@ def _credential_provider(session):
         raise UserError(
             "no AWS credentials found",
             field="profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass --sagemaker-profile NAME",
+            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
         ) from None
 
 
