@@ -238,6 +238,7 @@ print("done")
 """
 
 
+@pytest.mark.e2e
 def test_job_reads_inputs_config_and_env_and_writes_outputs_to_the_local_store(backend):
     prefix = unique("t")
     name = unique("complete")
@@ -299,6 +300,7 @@ names = sorted(p.name for p in inp.iterdir())
 """
 
 
+@pytest.mark.e2e
 def test_job_with_s3_inputs_and_outputs(backend, s3):
     bucket = "local-engine-tests"
     s3.create_bucket(Bucket=bucket)
@@ -338,6 +340,7 @@ sys.exit(3)
 """
 
 
+@pytest.mark.e2e
 def test_failing_script_fails_the_job_with_its_exit_code_and_stderr_tail(backend):
     prefix = unique("t")
     name = unique("fail")
@@ -367,6 +370,7 @@ time.sleep(120)
 """
 
 
+@pytest.mark.e2e
 def test_max_runtime_stops_the_job(backend):
     prefix = unique("t")
     name = unique("runtime")
@@ -380,6 +384,7 @@ def test_max_runtime_stops_the_job(backend):
     assert record.worker_pids and all(process_gone(pid) for pid in record.worker_pids)
 
 
+@pytest.mark.e2e
 def test_stop_job_stops_a_running_job_and_its_process(backend, tmp_path):
     prefix = unique("t")
     name = unique("stop")
@@ -416,6 +421,7 @@ host = resources["current_host"]
 """
 
 
+@pytest.mark.e2e
 def test_instances_get_shards_or_full_replicas(backend):
     prefix = unique("t")
     name = unique("shards")
@@ -464,6 +470,7 @@ while not os.path.exists(go) and time.monotonic() < deadline:
 """
 
 
+@pytest.mark.e2e
 def test_continuous_output_is_uploaded_while_the_job_runs(backend, tmp_path):
     prefix = unique("t")
     name = unique("continuous")
@@ -498,6 +505,7 @@ for i in range(50):
 """
 
 
+@pytest.mark.e2e
 def test_log_stream_holds_the_script_lines_in_order(backend):
     prefix = unique("t")
     name = unique("logs")
@@ -522,6 +530,7 @@ def test_log_stream_holds_the_script_lines_in_order(backend):
 QUICK_SCRIPT = 'print("quick")\n'
 
 
+@pytest.mark.e2e
 def test_list_jobs_newest_first(backend):
     prefix = unique("t")
     tag = unique("listed")
@@ -539,6 +548,7 @@ def test_list_jobs_newest_first(backend):
     assert [job["ProcessingJobName"] for job in backend.list_jobs(2, tag)] == names[:0:-1]
 
 
+@pytest.mark.e2e
 def test_duplicate_job_name_is_refused(backend):
     prefix = unique("t")
     name = unique("dup")
@@ -553,6 +563,7 @@ def test_duplicate_job_name_is_refused(backend):
     assert wait_status(backend, name)["ProcessingJobStatus"] == "Completed"
 
 
+@pytest.mark.e2e
 def test_a_killed_runner_is_reported_failed(backend, tmp_path):
     prefix = unique("t")
     name = unique("killed")

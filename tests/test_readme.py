@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from conftest import REPO, run_script
 
 
@@ -25,12 +26,14 @@ def project(tmp_path):
     return tmp_path / "readme_job.py"
 
 
+@pytest.mark.e2e
 def test_the_readme_script_runs_locally(tmp_path):
     done = run_script(project(tmp_path), "--big", "data", "--filter-width", "3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["data", "out", "3"]
 
 
+@pytest.mark.e2e
 def test_the_readme_script_dry_runs_without_aws(tmp_path, no_aws_env):
     done = run_script(
         project(tmp_path),
