@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top = parser.add_subparsers(dest="group", metavar="COMMAND")
     top.required = True
-    jobs = top.add_parser("jobs", help="processing jobs", description="Processing jobs.")
+    # typed as the base class, so that plain parsers may be its subcommands' parents
+    jobs: argparse.ArgumentParser = top.add_parser(
+        "jobs", help="processing jobs", description="Processing jobs."
+    )
     commands = jobs.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 

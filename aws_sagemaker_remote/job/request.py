@@ -237,6 +237,7 @@ def check_request(rendered: Rendered) -> None:
             "merge inputs or modules",
         )
     text = f"{first.message} (CreateProcessingJob {first.path}){more}"
+    fix: str | None
     if first.path.startswith("AppSpecification.ContainerArguments"):
         fix = _FIXES["arguments"]
     else:
