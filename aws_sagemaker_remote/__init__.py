@@ -14,7 +14,7 @@ script, which imports this package, pays for none of it.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "submit": ("api", "submit"),
