@@ -60,6 +60,7 @@ def test_unknown_profile_names_the_flag():
     assert caught.value.field == "profile"
 
 
+@pytest.mark.e2e
 def test_unknown_profile_from_aws_profile(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "ghost")
     with pytest.raises(UserError) as caught:

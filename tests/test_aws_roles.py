@@ -126,6 +126,7 @@ def test_missing_role_is_created_least_privilege(ctx):
     assert again == []
 
 
+@pytest.mark.e2e
 def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
     resolve_role(ctx, "asr", access=reads("first/*"))
     said: list[str] = []
@@ -139,6 +140,7 @@ def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
     assert read[0]["Resource"] == ["arn:aws:s3:::second/x/*"]
 
 
+@pytest.mark.e2e
 def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
     iam = boto3.client("iam")
     iam.create_role(
