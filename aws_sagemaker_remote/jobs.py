@@ -240,6 +240,7 @@ def _backend(spec: JobSpec, where: Where | None):
         return LocalBackend(docker=spec.docker, profile=spec.profile)
     from .backends.sagemaker import SageMakerBackend
 
+    assert where is not None  # only the local engine's backend is made before the account
     return SageMakerBackend(where.aws)
 
 

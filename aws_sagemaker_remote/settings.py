@@ -17,7 +17,7 @@ from .script import layout
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
     from collections.abc import Iterator, Mapping
-    from typing import Any
+    from typing import Any, Literal
 
 DEFAULT_ROLE = "aws-sagemaker-remote-processing-role"
 DEFAULT_INSTANCE = "ml.t3.medium"
@@ -72,11 +72,11 @@ class Setting:
         return pairs(value)
 
 
-def pairs(value: Any) -> tuple[tuple[str, str], ...]:
+def pairs(value: Any) -> tuple[tuple[str, str | None], ...]:  # None: no "=" (checked later)
     """A dict, ``KEY=VALUE`` strings, or (key, value) pairs, as (key, value) tuples (unchecked)."""
     if isinstance(value, dict):
         return tuple((str(k), str(v)) for k, v in value.items())
-    items = []
+    items: list[tuple[str, str | None]] = []
     for item in value or ():
         if isinstance(item, str):
             key, sep, text = item.partition("=")
@@ -266,7 +266,7 @@ class blame_environment:
     def __enter__(self) -> blame_environment:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if isinstance(exc, UserError):
             blamed(exc, self.origins)
         return False

@@ -302,6 +302,7 @@ def check_overlaps(spec: JobSpec) -> None:
     would ship again with it next time (and overwrite it); on S3, an output under an
     input's prefix becomes part of that input for the next job. Checked before anything
     is staged."""
+    local: list[tuple[InputSpec | ModuleSpec, str]]
     local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local_path]
     local += [(m, os.path.realpath(m.path)) for m in spec.modules]
     remote = [(c, c.source[len("s3://") :]) for c in spec.inputs if c.source.startswith("s3://")]

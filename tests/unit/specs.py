@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_sagemaker_remote.job.spec import JobSpec, build_spec
 from aws_sagemaker_remote.processing.args import build_parser
+from aws_sagemaker_remote.processing.argv import CommandLine
 
 NOW = datetime(2026, 12, 2, 10, 30, 15, 123000, tzinfo=timezone.utc)
 
@@ -43,4 +44,13 @@ def spec_for(
     )
     argv = list(argv)
     args = parser.parse_args(argv)
-    return build_spec(args, parser=parser, channels=channels, argv=argv, now=NOW)
+    command = CommandLine(args, parser=parser, channels=channels, argv=argv)
+    return build_spec(
+        command.settings,
+        inputs=command.inputs,
+        outputs=command.outputs,
+        modules=command.modules,
+        arguments=command.arguments,
+        explicit=command.explicit,
+        now=NOW,
+    )

@@ -25,7 +25,7 @@ def by_name(plan):
 def test_the_code_channel_holds_the_script_and_the_job_side_library(script):
     plan = plan_channels(spec_for(script), ROOT, {})
     code = plan.channels[0]
-    assert (code.kind, code.input_name, code.local_path) == ("code", "code", layout.CODE_DIR)
+    assert (code.kind, code.input_name, code.container_path) == ("code", "code", layout.CODE_DIR)
     assert code.arg_path == f"{layout.CODE_DIR}/job.py"
     assert code.uri.startswith(f"{ROOT}/trees/") and code.uri.endswith("/")
     shipped = {e.relpath for e in plan.trees[0].entries}
@@ -54,12 +54,12 @@ def test_uris_follow_content_only(script, tmp_path):
 
 def test_a_directory_input_is_its_mount_and_a_file_input_is_the_file_inside_it(script):
     directory = by_name(plan_channels(spec_for(script), ROOT, {}))["input"]
-    assert directory.local_path == directory.arg_path == "/opt/ml/processing/input/input"
+    assert directory.container_path == directory.arg_path == "/opt/ml/processing/input/input"
     assert directory.field == "inputs.input" and directory.flag == "--input"
 
     one_file = str(script.parent / "data" / "a.txt")
     single = by_name(plan_channels(spec_for(script, ["--input", one_file]), ROOT, {}))["input"]
-    assert single.local_path == "/opt/ml/processing/input/input"
+    assert single.container_path == "/opt/ml/processing/input/input"
     assert single.arg_path == "/opt/ml/processing/input/input/a.txt"
 
 
@@ -96,7 +96,7 @@ def test_set_up_files_and_modules_get_channels_of_their_own(script):
     assert channels["requirements"].arg_path == f"{layout.REQUIREMENTS_DIR}/requirements.txt"
     assert channels["configuration"].arg_path == f"{layout.CONFIGURATION_DIR}/setup.sh"
     module = channels["module-mylib"]
-    assert module.local_path == f"{layout.DEFAULT_MODULE_MOUNT}/mylib"
+    assert module.container_path == f"{layout.DEFAULT_MODULE_MOUNT}/mylib"
     assert module.arg_path == f"{layout.DEFAULT_MODULE_MOUNT}/mylib/mylib"
     assert (module.field, module.flag) == ("modules.mylib", "--mylib")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from aws_sagemaker_remote.args import OPTIONAL
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.request import check_request, render_request
-from aws_sagemaker_remote.processing.args import flag_for_field
 
 from .specs import make_project, spec_for
 from .test_request import TARGET, code_channel, input_channel

@@ -8,7 +8,8 @@ import pytest
 
 from aws_sagemaker_remote.args import OPTIONAL, PathArgument
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.job.spec import TIMESTAMP_LENGTH, passthrough_arguments
+from aws_sagemaker_remote.job.spec import TIMESTAMP_LENGTH
+from aws_sagemaker_remote.processing.argv import split_arguments
 
 from .specs import make_project, spec_for
 
@@ -34,11 +35,11 @@ def test_defaults_are_the_documented_ones_and_paths_become_absolute(script, monk
     (channel,) = spec.inputs
     assert (channel.name, channel.source) == ("input", str(script.parent / "data"))
     assert (channel.mode, channel.distribution) == ("File", "FullyReplicated")
-    assert channel.is_local and channel.field == "inputs.input" and channel.flag == "--input"
+    assert channel.is_local_path and channel.field == "inputs.input" and channel.flag == "--input"
     (output,) = spec.outputs
-    assert output.local == str(script.parent / "out")
+    assert output.download_dir == str(script.parent / "out")
     assert output.s3 is None and output.mode == "EndOfJob"
-    assert spec.wait and spec.download and not spec.dry_run
+    assert not spec.docker and not spec.follow_external_links
 
 
 def test_the_spec_is_frozen(script):
@@ -123,18 +124,18 @@ def test_s3_and_job_inputs_are_kept_as_given(script):
         inputs={"input": "unused", "prior": PathArgument(distribution="ShardedByS3Key")},
     )
     by_name = {i.name: i for i in spec.inputs}
-    assert by_name["input"].source == "s3://bucket/data/" and not by_name["input"].is_local
+    assert by_name["input"].source == "s3://bucket/data/" and not by_name["input"].is_local_path
     assert by_name["prior"].source == "job://prep-1/features"
     assert by_name["prior"].distribution == "ShardedByS3Key"
 
 
 def test_an_s3_output_has_no_local_copy_and_an_explicit_destination_is_kept(script):
     on_s3 = spec_for(script, ["--output", "s3://bucket/results"])
-    assert on_s3.outputs[0].local is None
+    assert on_s3.outputs[0].download_dir is None
     assert on_s3.outputs[0].s3 == "s3://bucket/results"
 
     both = spec_for(script, ["--output-s3", "s3://bucket/elsewhere", "--output-mode", "Continuous"])
-    assert both.outputs[0].local == str(script.parent / "out")
+    assert both.outputs[0].download_dir == str(script.parent / "out")
     assert both.outputs[0].s3 == "s3://bucket/elsewhere"
     assert both.outputs[0].mode == "Continuous"
 
@@ -192,7 +193,7 @@ def test_the_scripts_own_arguments_pass_through_verbatim_and_ours_do_not(script)
             {"dest": "rest", "nargs": "*"},
         ],
     )
-    assert spec.passthrough == ("--seed", "7", "--label=a b", "--", "--not-a-flag")
+    assert spec.arguments == ("--seed", "7", "--label=a b", "--", "--not-a-flag")
 
 
 def test_passthrough_skips_the_value_of_an_owned_flag_but_not_after_a_bare_yes_no_flag():
@@ -203,4 +204,4 @@ def test_passthrough_skips_the_value_of_an_owned_flag_but_not_after_a_bare_yes_n
     instance = parser.add_argument("--sagemaker-instance")
     owned = {"--sagemaker-run": run, "--sagemaker-instance": instance}
     argv = ["--sagemaker-run", "--x", "--sagemaker-instance", "local", "--sagemaker-run", "yes"]
-    assert passthrough_arguments(argv, owned) == ["--x"]
+    assert split_arguments(argv, owned) == (("--x",), {"sagemaker_run", "sagemaker_instance"})
