@@ -26,6 +26,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+@pytest.mark.e2e
 def test_submit_to_the_local_engine_then_wait_and_download(tmp_path, capfd):
     events: list[asr.Event] = []
     job = asr.submit(
@@ -55,6 +56,7 @@ def test_submit_to_the_local_engine_then_wait_and_download(tmp_path, capfd):
     assert printed.out == "" and printed.err == ""  # the API prints nothing
 
 
+@pytest.mark.e2e
 def test_attach_a_local_job_and_follow_its_logs(tmp_path):
     name = unique("api-attach")
     asr.submit(
@@ -72,6 +74,7 @@ def test_attach_a_local_job_and_follow_its_logs(tmp_path):
         asr.attach(unique("no-such-job"), local=True)
 
 
+@pytest.mark.e2e
 def test_submit_wait_true_raises_job_failed_with_the_reason(tmp_path):
     script = tmp_path / "fails.py"
     script.write_text(
@@ -87,6 +90,7 @@ def test_submit_wait_true_raises_job_failed_with_the_reason(tmp_path):
     assert "broken on purpose" in str(caught.value)
 
 
+@pytest.mark.e2e
 def test_stop_a_running_local_job(tmp_path):
     script = tmp_path / "sleeps.py"
     script.write_text(
@@ -107,6 +111,7 @@ def test_stop_a_running_local_job(tmp_path):
     assert job.wait() == "Stopped"
 
 
+@pytest.mark.e2e
 def test_request_is_what_the_dry_run_prints(tmp_path):
     """The same script, channels, settings and arguments: the API and the flags agree."""
     name = unique("api-req")
@@ -138,6 +143,7 @@ def test_request_is_what_the_dry_run_prints(tmp_path):
     assert request["AppSpecification"]["ContainerArguments"][:2] == ["--min-length", "4"]
 
 
+@pytest.mark.e2e
 def test_submit_to_sagemaker_on_moto(tmp_path, moto_reset, capfd):
     events: list[asr.Event] = []
     job = asr.submit(
@@ -176,6 +182,7 @@ def test_mistakes_name_the_keyword_and_nothing_is_created(tmp_path):
         asr.submit(str(WORDCOUNT), dry_run=True)
 
 
+@pytest.mark.e2e
 def test_environment_defaults_apply_and_are_named_in_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_VOLUME_SIZE", "77")
     request = asr.request(str(WORDCOUNT), inputs={"input": str(EXAMPLES / "data")}, job_name="e-1")

@@ -118,6 +118,7 @@ def test_credentials_rejected_by_sts(moto_reset):
     assert "rejected" in text and "--sagemaker-profile" in text
 
 
+@pytest.mark.e2e
 def test_peek_with_credentials(moto_reset):
     assert peek_aws(None) == ("us-east-1", "123456789012")
 

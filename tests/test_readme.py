@@ -53,6 +53,7 @@ def test_the_readme_script_dry_runs_without_aws(tmp_path, no_aws_env):
     assert "extra" not in inputs  # OPTIONAL and left empty: not shipped
 
 
+@pytest.mark.e2e
 def test_the_readme_python_api_example_runs_on_the_local_engine(tmp_path):
     import shutil
     import subprocess

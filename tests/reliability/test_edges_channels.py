@@ -63,6 +63,7 @@ def test_a_submission_with_overlap_uploads_nothing(project, moto_reset, s3):
     assert s3.list_buckets()["Buckets"] == []  # not even the staging bucket
 
 
+@pytest.mark.e2e
 def test_an_s3_output_inside_an_s3_input_is_refused(project, no_aws_env):
     done = run_script(
         project / "job.py",

@@ -11,6 +11,7 @@ import aws_sagemaker_remote as asr
 from aws_sagemaker_remote.errors import UserError
 
 
+@pytest.mark.e2e
 def test_the_command_line_names_the_variable_of_a_bad_default(tmp_path, no_aws_env):
     script = write_script(tmp_path, 'inputs={"input": "in"}')
     (tmp_path / "in").mkdir()
@@ -30,6 +31,7 @@ def test_the_command_line_names_the_variable_of_a_bad_default(tmp_path, no_aws_e
     assert typed.stderr.startswith("job.py: error: --sagemaker-instance-count: ")
 
 
+@pytest.mark.e2e
 def test_the_api_names_the_variable_of_a_bad_default(tmp_path, monkeypatch):
     script = tmp_path / "job.py"
     script.write_text("print('hi')\n")
