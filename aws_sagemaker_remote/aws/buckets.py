@@ -7,6 +7,8 @@ store has no bucket to manage. boto3 is imported inside the function that uses i
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ServiceError, UserError
 from ..job.s3uri import parse_s3_uri
 from ..storage.localstore import is_local_store_uri
@@ -45,7 +47,7 @@ def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
                 raise fail(f"bucket {bucket} exists but this account may not use it") from None
             if status != 404 and code not in ("404", "NoSuchBucket", "NotFound"):
                 raise fail(f"cannot check bucket {bucket}: {error}") from None
-        options = {"Bucket": bucket}
+        options: dict[str, Any] = {"Bucket": bucket}  # boto3 request parameters
         if region != "us-east-1":
             options["CreateBucketConfiguration"] = {"LocationConstraint": region}
         try:

@@ -314,7 +314,7 @@ def account_statements(ctx: Any, spec: Any) -> list[dict]:
 
 def _granted(document: dict) -> tuple[bool, set[str], set[str]]:
     """(VPC, key ARNs, aliases) an account policy of ours grants."""
-    vpc, arns, aliases = False, set(), set()
+    vpc, arns, aliases = False, set[str](), set[str]()
     for statement in document.get("Statement", []):
         sid, resource = statement.get("Sid"), statement.get("Resource")
         if sid == "VpcNetworkInterfaces":
@@ -352,7 +352,8 @@ def _grant_account_policy(iam: Any, role: dict, extra: Sequence[dict], notify: N
     union = (have[0] or want[0], have[1] | want[1], have[2] | want[2])
     if union == have:
         return
-    policy = {"Version": "2012-10-17", "Statement": account_policy(*union)}
+    statements = account_policy(union[0], sorted(union[1]), sorted(union[2]))
+    policy = {"Version": "2012-10-17", "Statement": statements}
     try:
         iam.put_role_policy(
             RoleName=name, PolicyName=ACCOUNT_POLICY_NAME, PolicyDocument=json.dumps(policy)

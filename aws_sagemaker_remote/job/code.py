@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UserError
 
@@ -76,7 +77,7 @@ class IgnoreRules:
         import pathspec  # only on submission: a local run never scans code
 
         self._pathspec = pathspec
-        self._specs: list[tuple[str, object]] = []  # (directory, GitIgnoreSpec), outer first
+        self._specs: list[tuple[str, Any]] = []  # (directory, GitIgnoreSpec), outer first
         for directory in _ancestors_in_work_tree(root):
             self.add(directory)
 
@@ -149,7 +150,7 @@ def imported_modules(source: str, filename: str = "<script>") -> set[str]:
         tree = ast.parse(source, filename)
     except (SyntaxError, ValueError):
         return set()  # the job reports it as the script's own error
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

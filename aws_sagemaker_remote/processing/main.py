@@ -11,9 +11,10 @@ import argparse
 import os
 import sys
 
+from ..cli.flags import flag_for_field
 from ..errors import Error, UserError, exit_on_error
 from ..script.layout import IN_JOB_ENV
-from .args import Channels, build_parser, field_namer, flag_for_field
+from .args import Channels, build_parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -50,8 +51,11 @@ def sagemaker_processing_main(
     ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
     ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``, ``requirements``,
     ``configuration_script``, ``configuration_command``, ``env``, ``tags``, ``s3_prefix``,
-    ``input_mount``, ``output_mount``, ``module_mount``. ``dependencies`` is the original
-    package's name for ``modules``. Returns what ``main`` returns on a local run.
+    ``input_mount``, ``output_mount``, ``module_mount``, and what company accounts
+    need: ``subnets``, ``security_groups``, ``network_isolation``,
+    ``inter_container_encryption``, ``volume_kms_key``, ``output_kms_key``, ``experiment``,
+    ``trial``, ``experiment_run``, ``source_dir``, ``allow_secrets``. ``dependencies`` is
+    the original package's name for ``modules``. Returns what ``main`` returns on a local run.
     """
     script = os.path.abspath(script) if script else script_defining(main)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -75,12 +79,12 @@ def sagemaker_processing_main(
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
-            from ..jobs import run_remotely
+            from .remote import run_remotely
 
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
         return run_locally(args, channels, main)
     except Error as error:
-        exit_on_error(error, prog=parser.prog, name=field_namer(parser, argv))
+        exit_on_error(error, prog=parser.prog, name=flag_for_field)
 
 
 def in_job() -> bool:

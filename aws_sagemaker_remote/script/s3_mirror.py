@@ -12,10 +12,14 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+from ..cli.flags import flag_for_field
 from ..errors import UserError
 from ..job.s3uri import S3Uri, checked_s3_uri
-from ..processing.args import flag_for_field
 from ..storage.localstore import is_local_store_uri, local_store_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from ..backends import Backend
 
 
 class S3Mirror:
@@ -78,6 +82,7 @@ class S3Mirror:
     def _resolve_job_uri(self, uri: str, field: str) -> str:
         from ..job.lineage import resolve_job_input
 
+        backend: Backend
         if self.instance == "local":
             from ..backends.local import LocalBackend
 

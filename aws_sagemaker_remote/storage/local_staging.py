@@ -20,6 +20,8 @@ from .staging import manifest_body
 from .trees import FileEntry, Tree
 
 if TYPE_CHECKING:
+    from typing import IO
+
     from .staging import Tally
 
 
@@ -43,7 +45,11 @@ def stage_local(trees: Sequence[Tree], root: str, tally: Tally) -> None:
             for entry in pool.map(lambda job: _place(*job), todo):
                 tally.add("uploaded", [entry])
             body = manifest_body(tree)
-            atomic_write(manifest, lambda out, data=body: out.write(data))
+
+            def write_manifest(out: IO[bytes], data: bytes = body) -> object:
+                return out.write(data)
+
+            atomic_write(manifest, write_manifest)
 
 
 def _place(entry: FileEntry, target: Path) -> FileEntry:

@@ -8,8 +8,12 @@ clients always talk to the same account and server.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+
+if TYPE_CHECKING:  # obstore's option types exist in its stubs only
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 
 def s3_endpoint() -> str | None:
@@ -17,17 +21,18 @@ def s3_endpoint() -> str | None:
 
 
 def _credential_provider(session):
+    provider: Any  # obstore's class, or ours where it cannot be imported
     try:
-        from obstore.auth.boto3 import Boto3CredentialProvider
+        from obstore.auth.boto3 import Boto3CredentialProvider as provider
     except ImportError:  # it needs Python 3.11's datetime.UTC; same thing by hand
-        Boto3CredentialProvider = _Boto3Credentials
+        provider = _Boto3Credentials
     try:
-        return Boto3CredentialProvider(session)
+        return provider(session)
     except ValueError:
         raise UserError(
             "no AWS credentials found",
             field="profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass --sagemaker-profile NAME",
+            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
         ) from None
 
 
@@ -58,16 +63,17 @@ def s3_store(bucket: str, session, config):
 
     session = session if session is not None else boto3.Session()
     endpoint = s3_endpoint()
-    settings = {"region": session.region_name or "us-east-1"}
+    settings: S3Config = {"region": session.region_name or "us-east-1"}
     if endpoint:
-        settings.update(endpoint=endpoint, virtual_hosted_style_request=False)
+        settings["endpoint"] = endpoint
+        settings["virtual_hosted_style_request"] = False
     else:  # dotted names break virtual-host TLS; path style still works for them
         settings["virtual_hosted_style_request"] = "." not in bucket
-    client = {
+    client: ClientConfig = {
         "timeout": timedelta(seconds=config.request_timeout_s),
         "allow_http": bool(endpoint and endpoint.startswith("http://")),
     }
-    retry = {
+    retry: RetryConfig = {
         "max_retries": config.max_retries,
         "retry_timeout": timedelta(seconds=config.retry_timeout_s),
     }

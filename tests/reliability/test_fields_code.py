@@ -58,6 +58,7 @@ def project(tmp_path):
     return tmp_path
 
 
+@pytest.mark.e2e
 def test_sibling_modules_ship_and_the_summary_names_them(project):
     done = run_script(project / "job.py", *LOCAL, cwd=project)
     assert done.returncode == 0, done.stderr
@@ -73,6 +74,7 @@ def test_sibling_modules_ship_and_the_summary_names_them(project):
     assert "code: job.py with local modules consts, helpers, tools (5 files)" in done.stderr
 
 
+@pytest.mark.e2e
 def test_source_dir_ships_the_directory_honouring_gitignore(project):
     done = run_script(project / "job.py", *LOCAL, "--sagemaker-source-dir", project, cwd=project)
     assert done.returncode == 0, done.stderr
@@ -112,6 +114,7 @@ def test_an_ignored_import_is_named_not_shipped(project):
     assert "not shipped, ignored by .gitignore: consts" in selection.summary("job.py")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "name, content",
     [
@@ -144,6 +147,7 @@ def test_secrets_in_the_code_are_refused_unless_allowed(project, no_aws_env, nam
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.e2e
 def test_a_script_outside_its_source_dir_is_refused(project, tmp_path_factory, no_aws_env):
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     done = run_script(
@@ -153,6 +157,7 @@ def test_a_script_outside_its_source_dir_is_refused(project, tmp_path_factory, n
     assert "--sagemaker-source-dir" in done.stderr and "is not inside" in done.stderr
 
 
+@pytest.mark.e2e
 def test_a_secret_in_a_module_directory_is_refused(tmp_path, no_aws_env):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "mylib").mkdir()
@@ -190,6 +195,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.e2e
 def test_modules_are_importable_in_a_plain_local_run(tmp_path):
     (tmp_path / "src" / "mylib").mkdir(parents=True)
     (tmp_path / "src" / "mylib" / "__init__.py").write_text("NAME = 'mylib'\n")
@@ -231,6 +237,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.e2e
 def test_args_inside_the_job_show_what_the_job_uses(tmp_path):
     (tmp_path / "data").mkdir()
     for i in range(4):
@@ -267,6 +274,7 @@ def test_args_inside_the_job_show_what_the_job_uses(tmp_path):
     }
 
 
+@pytest.mark.e2e
 def test_in_job_is_false_here():
     done = subprocess.run(
         [

@@ -23,6 +23,7 @@ from aws_sagemaker_remote.aws.roles import (
 )
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.local.transfer import Locations, plan_input
+from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.model_checks import find_violations
 from aws_sagemaker_remote.job.spec import JobSpec
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
@@ -54,6 +55,7 @@ def one_line_error(done) -> str:
     return lines[0]
 
 
+@pytest.mark.e2e
 def test_every_field_reaches_the_request_and_passes_the_model(project, no_aws_env):
     done = run_script(
         project / "job.py",
@@ -105,6 +107,7 @@ def test_every_field_reaches_the_request_and_passes_the_model(project, no_aws_en
     assert arguments[arguments.index("--input") + 1] == "/opt/ml/processing/input/input"
 
 
+@pytest.mark.e2e
 def test_a_job_without_the_fields_gets_the_request_it_always_got(project, no_aws_env):
     request = request_of(run_script(project / "job.py", *DRY, cwd=project, env=no_aws_env))
     assert "NetworkConfig" not in request and "ExperimentConfig" not in request
@@ -113,6 +116,7 @@ def test_a_job_without_the_fields_gets_the_request_it_always_got(project, no_aws
     assert all(i["S3Input"]["S3DataType"] == "S3Prefix" for i in request["ProcessingInputs"])
 
 
+@pytest.mark.e2e
 def test_environment_defaults_and_code_defaults(tmp_path, no_aws_env):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "a.txt").write_text("a")
@@ -150,6 +154,7 @@ def test_environment_defaults_and_code_defaults(tmp_path, no_aws_env):
     }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "args, flag",
     [
@@ -180,6 +185,7 @@ def test_bad_values_are_one_line_naming_the_flag(project, no_aws_env, args, flag
     assert done.stdout == ""
 
 
+@pytest.mark.e2e
 def test_output_key_without_outputs_is_refused(tmp_path, no_aws_env):
     write_script(tmp_path, "")
     done = run_script(
@@ -224,6 +230,7 @@ class _Spec:
         self.subnets, self.volume_kms_key, self.output_kms_key = subnets, volume, output
 
 
+@pytest.mark.e2e
 def test_created_role_gets_eni_and_kms_permissions(moto_reset):
     ctx = resolve_aws(None)
     iam = boto3.client("iam")
@@ -249,6 +256,7 @@ def test_created_role_gets_eni_and_kms_permissions(moto_reset):
     assert any(line.startswith("granted role") for line in lines)
 
 
+@pytest.mark.e2e
 def test_a_role_the_user_made_is_not_touched(moto_reset):
     ctx = resolve_aws(None)
     iam = boto3.client("iam")
@@ -258,6 +266,7 @@ def test_a_role_the_user_made_is_not_touched(moto_reset):
     assert iam.list_role_policies(RoleName="theirs")["PolicyNames"] == []
 
 
+@pytest.mark.e2e
 def test_no_account_policy_without_vpc_or_keys(moto_reset):
     ctx = resolve_aws(None)
     assert account_statements(ctx, _Spec()) == []
@@ -315,6 +324,7 @@ def _unshare_works() -> bool:
     return netns.available()
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not _unshare_works(), reason="no unprivileged network namespaces here")
 def test_network_isolation_is_honoured_by_the_local_engine(tmp_path, listener):
     script = tmp_path / "net.py"
@@ -339,6 +349,7 @@ def test_network_isolation_is_honoured_by_the_local_engine(tmp_path, listener):
     assert results["yes"] == {"reached": False, "isolation": True}
 
 
+@pytest.mark.e2e
 def test_vpc_kms_and_experiments_are_recorded_and_said_so(tmp_path):
     script = tmp_path / "net.py"
     script.write_text(NETWORK_SCRIPT)
@@ -418,6 +429,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.e2e
 def test_a_local_manifest_file_is_materialised_by_the_local_engine(tmp_path):
     prefix = f"manifest-e2e-{os.getpid()}-{id(tmp_path)}"
     _put(f"{prefix}/objects/a/1.txt", b"1")
@@ -432,3 +444,44 @@ def test_a_local_manifest_file_is_materialised_by_the_local_engine(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads((tmp_path / "out" / "found.json").read_text())
     assert result == {"found": {"a/1.txt": "1", "b.txt": "b"}, "data_type": "ManifestFile"}
+
+
+@pytest.mark.e2e
+def test_the_python_api_takes_the_same_fields_as_keywords(project, no_aws_env, monkeypatch):
+    """The settings table gives the API what the flags give: a list of subnets, the
+    booleans, the keys, the experiment, a ManifestFile input; warnings are events."""
+    import aws_sagemaker_remote as asr
+    from aws_sagemaker_remote.args import PathArgument
+
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in no_aws_env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    events = []
+    request = asr.request(
+        str(project / "job.py"),
+        inputs={"input": PathArgument("s3://data-bucket/m.json", data_type="ManifestFile")},
+        outputs={"output": str(project / "out")},
+        subnets=["subnet-0a1b", "subnet-2c3d"],
+        security_groups=["sg-0123"],
+        network_isolation=True,
+        output_kms_key="alias/outputs",
+        experiment="churn",
+        experiment_run="run-7",
+        on_event=events.append,
+    )
+    assert find_violations(request) == []
+    assert request["NetworkConfig"] == {
+        "VpcConfig": {"SecurityGroupIds": ["sg-0123"], "Subnets": ["subnet-0a1b", "subnet-2c3d"]},
+        "EnableNetworkIsolation": True,
+    }
+    assert request["ProcessingOutputConfig"]["KmsKeyId"] == "alias/outputs"
+    assert request["ExperimentConfig"] == {"ExperimentName": "churn", "RunName": "run-7"}
+    data = next(i for i in request["ProcessingInputs"] if i["InputName"] == "input")
+    assert data["S3Input"]["S3DataType"] == "ManifestFile"
+    assert all(event.kind in ("warning", "note") for event in events)
+    with pytest.raises(UserError) as raised:
+        asr.request(str(project / "job.py"), subnets=["subnet-0a1b"])
+    assert raised.value.field == "subnets"
+    assert "security_groups" in raised.value.one_line(lambda field: field)
