@@ -195,6 +195,38 @@ class LocalBackend:
             except OSError:
                 pass  # it ended meanwhile; it also polls the store for the request
 
+    # -- space ----------------------------------------------------------------------------
+    def job_size(self, job_name: str) -> str:
+        """The disk space of the job's directory, for ``jobs list``."""
+        from .space import disk_usage, format_bytes
+
+        return format_bytes(disk_usage(self.store.job_dir(job_name)))
+
+    def space_summary(self) -> str:
+        from .space import format_bytes, usage
+
+        parts = usage(self.store)
+        each = ", ".join(f"{what} {format_bytes(size)}" for what, size in parts.items())
+        return f"local engine: {format_bytes(sum(parts.values()))} in {self.store.root} ({each})"
+
+    def remove_jobs(self, names: list[str]) -> str:
+        """Delete ended jobs (record and directory); what was freed, in words."""
+        from .space import format_bytes, remove_jobs
+
+        removed = remove_jobs(self.store, names)
+        return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
+
+    def prune(self, keep: int = 0, older_than: float | None = None) -> str:
+        """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
+        the local store's staged trees no job references; what was freed, in words."""
+        from .space import format_bytes, prune
+
+        removed = prune(self.store, keep, older_than)
+        return (
+            f"removed {len(removed.jobs)} jobs and {removed.trees} staged trees, "
+            f"{format_bytes(removed.bytes)} freed"
+        )
+
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:
         return list_streams(job_name, self.store.job_dir(job_name))

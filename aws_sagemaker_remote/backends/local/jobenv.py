@@ -23,7 +23,7 @@ from .pythons import is_interpreter, wanted_version
 from .sandbox import MARKER_ENV, NAMESPACES, STATUS_FILE, become_subreaper, namespace_command
 from .store import ENGINE_FILE, OPTIONS_FILE, read_json
 from .transfer import container_relpath
-from .venvs import instance_layer, shared_layer
+from .venvs import envs_dir, instance_layer, shared_layer
 
 
 class JobEnvironment:
@@ -54,7 +54,8 @@ class JobEnvironment:
             requirements = run.opt_ml_dirs[0] / container_relpath(self.requirements)
             if not requirements.is_file():
                 requirements, self.requirements = None, None  # the bootstrap will say so
-        layer, python = shared_layer(run.store.root / "envs", wanted, requirements, run.note)
+        envs = envs_dir(run.store.root)
+        layer, python = shared_layer(envs, wanted, requirements, run.note, run.log)
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))
             (run.job_dir / host / "home").mkdir(exist_ok=True)

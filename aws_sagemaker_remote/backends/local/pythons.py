@@ -4,8 +4,9 @@ The default image, scikit-learn 1.2-1, ships Python 3.9; an entrypoint ``python3
 3.8 whatever the image. The interpreter is looked for among uv's managed Pythons, then
 pyenv's versions, then ``PATH``, and every candidate is run to check it: a pyenv shim of a
 version that is not selected exists but fails. This runs only when a job's cached
-environment (:mod:`.venvs`) is built, never for a job that finds its environment ready. When none is found the job runs under this machine's Python,
-and the runner says so in the job's log.
+environment (:mod:`.venvs`) is built, never for a job that finds its environment ready.
+When none is found the job runs under this machine's Python, and the runner says so in the
+job's log.
 """
 
 from __future__ import annotations

@@ -134,6 +134,10 @@ class JobRun:
             _write_json(opt_ml / "config" / "processingjobconfig.json", config)
             _write_json(opt_ml / "config" / "resourceconfig.json", resources)
 
+    def log(self, message: str) -> None:
+        """A line of the runner's own log."""
+        say(message)
+
     def note(self, message: str) -> None:
         """A line of the engine's in every instance's log stream (and the runner's log)."""
         say(message)

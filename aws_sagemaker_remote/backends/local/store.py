@@ -204,6 +204,13 @@ class JobStore:
         rows = self._query(sql, (*params, max(0, int(max_results))))
         return [JobRecord.from_row(row) for row in rows]
 
+    def all(self) -> list[JobRecord]:
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
+        return [JobRecord.from_row(row) for row in rows]
+
+    def delete(self, name: str) -> None:
+        self._run("DELETE FROM jobs WHERE name = ?", (name,))
+
     def set_runner(self, name: str, pid: int) -> None:
         self._run(
             "UPDATE jobs SET runner_pid = ?, last_modified_time = ? WHERE name = ?",

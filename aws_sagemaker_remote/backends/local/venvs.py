@@ -33,11 +33,17 @@ from typing import Callable
 from .pythons import Python, find_python, uv_binary
 
 COMPLETE = "complete.json"
+# Where the cached environments live (default: <state dir>/envs), e.g. on a larger disk.
+ENVS_ENV = "AWS_SAGEMAKER_REMOTE_ENVS"
 _PIP_SCRIPT = "import sys\nfrom pip._internal.cli.main import main\nsys.exit(main())\n"
 
 
 class BuildError(Exception):
     """The job's environment could not be built (the job fails, as a failing pip would)."""
+
+
+def envs_dir(state_root: Path) -> Path:
+    return Path(os.environ.get(ENVS_ENV) or state_root / "envs")
 
 
 def requirements_key(minor: str, requirements: Path | None) -> str:
@@ -82,10 +88,13 @@ def shared_layer(
     wanted: str | None,
     requirements: Path | None,
     say: Callable[[str], None],
+    log: Callable[[str], None],
 ) -> tuple[Path, Python]:
     """The cached environment of (Python, requirements) and its Python; built on first use.
 
-    A cached layer answers without looking for interpreters; only a miss runs them."""
+    A cached layer answers without looking for interpreters; only a miss runs them.
+    ``say`` goes to the job's log (what a container's pip would print), ``log`` to the
+    engine's own."""
     if wanted is not None:
         hit = _complete(envs_dir / requirements_key(wanted, requirements))
         if hit is not None:
@@ -110,7 +119,7 @@ def shared_layer(
         _build(layer, python, requirements, say)
         record = {"python": python.path, "version": python.version, "found_by": python.found_by}
         (layer / COMPLETE).write_text(json.dumps(record) + "\n")
-        say(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
+        log(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
     return layer, python
 
 
@@ -140,7 +149,7 @@ def _build(layer: Path, python: Python, requirements: Path | None, say) -> None:
     install = [uv, "pip", "install", "--python", str(layer / "bin" / "python")]
     pip = bundled_pip(python)
     if pip:
-        _run([*install, "--offline", pip], say)  # so `pip install` works inside the job
+        _run([*install, "--quiet", "--offline", pip], say)  # so `pip install` works in the job
     if requirements is not None:
         say(f"installing requirements from {requirements.name} (Python {python.minor})")
         _run([*install, "-r", str(requirements)], say, cwd=requirements.parent)
