@@ -51,8 +51,8 @@ def sagemaker_processing_main(
     ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
     ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``, ``requirements``,
     ``configuration_script``, ``configuration_command``, ``env``, ``tags``, ``s3_prefix``,
-    ``input_mount``, ``output_mount``, ``module_mount``, and what company accounts
-    need: ``subnets``, ``security_groups``, ``network_isolation``,
+    ``input_mount``, ``output_mount``, ``module_mount``, ``local_host_credentials``, and
+    what company accounts need: ``subnets``, ``security_groups``, ``network_isolation``,
     ``inter_container_encryption``, ``volume_kms_key``, ``output_kms_key``, ``experiment``,
     ``trial``, ``experiment_run``, ``source_dir``, ``allow_secrets``. ``dependencies`` is
     the original package's name for ``modules``. Returns what ``main`` returns on a local run.

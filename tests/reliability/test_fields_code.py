@@ -38,6 +38,10 @@ if __name__ == "__main__":
 """
 
 
+# The job writes no bytecode of its own, so what its code directory holds is what shipped.
+NO_PYC = ("--sagemaker-env", "PYTHONDONTWRITEBYTECODE=1")
+
+
 @pytest.fixture()
 def project(tmp_path):
     (tmp_path / "job.py").write_text(SIBLING_SCRIPT)
@@ -60,7 +64,7 @@ def project(tmp_path):
 
 @pytest.mark.e2e
 def test_sibling_modules_ship_and_the_summary_names_them(project):
-    done = run_script(project / "job.py", *LOCAL, cwd=project)
+    done = run_script(project / "job.py", *LOCAL, *NO_PYC, cwd=project)
     assert done.returncode == 0, done.stderr
     result = json.loads((project / "out" / "result.json").read_text())
     assert result["value"] == "OK-HELPED"
@@ -76,7 +80,9 @@ def test_sibling_modules_ship_and_the_summary_names_them(project):
 
 @pytest.mark.e2e
 def test_source_dir_ships_the_directory_honouring_gitignore(project):
-    done = run_script(project / "job.py", *LOCAL, "--sagemaker-source-dir", project, cwd=project)
+    done = run_script(
+        project / "job.py", *LOCAL, *NO_PYC, "--sagemaker-source-dir", project, cwd=project
+    )
     assert done.returncode == 0, done.stderr
     shipped = json.loads((project / "out" / "result.json").read_text())["shipped"]
     assert shipped == [

@@ -3,8 +3,10 @@
 SageMaker runs a job with ``NetworkConfig.EnableNetworkIsolation`` in a container without
 network access; its inputs and outputs are still moved by the platform. The local engine
 does the same on Linux: the runner (outside the namespace) fetches inputs and uploads
-outputs, and each worker starts under ``unshare`` in a new user and network namespace,
-where only a loopback interface that is down exists. Docker gets ``--network none``.
+outputs, and each worker starts in a network namespace of its own, where only a loopback
+interface that is down exists: ``--net`` beside the engine's other namespaces
+(:func:`.sandbox.namespace_command`), or, where the engine maps paths instead, under
+``unshare --user --net`` (:func:`wrap_command`). Docker gets ``--network none``.
 Where neither is possible the job is refused (:mod:`.checks`), never run with a network.
 """
 
