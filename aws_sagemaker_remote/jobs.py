@@ -19,7 +19,8 @@ from .errors import Interrupted, UserError, render_fields
 from .job.request import Target, check_request, render_request
 from .job.spec import JobSpec, build_spec, check_overlaps
 from .processing.args import DEFAULT_INSTANCE, Channels, flag_for_field
-from .storage.localstore import LOCAL_STORE_BUCKET, is_local_store_uri
+from .storage.localstore import LOCAL_STORE_BUCKET
+from .storage.store import needs_aws as _needs_aws
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -95,10 +96,12 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
         check_output_buckets(
             _foreign_outputs(spec, staging_root), session=where.session, region=where.region
         )
-    if not is_local_store_uri(staging_root):
-        from .aws.buckets import ensure_bucket
+    from .storage.store import check_location, prepare_root
 
-        ensure_bucket(staging_root, session=where.session, region=where.region)
+    for output in spec.outputs:
+        if output.s3:
+            check_location(output.s3, f"outputs.{output.name}.s3")
+    prepare_root(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
         from .aws.role_policy import request_access
         from .aws.roles import resolve_role
@@ -147,11 +150,7 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
 
     remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
     remote_data += [o.s3 for o in spec.outputs if o.s3]
-    needs_aws = (
-        not spec.is_local
-        or bool(spec.s3_prefix)
-        or any(not is_local_store_uri(u) for u in remote_data)
-    )
+    needs_aws = not spec.is_local or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
     if not spec.dry_run:
@@ -241,23 +240,12 @@ def _resolve_s3_inputs(
             from .job.lineage import resolve_job_input
 
             uri = resolve_job_input(uri, backend, field=spec_input.field)
-        if is_local_store_uri(uri):
-            from .storage.localstore import local_store_path
-
-            path = local_store_path(uri)
-            if not path.exists():
-                raise UserError(
-                    f"{uri} does not exist in the local store",
-                    field=spec_input.field,
-                    fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
-                )
-            is_object = path.is_file()
-            resolved[spec_input.name] = (uri if is_object else _as_directory(uri), is_object)
-        elif where.aws is None:  # a dry run without credentials cannot look
+        if where.aws is None and _needs_aws(uri):  # a dry run without credentials cannot look
             resolved[spec_input.name] = (_as_directory(uri), False)
             where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a directory")
         else:
-            resolved[spec_input.name] = _s3_input(where.session, uri, spec_input.field)
+            session = where.session if _needs_aws(uri) else None
+            resolved[spec_input.name] = _s3_input(session, uri, spec_input.field)
     return resolved
 
 
@@ -296,15 +284,19 @@ def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     found = []
     for output in spec.outputs:
         uri = output.s3
-        if uri and not is_local_store_uri(uri) and _bucket(uri) != _bucket(staging_root):
+        if uri and _needs_aws(uri) and _bucket(uri) != _bucket(staging_root):
             found.append((output.field if output.local is None else f"{output.field}.s3", uri))
     return found
 
 
 def _stage(trees, staging_root: str, where: Where) -> None:
+    from .cli.progress import ProgressPrinter
+    from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
-    report = upload_trees(trees, staging_root, session=where.session)
+    for note in take_notes():
+        print(f"note: {note}", file=sys.stderr)
+    report = upload_trees(trees, staging_root, session=where.session, progress=ProgressPrinter())
     print(report.summary(), file=sys.stderr)
 
 
@@ -357,10 +349,11 @@ def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None
     for output in spec.outputs:
         uri = uris[output.name]
         if output.local and spec.download:
-            count = download_prefix(where.session, uri, output.local)
-            print(
-                f"output {output.name}: {count} files downloaded to {output.local}", file=sys.stderr
-            )
+            from .cli.progress import ProgressPrinter
+
+            report = download_prefix(where.session, uri, output.local, progress=ProgressPrinter())
+            for line in report.lines(f"output {output.name}", output.local):
+                print(line, file=sys.stderr)
         else:
             listed = list_prefix(where.session, uri, limit=LISTED_OBJECTS + 1)
             print(f"output {output.name}: {uri}", file=sys.stderr)

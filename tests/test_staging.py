@@ -200,13 +200,35 @@ def test_s3_failures_are_user_errors_naming_the_flag(s3, tmp_path, monkeypatch):
     assert caught.value.field == "profile"
 
 
-def test_progress_line_only_when_asked_or_on_a_terminal(bucket, tmp_path, capfd):
+def test_progress_is_reported_to_a_callback_not_printed(bucket, tmp_path, capfd):
     tree = scan_tree(make_dir(tmp_path / "d", 3))
-    upload_trees([tree], ROOT)  # stderr is not a terminal under pytest
+    events = []
+    upload_trees([tree], ROOT, progress=events.append)
     assert capfd.readouterr().err == ""
-    upload_trees([tree], f"{ROOT}/other", progress=True)
-    err = capfd.readouterr().err
-    assert "\rstaging: 3/3 files" in err and err.endswith("\n")
+    final = events[-1]
+    assert final.final and (final.files_done, final.files_total) == (3, 3)
+    assert final.bytes_done == final.bytes_total == 3000
+
+
+def test_progress_lines_off_a_terminal_come_at_most_every_ten_seconds():
+    import io
+
+    from aws_sagemaker_remote.cli.progress import ProgressPrinter
+    from aws_sagemaker_remote.storage.transfer import TransferProgress
+
+    now = [0.0]
+    out = io.StringIO()
+    printer = ProgressPrinter(out, tty=False, clock=lambda: now[0])
+    for second in range(26):
+        now[0] = float(second)
+        printer(TransferProgress("staging", second, 30, second * 1024, 30 * 1024, now[0] + 1))
+    printer(TransferProgress("staging", 30, 30, 30 * 1024, 30 * 1024, 26.0, final=True))
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "staging: 10/30 files, 10.0 KiB/30.0 KiB (930 B/s)",
+        "staging: 20/30 files, 20.0 KiB/30.0 KiB (975 B/s)",
+    ]
+    assert "\r" not in out.getvalue()
 
 
 LOCAL_RUN = textwrap.dedent(

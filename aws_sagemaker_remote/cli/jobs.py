@@ -129,9 +129,9 @@ class _Context:
         return LocalBackend(profile=self.args.profile)
 
     def session_for(self, uri: str) -> Any:
-        from ..storage.localstore import is_local_store_uri
+        from ..storage.store import needs_aws
 
-        return None if is_local_store_uri(uri) else self.aws().session
+        return self.aws().session if needs_aws(uri) else None
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -234,8 +234,14 @@ def _download(args: argparse.Namespace) -> int:
         )
     for name, uri in outputs:
         directory = os.path.join(args.output, name)
-        count = download_prefix(context.session_for(uri), uri, directory)
-        print(f"{name}: {count} file(s) from {uri}", file=sys.stderr)
+        from .progress import ProgressPrinter
+
+        report = download_prefix(
+            context.session_for(uri), uri, directory, progress=ProgressPrinter()
+        )
+        for line in report.lines(name, directory)[:-1]:
+            print(line, file=sys.stderr)
+        print(f"{name}: {report.count} file(s) from {uri}", file=sys.stderr)
         print(directory)
     return 0
 
