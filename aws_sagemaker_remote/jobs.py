@@ -100,7 +100,9 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
 
     for output in spec.outputs:
         if output.s3:
-            check_location(output.s3, f"outputs.{output.name}.s3")
+            check_location(
+                output.s3, output.field if output.local is None else f"{output.field}.s3"
+            )
     prepare_root(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.is_local:
         from .aws.role_policy import request_access

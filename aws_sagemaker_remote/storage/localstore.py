@@ -42,8 +42,11 @@ def state_dir() -> Path:
         )
         path = Path(base) / "aws-sagemaker-remote"
     if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path, 0o700)  # mkdir's mode is subject to the umask
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)  # mkdir's mode is subject to the umask
+        except OSError:  # whoever writes there says what is wrong
+            pass
     return path
 
 
