@@ -82,9 +82,12 @@ def _create(client, bucket: str, region: str, fail) -> None:
         if code == "BucketAlreadyExists":
             raise fail(f"bucket name {bucket} is taken by another account") from None
         raise fail(f"cannot create bucket {bucket}: {error}") from None
-    client.put_bucket_lifecycle_configuration(
-        Bucket=bucket, LifecycleConfiguration={"Rules": [LIFECYCLE_RULE]}
-    )
+    try:
+        client.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [LIFECYCLE_RULE]}
+        )
+    except ClientError:  # a safety net, not a requirement (some S3 servers lack the API)
+        pass
 
 
 def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str) -> None:
