@@ -279,3 +279,36 @@ def test_a_file_edited_after_its_scan_is_refused_not_stored_under_the_old_hash(b
         upload_trees([tree], ROOT, config=TransferConfig(max_concurrency=1), progress=False)
     assert key_of(tree_uri(ROOT, tree)) + tree.entries[0].relpath not in objects(bucket)
     assert key_of(manifest_uri(ROOT, tree)) not in objects(bucket)
+
+
+def test_the_plan_skips_copies_uploads_and_repairs_without_a_server():
+    from aws_sagemaker_remote.storage.plan import plan_staging, tree_prefix
+    from aws_sagemaker_remote.storage.trees import FileEntry, make_tree
+
+    def entry(rel: str, sha: str, size: int = 10) -> FileEntry:
+        return FileEntry(rel, f"/src/{rel}", size, sha)
+
+    done = make_tree([entry("a", "1" * 64), entry("b", "2" * 64), entry("c", "3" * 64)])
+    new = make_tree([entry("x", "2" * 64), entry("y", "4" * 64), entry("z", "4" * 64)])
+    kept = tree_prefix("p/", done)
+    listed = {kept + "a": 10, kept + "b": 3}  # b truncated, c deleted, manifest still there
+    plan = plan_staging(
+        [done, new],
+        "p/",
+        manifests={done.digest: True},
+        listed=listed,
+        known={"3" * 64: kept + "c", "4" * 64: "p/trees/old/y"},
+    )
+    assert [e.relpath for e in plan.skipped] == ["a"]
+    blobs = {
+        b.sha256[0]: (b.source, [(p.key.rsplit("/", 1)[1], p.repair) for p in b.puts])
+        for b in plan.blobs
+    }
+    assert blobs == {
+        "2": (None, [("b", True), ("x", False)]),  # b's own key is no source: upload once
+        "3": (None, [("c", True)]),  # the index points at the deleted key: upload
+        "4": ("p/trees/old/y", [("y", False), ("z", False)]),  # copied from a known key
+    }
+    assert plan.repairs == 2
+    assert [key for _, key in plan.manifests] == [f"p/manifests/{new.digest}.json"]
+    assert plan.present == (("1" * 64, kept + "a"),)
