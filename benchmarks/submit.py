@@ -338,13 +338,13 @@ def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> d
     from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
 
     os.environ["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"large-home-{n}")
-    found = {"s5cmd up": s5cmd_copy(s3_url, str(big), f"s3://{STAGING_BUCKET}/s5-{n}/", env)}
+    found = {"s5cmd up": s5cmd_copy(s3_url, str(big), f"s3://{WARMUP_BUCKET}/s5-{n}/", env)}
     down = work / f"s5-down-{n}"
-    found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{STAGING_BUCKET}/s5-{n}/*", f"{down}/", env)
+    found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{WARMUP_BUCKET}/s5-{n}/*", f"{down}/", env)
     start = time.perf_counter()
     tree = scan_tree(big)
     found["hash"] = time.perf_counter() - start
-    root = f"s3://{STAGING_BUCKET}/large-{n}"
+    root = f"s3://{WARMUP_BUCKET}/large-{n}"
     start = time.perf_counter()
     report = upload_trees([tree], root)
     found["ours up"] = time.perf_counter() - start
