@@ -61,6 +61,7 @@ class UserError(Error):
     """A mistake in how the library was called: the field at fault and how to fix it."""
 
     exit_code = USER_ERROR_EXIT
+    origin: str | None = None  # the environment variable the bad value came from, if any
 
     def __init__(self, message: str, *, field: str | None = None, fix: str | None = None):
         self.message = message
@@ -70,6 +71,8 @@ class UserError(Error):
 
     def one_line(self, name: Callable[[str], str] = keyword_name) -> str:
         text = f"{{{{{self.field}}}}}: {self.message}" if self.field else self.message
+        if self.field and self.origin:
+            text = f"{{{{{self.field}}}}} (from {self.origin}): {self.message}"
         if self.fix:
             text = f"{text} ({self.fix})"
         return render_fields(text, name)

@@ -1,31 +1,34 @@
-"""The remote path: JobSpec -> staged channels -> CreateProcessingJob -> follow -> outputs.
+"""The order of a submission: JobSpec -> checked request -> bucket, role, upload, job.
 
-Everything that can be checked is checked before anything is created or uploaded: the
-spec, the S3 inputs and job:// references, the request against the service model and what
-the backend itself refuses. Then, in order: the staging bucket, the role, the upload, the
-job. The same function drives SageMaker and the local engine; only the
-backend and the staging location differ.
+Everything that can be checked is checked before anything is created or uploaded
+(:func:`prepare`: the spec, the S3 inputs and job:// references, the request against the
+service model and what the backend itself refuses). Then, in order (:func:`submit`): the
+staging bucket, the role, the upload, the job. The same functions drive SageMaker and the
+local engine; only the backend and the staging location differ. Nothing here prints:
+what there is to say goes to the caller's ``on_event``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import Interrupted, UserError, render_fields
-from .job.request import Target, check_request, render_request
-from .job.spec import JobSpec, build_spec, check_overlaps
-from .processing.args import DEFAULT_INSTANCE, Channels, flag_for_field
+from .errors import Interrupted, UserError
+from .events import Sink, emit
+from .handle import Job
+from .job.request import Rendered, Target, check_request, render_request
+from .job.spec import JobSpec, check_overlaps
+from .settings import DEFAULT_INSTANCE
 from .storage.localstore import LOCAL_STORE_BUCKET
 from .storage.store import needs_aws as _needs_aws
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
 LOCAL_STORE_ROOT = f"s3://{LOCAL_STORE_BUCKET}"
-LISTED_OBJECTS = 10  # outputs that stay on S3: how many objects to name after the job
+NOTHING_SUBMITTED = (
+    "interrupted before the job was created; nothing was submitted "
+    "(files already staged are kept and not uploaded again)"
+)
 
 
 @dataclass
@@ -42,37 +45,38 @@ class Where:
         return self.aws.session if self.aws else None
 
 
-def run_remotely(
-    args: argparse.Namespace,
-    *,
-    parser: argparse.ArgumentParser,
-    channels: Channels,
-    argv: list[str],
-) -> dict[str, Any] | None:
-    """Submit the job (or print its request); returns the final description when waited."""
-    spec = build_spec(args, parser=parser, channels=channels, argv=argv)
-    created: list[str] = []
-    try:
-        return _submit(spec, created)
-    except KeyboardInterrupt:
-        if created:
-            raise Interrupted(
-                f"interrupted; job {spec.job_name} was created and keeps running "
-                f"(follow: aws-sagemaker-remote jobs logs -f{' --local' if spec.is_local else ''} "
-                f"{spec.job_name})"
-            ) from None
-        raise Interrupted(
-            "interrupted before the job was created; nothing was submitted "
-            "(files already staged are kept and not uploaded again)"
-        ) from None
+@dataclass
+class Submission:
+    """A job checked in full and ready to create: its request and what creating it takes."""
+
+    spec: JobSpec
+    where: Where
+    backend: Any  # None only for a dry run that cannot reach AWS
+    staging_root: str
+    plan: Any  # ChannelPlan: the channels and the trees to stage
+    target: Target
+    rendered: Rendered
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The CreateProcessingJob request (what a dry run prints)."""
+        return self.rendered.request
+
+    @property
+    def notes(self) -> list[str]:
+        """What a dry run had to assume (no credentials, unchecked inputs)."""
+        return self.where.notes
 
 
-def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
+def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
+    """Check everything that can be checked, with nothing uploaded and no job created:
+    the spec's inputs, job:// references, the request against the service model, and what
+    the backend itself refuses. ``dry_run`` guesses what it cannot look up."""
     check_overlaps(spec)
-    local_backend = _backend(spec, None) if spec.is_local else None
-    sources = _input_sources(spec, local_backend)
-    where = _where(spec, sources)
-    backend = local_backend or (_backend(spec, where) if where.aws else None)
+    engine = _backend(spec, None) if spec.on_local_engine else None
+    sources = _input_sources(spec, engine)
+    where = _where(spec, sources, dry_run)
+    backend = engine or (_backend(spec, where) if where.aws else None)
     staging_root = _staging_root(spec, where)
     s3_inputs = _resolve_s3_inputs(spec, sources, where, backend)
 
@@ -84,13 +88,30 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     check_request(rendered)
     if backend is not None:
         backend.check_request(rendered.request)  # what only this backend refuses (Docker...)
-    if spec.dry_run:
-        for note in where.notes:
-            print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
-        print(json.dumps(rendered.request, indent=2))
-        return None
+    return Submission(spec, where, backend, staging_root, plan, target, rendered)
 
-    if where.aws:
+
+def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
+    """Check, then in order: the staging bucket, the role, the upload, the job. The Job."""
+    created: list[str] = []
+    try:
+        return _create(prepare(spec), created, on_event)
+    except KeyboardInterrupt:
+        local = " --local" if spec.on_local_engine else ""
+        if created:
+            raise Interrupted(
+                f"interrupted; job {spec.job_name} was created and keeps running "
+                f"(follow: aws-sagemaker-remote jobs logs -f{local} {spec.job_name})"
+            ) from None
+        raise Interrupted(NOTHING_SUBMITTED) from None
+
+
+def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
+    spec, where, rendered = submission.spec, submission.where, submission.rendered
+    for note in submission.notes:
+        emit(on_event, "note", f"note: {note}")
+    staging_root = submission.staging_root
+    if where.aws:  # a dry run does not look: the buckets may be made before the real run
         from .aws.buckets import check_output_buckets
 
         check_output_buckets(
@@ -101,10 +122,10 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
     for output in spec.outputs:
         if output.s3:
             check_location(
-                output.s3, output.field if output.local is None else f"{output.field}.s3"
+                output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
             )
     prepare_root(staging_root, session=where.session, region=where.region)
-    if where.aws and not spec.is_local:
+    if where.aws and not spec.on_local_engine:
         from .aws.role_policy import request_access
         from .aws.roles import resolve_role
 
@@ -112,22 +133,34 @@ def _submit(spec: JobSpec, created: list[str]) -> dict[str, Any] | None:
             where.aws,
             spec.role,
             access=request_access(rendered.request, staging_root),
-            notify=lambda line: print(line, file=sys.stderr),
+            notify=lambda line: emit(on_event, "role", line),  # created, granted, replaced
         )
-        if role_arn != target.role_arn:
-            target = Target(
-                target.image, role_arn, target.output_root, target.instance_type, target.tags
-            )
-            rendered = render_request(spec, plan.channels, target)
-    _stage(plan.trees, staging_root, where)
-    backend.create_job(rendered.request)
+        if role_arn != submission.target.role_arn:
+            target = replace(submission.target, role_arn=role_arn)
+            rendered = render_request(spec, submission.plan.channels, target)
+    from .storage.hashcache import take_notes
+    from .storage.staging import upload_trees
+
+    report = upload_trees(
+        submission.plan.trees,
+        staging_root,
+        session=where.session,
+        progress=lambda progress: emit(on_event, "progress", "", progress),
+    )
+    for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
+        emit(on_event, "note", f"note: {note}")
+    emit(on_event, "staged", report.summary(), report)
+    submission.backend.create_job(rendered.request)
     created.append(spec.job_name)
-    _announce(spec, where, rendered.request)
-    if not spec.wait:
-        if spec.output_json:
-            _write_json(spec.output_json, backend.describe_job(spec.job_name))
-        return None
-    return _wait(spec, where, backend, rendered.request)
+    emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
+    return Job(
+        spec.job_name,
+        submission.backend,
+        aws=where.aws,
+        profile=spec.profile,
+        local_outputs={o.name: o.download_dir for o in spec.outputs if o.download_dir},
+        on_event=on_event,
+    )
 
 
 def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
@@ -146,16 +179,18 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
     return sources
 
 
-def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
+def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     """The account and region, from AWS only when something of the run lives there."""
     from .aws.session import peek_aws, resolve_aws
 
     remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
     remote_data += [o.s3 for o in spec.outputs if o.s3]
-    needs_aws = not spec.is_local or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
+    needs_aws = (
+        not spec.on_local_engine or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
+    )
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
-    if not spec.dry_run:
+    if not dry_run:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)
     if spec.profile:
@@ -177,13 +212,13 @@ def _where(spec: JobSpec, sources: dict[str, str]) -> Where:
 def _staging_root(spec: JobSpec, where: Where) -> str:
     if spec.s3_prefix:
         return spec.s3_prefix
-    if spec.is_local:
+    if spec.on_local_engine:
         return f"{LOCAL_STORE_ROOT}/staging"
     return f"s3://sagemaker-{where.region}-{where.account_id}/aws-sagemaker-remote"
 
 
 def _output_root(spec: JobSpec, where: Where) -> str:
-    if spec.is_local and not spec.s3_prefix:
+    if spec.on_local_engine and not spec.s3_prefix:
         return f"{LOCAL_STORE_ROOT}/jobs/{spec.job_name}"
     return f"{_staging_root(spec, where)}/jobs/{spec.job_name}"
 
@@ -203,19 +238,20 @@ def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
         from .aws.session import partition_of
 
         role = f"arn:{partition_of(where.region)}:iam::{where.account_id}:role/{role}"
-    instance = spec.instance if not spec.is_local else DEFAULT_INSTANCE
+    instance = spec.instance if not spec.on_local_engine else DEFAULT_INSTANCE
     tags = {t["Key"]: t["Value"] for t in git_tags(spec.script)}
     tags.update(spec.tags)
     return Target(image, role, output_root, instance, tuple(tags.items()))
 
 
 def _backend(spec: JobSpec, where: Where | None):
-    if spec.is_local:
+    if spec.on_local_engine:
         from .backends.local import LocalBackend
 
         return LocalBackend(docker=spec.docker, profile=spec.profile)
     from .backends.sagemaker import SageMakerBackend
 
+    assert where is not None  # only the local engine's backend is made before the account
     return SageMakerBackend(where.aws)
 
 
@@ -226,7 +262,7 @@ def _resolve_s3_inputs(
     resolved: dict[str, tuple[str, bool]] = {}
     for spec_input in spec.inputs:
         uri = sources[spec_input.name]
-        if spec_input.is_local:
+        if spec_input.is_local_path:
             continue
         if uri.startswith("job://"):
             if backend is None:  # a dry run without AWS: where our jobs put their outputs
@@ -246,8 +282,7 @@ def _resolve_s3_inputs(
             resolved[spec_input.name] = (_as_directory(uri), False)
             where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a directory")
         else:
-            session = where.session if _needs_aws(uri) else None
-            resolved[spec_input.name] = _s3_input(session, uri, spec_input.field)
+            resolved[spec_input.name] = _s3_input(where, uri, spec_input.field)
     return resolved
 
 
@@ -257,20 +292,19 @@ def _as_directory(uri: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _s3_input(session, uri: str, field: str) -> tuple[str, bool]:
+def _s3_input(where: Where, uri: str, field: str) -> tuple[str, bool]:
     """(the URI to send, names one object): one object as given, a directory with "/"."""
     from .storage.s3objects import s3_input_kind
 
-    is_object = s3_input_kind(session, uri, field=field)
+    is_object = s3_input_kind(where.session, uri, field=field)
     if is_object or uri.endswith("/"):
         return uri, is_object
     try:
-        s3_input_kind(session, _as_directory(uri), field=field)
+        s3_input_kind(where.session, _as_directory(uri), field=field)
     except UserError:  # no such directory: a key prefix ending inside a name (s3://b/data/tr)
-        print(
-            f"note: {uri} is neither an object nor a directory; the job gets every key "
-            "that starts with it",
-            file=sys.stderr,
+        where.notes.append(
+            f"{uri} is neither an object nor a directory; the job gets every key "
+            "that starts with it"
         )
         return uri, False
     return _as_directory(uri), False
@@ -287,82 +321,10 @@ def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     for output in spec.outputs:
         uri = output.s3
         if uri and _needs_aws(uri) and _bucket(uri) != _bucket(staging_root):
-            found.append((output.field if output.local is None else f"{output.field}.s3", uri))
+            found.append(
+                (output.field if output.download_dir is None else f"{output.field}.s3", uri)
+            )
     return found
 
 
-def _stage(trees, staging_root: str, where: Where) -> None:
-    from .cli.progress import ProgressPrinter
-    from .storage.hashcache import take_notes
-    from .storage.staging import upload_trees
-
-    for note in take_notes():
-        print(f"note: {note}", file=sys.stderr)
-    report = upload_trees(trees, staging_root, session=where.session, progress=ProgressPrinter())
-    print(report.summary(), file=sys.stderr)
-
-
-def _announce(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
-    name = spec.job_name
-    print(f"created processing job {name}", file=sys.stderr)
-    local = " --local" if spec.is_local else ""
-    print(f"  follow: aws-sagemaker-remote jobs logs -f{local} {name}", file=sys.stderr)
-    if not spec.is_local:
-        region = where.region
-        console = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
-        print(f"  console: {console}#/processing-jobs/{name}", file=sys.stderr)
-        print(
-            f"  logs: https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FProcessingJobs"
-            f"$3FlogStreamNameFilter$3D{name}",
-            file=sys.stderr,
-        )
-    for output in request.get("ProcessingOutputConfig", {}).get("Outputs", []):
-        print(f"  output {output['OutputName']}: {output['S3Output']['S3Uri']}", file=sys.stderr)
-
-
-def _write_json(path: str, description: dict[str, Any]) -> None:
-    from .backends import to_json
-
-    with open(path, "w") as out:
-        out.write(to_json(description) + "\n")
-
-
-def _wait(spec: JobSpec, where: Where, backend, request: dict[str, Any]) -> dict[str, Any]:
-    from .cli.follow import check_outcome, follow_job
-
-    lines: list[str] = []
-    poll = 0.05 if spec.is_local else 5.0  # a local describe is one SQLite read
-    description = follow_job(backend, spec.job_name, poll_seconds=poll, last_lines=lines)
-    if spec.output_json:
-        _write_json(spec.output_json, description)
-    check_outcome(description, lines)
-    _fetch_outputs(spec, where, request)
-    return description
-
-
-def _fetch_outputs(spec: JobSpec, where: Where, request: dict[str, Any]) -> None:
-    from .storage.downloads import download_prefix, list_prefix
-
-    uris = {
-        o["OutputName"]: o["S3Output"]["S3Uri"]
-        for o in request.get("ProcessingOutputConfig", {}).get("Outputs", [])
-    }
-    for output in spec.outputs:
-        uri = uris[output.name]
-        if output.local and spec.download:
-            from .cli.progress import ProgressPrinter
-
-            report = download_prefix(where.session, uri, output.local, progress=ProgressPrinter())
-            for line in report.lines(f"output {output.name}", output.local):
-                print(line, file=sys.stderr)
-        else:
-            listed = list_prefix(where.session, uri, limit=LISTED_OBJECTS + 1)
-            print(f"output {output.name}: {uri}", file=sys.stderr)
-            for item in listed[:LISTED_OBJECTS]:
-                print(f"  {item.uri} ({item.size} bytes)", file=sys.stderr)
-            if len(listed) > LISTED_OBJECTS:
-                print("  ...", file=sys.stderr)
-
-
-__all__ = ["run_remotely"]
+__all__ = ["Submission", "prepare", "submit"]

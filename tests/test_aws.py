@@ -12,8 +12,8 @@ from conftest import moto_auth
 
 from aws_sagemaker_remote.aws.images import default_image
 from aws_sagemaker_remote.aws.session import peek_aws, resolve_aws
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.processing.args import flag_for_field
 
 
 @pytest.fixture()
@@ -39,6 +39,7 @@ def _one_line(error: UserError) -> str:
     return text
 
 
+@pytest.mark.e2e
 def test_resolve_aws_against_moto(moto_reset):
     ctx = resolve_aws(None)
     assert ctx.region == "us-east-1"
@@ -47,6 +48,7 @@ def test_resolve_aws_against_moto(moto_reset):
     assert ctx.session.client("sts").get_caller_identity()["Account"] == ctx.account_id
 
 
+@pytest.mark.e2e
 def test_unknown_profile_names_the_flag():
     with pytest.raises(UserError) as caught:
         resolve_aws("no-such-profile")
@@ -58,6 +60,7 @@ def test_unknown_profile_names_the_flag():
     assert caught.value.field == "profile"
 
 
+@pytest.mark.e2e
 def test_unknown_profile_from_aws_profile(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "ghost")
     with pytest.raises(UserError) as caught:
@@ -82,12 +85,14 @@ def test_no_region(env_without_aws):
     assert "no AWS region" in text and "AWS_DEFAULT_REGION" in text
 
 
+@pytest.mark.e2e
 def test_aws_region_is_honoured(monkeypatch, moto_reset):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     assert resolve_aws(None).region == "eu-west-1"
 
 
+@pytest.mark.e2e
 def test_profile_from_files(env_without_aws, moto_reset, tmp_path):
     os.environ["AWS_ENDPOINT_URL"] = moto_reset
     credentials = tmp_path / "credentials"
@@ -101,6 +106,7 @@ def test_profile_from_files(env_without_aws, moto_reset, tmp_path):
     assert peek_aws("dev") == ("eu-central-1", "123456789012")
 
 
+@pytest.mark.e2e
 def test_credentials_rejected_by_sts(moto_reset):
     moto_auth(moto_reset, "0")  # from now on moto checks keys: "testing" is unknown
     try:
@@ -112,6 +118,7 @@ def test_credentials_rejected_by_sts(moto_reset):
     assert "rejected" in text and "--sagemaker-profile" in text
 
 
+@pytest.mark.e2e
 def test_peek_with_credentials(moto_reset):
     assert peek_aws(None) == ("us-east-1", "123456789012")
 
@@ -123,6 +130,7 @@ def test_peek_unknown_profile_does_not_raise():
 PEEK = "from aws_sagemaker_remote.aws.session import peek_aws; print(repr(peek_aws(None)))"
 
 
+@pytest.mark.e2e
 def test_peek_without_credentials_makes_no_network_call(no_aws_env):
     # The endpoint is a socket that listens but never answers: a connection attempt would
     # wait in its accept queue, so an empty queue afterwards proves no call was made.
@@ -146,6 +154,7 @@ def test_peek_without_credentials_makes_no_network_call(no_aws_env):
             listener.accept()
 
 
+@pytest.mark.e2e
 def test_peek_with_unreachable_endpoint_does_not_raise(no_aws_env):
     env = dict(no_aws_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}")
     env.update(AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s", AWS_DEFAULT_REGION="us-west-2")

@@ -11,8 +11,8 @@ from conftest import moto_auth
 from aws_sagemaker_remote.aws.role_policy import Access, trust_policy
 from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
 from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.processing.args import flag_for_field
 
 TRUST = {  # what earlier versions created: no conditions
     "Version": "2012-10-17",
@@ -35,6 +35,7 @@ def ctx(moto_reset):
     return resolve_aws(None)
 
 
+@pytest.mark.e2e
 def test_an_existing_role_arn_passes_through_unchanged(ctx):
     iam = boto3.client("iam")
     iam.create_role(
@@ -47,6 +48,7 @@ def test_an_existing_role_arn_passes_through_unchanged(ctx):
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["AmazonSageMaker-ExecutionRole-1"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "bad", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x", "arn:aws:s3:::bucket"]
 )
@@ -56,12 +58,14 @@ def test_malformed_arn(ctx, bad):
     assert caught.value.field == "role"
 
 
+@pytest.mark.e2e
 def test_invalid_name(ctx):
     with pytest.raises(UserError) as caught:
         resolve_role(ctx, "no spaces allowed", access=Access())
     assert caught.value.field == "role"
 
 
+@pytest.mark.e2e
 def test_existing_role_is_resolved_and_left_alone(ctx):
     iam = boto3.client("iam")
     arn = iam.create_role(RoleName="mine", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
@@ -74,6 +78,7 @@ def test_existing_role_is_resolved_and_left_alone(ctx):
     assert iam.get_role(RoleName="mine")["Role"]["AssumeRolePolicyDocument"] == TRUST
 
 
+@pytest.mark.e2e
 def test_missing_role_is_created_least_privilege(ctx):
     said: list[str] = []
     access = Access(
@@ -121,6 +126,7 @@ def test_missing_role_is_created_least_privilege(ctx):
     assert again == []
 
 
+@pytest.mark.e2e
 def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
     resolve_role(ctx, "asr", access=reads("first/*"))
     said: list[str] = []
@@ -134,6 +140,7 @@ def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
     assert read[0]["Resource"] == ["arn:aws:s3:::second/x/*"]
 
 
+@pytest.mark.e2e
 def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
     iam = boto3.client("iam")
     iam.create_role(
@@ -164,11 +171,13 @@ def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
     assert "withdrew read/write s3://whole-bucket/*" in said[1]
 
 
+@pytest.mark.e2e
 def test_role_with_path(ctx):
     arn = resolve_role(ctx, "service-role/asr-path", access=reads("b/*"))
     assert arn == "arn:aws:iam::123456789012:role/service-role/asr-path"
 
 
+@pytest.mark.e2e
 def test_iam_access_denied(moto_reset):
     iam = boto3.client("iam")
     iam.create_user(UserName="no-iam")
@@ -197,6 +206,7 @@ def _list(value):
     return [value] if isinstance(value, str) else value
 
 
+@pytest.mark.e2e
 def test_an_arn_of_this_account_must_name_a_role_that_exists(ctx):
     with pytest.raises(UserError, match="no IAM role arn:aws:iam::123456789012:role/nope"):
         resolve_role(ctx, "arn:aws:iam::123456789012:role/nope", access=reads("b/*"))

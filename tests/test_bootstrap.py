@@ -99,6 +99,7 @@ def failure_line(done: subprocess.CompletedProcess) -> str:
     return line
 
 
+@pytest.mark.e2e
 def test_arguments_reach_the_script_with_opt_ml_paths_mapped(opt_ml):
     m = str(opt_ml)
     done = run(
@@ -142,6 +143,7 @@ def test_arguments_reach_the_script_with_opt_ml_paths_mapped(opt_ml):
     assert any(line.startswith(f"{PREFIX}running ") for line in done.stderr.splitlines())
 
 
+@pytest.mark.e2e
 def test_module_dirs_are_prepended_to_pythonpath(opt_ml):
     done = run(
         opt_ml,
@@ -163,6 +165,7 @@ def test_module_dirs_are_prepended_to_pythonpath(opt_ml):
     )
 
 
+@pytest.mark.e2e
 def test_configuration_script_exports_and_unsets_reach_the_script(opt_ml):
     done = run(
         opt_ml,
@@ -178,6 +181,7 @@ def test_configuration_script_exports_and_unsets_reach_the_script(opt_ml):
     assert done.stdout == ""
 
 
+@pytest.mark.e2e
 def test_configuration_command_runs_after_the_script_and_sees_its_exports(opt_ml):
     command = (
         "printf '%s' \"$MY_EXPORT\" > "
@@ -198,12 +202,14 @@ def test_configuration_command_runs_after_the_script_and_sees_its_exports(opt_ml
     assert report(opt_ml)["MY_EXPORT"] == "hello world"
 
 
+@pytest.mark.e2e
 def test_the_scripts_exit_code_is_the_jobs(opt_ml):
     done = run(opt_ml, args=["--exit", "3"])
     assert done.returncode == 3
     assert report(opt_ml)["argv"][-2:] == ["--exit", "3"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("setup", "code", "words"),
     [
@@ -223,6 +229,7 @@ def test_a_failing_configuration_script_stops_the_job(opt_ml, setup, code, words
     assert not (opt_ml / "processing/output/report.json").exists()
 
 
+@pytest.mark.e2e
 def test_a_failing_configuration_command_stops_the_job(opt_ml):
     done = run(opt_ml, "--configuration-command", "echo trying; exit 7")
     assert done.returncode == 7
@@ -230,6 +237,7 @@ def test_a_failing_configuration_command_stops_the_job(opt_ml):
     assert not (opt_ml / "processing/output/report.json").exists()
 
 
+@pytest.mark.e2e
 def test_a_missing_interpreter_exits_127(opt_ml):
     done = run(opt_ml, "--python", "no-such-python-interpreter")
     assert done.returncode == 127
@@ -244,6 +252,7 @@ def venv_python(tmp_path_factory) -> Path:
     return directory / "bin" / "python"
 
 
+@pytest.mark.e2e
 def test_requirements_are_installed_before_the_script_runs(opt_ml, venv_python):
     requirements = opt_ml / "processing/requirements"
     requirements.mkdir()
@@ -264,6 +273,7 @@ def test_requirements_are_installed_before_the_script_runs(opt_ml, venv_python):
     assert done.stdout == ""
 
 
+@pytest.mark.e2e
 def test_a_failing_pip_install_stops_the_job(opt_ml, venv_python):
     requirements = opt_ml / "processing/requirements"
     requirements.mkdir()

@@ -40,6 +40,7 @@ def backend(moto_reset) -> SageMakerBackend:
     return SageMakerBackend(resolve_aws(None))
 
 
+@pytest.mark.e2e
 def test_list_table_and_json(backend):
     backend.create_job(processing_request("wc-a"))
     backend.create_job(processing_request("wc-b"))
@@ -62,6 +63,7 @@ def test_list_table_and_json(backend):
     assert len(json.loads(cli("list", "--json", "--max", "1").stdout)) == 1
 
 
+@pytest.mark.e2e
 def test_describe(backend):
     backend.create_job(processing_request("wc"))
     done = cli("describe", "wc")
@@ -72,6 +74,7 @@ def test_describe(backend):
     datetime.fromisoformat(description["CreationTime"])
 
 
+@pytest.mark.e2e
 def test_describe_missing_job_is_one_line(backend):
     done = cli("describe", "ghost")
     line = assert_one_line_error(done)
@@ -79,6 +82,7 @@ def test_describe_missing_job_is_one_line(backend):
     assert done.stdout == ""
 
 
+@pytest.mark.e2e
 def test_logs_and_follow(backend):
     backend.create_job(processing_request("wc"))
     put_logs("wc/algo-1-1700000000", ["one", "two"])
@@ -92,10 +96,12 @@ def test_logs_and_follow(backend):
     assert done.stderr.startswith("wc: Completed")
 
 
+@pytest.mark.e2e
 def test_logs_of_a_missing_job(backend):
     assert "no processing job named ghost" in assert_one_line_error(cli("logs", "ghost"))
 
 
+@pytest.mark.e2e
 def test_wait_completed_and_stopped(backend):
     backend.create_job(processing_request("good"))
     put_logs("good/algo-1-1700000000", ["all fine"])
@@ -116,10 +122,12 @@ def test_wait_completed_and_stopped(backend):
     assert "ended Stopped" in done.stderr and "half way" in done.stderr
 
 
+@pytest.mark.e2e
 def test_stop_missing_job(backend):
     assert "no processing job named ghost" in assert_one_line_error(cli("stop", "ghost"))
 
 
+@pytest.mark.e2e
 def test_download_outputs_byte_for_byte(backend, tmp_path):
     backend.create_job(
         processing_request(
@@ -162,11 +170,13 @@ def test_download_outputs_byte_for_byte(backend, tmp_path):
     assert "--name: job wc has no output named 'nope' (choose one of: counts, model)" in line
 
 
+@pytest.mark.e2e
 def test_unknown_profile_is_one_line(moto_reset):
     line = assert_one_line_error(cli("list", "--profile", "ghost"))
     assert "--profile: no AWS profile named 'ghost'" in line
 
 
+@pytest.mark.e2e
 def test_no_credentials_is_one_line(no_aws_env):
     line = assert_one_line_error(
         cli("describe", "x", env=dict(no_aws_env, AWS_DEFAULT_REGION="us-east-1"))
@@ -174,6 +184,7 @@ def test_no_credentials_is_one_line(no_aws_env):
     assert "no AWS credentials found" in line and "aws configure" in line
 
 
+@pytest.mark.e2e
 def test_usage_errors_exit_2():
     done = cli("frobnicate")
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -186,6 +197,7 @@ def test_usage_errors_exit_2():
     ]
 
 
+@pytest.mark.e2e
 def test_local_jobs_list():
     pytest.importorskip("aws_sagemaker_remote.backends.local")
     done = cli("list", "--local", "--json")
@@ -196,6 +208,7 @@ def test_local_jobs_list():
 # -- downloads ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
     from aws_sagemaker_remote.storage.downloads import download_prefix, list_prefix
     from aws_sagemaker_remote.storage.transfer import TransferConfig
@@ -220,6 +233,7 @@ def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
     ]
 
 
+@pytest.mark.e2e
 def test_download_refuses_keys_that_escape(moto_reset, tmp_path):
     from aws_sagemaker_remote.storage.downloads import download_prefix
 
@@ -283,6 +297,7 @@ def local_backend():
     return local.LocalBackend()
 
 
+@pytest.mark.e2e
 def test_local_wait_logs_download_without_aws(local_backend, no_aws_env, tmp_path):
     env = dict(no_aws_env, AWS_SAGEMAKER_REMOTE_HOME=os.environ["AWS_SAGEMAKER_REMOTE_HOME"])
     name = f"cli-local-{os.getpid()}"
@@ -298,6 +313,7 @@ def test_local_wait_logs_download_without_aws(local_backend, no_aws_env, tmp_pat
     assert (tmp_path / "out" / "r.txt").read_text() == "from the job"
 
 
+@pytest.mark.e2e
 def test_local_ctrl_c_then_stop(local_backend, no_aws_env):
     import signal
 

@@ -23,6 +23,7 @@ def test_job_side_modules_parse_as_python_3_8(relpath):
     ast.parse(source, feature_version=(3, 8))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("relpath", IN_THE_JOB)
 def test_job_side_modules_import_only_stdlib_and_the_package(relpath):
     tree = ast.parse((PACKAGE / relpath).read_text())
@@ -36,6 +37,7 @@ def test_job_side_modules_import_only_stdlib_and_the_package(relpath):
     assert top_level - {"__future__", "typing"} <= set(sys.stdlib_module_names)
 
 
+@pytest.mark.e2e
 def test_the_code_bundle_ships_exactly_the_job_side_modules():
     shipped = {e.relpath for e in library_tree().entries}
     assert shipped == {f"aws_sagemaker_remote/{m}" for m in JOB_SIDE_MODULES}
@@ -50,6 +52,7 @@ def oldest_python() -> str | None:
     return found[0] if found else shutil.which("python3.8")
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(oldest_python() is None, reason="no Python 3.8 on this machine")
 def test_the_shipped_code_runs_a_job_on_python_3_8(tmp_path):
     """The code channel exactly as shipped, run by the bootstrap under Python 3.8."""

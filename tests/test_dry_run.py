@@ -47,6 +47,7 @@ def request_of(done) -> dict:
     return json.loads(done.stdout)  # the whole of stdout is one JSON object
 
 
+@pytest.mark.e2e
 def test_dry_run_without_credentials_prints_a_valid_request(project, no_aws_env):
     done = dry_run(project, "--filter-width", "7", env=no_aws_env)
     request = request_of(done)
@@ -104,6 +105,7 @@ def test_dry_run_without_credentials_prints_a_valid_request(project, no_aws_env)
     assert outputs["output"]["S3UploadMode"] == "EndOfJob"
 
 
+@pytest.mark.e2e
 def test_staged_keys_follow_content_only(project, no_aws_env):
     first = request_of(dry_run(project, env=no_aws_env))
     again = request_of(dry_run(project, env=no_aws_env))
@@ -118,6 +120,7 @@ def test_staged_keys_follow_content_only(project, no_aws_env):
     assert differ == {"input"}
 
 
+@pytest.mark.e2e
 def test_dry_run_with_credentials_uploads_nothing_and_creates_no_job(project, moto_reset):
     import boto3
 
@@ -187,6 +190,7 @@ LIMIT_CASES = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("argv,fragment", LIMIT_CASES, ids=[c[1][:40] for c in LIMIT_CASES])
 def test_mistakes_are_one_line_user_errors_before_anything_happens(
     project, no_aws_env, argv, fragment
@@ -200,6 +204,7 @@ def test_mistakes_are_one_line_user_errors_before_anything_happens(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.e2e
 def test_too_many_channels_names_the_limit(tmp_path, no_aws_env):
     inputs = ", ".join(f"'in{i}': 'd'" for i in range(10))
     write_script(tmp_path, f"inputs={{{inputs}}}")
@@ -211,6 +216,7 @@ def test_too_many_channels_names_the_limit(tmp_path, no_aws_env):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_arguments_after_a_double_dash_stay_last(tmp_path, no_aws_env):
     write_script(
         tmp_path,
@@ -232,6 +238,7 @@ def test_arguments_after_a_double_dash_stay_last(tmp_path, no_aws_env):
     assert arguments == ["--label", "L", "--sagemaker-run", "false", "--", "pos1", "--not-a-flag"]
 
 
+@pytest.mark.e2e
 def test_a_job_input_in_a_dry_run_without_aws_is_a_said_assumption(project, no_aws_env):
     done = dry_run(project, "--input", "job://prep-1/features/train", env=no_aws_env)
     request = request_of(done)
@@ -244,16 +251,18 @@ def test_a_job_input_in_a_dry_run_without_aws_is_a_said_assumption(project, no_a
     assert "--input job://prep-1/features/train assumed at its default location" in done.stderr
 
 
+@pytest.mark.e2e
 def test_a_bad_default_in_the_environment_is_one_line(project, no_aws_env):
     env = {**no_aws_env, "AWS_SAGEMAKER_REMOTE_RUN": "maybe"}
     done = run_script(project / "job.py", cwd=project, env=env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "job.py: error: AWS_SAGEMAKER_REMOTE_RUN: 'maybe' is not a valid default for "
-        "--sagemaker-run (fix or unset the environment variable)"
+        "job.py: error: --sagemaker-run (from AWS_SAGEMAKER_REMOTE_RUN): 'maybe' is not "
+        "yes/true/1 or no/false/0 (fix or unset the environment variable)"
     ]
 
 
+@pytest.mark.e2e
 def test_a_dry_run_alone_prints_the_request_and_runs_nothing(project, no_aws_env):
     done = run_script(
         project / "job.py", "--sagemaker-dry-run", "true", cwd=project, env=no_aws_env
@@ -271,6 +280,7 @@ OUTPUT_CASES = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("argv,fragment", OUTPUT_CASES, ids=[c[1][:30] for c in OUTPUT_CASES])
 def test_paths_and_profiles_are_checked_before_anything(project, no_aws_env, argv, fragment):
     done = dry_run(project, *argv, env=no_aws_env)
@@ -279,6 +289,7 @@ def test_paths_and_profiles_are_checked_before_anything(project, no_aws_env, arg
     assert len(lines) == 1 and fragment.format(project=project) in lines[0], done.stderr
 
 
+@pytest.mark.e2e
 def test_a_hundred_environment_variables_fit(project, no_aws_env):
     env_args = [a for i in range(100) for a in ("--sagemaker-env", f"V{i}=x")]
     request = request_of(dry_run(project, *env_args, env=no_aws_env))

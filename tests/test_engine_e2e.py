@@ -52,6 +52,7 @@ def wait_for_status(name: str, wanted: set[str], deadline_s: float = 30) -> dict
     raise AssertionError(f"{name} never reached {wanted}: {description['ProcessingJobStatus']}")
 
 
+@pytest.mark.e2e
 def test_wordcount_through_the_engine_matches_the_local_run(tmp_path):
     local = run_script(EXAMPLES / "wordcount.py", "--output", tmp_path / "local", cwd=tmp_path)
     engine = run_script(
@@ -64,6 +65,7 @@ def test_wordcount_through_the_engine_matches_the_local_run(tmp_path):
     assert "55 words, 37 distinct" in engine.stderr + engine.stdout  # main's line, from the log
 
 
+@pytest.mark.e2e
 def test_textstats_with_module_requirements_configuration_matches_the_local_run(tmp_path):
     script = EXAMPLES / "textstats" / "textstats.py"
     args = ("--min-length", "4", "--top", "5")
@@ -76,6 +78,7 @@ def test_textstats_with_module_requirements_configuration_matches_the_local_run(
     assert json.loads(produced)["label"] == "configured"  # exported by configure.sh in the job
 
 
+@pytest.mark.e2e
 def test_requirements_install_into_the_job_not_into_this_environment(tmp_path):
     wheel = build_wheel(tmp_path)
     (tmp_path / "requirements.txt").write_text(f"{wheel}\n")
@@ -109,6 +112,7 @@ FAILING = (
 )
 
 
+@pytest.mark.e2e
 def test_a_failing_script_fails_the_job_with_reason_and_last_lines(tmp_path):
     (tmp_path / "fails.py").write_text(FAILING)
     name = unique("fails")
@@ -120,6 +124,7 @@ def test_a_failing_script_fails_the_job_with_reason_and_last_lines(tmp_path):
     assert describe(name)["ProcessingJobStatus"] == "Failed"
 
 
+@pytest.mark.e2e
 def test_max_runtime_stops_the_job(tmp_path):
     (tmp_path / "slow.py").write_text(FAILING)
     name = unique("slow")
@@ -141,6 +146,7 @@ def test_max_runtime_stops_the_job(tmp_path):
     assert "MaxRuntimeExceeded" in describe(name)["FailureReason"]
 
 
+@pytest.mark.e2e
 def test_detached_run_then_logs_follow_wait_list_and_stop(tmp_path):
     (tmp_path / "slow.py").write_text(FAILING)
     quick, slow = unique("detached"), unique("stopme")
@@ -198,6 +204,7 @@ SHARDS = (
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("distribution", ["ShardedByS3Key", "FullyReplicated"])
 def test_two_instances_share_or_replicate_the_input(tmp_path, distribution):
     (tmp_path / "data").mkdir()
@@ -224,6 +231,7 @@ def test_two_instances_share_or_replicate_the_input(tmp_path, distribution):
         assert first == second == names
 
 
+@pytest.mark.e2e
 def test_staging_and_outputs_on_s3_then_a_job_output_feeds_the_next_job(tmp_path, s3):
     s3.create_bucket(Bucket="team-bucket")
     first = unique("first")
@@ -266,6 +274,7 @@ def test_staging_and_outputs_on_s3_then_a_job_output_feeds_the_next_job(tmp_path
     assert {word: int(n) for word, n in counted.items()} == dict(words)  # counted job 1's output
 
 
+@pytest.mark.e2e
 def test_pipe_mode_is_refused_before_anything_happens(tmp_path):
     done = run_script(EXAMPLES / "wordcount.py", *LOCAL, "--input-mode", "Pipe", cwd=tmp_path)
     assert done.returncode == 2
@@ -275,6 +284,7 @@ def test_pipe_mode_is_refused_before_anything_happens(tmp_path):
     ]
 
 
+@pytest.mark.e2e
 def test_jobs_chain_through_the_local_store_with_no_aws_at_all(tmp_path, no_aws_env):
     first, second = unique("offline-a"), unique("offline-b")
     env = {
@@ -308,6 +318,7 @@ def test_jobs_chain_through_the_local_store_with_no_aws_at_all(tmp_path, no_aws_
     assert (tmp_path / "b" / "counts.tsv").exists()
 
 
+@pytest.mark.e2e
 def test_jobs_cli_mistakes_are_one_line(tmp_path):
     name = unique("cli-mistakes")
     done = run_script(

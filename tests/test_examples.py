@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import EXAMPLES, REPO, run_script
 
 EXPECTED = REPO / "tests" / "expected"
 
 
+@pytest.mark.e2e
 def test_wordcount_runs_locally_on_the_shipped_data(tmp_path):
     done = run_script(EXAMPLES / "wordcount.py", "--output", tmp_path / "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -15,6 +17,7 @@ def test_wordcount_runs_locally_on_the_shipped_data(tmp_path):
     assert produced == (EXPECTED / "wordcount-counts.tsv").read_bytes()
 
 
+@pytest.mark.e2e
 def test_wordcount_default_output_is_relative_to_the_working_directory(tmp_path):
     done = run_script(EXAMPLES / "wordcount.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -23,6 +26,7 @@ def test_wordcount_default_output_is_relative_to_the_working_directory(tmp_path)
     ).read_bytes()
 
 
+@pytest.mark.e2e
 def test_textstats_runs_locally_with_its_module_and_arguments(tmp_path):
     done = run_script(
         EXAMPLES / "textstats" / "textstats.py",

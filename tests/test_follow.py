@@ -34,6 +34,7 @@ def backend(moto_reset) -> SageMakerBackend:
     return SageMakerBackend(resolve_aws(None))
 
 
+@pytest.mark.e2e
 def test_follow_completed_job_prints_every_line(backend):
     backend.create_job(processing_request("wc"))
     put_logs("wc/algo-1-1700000000", ["reading", "counting", "done"])
@@ -48,6 +49,7 @@ def test_follow_completed_job_prints_every_line(backend):
     check_outcome(description, lines)  # Completed: no error
 
 
+@pytest.mark.e2e
 def test_follow_two_instances_prefixes_and_interleaves(backend):
     backend.create_job(processing_request("multi", instances=2))
     start = now_ms()
@@ -66,6 +68,7 @@ def test_follow_two_instances_prefixes_and_interleaves(backend):
     assert status.getvalue().splitlines()[0].startswith("multi: Completed")
 
 
+@pytest.mark.e2e
 def test_follow_without_logs(backend):
     backend.create_job(processing_request("quiet"))
     put_logs("quiet/algo-1-1700000000", ["noise"])
@@ -74,6 +77,7 @@ def test_follow_without_logs(backend):
     assert "noise" not in out.getvalue()
 
 
+@pytest.mark.e2e
 def test_stopped_job_fails_with_its_last_lines(backend):
     backend.create_job(processing_request("halt"))
     put_logs("halt/algo-1-1700000000", [f"line {i}" for i in range(30)])

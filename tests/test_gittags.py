@@ -52,6 +52,7 @@ def _as_dict(tags):
     return {t["Key"]: t["Value"] for t in tags}
 
 
+@pytest.mark.e2e
 def test_clean_repository(repo):
     tags = _as_dict(git_tags(str(repo / "jobs" / "wc.py")))
     assert tags == {
@@ -63,6 +64,7 @@ def test_clean_repository(repo):
     assert "s3cret" not in str(tags) and "alice" not in str(tags)
 
 
+@pytest.mark.e2e
 def test_dirty_repository(repo):
     (repo / "jobs" / "wc.py").write_text("print('changed')\n")
     assert (
@@ -70,6 +72,7 @@ def test_dirty_repository(repo):
     )
 
 
+@pytest.mark.e2e
 def test_untracked_files_do_not_make_it_dirty(repo):
     (repo / "scratch.txt").write_text("notes")
     assert (
@@ -78,6 +81,7 @@ def test_untracked_files_do_not_make_it_dirty(repo):
     )
 
 
+@pytest.mark.e2e
 def test_detached_head_and_no_remote(repo):
     _git(repo, "remote", "remove", "origin")
     _git(repo, "checkout", "-q", "--detach")
@@ -85,17 +89,20 @@ def test_detached_head_and_no_remote(repo):
     assert set(tags) == {"aws-sagemaker-remote:git-commit", "aws-sagemaker-remote:git-dirty"}
 
 
+@pytest.mark.e2e
 def test_outside_a_repository(tmp_path):
     script = tmp_path / "alone.py"
     script.write_text("")
     assert git_tags(str(script)) == []
 
 
+@pytest.mark.e2e
 def test_repository_without_commits(tmp_path):
     _git(tmp_path, "init", "-q")
     assert git_tags(str(tmp_path / "x.py")) == []
 
 
+@pytest.mark.e2e
 def test_git_missing(repo, monkeypatch):
     monkeypatch.setenv("PATH", str(repo))  # no git on this PATH
     assert git_tags(str(repo / "jobs" / "wc.py")) == []

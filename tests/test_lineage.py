@@ -30,41 +30,49 @@ def _error(uri, backend, field="inputs.input") -> UserError:
     return caught.value
 
 
+@pytest.mark.e2e
 def test_output_of_a_completed_job(backend):
     assert resolve_job_input("job://prep/features", backend) == "s3://b/prep/features/"
     assert resolve_job_input("job://prep/stats", backend) == "s3://b/prep/stats/"
 
 
+@pytest.mark.e2e
 def test_a_path_inside_the_output(backend):
     assert resolve_job_input("job://prep/features/train/", backend) == "s3://b/prep/features/train/"
     assert resolve_job_input("job://prep/features/a.csv", backend) == "s3://b/prep/features/a.csv"
 
 
+@pytest.mark.e2e
 def test_other_uris_pass_through(backend):
     assert resolve_job_input("s3://b/raw", backend) == "s3://b/raw"
     assert resolve_job_input("data/local", backend) == "data/local"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("uri", ["job://", "job://prep", "job://prep/", "job:///features"])
 def test_malformed(backend, uri):
     assert "job://JOB-NAME/OUTPUT-NAME" in _error(uri, backend, field="inputs.train").one_line()
 
 
+@pytest.mark.e2e
 def test_invalid_job_name(backend):
     assert "not a processing job name" in _error("job://bad_name!/out", backend).one_line()
 
 
+@pytest.mark.e2e
 def test_no_such_job(backend):
     text = _error("job://ghost/features", backend).one_line()
     assert "no processing job named ghost" in text and "jobs list" in text
 
 
+@pytest.mark.e2e
 def test_job_that_did_not_complete(backend):
     backend.stop_job("prep")
     text = _error("job://prep/features", backend).one_line()
     assert "has not completed (status Stopped)" in text
 
 
+@pytest.mark.e2e
 def test_unknown_output_lists_the_outputs(backend):
     error = _error("job://prep/model", backend)
     assert "no output named 'model'" in error.message

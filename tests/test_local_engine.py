@@ -23,7 +23,8 @@ from aws_sagemaker_remote.backends.local.checks import docker_available
 from aws_sagemaker_remote.backends.local.container import docker_command, local_command
 from aws_sagemaker_remote.backends.local.store import JobStore
 from aws_sagemaker_remote.backends.local.transfer import relative_path, shard
-from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.cli.flags import flag_for_field
+from aws_sagemaker_remote.errors import NotFound, UserError
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
 STORE = f"s3://{LOCAL_STORE_BUCKET}"
@@ -237,6 +238,7 @@ print("done")
 """
 
 
+@pytest.mark.e2e
 def test_job_reads_inputs_config_and_env_and_writes_outputs_to_the_local_store(backend):
     prefix = unique("t")
     name = unique("complete")
@@ -298,6 +300,7 @@ names = sorted(p.name for p in inp.iterdir())
 """
 
 
+@pytest.mark.e2e
 def test_job_with_s3_inputs_and_outputs(backend, s3):
     bucket = "local-engine-tests"
     s3.create_bucket(Bucket=bucket)
@@ -337,6 +340,7 @@ sys.exit(3)
 """
 
 
+@pytest.mark.e2e
 def test_failing_script_fails_the_job_with_its_exit_code_and_stderr_tail(backend):
     prefix = unique("t")
     name = unique("fail")
@@ -366,6 +370,7 @@ time.sleep(120)
 """
 
 
+@pytest.mark.e2e
 def test_max_runtime_stops_the_job(backend):
     prefix = unique("t")
     name = unique("runtime")
@@ -379,6 +384,7 @@ def test_max_runtime_stops_the_job(backend):
     assert record.worker_pids and all(process_gone(pid) for pid in record.worker_pids)
 
 
+@pytest.mark.e2e
 def test_stop_job_stops_a_running_job_and_its_process(backend, tmp_path):
     prefix = unique("t")
     name = unique("stop")
@@ -415,6 +421,7 @@ host = resources["current_host"]
 """
 
 
+@pytest.mark.e2e
 def test_instances_get_shards_or_full_replicas(backend):
     prefix = unique("t")
     name = unique("shards")
@@ -463,6 +470,7 @@ while not os.path.exists(go) and time.monotonic() < deadline:
 """
 
 
+@pytest.mark.e2e
 def test_continuous_output_is_uploaded_while_the_job_runs(backend, tmp_path):
     prefix = unique("t")
     name = unique("continuous")
@@ -497,6 +505,7 @@ for i in range(50):
 """
 
 
+@pytest.mark.e2e
 def test_log_stream_holds_the_script_lines_in_order(backend):
     prefix = unique("t")
     name = unique("logs")
@@ -521,6 +530,7 @@ def test_log_stream_holds_the_script_lines_in_order(backend):
 QUICK_SCRIPT = 'print("quick")\n'
 
 
+@pytest.mark.e2e
 def test_list_jobs_newest_first(backend):
     prefix = unique("t")
     tag = unique("listed")
@@ -538,6 +548,7 @@ def test_list_jobs_newest_first(backend):
     assert [job["ProcessingJobName"] for job in backend.list_jobs(2, tag)] == names[:0:-1]
 
 
+@pytest.mark.e2e
 def test_duplicate_job_name_is_refused(backend):
     prefix = unique("t")
     name = unique("dup")
@@ -552,6 +563,7 @@ def test_duplicate_job_name_is_refused(backend):
     assert wait_status(backend, name)["ProcessingJobStatus"] == "Completed"
 
 
+@pytest.mark.e2e
 def test_a_killed_runner_is_reported_failed(backend, tmp_path):
     prefix = unique("t")
     name = unique("killed")
@@ -624,10 +636,15 @@ def test_docker_without_an_engine_is_refused():
     with pytest.raises(UserError) as raised:
         LocalBackend(docker=True).create_job(request)
     assert raised.value.field == "docker"
-    assert raised.value.fix == "start Docker or drop --sagemaker-docker"
+    assert (
+        raised.value.fix == "start Docker or drop {{docker}}"
+    )  # a field, spelled by the front end
+    assert raised.value.one_line(flag_for_field).endswith(
+        "(start Docker or drop --sagemaker-docker)"
+    )
 
 
 def test_unknown_job_is_a_user_error(backend):
-    with pytest.raises(UserError, match="no local job"):
+    with pytest.raises(NotFound, match="no local job"):  # by type, not by its words
         backend.describe_job(unique("missing"))
     assert backend.log_streams(unique("missing")) == []

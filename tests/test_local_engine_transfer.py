@@ -105,6 +105,7 @@ def test_store_files_are_linked_read_only_or_copied(tmp_path, prefix):
         assert not os.path.samefile(source, target)
 
 
+@pytest.mark.e2e
 def test_put_all_to_the_store_and_to_s3(tmp_path, prefix, s3):
     (tmp_path / "d" / "e").mkdir(parents=True)
     (tmp_path / "d" / "top.txt").write_bytes(b"top")

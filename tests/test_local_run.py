@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import run_script
 from scripts import write_script
 
@@ -23,6 +24,7 @@ def seen(done: subprocess.CompletedProcess) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.e2e
 def test_local_run_calls_main_with_paths_as_given(tmp_path):
     script = write_script(tmp_path, KWARGS)
     (tmp_path / "in").mkdir()
@@ -33,6 +35,7 @@ def test_local_run_calls_main_with_paths_as_given(tmp_path):
     assert json.loads((tmp_path / "out" / "seen.json").read_text()) == args
 
 
+@pytest.mark.e2e
 def test_sagemaker_run_false_is_a_local_run(tmp_path):
     script = write_script(tmp_path, KWARGS)
     (tmp_path / "in").mkdir()
@@ -40,6 +43,7 @@ def test_sagemaker_run_false_is_a_local_run(tmp_path):
         assert seen(run_script(script, "--sagemaker-run", value, cwd=tmp_path))["input"] == "in"
 
 
+@pytest.mark.e2e
 def test_missing_local_input_is_one_line_user_error(tmp_path):
     script = write_script(tmp_path, KWARGS)
     done = run_script(script, "--input", "nowhere", cwd=tmp_path)
@@ -50,6 +54,7 @@ def test_missing_local_input_is_one_line_user_error(tmp_path):
     ]
 
 
+@pytest.mark.e2e
 def test_required_channel_left_empty_is_user_error(tmp_path):
     script = write_script(tmp_path, KWARGS)
     done = run_script(script, "--input", "", cwd=tmp_path)
@@ -58,6 +63,7 @@ def test_required_channel_left_empty_is_user_error(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_local_run_imports_no_boto3(tmp_path):
     script = write_script(tmp_path, KWARGS)
     (tmp_path / "in").mkdir()
@@ -74,6 +80,7 @@ def test_local_run_imports_no_boto3(tmp_path):
     assert not heavy & imported, heavy & imported
 
 
+@pytest.mark.e2e
 def test_s3_input_and_output_in_a_local_run(tmp_path, s3):
     s3.create_bucket(Bucket="in-bucket")
     s3.create_bucket(Bucket="out-bucket")
@@ -112,6 +119,7 @@ def test_s3_input_and_output_in_a_local_run(tmp_path, s3):
     assert body("results/run1/single.csv") == b"x,y\n"
 
 
+@pytest.mark.e2e
 def test_failing_main_uploads_nothing_and_keeps_partial_output(tmp_path, s3):
     s3.create_bucket(Bucket="out-bucket")
     script = tmp_path / "fail.py"
@@ -134,6 +142,7 @@ def test_failing_main_uploads_nothing_and_keeps_partial_output(tmp_path, s3):
     shutil.rmtree(os.path.dirname(os.path.dirname(partial)))  # what the user would do
 
 
+@pytest.mark.e2e
 def test_malformed_and_missing_s3_uris_are_user_errors(tmp_path, s3):
     s3.create_bucket(Bucket="in-bucket")
     script = write_script(tmp_path, KWARGS)
@@ -147,6 +156,7 @@ def test_malformed_and_missing_s3_uris_are_user_errors(tmp_path, s3):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.e2e
 def test_an_s3_output_without_credentials_fails_before_main_runs(tmp_path, no_aws_env):
     script = tmp_path / "marks.py"
     script.write_text(

@@ -338,6 +338,7 @@ def forget_shapes():
     service_model.input_shape.cache_clear()
 
 
+@pytest.mark.e2e
 def test_the_model_is_cached_on_first_use_under_botocores_version(fresh_state):
     assert find_violations(valid_request()) == []
     path = cache_file(fresh_state)
@@ -352,6 +353,7 @@ def test_the_model_is_cached_on_first_use_under_botocores_version(fresh_state):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial files
 
 
+@pytest.mark.e2e
 def test_a_warm_cache_is_read_and_botocore_is_not(fresh_state, monkeypatch):
     find_violations(valid_request())
     forget_shapes()
@@ -369,6 +371,7 @@ def test_the_botocore_version_is_read_without_importing_botocore():
     assert service_model.botocore_version.__wrapped__() == botocore.__version__
 
 
+@pytest.mark.e2e
 def test_another_botocore_version_does_not_read_the_cache(fresh_state, monkeypatch):
     find_violations(valid_request())
     path = cache_file(fresh_state)
@@ -384,6 +387,7 @@ def test_another_botocore_version_does_not_read_the_cache(fresh_state, monkeypat
     assert cache_file(fresh_state, "9.9.9").is_file()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "content",
     [
@@ -410,6 +414,7 @@ def test_a_corrupt_cache_falls_back_to_botocore_and_is_rewritten(fresh_state, co
     only(violations_of(underscore_job_name), "ProcessingJobName", "does not match")
 
 
+@pytest.mark.e2e
 def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
@@ -421,6 +426,7 @@ def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path, monkeypatch):
         forget_shapes()
 
 
+@pytest.mark.e2e
 def test_a_model_of_the_users_own_is_read_by_botocore_not_cached(fresh_state, monkeypatch):
     home = fresh_state.parent / "home"
     (home / ".aws" / "models" / "sagemaker").mkdir(parents=True)
@@ -430,6 +436,7 @@ def test_a_model_of_the_users_own_is_read_by_botocore_not_cached(fresh_state, mo
     assert not (fresh_state / "model-cache").exists()
 
 
+@pytest.mark.e2e
 def test_a_warm_call_in_a_fresh_process_imports_no_botocore(fresh_state):
     request = valid_request()
     underscore_job_name(request)

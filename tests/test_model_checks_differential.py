@@ -196,6 +196,7 @@ def multiple_mutations(rng: random.Random, count: int) -> list[dict]:
     return requests
 
 
+@pytest.mark.e2e
 def test_single_mutations_of_the_realistic_request(from_cache_file):
     from_cache_file(*OPERATION)
     requests = single_mutations(random.Random(0))
@@ -205,11 +206,13 @@ def test_single_mutations_of_the_realistic_request(from_cache_file):
     assert [] in results and len(messages) > 100, "the mutations should break things many ways"
 
 
+@pytest.mark.e2e
 def test_multiple_mutations_of_the_realistic_request(from_cache_file):
     from_cache_file(*OPERATION)
     assert_same(multiple_mutations(random.Random(0), 300), *OPERATION)
 
 
+@pytest.mark.e2e
 def test_the_realistic_request_and_its_variants_are_valid(from_cache_file):
     from_cache_file(*OPERATION)
     request = valid_request()
@@ -328,6 +331,7 @@ MADE_UP = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("service", "operation", "count"), MADE_UP)
 def test_requests_made_up_from_the_model(from_cache_file, service, operation, count):
     from_cache_file(service, operation)
@@ -338,6 +342,7 @@ def test_requests_made_up_from_the_model(from_cache_file, service, operation, co
     assert any(isinstance(r, list) and r for r in results)
 
 
+@pytest.mark.e2e
 def test_the_cached_shapes_are_botocores(from_cache_file):
     """Shape for shape, what the checks read is the same in both models."""
     for service, operation, _ in MADE_UP:

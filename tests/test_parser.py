@@ -135,6 +135,7 @@ def test_additional_arguments_dict_and_tuple_forms_and_callback():
     assert args.extra == 2.0
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "argv,fragment",
     [

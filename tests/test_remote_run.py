@@ -58,6 +58,7 @@ def staged_counts(stderr: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2) or 0)
 
 
+@pytest.mark.e2e
 def test_the_job_is_the_dry_run_request_and_staged_bytes_match(project, s3):
     dry = submit(project, "--sagemaker-dry-run", "true", "--sagemaker-job-name", "job-a")
     assert dry.returncode == 0, dry.stderr
@@ -91,6 +92,7 @@ def test_the_job_is_the_dry_run_request_and_staged_bytes_match(project, s3):
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == path.read_bytes()
 
 
+@pytest.mark.e2e
 def test_a_rerun_uploads_nothing_and_one_changed_file_uploads_one(project, s3):
     first = submit(project, "--sagemaker-wait", "false", "--sagemaker-job-name", "run-1")
     assert first.returncode == 0, first.stderr
@@ -127,6 +129,7 @@ def put_logs(job: str, lines: list[str]) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_a_waited_run_follows_logs_and_downloads_outputs(project, s3):
     job = "waited-1"
     # The job's part: its log lines and its output files, written where SageMaker would.
@@ -155,6 +158,7 @@ def test_a_waited_run_follows_logs_and_downloads_outputs(project, s3):
     assert json.loads((project / "job.json").read_text())["ProcessingJobName"] == job
 
 
+@pytest.mark.e2e
 def test_jobs_cli_sees_the_submitted_job(project):
     assert (
         submit(project, "--sagemaker-wait", "false", "--sagemaker-job-name", "cli-1").returncode
@@ -168,6 +172,7 @@ def test_jobs_cli_sees_the_submitted_job(project):
     assert "cli-1" in {j["ProcessingJobName"] for j in json.loads(listing.stdout)}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "case",
     ["no-credentials", "no-region", "unknown-profile", "missing-s3-input", "missing-job-input"],
@@ -200,6 +205,7 @@ def test_mistakes_are_user_errors_with_nothing_uploaded_and_no_job(project, no_a
     assert boto3.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
 
 
+@pytest.mark.e2e
 def test_outputs_left_on_s3_are_listed_after_a_waited_run(project, s3):
     s3.create_bucket(Bucket="results-bucket")
     s3.put_object(Bucket="results-bucket", Key="run/x/part-0.csv", Body=b"1,2\n")
@@ -211,6 +217,7 @@ def test_outputs_left_on_s3_are_listed_after_a_waited_run(project, s3):
     assert "s3://results-bucket/run/x/part-0.csv (4 bytes)" in done.stderr
 
 
+@pytest.mark.e2e
 def test_ctrl_c_before_the_job_exists_says_nothing_was_submitted(project):
     import os
     import signal
@@ -241,6 +248,7 @@ def test_ctrl_c_before_the_job_exists_says_nothing_was_submitted(project):
     ]
 
 
+@pytest.mark.e2e
 def test_a_job_name_already_taken_is_refused_before_staging(project, s3):
     assert (
         submit(project, "--sagemaker-wait", "false", "--sagemaker-job-name", "taken-1").returncode

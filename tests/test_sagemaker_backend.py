@@ -16,7 +16,7 @@ from aws_sagemaker_remote.aws.images import default_image
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import Backend, LogEvent
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
-from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.errors import NotFound, UserError
 from aws_sagemaker_remote.script.layout import LOG_GROUP
 
 
@@ -76,12 +76,14 @@ def backend(moto_reset) -> SageMakerBackend:
     return SageMakerBackend(resolve_aws(None))
 
 
+@pytest.mark.e2e
 def test_is_a_backend(backend):
     assert isinstance(backend.name, str) and backend.name == "sagemaker"
     protocol_methods = [m for m in vars(Backend) if not m.startswith("_") and m != "name"]
     assert all(callable(getattr(backend, m)) for m in protocol_methods)
 
 
+@pytest.mark.e2e
 def test_create_then_describe(backend):
     request = processing_request("wc-1")
     backend.create_job(request)
@@ -95,13 +97,15 @@ def test_create_then_describe(backend):
     assert "ResponseMetadata" not in description
 
 
+@pytest.mark.e2e
 def test_describe_missing_job(backend):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(NotFound) as caught:  # by type: callers never compare the words
         backend.describe_job("nope")
     assert caught.value.one_line() == "no processing job named nope"
     assert caught.value.field is None
 
 
+@pytest.mark.e2e
 def test_invalid_request_is_a_user_error(backend):
     request = processing_request("bad")
     del request["RoleArn"]
@@ -110,6 +114,7 @@ def test_invalid_request_is_a_user_error(backend):
     assert "RoleArn" in caught.value.one_line()
 
 
+@pytest.mark.e2e
 def test_list_newest_first_with_filters(backend):
     for name in ("alpha-1", "beta-1", "alpha-2"):
         backend.create_job(processing_request(name))
@@ -126,18 +131,21 @@ def test_list_newest_first_with_filters(backend):
     assert backend.list_jobs(name_contains="gamma") == []
 
 
+@pytest.mark.e2e
 def test_stop(backend):
     backend.create_job(processing_request("to-stop"))
     backend.stop_job("to-stop")
     assert backend.describe_job("to-stop")["ProcessingJobStatus"] == "Stopped"
 
 
+@pytest.mark.e2e
 def test_stop_missing_job(backend):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(NotFound) as caught:
         backend.stop_job("ghost")
     assert caught.value.one_line() == "no processing job named ghost"
 
 
+@pytest.mark.e2e
 def test_no_log_group_or_stream_yet(backend):
     assert backend.log_streams("wc-1") == []
     assert backend.read_log("wc-1/algo-1-1700000000") == ([], None)
@@ -146,6 +154,7 @@ def test_no_log_group_or_stream_yet(backend):
     assert backend.read_log("wc-1/algo-1-1700000000", "f/1") == ([], "f/1")
 
 
+@pytest.mark.e2e
 def test_log_streams_of_one_job_in_instance_order(backend):
     put_logs("wc-1/algo-10-1700000000", ["x"])
     put_logs("wc-1/algo-2-1700000000", ["x"])
@@ -158,6 +167,7 @@ def test_log_streams_of_one_job_in_instance_order(backend):
     ]
 
 
+@pytest.mark.e2e
 def test_log_streams_beyond_one_page(backend):
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP)
@@ -168,6 +178,7 @@ def test_log_streams_beyond_one_page(backend):
     assert streams[0] == "big/algo-1-1700000000" and streams[-1] == "big/algo-55-1700000000"
 
 
+@pytest.mark.e2e
 def test_read_log_from_a_cursor(backend):
     stream = "wc-1/algo-1-1700000000"
     start = now_ms()

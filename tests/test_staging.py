@@ -80,6 +80,7 @@ def assert_staged(s3, tree, root: str = ROOT, *, local_files_unchanged: bool = T
     ]
 
 
+@pytest.mark.e2e
 def test_ensure_bucket_creates_a_missing_bucket_once(s3):
     ensure_bucket("s3://sagemaker-us-east-1-123456789012/x", region="us-east-1")
     ensure_bucket("s3://sagemaker-us-east-1-123456789012/x", region="us-east-1")
@@ -94,6 +95,7 @@ def test_ensure_bucket_creates_a_missing_bucket_once(s3):
     ensure_bucket(f"s3://{LOCAL_STORE_BUCKET}/anything", region="us-east-1")  # no AWS call
 
 
+@pytest.mark.e2e
 def test_staged_objects_are_the_local_bytes_and_a_rerun_uploads_nothing(bucket, tmp_path):
     data = scan_tree(make_dir(tmp_path / "data", 30))
     script = tmp_path / "job.py"
@@ -114,6 +116,7 @@ def test_staged_objects_are_the_local_bytes_and_a_rerun_uploads_nothing(bucket, 
     assert "0 files (0 B) uploaded, 31 unchanged" in again.summary()
 
 
+@pytest.mark.e2e
 def test_changing_one_file_of_fifty_uploads_only_that_file(bucket, tmp_path):
     root = make_dir(tmp_path / "data", 50)
     old = scan_tree(root)
@@ -127,6 +130,7 @@ def test_changing_one_file_of_fifty_uploads_only_that_file(bucket, tmp_path):
     assert_staged(bucket, old, local_files_unchanged=False)  # the old tree is untouched
 
 
+@pytest.mark.e2e
 def test_the_same_bytes_are_uploaded_once_per_run(bucket, tmp_path):
     one = scan_tree(make_dir(tmp_path / "one", 5))
     single = tmp_path / "copy.bin"
@@ -138,6 +142,7 @@ def test_the_same_bytes_are_uploaded_once_per_run(bucket, tmp_path):
     assert_staged(bucket, two)
 
 
+@pytest.mark.e2e
 def test_an_interrupted_tree_is_completed_not_trusted(bucket, tmp_path):
     tree = scan_tree(make_dir(tmp_path / "data", 40))
     upload_trees([tree], ROOT, progress=False)
@@ -153,6 +158,7 @@ def test_an_interrupted_tree_is_completed_not_trusted(bucket, tmp_path):
     assert all(objects(bucket, prefix)[k] == v for k, v in kept.items())
 
 
+@pytest.mark.e2e
 def test_a_run_that_fails_midway_leaves_no_manifest_and_resumes(bucket, tmp_path):
     root = make_dir(tmp_path / "data", 20)
     tree = scan_tree(root)
@@ -172,6 +178,7 @@ def test_a_run_that_fails_midway_leaves_no_manifest_and_resumes(bucket, tmp_path
     assert_staged(bucket, tree)
 
 
+@pytest.mark.e2e
 def test_a_large_file_goes_multipart_and_arrives_intact(bucket, tmp_path):
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(11 * 1024 * 1024 + 123))
@@ -184,6 +191,7 @@ def test_a_large_file_goes_multipart_and_arrives_intact(bucket, tmp_path):
     assert etag[1].strip('"').endswith("-3")  # three parts
 
 
+@pytest.mark.e2e
 def test_s3_failures_are_user_errors_naming_the_flag(s3, tmp_path, monkeypatch):
     tree = scan_tree(make_dir(tmp_path / "d", 2))
     with pytest.raises(UserError, match="does not exist") as caught:
@@ -200,6 +208,7 @@ def test_s3_failures_are_user_errors_naming_the_flag(s3, tmp_path, monkeypatch):
     assert caught.value.field == "profile"
 
 
+@pytest.mark.e2e
 def test_progress_is_reported_to_a_callback_not_printed(bucket, tmp_path, capfd):
     tree = scan_tree(make_dir(tmp_path / "d", 3))
     events = []
@@ -245,6 +254,7 @@ LOCAL_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_local_store_gets_the_same_layout_without_aws(tmp_path, no_aws_env):
     data = make_dir(tmp_path / "data", 12)
     root = f"s3://{LOCAL_STORE_BUCKET}/staging"
@@ -269,6 +279,7 @@ def test_local_store_gets_the_same_layout_without_aws(tmp_path, no_aws_env):
         assert path.read_bytes() == (data / path.relative_to(store / "trees" / digest)).read_bytes()
 
 
+@pytest.mark.e2e
 def test_a_file_edited_after_its_scan_is_refused_not_stored_under_the_old_hash(bucket, tmp_path):
     root = make_dir(tmp_path / "data", 5)
     tree = scan_tree(root)

@@ -34,7 +34,7 @@ class Backend(Protocol):
         """Create (and start) the job the CreateProcessingJob request describes."""
 
     def describe_job(self, job_name: str) -> dict[str, Any]:
-        """DescribeProcessingJob response; raises UserError (flag None) if no such job."""
+        """DescribeProcessingJob response; raises NotFound if no such job."""
 
     def list_jobs(
         self, max_results: int = 20, name_contains: str | None = None

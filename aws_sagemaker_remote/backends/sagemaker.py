@@ -1,8 +1,9 @@
 """The Backend Protocol answered by the SageMaker and CloudWatch Logs APIs (boto3).
 
 A thin wrapper in the spirit of Metaflow's ``batch_client.py``: each method is one API
-operation (plus pagination), and every AWS error becomes a :class:`UserError` carrying the
-service's own message, so the jobs CLI never shows a traceback.
+operation (plus pagination). A job that does not exist is :class:`NotFound`; an endpoint
+that cannot be reached, or a fault on the service's side, is :class:`ServiceError` naming
+the endpoint; anything else the service refuses is a :class:`UserError` with its message.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from typing import Any
 
 from ..aws.session import error_code, error_message
-from ..errors import UserError
+from ..errors import NotFound, ServiceError, UserError
 from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
 from . import LogEvent, LogPage
@@ -48,10 +49,8 @@ class SageMakerBackend:
         name = checked_job_name(request.get("ProcessingJobName"))
         try:
             self.describe_job(name)
-        except UserError as error:
-            if error.message == f"no processing job named {name}":
-                return
-            raise
+        except NotFound:
+            return
         raise UserError(
             f"a processing job named {name} already exists",
             field="job_name",
@@ -81,7 +80,7 @@ class SageMakerBackend:
             except ParamValidationError as error:
                 raise UserError(f"invalid CreateProcessingJob request: {error}") from None
             except BotoCoreError as error:
-                raise UserError(f"cannot reach SageMaker: {error}") from None
+                raise self._unreachable("sagemaker", error) from None
 
     def describe_job(self, job_name: str) -> dict[str, Any]:
         response = self._call(
@@ -161,10 +160,12 @@ class SageMakerBackend:
             message = error_message(error)
             if job_name and error_code(error) in ("ValidationException", "ResourceNotFound"):
                 if _NOT_FOUND.search(message):
-                    raise UserError(f"no processing job named {job_name}") from None
+                    raise NotFound(f"no processing job named {job_name}") from None
+            if _is_service_fault(error):
+                raise self._fault(service, message) from None
             raise UserError(f"SageMaker: {message}") from None
         except BotoCoreError as error:
-            raise UserError(f"cannot reach AWS: {error}") from None
+            raise self._unreachable(service, error) from None
 
     def _logs_call(self, operation: str, **params: Any) -> Any:
         """The logs API's response, or None when the log group or stream does not exist."""
@@ -175,9 +176,39 @@ class SageMakerBackend:
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
                 return None
+            if _is_service_fault(error):
+                raise self._fault("logs", error_message(error)) from None
             raise UserError(f"CloudWatch Logs: {error_message(error)}") from None
         except BotoCoreError as error:
-            raise UserError(f"cannot reach CloudWatch Logs: {error}") from None
+            raise self._unreachable("logs", error) from None
+
+    def _endpoint(self, service: str) -> str:
+        return str(self._client(service).meta.endpoint_url)
+
+    def _unreachable(self, service: str, error: Exception) -> ServiceError:
+        endpoint = self._endpoint(service)
+        return ServiceError(
+            f"cannot reach {_SERVICE_NAMES.get(service, service)} at {endpoint}: {error} "
+            "(a network or service fault: check the network, then run again)",
+            endpoint=endpoint,
+        )
+
+    def _fault(self, service: str, message: str) -> ServiceError:
+        endpoint = self._endpoint(service)
+        return ServiceError(
+            f"{_SERVICE_NAMES.get(service, service)} at {endpoint} failed: {message} "
+            "(a fault on the service's side: run again later)",
+            endpoint=endpoint,
+        )
+
+
+_SERVICE_NAMES = {"sagemaker": "SageMaker", "logs": "CloudWatch Logs"}
+
+
+def _is_service_fault(error: Any) -> bool:
+    """A 5xx answer or throttling that outlived botocore's retries: not the caller's fault."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return status >= 500 or error_code(error) in ("ThrottlingException", "Throttling")
 
 
 def stream_sort_key(stream: str) -> tuple[int, str]:

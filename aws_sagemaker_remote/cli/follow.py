@@ -1,23 +1,38 @@
-"""Waiting for a job: status changes, log tailing, and what to say when it ends.
+"""Following a job on a terminal: status lines and log lines, printed.
 
-Written once against the :class:`~.backends.Backend` Protocol, so waiting on SageMaker and
-on the local engine behave the same. Status lines go to ``out`` (stderr by default); log
-lines go to ``log_out`` (``out`` unless told otherwise, e.g. stdout for ``jobs logs -f``).
+What to wait for and how to tail logs is :mod:`..backends.watch` (no printing); this
+module only says it. Status lines go to ``out`` (stderr by default); log lines go to
+``log_out`` (``out`` unless told otherwise, e.g. stdout for ``jobs logs -f``).
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from collections import deque
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from ..backends import Backend, LogEvent
-from ..errors import Interrupted, JobFailed
+from ..backends import Backend
+from ..backends.status import TERMINAL, UNSUCCESSFUL
+from ..backends.watch import (
+    LAST_LINES,
+    Watch,
+    check_outcome,
+    instance_count,
+    last_log_lines,
+)
+from ..errors import Interrupted
 
-TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
-LAST_LINES = 20
+__all__ = [
+    "LAST_LINES",
+    "FollowInterrupted",
+    "check_outcome",
+    "describe_duration",
+    "follow_job",
+    "last_log_lines",
+    "print_logs",
+    "status_line",
+    "wait_job",
+]
 
 
 class FollowInterrupted(Interrupted):
@@ -39,27 +54,24 @@ def follow_job(
     ``last_lines``, when given, is filled with the last :data:`LAST_LINES` log lines seen,
     for :func:`check_outcome`.
     """
-    tail = _Tail(backend, job_name, log_out or out)
-    status = None
+    watch = Watch(backend, job_name, poll_seconds=poll_seconds, logs=logs)
     try:
-        while True:
-            description = backend.describe_job(job_name)
-            tail.instance_count = _instance_count(description)
-            ended = description.get("ProcessingJobStatus") in TERMINAL
-            if logs and (status is not None or ended):
-                tail.poll()  # a job's last lines come before the line saying it ended
-            if description.get("ProcessingJobStatus") != status:
-                status = description.get("ProcessingJobStatus")
-                print(status_line(description), file=out, flush=True)
-            if ended:
-                break
-            time.sleep(poll_seconds)
+        print_updates(watch, out=out, log_out=log_out or out)
     except KeyboardInterrupt:
         raise FollowInterrupted(interrupted_message(backend, job_name)) from None
     finally:
         if last_lines is not None:
-            last_lines[:] = tail.last_lines
-    return description
+            last_lines[:] = watch.last_lines
+    return watch.description
+
+
+def print_updates(updates: Any, *, out: TextIO, log_out: TextIO) -> None:
+    """Print each update of a :class:`Watch` (or of ``Job.watch()``) as it comes."""
+    for update in updates:
+        if update.kind == "log":
+            print(update.line, file=log_out, flush=True)
+        else:
+            print(status_line(update.description), file=out, flush=True)
 
 
 def wait_job(
@@ -75,38 +87,19 @@ def wait_job(
     description = follow_job(
         backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs, last_lines=lines
     )
-    if not logs and description.get("ProcessingJobStatus") in ("Failed", "Stopped"):
+    if not logs and description.get("ProcessingJobStatus") in UNSUCCESSFUL:
         lines = last_log_lines(backend, job_name)
     check_outcome(description, lines)
     return description
 
 
-def check_outcome(description: dict[str, Any], last_lines: list[str]) -> None:
-    """Raise JobFailed for a Failed or Stopped job, with its reasons and last log lines."""
-    status = description.get("ProcessingJobStatus")
-    if status not in ("Failed", "Stopped"):
-        return
-    parts = [f"job {description.get('ProcessingJobName', '?')} ended {status}"]
-    if description.get("FailureReason"):
-        parts.append(f"reason: {description['FailureReason']}")
-    if description.get("ExitMessage"):
-        parts.append(f"exit message: {description['ExitMessage']}")
-    message = "; ".join(parts)
-    if last_lines:
-        message += "\nlast log lines:\n" + "\n".join(f"  {line}" for line in last_lines)
-    raise JobFailed(message)
-
-
-def last_log_lines(backend: Backend, job_name: str, n: int = LAST_LINES) -> list[str]:
-    """The last ``n`` log lines of the job (all instances), for a job we did not follow."""
-    tail = _Tail(backend, job_name, None, keep=n)
-    tail.poll()
-    return tail.last_lines
-
-
 def print_logs(backend: Backend, job_name: str, out: TextIO) -> None:
     """Every log line the job has written so far."""
-    _Tail(backend, job_name, out).poll()
+    from ..backends.watch import LogTail
+
+    for line in LogTail(backend, job_name).poll():
+        print(line, file=out)
+    out.flush()
 
 
 def status_line(description: dict[str, Any]) -> str:
@@ -142,7 +135,7 @@ def describe_duration(description: dict[str, Any]) -> str:
         return f"running {format_seconds((datetime.now(timezone.utc) - begin).total_seconds())}"
     ran = max(0.0, (end - begin).total_seconds())
     billable = max(0.0, (end - start).total_seconds()) if start else ran
-    billable *= _instance_count(description)
+    billable *= instance_count(description)
     return f"ran {format_seconds(ran)} (billable {format_seconds(billable)})"
 
 
@@ -173,53 +166,3 @@ def to_datetime(value: Any) -> datetime | None:
         return to_datetime(datetime.fromisoformat(text))
     except ValueError:
         return None
-
-
-def instance_of(stream: str) -> str:
-    """``job/algo-2-1700000000`` -> ``algo-2``."""
-    tail = stream.rsplit("/", 1)[-1]
-    head, _, epoch = tail.rpartition("-")
-    return head if head and epoch.isdigit() else tail
-
-
-def _instance_count(description: dict[str, Any]) -> int:
-    try:
-        return int(description["ProcessingResources"]["ClusterConfig"]["InstanceCount"])
-    except (KeyError, TypeError, ValueError):
-        return 1
-
-
-class _Tail:
-    """Cursors over every log stream of one job; prints new events merged by time."""
-
-    def __init__(self, backend: Backend, job_name: str, out: TextIO | None, keep: int = LAST_LINES):
-        self.backend = backend
-        self.job_name = job_name
-        self.out = out
-        self.cursors: dict[str, str | None] = {}
-        self.instance_count = 1
-        self._last: deque[str] = deque(maxlen=keep)
-
-    @property
-    def last_lines(self) -> list[str]:
-        return list(self._last)
-
-    def poll(self) -> None:
-        for stream in self.backend.log_streams(self.job_name):
-            self.cursors.setdefault(stream, None)
-        batch: list[tuple[LogEvent, int, str]] = []
-        for order, (stream, cursor) in enumerate(list(self.cursors.items())):
-            page = self.backend.read_log(stream, cursor)
-            self.cursors[stream] = page.cursor
-            batch += [(event, order, stream) for event in page.events]
-        batch.sort(key=lambda item: (item[0].timestamp_ms, item[1]))  # stable within a stream
-        several = self.instance_count > 1 or len(self.cursors) > 1
-        for event, _, stream in batch:
-            for line in event.message.rstrip("\n").split("\n"):
-                line = line.rstrip("\r")
-                shown = f"{instance_of(stream)} | {line}" if several else line
-                self._last.append(shown)
-                if self.out is not None:
-                    print(shown, file=self.out)
-        if self.out is not None and batch:
-            self.out.flush()

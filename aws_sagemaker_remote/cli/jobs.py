@@ -8,20 +8,20 @@ line and an exit code in exactly one place, :func:`errors.exit_on_error`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends import to_json
-from ..errors import Error, UserError, exit_on_error
+from ..backends.status import COMPLETED
+from ..errors import Error, Interrupted, UserError, exit_on_error
 from ..processing.args import OneLineParser
+from .flags import jobs_option_for_field
+
+if TYPE_CHECKING:
+    from ..handle import Job
 
 PROG = "aws-sagemaker-remote"
-
-
-class Interrupted(Error):
-    exit_code = 130
 
 
 def _positive(text: str) -> float:
@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     top = parser.add_subparsers(dest="group", metavar="COMMAND")
     top.required = True
-    jobs = top.add_parser("jobs", help="processing jobs", description="Processing jobs.")
+    # typed as the base class, so that plain parsers may be its subcommands' parents
+    jobs: argparse.ArgumentParser = top.add_parser(
+        "jobs", help="processing jobs", description="Processing jobs."
+    )
     commands = jobs.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -91,47 +94,29 @@ def main(argv: list[str] | None = None) -> int | None:
     try:
         return _COMMANDS[args.command](args)
     except Error as error:
-        exit_on_error(error, PROG, name=_flag_of)
+        exit_on_error(error, PROG, name=jobs_option_for_field)
     except KeyboardInterrupt:
         exit_on_error(Interrupted("interrupted"), PROG)
 
 
-def _flag_of(field: str) -> str:
-    """How this command spells a field: its own options are ``--NAME``."""
-    return f"--{field.replace('_', '-')}"
+def _backend(args: argparse.Namespace) -> Any:
+    """The local engine (``--local``) or SageMaker, through the API's one choice of backend."""
+    from ..api import backend_for
+
+    try:
+        return backend_for(local=args.local, profile=args.profile)
+    except ImportError as error:
+        raise UserError(f"the local engine is not available: {error}", field="local") from None
 
 
-class _Context:
-    """The backend of the command, and an AWS session only if one is needed."""
+def _job(args: argparse.Namespace) -> Job:
+    """The job the command names; NotFound (one line) when there is none."""
+    from ..api import attach
 
-    def __init__(self, args: argparse.Namespace):
-        self.args = args
-        self._aws: Any = None
-        self.backend = self._local_backend() if args.local else self._sagemaker_backend()
-
-    def aws(self) -> Any:
-        if self._aws is None:
-            from ..aws.session import resolve_aws
-
-            self._aws = resolve_aws(self.args.profile)
-        return self._aws
-
-    def _sagemaker_backend(self) -> Any:
-        from ..backends.sagemaker import SageMakerBackend
-
-        return SageMakerBackend(self.aws())
-
-    def _local_backend(self) -> Any:
-        try:
-            from ..backends.local import LocalBackend
-        except ImportError as error:
-            raise UserError(f"the local engine is not available: {error}", field="local") from None
-        return LocalBackend(profile=self.args.profile)
-
-    def session_for(self, uri: str) -> Any:
-        from ..storage.store import needs_aws
-
-        return self.aws().session if needs_aws(uri) else None
+    try:
+        return attach(args.name, local=args.local, profile=args.profile)
+    except ImportError as error:
+        raise UserError(f"the local engine is not available: {error}", field="local") from None
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -139,7 +124,7 @@ def _list(args: argparse.Namespace) -> int:
 
     if args.max < 1:
         raise UserError("must be at least 1", field="max")
-    jobs = _Context(args).backend.list_jobs(args.max, args.name_contains)
+    jobs = _backend(args).list_jobs(args.max, args.name_contains)
     if args.json:
         print(to_json(jobs))
         return 0
@@ -170,79 +155,58 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    print(to_json(_Context(args).backend.describe_job(args.name)))
+    print(to_json(_job(args).describe()))
     return 0
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from .follow import follow_job, print_logs
+    from .follow import follow_job
 
-    backend = _Context(args).backend
+    job = _job(args)
     if args.follow:
         follow_job(
-            backend, args.name, out=sys.stderr, log_out=sys.stdout, poll_seconds=args.poll_seconds
+            job.backend,
+            job.name,
+            out=sys.stderr,
+            log_out=sys.stdout,
+            poll_seconds=args.poll_seconds,
         )
-    else:
-        backend.describe_job(args.name)  # "no such job" rather than silence
-        print_logs(backend, args.name, sys.stdout)
+        return 0
+    for line in job.logs():
+        print(line)
     return 0
 
 
 def _wait(args: argparse.Namespace) -> int:
     from .follow import wait_job
 
-    backend = _Context(args).backend
+    job = _job(args)
     wait_job(
-        backend, args.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
+        job.backend, job.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
     )
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    _Context(args).backend.stop_job(args.name)
+    _job(args).stop()
     print(f"asked {args.name} to stop", file=sys.stderr)
     return 0
 
 
 def _download(args: argparse.Namespace) -> int:
-    from ..storage.downloads import download_prefix
-
-    context = _Context(args)
-    description = context.backend.describe_job(args.name)
-    outputs = [
-        (o.get("OutputName", ""), o["S3Output"]["S3Uri"])
-        for o in description.get("ProcessingOutputConfig", {}).get("Outputs", [])
-        if o.get("S3Output", {}).get("S3Uri")
-    ]
-    if args.output_name:
-        chosen = [o for o in outputs if o[0] == args.output_name]
-        if not chosen:
-            known = ", ".join(name for name, _ in outputs) or "the job has none"
-            raise UserError(
-                f"job {args.name} has no output named {args.output_name!r}",
-                field="name",
-                fix=f"choose one of: {known}",
-            )
-        outputs = chosen
-    target = args.output or "."
-    if os.path.exists(target) and not os.path.isdir(target):
-        raise UserError(f"{target} is not a directory", field="output", fix="pass a directory")
+    job = _job(args)
+    description = job.describe()
     status = description.get("ProcessingJobStatus")
-    if status != "Completed":
+    if status != COMPLETED:
         print(
             f"warning: job {args.name} is {status}; its outputs may be incomplete", file=sys.stderr
         )
-    for name, uri in outputs:
-        directory = os.path.join(args.output, name)
-        from .progress import ProgressPrinter
-
-        report = download_prefix(
-            context.session_for(uri), uri, directory, progress=ProgressPrinter()
-        )
-        for line in report.lines(name, directory)[:-1]:
+    done = job.download(args.output or ".", output=args.output_name)
+    for name, download in done.items():
+        for line in download.lines[:-1]:  # keys that could not be placed
             print(line, file=sys.stderr)
-        print(f"{name}: {report.count} file(s) from {uri}", file=sys.stderr)
-        print(directory)
+        print(f"{name}: {download.files} file(s) from {download.uri}", file=sys.stderr)
+        print(download.path)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UserError
 from ..script import layout
@@ -24,6 +25,9 @@ JOB_SIDE_MODULES = (
     "__init__.py",
     "args.py",
     "errors.py",
+    "settings.py",
+    "cli/__init__.py",
+    "cli/flags.py",
     "script/__init__.py",
     "script/layout.py",
     "script/bootstrap.py",
@@ -46,7 +50,7 @@ class ChannelPlan:
 
 def library_tree() -> Tree:
     """The job-side part of this package, shipped beside the script so any Python 3 image works."""
-    wanted = {"processing/", "script/"} | set(JOB_SIDE_MODULES)
+    wanted = {"processing/", "script/", "cli/"} | set(JOB_SIDE_MODULES)
     return scan_tree(
         PACKAGE_DIR,
         top="aws_sagemaker_remote",
@@ -74,126 +78,116 @@ def plan_channels(
     spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[str, bool]]
 ) -> ChannelPlan:
     """Every ProcessingInput of the job. ``s3_inputs``: input name -> (S3 URI, is one object)."""
-    channels: list[StagedChannel] = []
-    trees: list[Tree] = []
+    planner = _Planner(staging_root)
+    planner.code(spec)
+    for module in spec.modules:
+        planner.module(spec, module)
+    for spec_input in spec.inputs:
+        planner.input(spec, spec_input, s3_inputs.get(spec_input.name))
+    return ChannelPlan(planner.channels, planner.trees)
+
+
+class _Planner:
+    """Collects the channels of one job and the trees staging must put in place."""
+
+    def __init__(self, staging_root: str):
+        self.staging_root = staging_root
+        self.channels: list[StagedChannel] = []
+        self.trees: list[Tree] = []
 
     def ship(
+        self,
         kind: str,
         name: str,
         field: str,
         tree: Tree,
-        local_path: str,
+        container_path: str,
         arg_path: str,
         mode: str = "File",
         distribution: str = "FullyReplicated",
         flag: str = "",
     ) -> None:
+        """A channel whose files are staged here: its tree, referenced by digest."""
         if not tree.entries:
             raise UserError(
                 "is an empty directory; SageMaker cannot deliver an empty channel",
                 field=field,
                 fix="put at least one file in it, or leave the channel out",
             )
-        trees.append(tree)
-        channels.append(
+        self.trees.append(tree)
+        uri = tree_uri(self.staging_root, tree)
+        self.channels.append(
             StagedChannel(
-                kind,
-                name,
-                tree_uri(staging_root, tree),
-                local_path,
-                flag,
-                arg_path,
-                mode,
-                distribution,
-                field,
+                kind, name, uri, container_path, flag, arg_path, mode, distribution, field
             )
         )
 
-    script = os.path.basename(spec.script)
-    code = combine_trees(scan_tree(spec.script), library_tree())
-    ship(
-        "code",
-        layout.CODE_CHANNEL,
-        "script",
-        code,
-        layout.CODE_DIR,
-        posixpath.join(layout.CODE_DIR, script),
-    )
-    if spec.requirements:
-        ship(
-            "requirements",
-            layout.REQUIREMENTS_CHANNEL,
-            "requirements",
-            scan_tree(spec.requirements),
-            layout.REQUIREMENTS_DIR,
-            posixpath.join(layout.REQUIREMENTS_DIR, os.path.basename(spec.requirements)),
-        )
-    if spec.configuration_script:
-        ship(
-            "configuration",
-            layout.CONFIGURATION_CHANNEL,
-            "configuration_script",
-            scan_tree(spec.configuration_script),
-            layout.CONFIGURATION_DIR,
-            posixpath.join(layout.CONFIGURATION_DIR, os.path.basename(spec.configuration_script)),
-        )
-    for module in spec.modules:
+    def code(self, spec: JobSpec) -> None:
+        """The script with the job-side library, then requirements and configuration."""
+        script = posixpath.join(layout.CODE_DIR, os.path.basename(spec.script))
+        code = combine_trees(scan_tree(spec.script), library_tree())
+        self.ship("code", layout.CODE_CHANNEL, "script", code, layout.CODE_DIR, script)
+        for kind, channel, field, directory in (
+            ("requirements", layout.REQUIREMENTS_CHANNEL, "requirements", layout.REQUIREMENTS_DIR),
+            (
+                "configuration",
+                layout.CONFIGURATION_CHANNEL,
+                "configuration_script",
+                layout.CONFIGURATION_DIR,
+            ),
+        ):
+            path = getattr(spec, field)
+            if path:
+                arg = posixpath.join(directory, os.path.basename(path))
+                self.ship(kind, channel, field, scan_tree(path), directory, arg)
+
+    def module(self, spec: JobSpec, module: Any) -> None:
         base = os.path.basename(module.path.rstrip(os.sep))
-        local_path = posixpath.join(spec.module_mount, module.name)
+        container_path = posixpath.join(spec.module_mount, module.name)
         tree = scan_channel(
             module.path,
             module.field,
             spec.follow_external_links,
             top=base if os.path.isdir(module.path) else None,
         )
-        ship(
+        self.ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,
             module.field,
             tree,
-            local_path,
-            posixpath.join(local_path, base),
+            container_path,
+            posixpath.join(container_path, base),
             flag=module.flag,
         )
-    for spec_input in spec.inputs:
-        if spec_input.name in RESERVED_INPUT_NAMES or spec_input.name.startswith(
-            layout.MODULE_CHANNEL_PREFIX
-        ):
+
+    def input(self, spec: JobSpec, spec_input: Any, on_s3: tuple[str, bool] | None) -> None:
+        """A local input is staged; one on S3 (``on_s3``: its URI, is one object) is not."""
+        name = spec_input.name
+        if name in RESERVED_INPUT_NAMES or name.startswith(layout.MODULE_CHANNEL_PREFIX):
             raise UserError(
-                f"the input name {spec_input.name!r} is reserved for the job's code",
+                f"the input name {name!r} is reserved for the job's code",
                 field=spec_input.field,
                 fix="rename the input in the script",
             )
-        local_path = posixpath.join(spec.input_mount, spec_input.name)
-        if spec_input.is_local:
+        container_path = posixpath.join(spec.input_mount, name)
+        modes = (spec_input.mode, spec_input.distribution)
+        if spec_input.is_local_path:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)
-            single = os.path.isfile(spec_input.source)
-            arg = posixpath.join(local_path, tree.entries[0].relpath) if single else local_path
-            ship(
-                "input",
-                spec_input.name,
-                spec_input.field,
-                tree,
-                local_path,
-                arg,
-                spec_input.mode,
-                spec_input.distribution,
+            arg = container_path
+            if os.path.isfile(spec_input.source):
+                arg = posixpath.join(container_path, tree.entries[0].relpath)
+            self.ship(
+                "input", name, spec_input.field, tree, container_path, arg, *modes,
                 flag=spec_input.flag,
-            )
-            continue
-        uri, is_object = s3_inputs[spec_input.name]
-        arg = posixpath.join(local_path, posixpath.basename(uri)) if is_object else local_path
-        channels.append(
+            )  # fmt: skip
+            return
+        assert on_s3 is not None, name  # prepare() resolved every input not given locally
+        uri, is_object = on_s3
+        arg = (
+            posixpath.join(container_path, posixpath.basename(uri)) if is_object else container_path
+        )
+        self.channels.append(
             StagedChannel(
-                "input",
-                spec_input.name,
-                uri,
-                local_path,
-                spec_input.flag,
-                arg,
-                spec_input.mode,
-                spec_input.distribution,
-                spec_input.field,
+                "input", name, uri, container_path, spec_input.flag, arg, *modes, spec_input.field
             )
         )
-    return ChannelPlan(channels, trees)

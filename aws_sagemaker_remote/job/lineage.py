@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import UserError
+from ..backends.status import COMPLETED, UNSUCCESSFUL
+from ..errors import NotFound, UserError
 
 SCHEME = "job://"
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
@@ -57,14 +58,14 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
     local = " --local" if getattr(backend, "name", "") == "local" else ""
     try:
         description = backend.describe_job(job_name)
-    except UserError as error:
+    except NotFound as error:
         raise UserError(
             f"{uri}: {error.message}",
             field=field,
             fix=f"see the jobs with `aws-sagemaker-remote jobs list{local}`",
         ) from None
     status = description.get("ProcessingJobStatus")
-    if status != "Completed":
+    if status != COMPLETED:
         reason = description.get("FailureReason")
         raise UserError(
             f"{uri}: job {job_name} has not completed (status {status}"
@@ -73,7 +74,7 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
             fix="use a completed job's output"
             + (
                 f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}{local}`"
-                if status not in ("Failed", "Stopped")
+                if status not in UNSUCCESSFUL
                 else ""
             ),
         )

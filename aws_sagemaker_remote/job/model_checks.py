@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from . import java_patterns, service_model
 
@@ -114,7 +114,7 @@ def _validate(value: Any, shape: service_model.Shape, errors: list, name: Any) -
         _validate_structure(value, shape, errors, name)
     elif kind == "list":
         _check_min(name, len(value), shape, "invalid length", errors)
-        item_shape = shape.member
+        item_shape = cast(service_model.Shape, shape.member)  # a list shape has a member
         kind = item_shape.type_name
         if kind in _SCALARS and not _CONSTRAINTS.intersection(item_shape.metadata):
             for i, item in enumerate(value):  # botocore checks only the type of these
@@ -126,8 +126,8 @@ def _validate(value: Any, shape: service_model.Shape, errors: list, name: Any) -
             _validate(item, item_shape, errors, f"{name}[{i}]")
     elif kind == "map":
         for key, item in value.items():
-            _validate(key, shape.key, errors, f"{name} (key: {key})")
-            _validate(item, shape.value, errors, f"{name}.{key}")
+            _validate(key, cast(service_model.Shape, shape.key), errors, f"{name} (key: {key})")
+            _validate(item, cast(service_model.Shape, shape.value), errors, f"{name}.{key}")
     elif kind == "string":
         _check_min(name, len(value), shape, "invalid length", errors)
     elif kind in ("integer", "long", "float", "double"):

@@ -24,9 +24,9 @@ class StagedChannel:
     kind: str  # "code", "requirements", "configuration", "module" or "input"
     input_name: str
     uri: str
-    local_path: str
+    container_path: str
     flag: str  # the script's flag that receives this channel inside the job
-    arg_path: str | None  # what that flag says inside the job (a file in local_path, or it)
+    arg_path: str | None  # what that flag says inside the job (a file in container_path, or it)
     mode: str = "File"
     distribution: str = "FullyReplicated"
     field: str = ""  # the setting this channel comes from, for messages
@@ -58,51 +58,8 @@ def output_uri(spec: JobSpec, target: Target, name: str) -> str:
 
 def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target) -> Rendered:
     """The CreateProcessingJob request for ``spec`` with its code and inputs at ``channels``."""
-    code = _channel(channels, layout.CODE_CHANNEL)
-    entry: list[tuple[str, str | None]] = [
-        (spec.python, "python"),
-        (layout.BOOTSTRAP, None),
-        ("--script", None),
-        (code.arg_path or "", "script"),
-    ]
-    for module in spec.modules:
-        entry += [
-            ("--python-path", None),
-            (posixpath.join(spec.module_mount, module.name), module.field),
-        ]
-    if spec.requirements:
-        req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
-        entry += [("--requirements", None), (req.arg_path or "", "requirements")]
-    if spec.configuration_script:
-        conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
-        entry += [
-            ("--configuration-script", None),
-            (conf.arg_path or "", "configuration_script"),
-        ]
-    if spec.configuration_command:
-        entry += [
-            ("--configuration-command", None),
-            (spec.configuration_command, "configuration_command"),
-        ]
-    entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
-
-    # The user's own arguments first; anything after a "--" stays after everything else.
-    split = spec.passthrough.index("--") if "--" in spec.passthrough else len(spec.passthrough)
-    options, positionals = spec.passthrough[:split], spec.passthrough[split:]
-    arguments = _user_arguments(options)
-    for channel in channels:
-        if channel.kind in ("input", "module"):
-            arguments += [(channel.flag, channel.field), (channel.arg_path or "", channel.field)]
-    for output in spec.outputs:
-        arguments += [
-            (output.flag, output.field),
-            (posixpath.join(spec.output_mount, output.name), output.field),
-        ]
-    for field in spec.empty_channels:
-        arguments += [(flag_for(field.split(".", 1)[1]), field), ("", field)]
-    arguments += [("--sagemaker-run", None), ("false", None)]
-    arguments += [(a, "arguments") for a in positionals]  # after "--": no flags
-
+    entry = _entrypoint(spec, channels)
+    arguments = _container_arguments(spec, channels)
     request: dict[str, Any] = {
         "ProcessingJobName": spec.job_name,
         "ProcessingResources": {
@@ -145,6 +102,62 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
     )
 
 
+def _entrypoint(spec: JobSpec, channels: list[StagedChannel]) -> list[tuple[str, str | None]]:
+    """The bootstrap's command line: interpreter, script, PYTHONPATH, configuration."""
+    code = _channel(channels, layout.CODE_CHANNEL)
+    entry: list[tuple[str, str | None]] = [
+        (spec.python, "python"),
+        (layout.BOOTSTRAP, None),
+        ("--script", None),
+        (code.arg_path or "", "script"),
+    ]
+    for module in spec.modules:
+        entry += [
+            ("--python-path", None),
+            (posixpath.join(spec.module_mount, module.name), module.field),
+        ]
+    if spec.requirements:
+        req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
+        entry += [("--requirements", None), (req.arg_path or "", "requirements")]
+    if spec.configuration_script:
+        conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
+        entry += [
+            ("--configuration-script", None),
+            (conf.arg_path or "", "configuration_script"),
+        ]
+    if spec.configuration_command:
+        entry += [
+            ("--configuration-command", None),
+            (spec.configuration_command, "configuration_command"),
+        ]
+    entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
+    return entry
+
+
+def _container_arguments(
+    spec: JobSpec, channels: list[StagedChannel]
+) -> list[tuple[str, str | None]]:
+    """The script's command line inside the job: the user's own arguments first, then each
+    channel's flag with its container path (the script's flags, not ours), then
+    ``--sagemaker-run false``; anything after a "--" stays after everything else."""
+    split = spec.arguments.index("--") if "--" in spec.arguments else len(spec.arguments)
+    options, positionals = spec.arguments[:split], spec.arguments[split:]
+    arguments = _user_arguments(options)
+    for channel in channels:
+        if channel.kind in ("input", "module"):
+            arguments += [(channel.flag, channel.field), (channel.arg_path or "", channel.field)]
+    for output in spec.outputs:
+        arguments += [
+            (output.flag, output.field),
+            (posixpath.join(spec.output_mount, output.name), output.field),
+        ]
+    for field in spec.empty_channels:
+        arguments += [(flag_for(field.split(".", 1)[1]), field), ("", field)]
+    arguments += [("--sagemaker-run", None), ("false", None)]
+    arguments += [(a, "arguments") for a in positionals]  # after "--": no flags
+    return arguments
+
+
 def _user_arguments(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """Each of the user's own arguments with the field it belongs to, for messages: the
     script's own flag (spelled the same everywhere), or ``arguments`` before any flag."""
@@ -175,7 +188,7 @@ def _processing_input(channel: StagedChannel) -> dict[str, Any]:
         "InputName": channel.input_name,
         "S3Input": {
             "S3Uri": channel.uri,
-            "LocalPath": channel.local_path,
+            "LocalPath": channel.container_path,
             "S3DataType": "S3Prefix",
             "S3InputMode": channel.mode,
             "S3DataDistributionType": channel.distribution,
@@ -224,6 +237,7 @@ def check_request(rendered: Rendered) -> None:
             "merge inputs or modules",
         )
     text = f"{first.message} (CreateProcessingJob {first.path}){more}"
+    fix: str | None
     if first.path.startswith("AppSpecification.ContainerArguments"):
         fix = _FIXES["arguments"]
     else:

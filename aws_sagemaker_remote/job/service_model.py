@@ -154,6 +154,16 @@ class Shape:
         "host_label",
         "json_value_header",
     )
+    type_name: str
+    metadata: dict[str, Any]
+    members: dict[str, Shape]
+    member: Shape | None
+    key: Shape | None
+    value: Shape | None
+    is_document_type: bool
+    is_tagged_union: bool
+    host_label: bool
+    json_value_header: bool
 
 
 def _build(model: Any, service: str, operation: str) -> Shape | None:
@@ -165,9 +175,10 @@ def _build(model: Any, service: str, operation: str) -> Shape | None:
     ):
         raise ValueError("not this model")
     shapes = model["shapes"]
-    built: dict[Any, Shape] = {}
+    built: dict[str | tuple[str, str], Shape] = {}
 
     def resolve(ref: Any) -> Shape:
+        memo: str | tuple[str, str]
         if isinstance(ref, str):
             name, traits, memo = ref, None, ref
         else:

@@ -1,24 +1,35 @@
-"""JobSpec: the parsed command line, checked once, frozen into one description of the job.
+"""JobSpec: the settings, channels and arguments of a run, checked once and frozen.
 
-Pure: it reads the file system only to check that local paths exist. Everything remote
-(staging, the request, the backends) is derived from a JobSpec and nothing else.
+Both front ends build it the same way: the processing command line from its parsed
+flags, the Python API from keywords (:func:`build_spec` takes a settings mapping, the
+channel values and the script's own arguments). Pure: it reads the file system only to
+check that local paths exist. Everything remote (staging, the request, the backends) is
+derived from a JobSpec and nothing else.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-from ..args import flag_for
+from ..args import PathArgument, flag_for
 from ..errors import UserError
-from ..processing.args import LOCAL_INSTANCE, Channels
 from ..script import layout
-from ..storage.localstore import LOCAL_STORE_BUCKET
+from ..settings import JOB_SETTINGS, LOCAL_INSTANCE
 from .lineage import JOB_NAME, parse_job_uri
-from .s3uri import checked_s3_uri
+from .values import (
+    checked_tags,
+    existing_path,
+    key_values,
+    no_blanks,
+    s3_uri,
+    staging_prefix,
+    writable_dir,
+)
 
 TIMESTAMP_LENGTH = len("-20261125-190012-123")
 
@@ -39,14 +50,15 @@ class InputSpec:
         return f"inputs.{self.name}"
 
     @property
-    def is_local(self) -> bool:
+    def is_local_path(self) -> bool:
+        """A file or directory here (shipped by staging), not an s3:// or job:// URI."""
         return not self.source.startswith(("s3://", "job://"))
 
 
 @dataclass(frozen=True)
 class OutputSpec:
     name: str
-    local: str | None  # where a waited run downloads it; None when given as s3://
+    download_dir: str | None  # where a waited run downloads it; None when given as s3://
     s3: str | None  # where it lands; None: derived from the job name
     mode: str
 
@@ -92,31 +104,32 @@ class JobSpec:
     outputs: tuple[OutputSpec, ...]
     modules: tuple[ModuleSpec, ...]
     empty_channels: tuple[str, ...]  # fields of optional channels left empty ("inputs.x")
-    passthrough: tuple[str, ...]  # the user's own arguments, verbatim
+    arguments: tuple[str, ...]  # the script's own arguments, verbatim
     env: tuple[tuple[str, str], ...]
     tags: tuple[tuple[str, str], ...]
     input_mount: str = layout.DEFAULT_INPUT_MOUNT
     output_mount: str = layout.DEFAULT_OUTPUT_MOUNT
     module_mount: str = layout.DEFAULT_MODULE_MOUNT
     s3_prefix: str | None = None
-    wait: bool = True
-    dry_run: bool = False
-    download: bool = True
-    output_json: str | None = None
     docker: bool = False
     follow_external_links: bool = False  # ship what links out of a channel directory point to
 
     @property
-    def is_local(self) -> bool:
+    def on_local_engine(self) -> bool:
+        """Runs on this machine's local engine (instance "local"), not on SageMaker."""
         return self.instance == LOCAL_INSTANCE
 
 
 def job_name_for(
-    args: argparse.Namespace, now: datetime | None = None, *, base_is_explicit: bool = False
+    job_name: str | None,
+    base_job_name: str | None,
+    now: datetime | None = None,
+    *,
+    base_is_explicit: bool = False,
 ) -> str:
     """The explicit job name, or the base name plus a millisecond timestamp."""
-    if args.sagemaker_job_name:
-        name = args.sagemaker_job_name
+    if job_name:
+        name = job_name
         if not JOB_NAME.fullmatch(name):
             raise UserError(
                 f"{name!r} is not a valid job name",
@@ -126,7 +139,7 @@ def job_name_for(
         return name
     now = now or datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
-    base = args.sagemaker_base_job_name
+    base = base_job_name
     limit = 63 - TIMESTAMP_LENGTH
     if base and JOB_NAME.fullmatch(base) and len(base) <= limit:
         return f"{base}-{stamp}"
@@ -140,239 +153,140 @@ def job_name_for(
     return f"{cleaned}-{stamp}"
 
 
-def own_flags(parser: argparse.ArgumentParser, channels: Channels) -> dict[str, argparse.Action]:
-    """Option strings the library owns (not passed through to the job), with their actions."""
-    channel_dests = set()
-    for name in channels.inputs:
-        channel_dests |= {name, f"{name}_mode", f"{name}_distribution"}
-    for name in channels.outputs:
-        channel_dests |= {name, f"{name}_mode", f"{name}_s3"}
-    channel_dests |= set(channels.modules)
-    owned = {}
-    for action in parser._actions:
-        if action.dest.startswith("sagemaker_") or action.dest in channel_dests:
-            for option in action.option_strings:
-                owned[option] = action
-    return owned
+# How each job setting is checked and normalised; a setting not named passes as it is.
+_CHECKS: dict[str, Any] = {
+    "image": lambda v: no_blanks(v or None, "image", "an image URI"),
+    "python": lambda v: no_blanks(v, "python", "an interpreter name"),
+    "profile": lambda v: v or None,
+    "requirements": lambda v: existing_path(v, "requirements"),
+    "configuration_script": lambda v: existing_path(v, "configuration_script"),
+    "configuration_command": lambda v: v or None,
+    "env": lambda v: key_values(v, "env", "environment variables"),
+    "tags": checked_tags,
+    "input_mount": lambda v: v.rstrip("/"),
+    "output_mount": lambda v: v.rstrip("/"),
+    "module_mount": lambda v: v.rstrip("/"),
+    "s3_prefix": staging_prefix,
+}
 
 
-def passthrough_arguments(argv: list[str], owned: dict[str, argparse.Action]) -> list[str]:
-    """The user's own arguments from ``argv``, verbatim: everything our flags did not consume."""
-    kept: list[str] = []
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if token == "--":
-            kept.extend(argv[i:])
-            break
-        option, has_value, _ = token.partition("=")
-        action = owned.get(option)
-        if action is None:
-            kept.append(token)
-        elif not has_value and action.nargs is None:
-            i += 1  # skip its value too
-        elif not has_value and action.nargs == "?":
-            if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-                i += 1
-        i += 1
-    return kept
-
-
-def _key_values(items: list[str], field: str, kind: str) -> tuple[tuple[str, str], ...]:
-    pairs: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
+def _input(name: str, declared: PathArgument, local_engine: bool) -> InputSpec | None:
+    value, field = declared.local, f"inputs.{name}"
+    if not value:
+        if not declared.optional:
             raise UserError(
-                f"{item!r} is not KEY=VALUE", field=field, fix=f"write {kind} as KEY=VALUE"
+                "is required and was left empty",
+                field=field,
+                fix="pass a local path or an s3:// URI",
             )
-        pairs[key] = value
-    return tuple(pairs.items())
-
-
-def _s3(uri: str, field: str) -> str:
-    checked_s3_uri(uri, field)
-    return uri
-
-
-def _existing(path: str | None, field: str, *, directory: bool = False) -> str | None:
-    if not path:
         return None
-    if not os.path.exists(path) or (
-        directory and not (os.path.isdir(path) or path.endswith(".py"))
-    ):
-        what = "directory" if directory else "file"
-        raise UserError(f"{path} does not exist", field=field, fix=f"pass an existing {what}")
-    return os.path.abspath(path)
-
-
-def _writable_dir(path: str, field: str) -> str:
-    """A directory we can create or write into later; checked now, before anything is sent."""
-    path = os.path.abspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
+    if value.startswith("s3://"):
+        source = s3_uri(value, field)
+    elif value.startswith("job://"):
+        parse_job_uri(value, field)
+        source = value
+    elif "://" in value:
         raise UserError(
-            f"{path} exists and is not a directory",
+            f"{value!r} is neither a local path nor an s3:// URI",
             field=field,
-            fix="pass a directory, or a path that does not exist yet",
+            fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT",
         )
-    parent = path
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+    else:
+        source = existing_path(value, field) or value
+    mode = declared.mode or "File"
+    if mode == "Pipe" and local_engine:
         raise UserError(
-            f"cannot write under {parent}",
-            field=field,
-            fix="pass a path in a directory you can write to",
+            "Pipe mode is not supported by the local engine",
+            field=f"{field}.mode",
+            fix="use File, or run on a SageMaker instance",
         )
-    return path
+    return InputSpec(name, source, mode, declared.distribution or "FullyReplicated")
 
 
-def _writable_file(path: str | None, field: str) -> str | None:
-    if not path:
-        return None
-    path = os.path.abspath(path)
-    parent = os.path.dirname(path)
-    if os.path.isdir(path) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        raise UserError(
-            f"cannot write the file {path}",
-            field=field,
-            fix="pass a file path in an existing directory you can write to",
-        )
-    return path
-
-
-def _no_blanks(value: str | None, field: str, what: str) -> str | None:
-    if value is not None and (not value.strip() or any(c.isspace() for c in value)):
-        raise UserError(f"{value!r} is not {what}", field=field, fix=f"pass {what}")
-    return value
-
-
-def _tags(items: list[str]) -> tuple[tuple[str, str], ...]:
-    tags = _key_values(items, "tags", "tags")
-    for key, _ in tags:
-        if key.lower().startswith("aws:"):
+def _output(name: str, declared: PathArgument) -> OutputSpec | None:
+    value, field = declared.local, f"outputs.{name}"
+    s3 = (
+        None if declared.remote in (None, "", "default") else s3_uri(declared.remote, f"{field}.s3")
+    )
+    if not value and not s3:
+        if not declared.optional:
             raise UserError(
-                f"tag key {key!r} uses the reserved prefix aws:",
-                field="tags",
-                fix="choose a key without the aws: prefix",
+                "is required and was left empty",
+                field=field,
+                fix="pass a local directory or an s3:// URI",
             )
-    return tags
+        return None
+    if value and value.startswith("s3://"):
+        download_dir, s3 = None, s3 or s3_uri(value, field)
+    else:
+        download_dir = writable_dir(value, field) if value else None
+    return OutputSpec(name, download_dir, s3, declared.mode or "EndOfJob")
 
 
 def build_spec(
-    args: argparse.Namespace,
+    settings: Mapping[str, Any],
     *,
-    parser: argparse.ArgumentParser,
-    channels: Channels,
-    argv: list[str],
+    inputs: Mapping[str, PathArgument] | None = None,
+    outputs: Mapping[str, PathArgument] | None = None,
+    modules: Mapping[str, str | None] | None = None,
+    arguments: Sequence[str] = (),
+    explicit: Collection[str] = (),
     now: datetime | None = None,
 ) -> JobSpec:
-    """Check the parsed command line and freeze it into a JobSpec (raises UserError)."""
-    base_is_explicit = any(
-        a == "--sagemaker-base-job-name" or a.startswith("--sagemaker-base-job-name=") for a in argv
-    )
-    script = _existing(args.sagemaker_script, "script")
+    """Check the settings (name -> value, as :func:`..settings.resolve` gives them) and the
+    channels, and freeze them into a JobSpec; raises UserError naming the field.
+
+    ``explicit``: the settings the caller gave rather than left to a default.
+    """
+    script = existing_path(settings.get("script"), "script")
     if not script:
         raise UserError("is empty", field="script", fix="pass the script to run")
-    local = args.sagemaker_instance == LOCAL_INSTANCE
-    inputs, outputs, modules, empty = [], [], [], []
-    for name, declared in channels.inputs.items():
-        value, field = getattr(args, name), f"inputs.{name}"
-        if not value:
-            if not declared.optional:
-                raise UserError(
-                    "is required and was left empty",
-                    field=field,
-                    fix="pass a local path or an s3:// URI",
-                )
-            empty.append(field)
-            continue
-        if value.startswith("s3://"):
-            source = _s3(value, field)
-        elif value.startswith("job://"):
-            parse_job_uri(value, field)
-            source = value
-        elif "://" in value:
-            raise UserError(
-                f"{value!r} is neither a local path nor an s3:// URI",
-                field=field,
-                fix="pass a local path, s3://bucket/key or job://JOB/OUTPUT",
-            )
+    local_engine = settings.get("instance") == LOCAL_INSTANCE
+    spec_inputs, spec_outputs, spec_modules = [], [], []
+    empty: list[str] = []  # optional channels left empty: the job is told so
+    for name, declared in (inputs or {}).items():
+        item = _input(name, declared, local_engine)
+        if item:
+            spec_inputs.append(item)
         else:
-            source = _existing(value, field)
-        mode = getattr(args, f"{name}_mode")
-        if mode == "Pipe" and local:
-            raise UserError(
-                "Pipe mode is not supported by the local engine",
-                field=f"{field}.mode",
-                fix="use File, or run on a SageMaker instance",
-            )
-        inputs.append(InputSpec(name, source, mode, getattr(args, f"{name}_distribution")))
-    for name, declared in channels.outputs.items():
-        value, field = getattr(args, name), f"outputs.{name}"
-        s3 = getattr(args, f"{name}_s3")
-        s3 = None if s3 in (None, "", "default") else _s3(s3, f"{field}.s3")
-        if not value and not s3:
-            if not declared.optional:
-                raise UserError(
-                    "is required and was left empty",
-                    field=field,
-                    fix="pass a local directory or an s3:// URI",
-                )
-            empty.append(field)
-            continue
-        if value and value.startswith("s3://"):
-            local_path, s3 = None, s3 or _s3(value, field)
+            empty.append(f"inputs.{name}")
+    for name, declared in (outputs or {}).items():
+        out = _output(name, declared)
+        if out:
+            spec_outputs.append(out)
         else:
-            local_path = _writable_dir(value, field) if value else None
-        outputs.append(OutputSpec(name, local_path, s3, getattr(args, f"{name}_mode")))
-    for name in channels.modules:
-        path = _existing(getattr(args, name), f"modules.{name}", directory=True)
-        if path:
-            modules.append(ModuleSpec(name, path))
+            empty.append(f"outputs.{name}")
+    for name, path in (modules or {}).items():
+        checked = existing_path(path, f"modules.{name}", directory=True)
+        if checked:
+            spec_modules.append(ModuleSpec(name, checked))
         else:
             empty.append(f"modules.{name}")
-    prefix = args.sagemaker_s3_prefix
-    if prefix:
-        prefix = _s3(prefix.rstrip("/"), "s3_prefix")
-        if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
-            raise UserError(
-                "names the local store's reserved bucket",
-                field="s3_prefix",
-                fix="leave it out to use the local store",
-            )
+    values = {
+        name: _CHECKS.get(name, _same)(settings.get(name))
+        for name in JOB_SETTINGS
+        if name not in ("script", "job_name", "base_job_name")
+    }
+    job_name = job_name_for(
+        settings.get("job_name"),
+        settings.get("base_job_name"),
+        now,
+        base_is_explicit="base_job_name" in explicit,
+    )
     return JobSpec(
         script=script,
-        job_name=job_name_for(args, now, base_is_explicit=base_is_explicit),
-        instance=args.sagemaker_instance,
-        instance_count=args.sagemaker_instance_count,
-        image=_no_blanks(args.sagemaker_image or None, "image", "an image URI"),
-        role=args.sagemaker_role,
-        profile=args.sagemaker_profile or None,
-        volume_size=args.sagemaker_volume_size,
-        runtime_seconds=args.sagemaker_runtime_seconds,
-        python=_no_blanks(args.sagemaker_python, "python", "an interpreter name"),
-        requirements=_existing(args.sagemaker_requirements, "requirements"),
-        configuration_script=_existing(args.sagemaker_configuration_script, "configuration_script"),
-        configuration_command=args.sagemaker_configuration_command or None,
-        inputs=tuple(inputs),
-        outputs=tuple(outputs),
-        modules=tuple(modules),
+        job_name=job_name,
+        inputs=tuple(spec_inputs),
+        outputs=tuple(spec_outputs),
+        modules=tuple(spec_modules),
         empty_channels=tuple(empty),
-        passthrough=tuple(passthrough_arguments(argv, own_flags(parser, channels))),
-        env=_key_values(args.sagemaker_env, "env", "environment variables"),
-        tags=_tags(args.sagemaker_tag),
-        input_mount=args.sagemaker_input_mount.rstrip("/"),
-        output_mount=args.sagemaker_output_mount.rstrip("/"),
-        module_mount=args.sagemaker_module_mount.rstrip("/"),
-        s3_prefix=prefix or None,
-        wait=args.sagemaker_wait,
-        dry_run=args.sagemaker_dry_run,
-        download=args.sagemaker_download,
-        output_json=_writable_file(args.sagemaker_output_json, "output_json"),
-        docker=args.sagemaker_docker,
-        follow_external_links=args.sagemaker_follow_external_links,
+        arguments=tuple(arguments),
+        **values,
     )
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _nested(a: str, b: str, sep: str) -> bool:
@@ -388,17 +302,19 @@ def check_overlaps(spec: JobSpec) -> None:
     would ship again with it next time (and overwrite it); on S3, an output under an
     input's prefix becomes part of that input for the next job. Checked before anything
     is staged."""
-    local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local]
+    local: list[tuple[InputSpec | ModuleSpec, str]]
+    local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local_path]
     local += [(m, os.path.realpath(m.path)) for m in spec.modules]
     remote = [(c, c.source[len("s3://") :]) for c in spec.inputs if c.source.startswith("s3://")]
     for output in spec.outputs:
-        if output.local:
-            where = os.path.realpath(output.local)
+        if output.download_dir:
+            where = os.path.realpath(output.download_dir)
             for channel, path in local:
                 if _nested(where, path, os.sep):
                     kind = "module" if isinstance(channel, ModuleSpec) else "input"
                     raise UserError(
-                        f"{output.local} overlaps the {kind} {path} ({{{{{channel.field}}}}}): "
+                        f"{output.download_dir} overlaps the {kind} {path} "
+                        f"({{{{{channel.field}}}}}): "
                         "its files would be downloaded into what the next run ships",
                         field=output.field,
                         fix="choose an output directory outside every input and module",
@@ -411,6 +327,6 @@ def check_overlaps(spec: JobSpec) -> None:
                         f"{output.s3} overlaps the input {channel.source} "
                         f"({{{{{channel.field}}}}}): the next job reading it would get this "
                         "job's outputs too",
-                        field=output.field if output.local is None else f"{output.field}.s3",
+                        field=output.field if output.download_dir is None else f"{output.field}.s3",
                         fix="write the output outside every input's prefix",
                     )

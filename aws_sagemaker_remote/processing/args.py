@@ -1,8 +1,9 @@
 """The command line of a processing script (public: ``sagemaker_processing_parser_for_docs``).
 
-Every ``--sagemaker-*`` flag is declared here with its code default. A default may be
-overridden from the environment (``AWS_SAGEMAKER_REMOTE_<FLAG>``, e.g.
-``AWS_SAGEMAKER_REMOTE_ROLE``), and the command line overrides both. Each input, output
+Every ``--sagemaker-*`` flag is declared from the settings table (:mod:`..settings`) with
+its code default. A default may be overridden from the environment
+(``AWS_SAGEMAKER_REMOTE_<NAME>``, e.g. ``AWS_SAGEMAKER_REMOTE_ROLE``), and the command line
+overrides both. Each input, output
 and module adds its own ``--NAME`` flag. Only ``argparse`` and our small modules are
 imported, so a local run starts as fast as a plain script.
 """
@@ -24,23 +25,21 @@ from ..args import (
     parse_bool,
 )
 from ..errors import UserError
-from ..script import layout
+from ..settings import SETTINGS, Setting, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
     from typing import Any, Callable
 
-DEFAULT_ROLE = "aws-sagemaker-remote-processing-role"
-DEFAULT_INSTANCE = "ml.t3.medium"
-DEFAULT_RUNTIME_SECONDS = 60 * 60
-DEFAULT_VOLUME_SIZE = 30
-DEFAULT_PYTHON = "python3"
-LOCAL_INSTANCE = "local"
-ENV_PREFIX = "AWS_SAGEMAKER_REMOTE_"
-
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line on stderr and exit 2 (no usage dump)."""
+    """argparse, but a usage mistake is one line on stderr and exit 2 (no usage dump).
+
+    ``origins`` says, per setting, whether its default came from the code or the
+    environment (see :mod:`..settings`), so an error about it can name the variable.
+    """
+
+    origins: dict = {}
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
@@ -68,56 +67,39 @@ def module_path(value: Any) -> str:
     return file
 
 
-def _default(flag: str, code_default: Any, convert: Callable | None = None) -> Any:
-    """Code default, unless the environment names another (precedence: code < env < argv)."""
-    name = ENV_PREFIX + dest_for(flag)[len("sagemaker_") :].upper()
-    value = os.environ.get(name)
-    if value is None:
-        return code_default
-    if convert is None:
-        return value
-    try:
-        return convert(value)
-    except (ValueError, argparse.ArgumentTypeError):
-        raise UserError(
-            f"{name}: {value!r} is not a valid default for {flag}",
-            fix="fix or unset the environment variable",
-        ) from None
+def setting_dest(setting: Setting) -> str:
+    """Where argparse puts a setting: ``--sagemaker-tag`` -> ``args.sagemaker_tag``."""
+    return dest_for(setting.flag)
 
 
-_FLAG_SPELLING = {"tags": "--sagemaker-tag"}  # fields whose flag is not the plain rule
-
-
-def flag_for_field(field: str) -> str:
-    """How this command line spells a field (``inputs.data.mode`` -> ``--data-mode``)."""
-    kind, _, rest = field.partition(".")
-    if kind in ("inputs", "outputs", "modules") and rest:
-        name, _, attribute = rest.partition(".")
-        return flag_for(name) + (f"-{attribute}" if attribute else "")
-    if field.startswith("-"):  # the script's own flag
-        return field
-    if field == "arguments":
-        return "script arguments"
-    return _FLAG_SPELLING.get(field, "--sagemaker-" + field.replace("_", "-"))
-
-
-def _bool_flag(group, flag: str, default: bool, help: str) -> None:
-    default = _default(flag, default, parse_bool)
-    group.add_argument(
-        flag,
-        type=parse_bool,
-        nargs="?",
-        const=True,
-        default=default,
-        metavar="yes|no",
-        help=f"{help} (default: {'yes' if default else 'no'})",
-    )
-
-
-def _flag(group, flag: str, default: Any, help: str, **kwargs: Any) -> None:
-    default = _default(flag, default, kwargs.get("type"))
-    shown = "" if default in (None, "") else f" (default: {default})"
-    group.add_argument(flag, default=default, help=help + shown, **kwargs)
+def _add_setting(group: Any, setting: Setting, default: Any) -> None:
+    """One ``--sagemaker-*`` flag, declared from the settings table."""
+    if setting.kind == "bool":
+        group.add_argument(
+            setting.flag,
+            type=parse_bool,
+            nargs="?",
+            const=True,
+            default=default,
+            metavar="yes|no",
+            help=f"{setting.help} (default: {'yes' if default else 'no'})",
+        )
+    elif setting.kind == "pairs":
+        group.add_argument(
+            setting.flag,
+            action="append",
+            metavar="KEY=VALUE",
+            default=[f"{k}={v}" for k, v in default],
+            help=setting.help,
+        )
+    else:
+        shown = "" if default in (None, "") else f" (default: {default})"
+        group.add_argument(
+            setting.flag,
+            default=default,
+            type=int if setting.kind == "int" else None,
+            help=setting.help + shown,
+        )
 
 
 def add_sagemaker_arguments(
@@ -125,164 +107,34 @@ def add_sagemaker_arguments(
     *,
     script: str,
     channels: Channels,
-    run: bool = False,
-    wait: bool = True,
-    profile: str | None = None,
-    role: str = DEFAULT_ROLE,
-    image: str | None = None,
-    instance: str = DEFAULT_INSTANCE,
-    instance_count: int = 1,
-    base_job_name: str | None = None,
-    job_name: str | None = None,
-    runtime_seconds: int = DEFAULT_RUNTIME_SECONDS,
-    volume_size: int = DEFAULT_VOLUME_SIZE,
-    python: str = DEFAULT_PYTHON,
-    requirements: str | None = None,
-    configuration_script: str | None = None,
-    configuration_command: str | None = None,
-    env: dict[str, str] | None = None,
-    tags: dict[str, str] | None = None,
-    s3_prefix: str | None = None,
-    input_mount: str = layout.DEFAULT_INPUT_MOUNT,
-    output_mount: str = layout.DEFAULT_OUTPUT_MOUNT,
-    module_mount: str = layout.DEFAULT_MODULE_MOUNT,
-    follow_external_links: bool = False,
-) -> None:
-    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``."""
-    g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
-    _bool_flag(g, "--sagemaker-run", run, "run as a SageMaker Processing job instead of here")
-    _bool_flag(
-        g,
-        "--sagemaker-wait",
-        wait,
-        "wait for the job: follow its status and logs, then fetch local outputs",
-    )
-    _bool_flag(
-        g,
-        "--sagemaker-dry-run",
-        False,
-        "print the CreateProcessingJob request as JSON and stop: nothing uploaded, no job "
-        "(needs no --sagemaker-run)",
-    )
-    _bool_flag(
-        g,
-        "--sagemaker-download",
-        True,
-        "after a waited run, download outputs that were given as local paths",
-    )
-    _flag(
-        g,
-        "--sagemaker-instance",
-        instance,
-        f"instance type, or '{LOCAL_INSTANCE}' to run the same job on this machine",
-    )
-    _flag(g, "--sagemaker-instance-count", instance_count, "number of instances", type=int)
-    _flag(
-        g,
-        "--sagemaker-image",
-        image,
-        "container image URI (default: the AWS scikit-learn processing image of the region)",
-    )
-    _flag(
-        g,
-        "--sagemaker-role",
-        role,
-        "IAM role name or ARN the job runs as; a missing role is created",
-    )
-    _flag(g, "--sagemaker-profile", profile, "AWS profile for credentials and region")
-    _flag(
-        g,
-        "--sagemaker-job-name",
-        job_name or "",
-        "exact job name (default: the base name plus a timestamp)",
-    )
-    _flag(
-        g,
-        "--sagemaker-base-job-name",
-        base_job_name or _script_stem(script),
-        "job name prefix; a timestamp is appended",
-    )
-    _flag(
-        g,
-        "--sagemaker-runtime-seconds",
-        runtime_seconds,
-        "stop the job after this many seconds (1..777600)",
-        type=int,
-    )
-    _flag(g, "--sagemaker-volume-size", volume_size, "storage volume size in GB", type=int)
-    _flag(g, "--sagemaker-python", python, "Python interpreter inside the container")
-    _flag(g, "--sagemaker-script", script, "the script the job runs")
-    _flag(
-        g,
-        "--sagemaker-requirements",
-        requirements,
-        "requirements file installed with pip inside the job",
-    )
-    _flag(
-        g,
-        "--sagemaker-configuration-script",
-        configuration_script,
-        "bash script sourced inside the job before the script runs; its exports reach main",
-    )
-    _flag(
-        g,
-        "--sagemaker-configuration-command",
-        configuration_command,
-        "bash command run inside the job before the script (after the configuration script)",
-    )
-    _flag(
-        g,
-        "--sagemaker-s3-prefix",
-        s3_prefix,
-        "S3 location for staged code and inputs (default: s3://sagemaker-<region>-<account>/aws-sagemaker-remote)",
-    )
-    _flag(
-        g,
-        "--sagemaker-output-json",
-        None,
-        "write the job's description (DescribeProcessingJob) to this JSON file",
-    )
-    g.add_argument(
-        "--sagemaker-env",
-        action="append",
-        metavar="KEY=VALUE",
-        default=[f"{k}={v}" for k, v in (env or {}).items()],
-        help="environment variable for the job (repeatable)",
-    )
-    g.add_argument(
-        "--sagemaker-tag",
-        action="append",
-        metavar="KEY=VALUE",
-        default=[f"{k}={v}" for k, v in (tags or {}).items()],
-        help="tag for the job (repeatable)",
-    )
-    _bool_flag(
-        g,
-        "--sagemaker-docker",
-        False,
-        "with --sagemaker-instance local, run the job's image in Docker",
-    )
-    _bool_flag(
-        g,
-        "--sagemaker-follow-external-links",
-        follow_external_links,
-        "ship what symlinks inside an input or module directory point to when they lead "
-        "outside it (otherwise such a link stops the submission)",
-    )
-    _flag(g, "--sagemaker-input-mount", input_mount, "where inputs appear inside the container")
-    _flag(
-        g,
-        "--sagemaker-output-mount",
-        output_mount,
-        "where outputs are written inside the container",
-    )
-    _flag(
-        g,
-        "--sagemaker-module-mount",
-        module_mount,
-        "where modules appear inside the container (put on PYTHONPATH)",
-    )
+    **code_defaults: Any,
+) -> dict[str, str]:
+    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``.
 
+    ``code_defaults`` are the script's own defaults of settings (``instance="local"``);
+    the environment overrides them. Returns where each default came from.
+    """
+    code_defaults["script"] = code_defaults.get("script") or script
+    code_defaults["base_job_name"] = code_defaults.get("base_job_name") or script_stem(script)
+    defaults, origins = resolve({}, code_defaults)
+    g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
+    for setting in SETTINGS:
+        _add_setting(g, setting, defaults[setting.name])
+    _add_input_flags(parser, channels)
+    _add_output_flags(parser, channels)
+    if channels.modules:
+        gm = parser.add_argument_group(
+            "modules", "Directories shipped with the job and put on PYTHONPATH."
+        )
+        for name, path in channels.modules.items():
+            gm.add_argument(
+                flag_for(name), dest=name, default=path, help=f"module {name} (default: {path})"
+            )
+    return origins
+
+
+def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
+    """``--NAME``, ``--NAME-mode`` and ``--NAME-distribution`` per input."""
     if channels.inputs:
         gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
         for name, arg in channels.inputs.items():
@@ -311,6 +163,10 @@ def add_sagemaker_arguments(
                 help=f"how {name} is split across instances "
                 f"(default: {arg.distribution or 'FullyReplicated'})",
             )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
+    """``--NAME``, ``--NAME-mode`` and ``--NAME-s3`` per output."""
     if channels.outputs:
         go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
         for name, arg in channels.outputs.items():
@@ -336,14 +192,6 @@ def add_sagemaker_arguments(
                 default=arg.remote,
                 help=f"where {name} lands on S3 in a remote run; 'default' derives it "
                 f"from the job name (default: {arg.remote})",
-            )
-    if channels.modules:
-        gm = parser.add_argument_group(
-            "modules", "Directories shipped with the job and put on PYTHONPATH."
-        )
-        for name, path in channels.modules.items():
-            gm.add_argument(
-                flag_for(name), dest=name, default=path, help=f"module {name} (default: {path})"
             )
 
 
@@ -379,6 +227,10 @@ def add_additional_arguments(parser: argparse.ArgumentParser, additional: list |
         else:
             args, kwargs = item
             parser.add_argument(*args, **kwargs)
+
+
+def script_stem(script: str) -> str:
+    return os.path.splitext(os.path.basename(script))[0] or "processing"
 
 
 _CHANNEL_FLAGS = {
@@ -442,7 +294,7 @@ def build_parser(
     )
     channels = Channels(inputs or {}, outputs or {}, modules or {})
     parser = OneLineParser(description=description, allow_abbrev=False)
-    add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
+    parser.origins = add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:

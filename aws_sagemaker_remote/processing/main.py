@@ -11,8 +11,9 @@ import argparse
 import os
 import sys
 
+from ..cli.flags import flag_for_field
 from ..errors import Error, UserError, exit_on_error
-from .args import Channels, build_parser, flag_for_field
+from .args import Channels, build_parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -74,7 +75,7 @@ def sagemaker_processing_main(
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
-            from ..jobs import run_remotely
+            from .remote import run_remotely
 
             return run_remotely(args, parser=parser, channels=channels, argv=argv)
         return run_locally(args, channels, main)

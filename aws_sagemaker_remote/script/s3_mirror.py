@@ -15,8 +15,12 @@ import shutil
 import sys
 import tempfile
 
+from ..cli.flags import flag_for_field
 from ..job.s3uri import S3Uri, checked_s3_uri
-from ..processing.args import flag_for_field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from ..backends import Backend
 
 
 class S3Mirror:
@@ -87,6 +91,7 @@ class S3Mirror:
     def _resolve_job_uri(self, uri: str, field: str) -> str:
         from ..job.lineage import resolve_job_input
 
+        backend: Backend
         if self.instance == "local":
             from ..backends.local import LocalBackend
 

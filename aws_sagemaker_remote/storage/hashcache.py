@@ -288,7 +288,7 @@ def hash_files(
     costs those stats and one batch of SQLite queries.
     """
     own_cache = cache is None
-    cache = StagingCache() if own_cache else cache
+    cache = cache if cache is not None else StagingCache()
     try:
         by_path = dict(zip(paths, stats))
         known = cache.lookup_hashes(by_path)

@@ -19,7 +19,7 @@ import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import ServiceError, UserError
 from .store import ContentChanged
@@ -28,6 +28,9 @@ PREFIX_FIELD = "s3_prefix"
 PREFIX_FIX = "pass {{s3_prefix}} s3://a-bucket-you-can-write/prefix"
 _READ = 1024 * 1024
 _DENIED = ("AccessDenied", "403 Forbidden", "PermissionDenied", "Unauthenticated", "Forbidden")
+
+if TYPE_CHECKING:  # obstore's option types exist in its stubs only
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 
 def s3_endpoint() -> str | None:
@@ -39,17 +42,18 @@ def endpoint_name(region: str | None) -> str:
 
 
 def _credential_provider(session):
+    provider: Any  # obstore's class, or ours where it cannot be imported
     try:
-        from obstore.auth.boto3 import Boto3CredentialProvider
+        from obstore.auth.boto3 import Boto3CredentialProvider as provider
     except ImportError:  # it needs Python 3.11's datetime.UTC; same thing by hand
-        Boto3CredentialProvider = _Boto3Credentials
+        provider = _Boto3Credentials
     try:
-        return Boto3CredentialProvider(session)
+        return provider(session)
     except ValueError:
         raise UserError(
             "no AWS credentials found",
             field="profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass --sagemaker-profile NAME",
+            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
         ) from None
 
 
@@ -95,18 +99,19 @@ def obstore_s3(bucket: str, session, config):
     from obstore.store import S3Store
 
     endpoint = s3_endpoint()
-    settings = {"region": session.region_name or "us-east-1"}
+    settings: S3Config = {"region": session.region_name or "us-east-1"}
     if endpoint:
-        settings.update(endpoint=endpoint, virtual_hosted_style_request=False)
+        settings["endpoint"] = endpoint
+        settings["virtual_hosted_style_request"] = False
     else:  # dotted names break virtual-host TLS; path style still works for them
         settings["virtual_hosted_style_request"] = "." not in bucket
-    client = {
+    client: ClientConfig = {
         "timeout": timedelta(seconds=config.request_timeout_s),
         "connect_timeout": timedelta(seconds=config.connect_timeout_s),
         "read_timeout": timedelta(seconds=config.read_timeout_s),
         "allow_http": bool(endpoint and endpoint.startswith("http://")),
     }
-    retry = {
+    retry: RetryConfig = {
         "max_retries": config.max_retries,
         "retry_timeout": timedelta(seconds=config.retry_timeout_s),
         "backoff": {

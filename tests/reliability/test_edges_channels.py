@@ -36,6 +36,7 @@ def project(tmp_path):
     return tmp_path
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "output, what",
     [
@@ -53,6 +54,7 @@ def test_an_output_overlapping_an_input_or_module_is_refused(project, output, wh
     assert done.stdout == ""  # no request printed
 
 
+@pytest.mark.e2e
 def test_a_submission_with_overlap_uploads_nothing(project, moto_reset, s3):
     done = run_script(
         project / "job.py", "--sagemaker-run", "true", "--output", "data/out", cwd=project
@@ -61,6 +63,7 @@ def test_a_submission_with_overlap_uploads_nothing(project, moto_reset, s3):
     assert s3.list_buckets()["Buckets"] == []  # not even the staging bucket
 
 
+@pytest.mark.e2e
 def test_an_s3_output_inside_an_s3_input_is_refused(project, no_aws_env):
     done = run_script(
         project / "job.py",
@@ -75,6 +78,7 @@ def test_an_s3_output_inside_an_s3_input_is_refused(project, no_aws_env):
     assert "--output-s3:" in one_line_error(done)
 
 
+@pytest.mark.e2e
 def test_siblings_sharing_a_name_prefix_do_not_overlap(project, no_aws_env):
     done = run_script(
         project / "job.py", *DRY, "--output", "data_v2/x", cwd=project, env=no_aws_env
@@ -93,6 +97,7 @@ def test_siblings_sharing_a_name_prefix_do_not_overlap(project, no_aws_env):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "kwargs, names",
     [

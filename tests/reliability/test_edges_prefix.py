@@ -47,6 +47,7 @@ def consumer(tmp_path):
     return write_script(tmp_path, CONSUMER)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "given, sent",
     [
@@ -62,6 +63,7 @@ def test_the_dry_run_sends_directories_with_a_trailing_slash(prep, consumer, giv
     assert input_uri(json.loads(done.stdout)) == sent
 
 
+@pytest.mark.e2e
 def test_the_dry_run_without_aws_guesses_a_directory(consumer, no_aws_env):
     done = run_script(
         consumer, "--sagemaker-dry-run", "true", "--input", "job://prep/clean", env=no_aws_env
@@ -70,6 +72,7 @@ def test_the_dry_run_without_aws_guesses_a_directory(consumer, no_aws_env):
     assert input_uri(json.loads(done.stdout)).endswith("/jobs/prep/clean/")
 
 
+@pytest.mark.e2e
 def test_the_sagemaker_job_gets_the_directory_prefix(prep, consumer):
     done = run_script(
         consumer,
@@ -122,6 +125,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.e2e
 def test_the_local_engine_job_receives_only_that_output(tmp_path, no_aws_env):
     (tmp_path / "producer.py").write_text(PRODUCER)
     (tmp_path / "lister.py").write_text(LISTER)

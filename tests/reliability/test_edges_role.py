@@ -70,6 +70,7 @@ def submit(project, name: str, *args: str):
     )
 
 
+@pytest.mark.e2e
 def test_inputs_read_only_outputs_write_only_staging_both(project):
     done = submit(
         project, "job-1", "--input", "s3://in-bucket/data", "--output-s3", "s3://out-bucket/res"
@@ -92,6 +93,7 @@ def test_inputs_read_only_outputs_write_only_staging_both(project):
     assert not allowed(policy, "s3:GetObject", f"{s3}{STAGING}/elsewhere")
 
 
+@pytest.mark.e2e
 def test_the_trust_policy_names_this_accounts_processing_jobs(project):
     assert submit(project, "job-1", "--input", "s3://in-bucket/data").returncode == 0
     trust = boto3.client("iam").get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
@@ -105,6 +107,7 @@ def test_the_trust_policy_names_this_accounts_processing_jobs(project):
     assert not fnmatch.fnmatchcase(f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/x", pattern)
 
 
+@pytest.mark.e2e
 def test_grants_are_replaced_not_accumulated(project, s3):
     s3.create_bucket(Bucket="second-bucket")
     s3.put_object(Bucket="second-bucket", Key="more/c.csv", Body=b"c\n")
@@ -138,6 +141,7 @@ def test_a_running_job_keeps_what_it_needs():
     assert merged.read_write == {"st/p/*"}  # covers the staged tree the new job reads
 
 
+@pytest.mark.e2e
 def test_a_missing_output_bucket_is_one_line_before_the_job(project):
     done = submit(
         project, "job-1", "--input", "s3://in-bucket/data", "--output-s3", "s3://no-such-bucket/x"
@@ -150,6 +154,7 @@ def test_a_missing_output_bucket_is_one_line_before_the_job(project):
     assert boto3.client("iam").list_roles()["Roles"] == []  # nothing created either
 
 
+@pytest.mark.e2e
 def test_the_library_does_not_print_changes_itself(moto_reset, capsys):
     from aws_sagemaker_remote.aws.role_policy import Access
     from aws_sagemaker_remote.aws.roles import resolve_role

@@ -38,6 +38,7 @@ def _request(name: str) -> dict:
     }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", [".", "..", "a/../..", "-x", "x" * 64, "a b"])
 def test_the_local_backend_refuses_names_that_are_not_job_names(state, name):
     keep = state / "jobs" / "earlier" / "runner.log"
@@ -76,6 +77,7 @@ def _one_line(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.e2e
 def test_a_garbage_job_store_is_one_line_naming_the_file(state, tmp_path):
     state.mkdir()
     db = state / "jobs.sqlite"

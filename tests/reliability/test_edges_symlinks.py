@@ -41,6 +41,7 @@ def test_links_inside_the_tree_are_followed(project):
     assert len({e.sha256 for e in tree.entries}) == 1
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "where, link, target",
     [
@@ -69,6 +70,7 @@ def test_a_relative_link_climbing_out_is_caught(project):
     assert caught.value.target == os.path.realpath(project / "home" / ".ssh")
 
 
+@pytest.mark.e2e
 def test_opting_in_ships_what_the_link_points_to(project, moto_reset, s3):
     (project / "data" / "keys").symlink_to(project / "home" / ".ssh")
     dry = run_script(
@@ -93,6 +95,7 @@ def test_opting_in_ships_what_the_link_points_to(project, moto_reset, s3):
     assert body == b"PRIVATE KEY\n"
 
 
+@pytest.mark.e2e
 def test_the_keyword_opts_in_too(project, no_aws_env):
     (project / "data" / "keys").symlink_to(project / "home" / ".ssh")
     write_script(

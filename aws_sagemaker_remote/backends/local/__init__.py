@@ -23,7 +23,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from ...errors import UserError
+from ...errors import NotFound, UserError
 from .. import LogPage
 from .checks import check_request, duplicate
 from .logstreams import list_streams, read_page, stream_file
@@ -117,7 +117,7 @@ class LocalBackend:
     def _record(self, job_name: str) -> JobRecord:
         record = self.store.get(checked_job_name(job_name))
         if record is None:
-            raise UserError(f"no local job named {job_name!r}")
+            raise NotFound(f"no local job named {job_name!r}")
         return self._reconciled(record)
 
     def describe_job(self, job_name: str) -> dict[str, Any]:

@@ -31,13 +31,13 @@ def check_request(request: dict[str, Any], *, docker: bool, store: JobStore) -> 
             "without Docker the local engine runs AppSpecification.ContainerEntrypoint, "
             "and the request has none",
             field="docker",
-            fix="give the job an entrypoint, or run it in Docker with --sagemaker-docker",
+            fix="give the job an entrypoint, or run it in Docker with {{docker}}",
         )
     if docker and not docker_available():
         raise UserError(
             "Docker was asked for but no Docker engine answers",
             field="docker",
-            fix="start Docker or drop --sagemaker-docker",
+            fix="start Docker or drop {{docker}}",
         )
     if store.get(name) is not None:
         raise duplicate(name)

@@ -171,6 +171,7 @@ def plan_input(
 ) -> list[FetchTask]:
     """What to fetch for one ProcessingS3Input, and where, for every instance."""
     uri = parse_s3_uri(s3_input["S3Uri"])
+    objects: list[tuple[S3Uri, int | None, str]]  # size unknown for a manifest's objects
     if s3_input.get("S3DataType", "S3Prefix") == "ManifestFile":
         objects = _manifest_objects(locations, uri)
     else:
@@ -199,7 +200,7 @@ def plan_input(
     return [FetchTask(source, size, tuple(paths)) for (source, size), paths in targets.items()]
 
 
-def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, None, str]]:
+def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, int | None, str]]:
     """A manifest: ``[{"prefix": "s3://b/p/"}, "rel/1", "rel/2", ...]``."""
     try:
         entries = json.loads(locations.read(uri))

@@ -1,0 +1,46 @@
+"""How the command line spells fields: the one mapping from a field to a flag.
+
+Errors and notes name fields (``instance``, ``inputs.data.mode``, ``{{s3_prefix}}``); the
+processing command line spells them as its flags (``--sagemaker-instance``, ``--data-mode``)
+and the ``jobs`` command as its options (``--profile``). Standard library only: a plain
+local run renders its errors with it.
+"""
+
+from __future__ import annotations
+
+from ..args import flag_for
+
+CHANNEL_KINDS = ("inputs", "outputs", "modules")
+
+
+def flag_for_field(field: str) -> str:
+    """The processing command line's flag for ``field``: ``inputs.data.mode`` -> ``--data-mode``."""
+    kind, _, rest = field.partition(".")
+    if kind in CHANNEL_KINDS and rest:
+        name, _, attribute = rest.partition(".")
+        return flag_for(name) + (f"-{attribute}" if attribute else "")
+    if field.startswith("-"):  # the script's own flag, spelled the same everywhere
+        return field
+    if field == "arguments":
+        return "script arguments"
+    from ..settings import BY_NAME
+
+    setting = BY_NAME.get(field)
+    return setting.flag if setting else flag_for(field)
+
+
+# The jobs command's own options, and the API keywords it spells differently.
+_JOBS_OPTIONS = {
+    "job_name": "NAME",
+    "dir": "--output",
+    "output": "--name",
+    "profile": "--profile",
+    "local": "--local",
+    "max": "--max",
+}
+
+
+def jobs_option_for_field(field: str) -> str:
+    """The ``jobs`` command's spelling: its own options, a job's NAME; any other field (a
+    channel, a setting of the job) as the processing command line spells it."""
+    return _JOBS_OPTIONS.get(field) or flag_for_field(field)

@@ -1,0 +1,113 @@
+"""Checked values of a job spec: paths that exist or can be written, S3 URIs, KEY=VALUE
+pairs, tags, names without blanks. Each raises a UserError naming the field it checks.
+
+Pure but for looking at the file system (a path exists, a directory is writable).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..errors import UserError
+from ..storage.localstore import LOCAL_STORE_BUCKET
+from .s3uri import checked_s3_uri
+
+
+def key_values(
+    items: Sequence[tuple[str, str | None]], field: str, kind: str
+) -> tuple[tuple[str, str], ...]:
+    """(key, value) pairs, the last of a key winning; a value of None was no KEY=VALUE."""
+    pairs: dict[str, str] = {}
+    for key, value in items or ():
+        if value is None or not key:
+            shown = key if value is None else f"{key}={value}"
+            raise UserError(
+                f"{shown!r} is not KEY=VALUE", field=field, fix=f"write {kind} as KEY=VALUE"
+            )
+        pairs[key] = value
+    return tuple(pairs.items())
+
+
+def s3_uri(uri: str, field: str) -> str:
+    """``uri``, once it is known to be a well-formed s3:// URI."""
+    checked_s3_uri(uri, field)
+    return uri
+
+
+def existing_path(path: str | None, field: str, *, directory: bool = False) -> str | None:
+    if not path:
+        return None
+    if not os.path.exists(path) or (
+        directory and not (os.path.isdir(path) or path.endswith(".py"))
+    ):
+        what = "directory" if directory else "file"
+        raise UserError(f"{path} does not exist", field=field, fix=f"pass an existing {what}")
+    return os.path.abspath(path)
+
+
+def writable_dir(path: str, field: str) -> str:
+    """A directory we can create or write into later; checked now, before anything is sent."""
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(
+            f"{path} exists and is not a directory",
+            field=field,
+            fix="pass a directory, or a path that does not exist yet",
+        )
+    parent = path
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(
+            f"cannot write under {parent}",
+            field=field,
+            fix="pass a path in a directory you can write to",
+        )
+    return path
+
+
+def writable_file(path: str | None, field: str) -> str | None:
+    """An absolute path of a file we can write later (e.g. the job's description)."""
+    if not path:
+        return None
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    if os.path.isdir(path) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise UserError(
+            f"cannot write the file {path}",
+            field=field,
+            fix="pass a file path in an existing directory you can write to",
+        )
+    return path
+
+
+def no_blanks(value: str | None, field: str, what: str) -> str | None:
+    if value is not None and (not value.strip() or any(c.isspace() for c in value)):
+        raise UserError(f"{value!r} is not {what}", field=field, fix=f"pass {what}")
+    return value
+
+
+def checked_tags(items: Sequence[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
+    tags = key_values(items, "tags", "tags")
+    for key, _ in tags:
+        if key.lower().startswith("aws:"):
+            raise UserError(
+                f"tag key {key!r} uses the reserved prefix aws:",
+                field="tags",
+                fix="choose a key without the aws: prefix",
+            )
+    return tags
+
+
+def staging_prefix(prefix: str | None) -> str | None:
+    if not prefix:
+        return None
+    prefix = s3_uri(prefix.rstrip("/"), "s3_prefix")
+    if prefix.startswith(f"s3://{LOCAL_STORE_BUCKET}"):
+        raise UserError(
+            "names the local store's reserved bucket",
+            field="s3_prefix",
+            fix="leave it out to use the local store",
+        )
+    return prefix

@@ -1,0 +1,138 @@
+"""``--sagemaker-run`` and ``--sagemaker-dry-run``: the command line over the Python API.
+
+The parsed flags become settings, channels and arguments (:mod:`.argv`), the same spec
+the API builds from keywords; then the dry run prints the request, or the submission
+runs and this module says what happens: the staging summary, where to follow the job,
+its status and logs while waited for, and where its outputs went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..cli.flags import flag_for_field
+from ..errors import Interrupted, render_fields
+from ..events import Event
+from ..job.spec import JobSpec, build_spec
+from ..job.values import writable_file
+from ..settings import blame_environment
+from .args import Channels
+from .argv import CommandLine
+
+LISTED_OBJECTS = 10  # outputs that stay on S3: how many objects to name after the job
+
+
+def run_remotely(
+    args: argparse.Namespace,
+    *,
+    parser: argparse.ArgumentParser,
+    channels: Channels,
+    argv: list[str],
+) -> dict[str, Any] | None:
+    """Submit the job (or print its request); returns the final description when waited."""
+    command = CommandLine(args, parser=parser, channels=channels, argv=argv)
+    settings = command.settings
+    with blame_environment(command.origins):
+        spec = build_spec(
+            settings,
+            inputs=command.inputs,
+            outputs=command.outputs,
+            modules=command.modules,
+            arguments=command.arguments,
+            explicit=command.explicit,
+        )
+        output_json = writable_file(settings["output_json"], "output_json")
+        from .. import jobs
+
+        if settings["dry_run"]:
+            try:
+                submission = jobs.prepare(spec, dry_run=True)
+            except KeyboardInterrupt:
+                raise Interrupted(jobs.NOTHING_SUBMITTED) from None
+            for note in submission.notes:
+                print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
+            print(json.dumps(submission.request, indent=2))
+            return None
+        announcer = _Announcer()
+        job = jobs.submit(spec, on_event=announcer)
+    announcer.announce(job)
+    if not settings["wait"]:
+        if output_json:
+            job.write_description(output_json)
+        return None
+    return _wait(job, spec, output_json, download=settings["download"])
+
+
+class _Announcer:
+    """Prints what a submission has to say, on stderr; then where to find the job."""
+
+    request: dict[str, Any] = {}
+    progress: Any = None  # a ProgressPrinter, made when a transfer first reports
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "created":
+            self.request = event.data
+        elif event.kind == "progress":
+            if self.progress is None:
+                from ..cli.progress import ProgressPrinter
+
+                self.progress = ProgressPrinter()
+            self.progress(event.data)
+        else:
+            print(render_fields(event.text, flag_for_field), file=sys.stderr)
+
+    def announce(self, job: Any) -> None:
+        name, region = job.name, job.region
+        lines = [
+            f"created processing job {name}",
+            f"  follow: aws-sagemaker-remote jobs logs -f{' --local' if job.local else ''} {name}",
+        ]
+        if not job.local and region:
+            home = f"https://{region}.console.aws.amazon.com"
+            lines.append(
+                f"  console: {home}/sagemaker/home?region={region}#/processing-jobs/{name}"
+            )
+            lines.append(
+                f"  logs: {home}/cloudwatch/home?region={region}"
+                f"#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FProcessingJobs"
+                f"$3FlogStreamNameFilter$3D{name}"
+            )
+        for output in self.request.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            lines.append(f"  output {output['OutputName']}: {output['S3Output']['S3Uri']}")
+        print("\n".join(lines), file=sys.stderr)
+
+
+def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -> dict[str, Any]:
+    from ..backends.watch import check_outcome
+    from ..cli.follow import follow_job
+
+    lines: list[str] = []
+    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds, last_lines=lines)
+    if output_json:
+        job.write_description(output_json, description)
+    check_outcome(description, lines)
+    _fetch_outputs(job, spec, description, download=download)
+    return description
+
+
+def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, download: bool) -> None:
+    from ..storage.downloads import list_prefix
+
+    uris = job.output_uris(description)
+    if download:
+        for done in job.download().values() if job.local_outputs else ():
+            for line in done.lines:
+                print(f"output {line}", file=sys.stderr)
+    for output in spec.outputs:
+        if download and output.download_dir:
+            continue
+        uri = uris[output.name]
+        listed = list_prefix(job.session_for(uri), uri, limit=LISTED_OBJECTS + 1)
+        print(f"output {output.name}: {uri}", file=sys.stderr)
+        for item in listed[:LISTED_OBJECTS]:
+            print(f"  {item.uri} ({item.size} bytes)", file=sys.stderr)
+        if len(listed) > LISTED_OBJECTS:
+            print("  ...", file=sys.stderr)
