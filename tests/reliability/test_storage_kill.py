@@ -54,9 +54,11 @@ def test_a_killed_upload_leaves_no_manifest_and_the_rerun_sends_only_what_is_mis
 
     proxy.requests.clear()
     report = upload_trees([tree], ROOT, progress=False)
-    assert report.files_uploaded == 400 - len(present)
-    assert report.files_skipped == len(present)
-    assert proxy.count("PUT") == 400 - len(present) + 1  # the missing files and the manifest
+    # Requests the killed process had already sent may still land after the listing above,
+    # so the rerun can find a few more in place: it must skip all it finds, send the rest.
+    assert report.files_skipped >= len(present)
+    assert report.files_uploaded == 400 - report.files_skipped
+    assert proxy.count("PUT") == report.files_uploaded + 1  # the missing files and the manifest
     listed = json.loads(bucket.get_object(Bucket=BUCKET, Key=manifest)["Body"].read())
     assert len(listed["files"]) == 400
     assert objects(bucket, prefix) == {prefix + e.relpath: e.size for e in tree.entries}
