@@ -248,7 +248,11 @@ def _backend(spec: JobSpec, where: Where | None):
     if spec.on_local_engine:
         from .backends.local import LocalBackend
 
-        return LocalBackend(docker=spec.docker, profile=spec.profile)
+        return LocalBackend(
+            docker=spec.docker,
+            profile=spec.profile,
+            host_credentials=spec.local_host_credentials,
+        )
     from .backends.sagemaker import SageMakerBackend
 
     assert where is not None  # only the local engine's backend is made before the account

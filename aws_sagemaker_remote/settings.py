@@ -179,6 +179,13 @@ SETTINGS = (
     _S("tags", "pairs", (), "tag for the job (repeatable)", flag="--sagemaker-tag"),
     _S("docker", "bool", False, "with a local instance, run the job's image in Docker"),
     _S(
+        "local_host_credentials",
+        "bool",
+        False,
+        "with a local instance, give the job this machine's AWS credentials instead of "
+        "its role's (for debugging)",
+    ),
+    _S(
         "follow_external_links",
         "bool",
         False,

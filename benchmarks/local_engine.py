@@ -1,6 +1,6 @@
 """Local engine overhead: a trivial job, run plainly and through the local engine, waited.
 
-    .venv/bin/python benchmarks/local_engine.py [--runs 10]
+    .venv/bin/python benchmarks/local_engine.py [--runs 10] [--pandas 3]
 
 The script's ``main`` prints ``time.time()`` as its first action and does nothing else. Each
 run is a fresh process, timed whole from the parent::
@@ -53,6 +53,25 @@ def main(args):
 
 if __name__ == "__main__":
     sagemaker_processing_main(script=__file__, main=main, base_job_name="bench-trivial")
+"""
+
+PANDAS_SCRIPT = """
+import time
+
+from aws_sagemaker_remote.processing import sagemaker_processing_main
+
+
+def main(args):
+    print(f"FIRST-LINE {time.time():.6f}", flush=True)
+    import pandas
+
+    print(pandas.DataFrame({"a": [1, 2]}).sum().to_dict(), flush=True)
+
+
+if __name__ == "__main__":
+    sagemaker_processing_main(
+        script=__file__, main=main, base_job_name="bench-pandas", requirements="requirements.txt"
+    )
 """
 
 FIRST_LINE = re.compile(r"FIRST-LINE (\d+\.\d+)")
@@ -112,6 +131,31 @@ def _poll_intervals() -> str:
     )
 
 
+def _state_bytes(home: Path) -> int:
+    done = subprocess.run(["du", "-sb", str(home)], capture_output=True, text=True)
+    return int(done.stdout.split()[0]) if done.returncode == 0 else 0
+
+
+def pandas_runs(work: Path, env: dict, runs: int) -> None:
+    """A job whose requirements name pandas: the first run builds its environment, the
+    later ones reuse it; each later run's time to main and growth of the state dir."""
+    folder = work / "pandas"
+    folder.mkdir()
+    (folder / "pandas_job.py").write_text(PANDAS_SCRIPT)
+    (folder / "requirements.txt").write_text("pandas\n")
+    command = [sys.executable, str(folder / "pandas_job.py"), "--sagemaker-run", "true"]
+    command += ["--sagemaker-instance", "local"]
+    home = Path(env["AWS_SAGEMAKER_REMOTE_HOME"])
+    for n in range(runs + 1):
+        before = _state_bytes(home)
+        name = f"bench-pandas-{n}"
+        run = _run([*command, "--sagemaker-job-name", name], env, folder, name)
+        grown = (_state_bytes(home) - before) / 1e6
+        kind = "first (builds the environment)" if n == 0 else "again"
+        print(f"pandas job, {kind:<31} submission -> first line {_ms(run.first_line)}, "
+              f"state dir +{grown:.1f} MB")  # fmt: skip
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:7.0f} ms"
 
@@ -123,6 +167,9 @@ def _median(values: list[float]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="warm runs of each kind")
+    parser.add_argument(
+        "--pandas", type=int, default=0, metavar="N", help="also N repeated runs of a pandas job"
+    )
     options = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-local-engine-") as tmp:
@@ -178,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             warm = _median([r.segments[name] for r in runs["engine"]])
             print(f"  {name:<11} {_ms(warm)}  [{_ms(cold_engine.segments[name]).strip()}]")
         print(f"  ({_poll_intervals()})")
+        if options.pandas:
+            pandas_runs(work, env, options.pandas)
 
 
 if __name__ == "__main__":

@@ -322,8 +322,20 @@ def test_map_argument_maps_only_the_value_of_a_flag():
     assert bootstrap.map_argument("x=/opt/ml/a", "/m") == "x=/opt/ml/a"
 
 
-def test_the_file_is_python_3_8_and_standard_library_only():
-    tree = ast.parse(BOOTSTRAP.read_text(), feature_version=(3, 8))
+def test_requirements_the_local_engine_installed_are_not_installed_again(opt_ml, venv_python):
+    requirements = opt_ml / "processing/requirements"
+    requirements.mkdir()
+    (requirements / "requirements.txt").write_text("no-such-package-anywhere==0\n")
+    path = "/opt/ml/processing/requirements/requirements.txt"
+    env = {"AWS_SAGEMAKER_REMOTE_REQUIREMENTS_INSTALLED": path}
+    done = run(opt_ml, "--requirements", path, "--python", str(venv_python), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "installed in the job's environment already" in done.stderr
+    assert "AWS_SAGEMAKER_REMOTE_REQUIREMENTS_INSTALLED" not in report(opt_ml)["argv"]
+
+
+def test_the_file_is_python_3_7_and_standard_library_only():
+    tree = ast.parse(BOOTSTRAP.read_text(), feature_version=(3, 7))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -271,7 +271,8 @@ TICKER = (
 )
 WRITER = (
     "import os\n"
-    "d = os.path.join(os.environ['AWS_SAGEMAKER_REMOTE_OPT_ML'], 'processing/output/out')\n"
+    "opt_ml = os.environ.get('AWS_SAGEMAKER_REMOTE_OPT_ML', '/opt/ml')\n"
+    "d = os.path.join(opt_ml, 'processing/output/out')\n"
     "os.makedirs(d, exist_ok=True)\n"
     "open(os.path.join(d, 'r.txt'), 'w').write('from the job')\n"
     "print('wrote it')\n"

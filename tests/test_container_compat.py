@@ -1,4 +1,4 @@
-"""What runs inside the job must run on the image's Python (3.8+) with no third-party package."""
+"""What runs inside the job must run on the image's Python (3.7+) with no third-party package."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ IN_THE_JOB = list(JOB_SIDE_MODULES)
 
 
 @pytest.mark.parametrize("relpath", IN_THE_JOB)
-def test_job_side_modules_parse_as_python_3_8(relpath):
+def test_job_side_modules_parse_as_python_3_7(relpath):
     source = (PACKAGE / relpath).read_text()
-    ast.parse(source, feature_version=(3, 8))
+    ast.parse(source, feature_version=(3, 7))
 
 
 @pytest.mark.e2e
@@ -43,19 +43,37 @@ def test_the_code_bundle_ships_exactly_the_job_side_modules():
     assert shipped == {f"aws_sagemaker_remote/{m}" for m in JOB_SIDE_MODULES}
 
 
-def oldest_python() -> str | None:
-    """A Python 3.8 interpreter, when this machine has one (pyenv keeps one here)."""
+def runnable_python(version: str) -> str | None:
+    """Python ``version`` when this machine has one that actually runs (a pyenv shim of an
+    unselected version exists but fails, so each candidate is run)."""
     import glob
-    import shutil
 
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8")))
-    return found[0] if found else shutil.which("python3.8")
+    candidates = sorted(
+        glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python{version}"))
+    )
+    candidates.append(shutil.which(f"python{version}") or "")
+    for path in filter(None, candidates):
+        try:
+            done = subprocess.run(
+                [path, "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0 and done.stdout.strip() == str(tuple(map(int, version.split(".")))):
+            return path
+    return None
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(oldest_python() is None, reason="no Python 3.8 on this machine")
-def test_the_shipped_code_runs_a_job_on_python_3_8(tmp_path):
-    """The code channel exactly as shipped, run by the bootstrap under Python 3.8."""
+@pytest.mark.parametrize("version", ["3.7", "3.8"])
+def test_the_shipped_code_runs_a_job_on_old_pythons(tmp_path, version):
+    """The code channel exactly as shipped, run by the bootstrap under Python 3.7 and 3.8."""
+    python = runnable_python(version)
+    if python is None:
+        pytest.skip(f"no runnable Python {version} on this machine")
     code = tmp_path / "opt/ml/processing/code"
     for entry in library_tree().entries:
         target = code / entry.relpath
@@ -64,7 +82,7 @@ def test_the_shipped_code_runs_a_job_on_python_3_8(tmp_path):
     shutil.copyfile(REPO / "examples/wordcount.py", code / "wordcount.py")
     shutil.copytree(REPO / "examples/data", tmp_path / "opt/ml/processing/input/input")
     done = subprocess.run(
-        [oldest_python(), str(code / "aws_sagemaker_remote/script/bootstrap.py"),
+        [python, str(code / "aws_sagemaker_remote/script/bootstrap.py"),
          "--script", "/opt/ml/processing/code/wordcount.py", "--",
          "--input", "/opt/ml/processing/input/input",
          "--output", "/opt/ml/processing/output/output", "--sagemaker-run", "false"],

@@ -83,10 +83,8 @@ def wait_job(
     logs: bool = True,
 ) -> dict[str, Any]:
     """Follow the job and raise JobFailed unless it completed; its final description."""
-    lines: list[str] = []
-    description = follow_job(
-        backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs, last_lines=lines
-    )
+    description = follow_job(backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs)
+    lines: list[str] = []  # logs followed were printed as they came: said once
     if not logs and description.get("ProcessingJobStatus") in UNSUCCESSFUL:
         lines = last_log_lines(backend, job_name)
     check_outcome(description, lines)

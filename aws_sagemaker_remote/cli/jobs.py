@@ -35,6 +35,17 @@ def _positive(text: str) -> float:
     return value
 
 
+def _duration(text: str) -> float:
+    from ..backends.local.space import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration such as 30m, 12h or 7d"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROG, description="Inspect and manage SageMaker processing jobs (or local ones)."
@@ -80,6 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     stop = commands.add_parser("stop", parents=[common], help="ask the job to stop")
     stop.add_argument("name", metavar="NAME")
 
+    remove = commands.add_parser(
+        "rm", parents=[common], help="remove ended local jobs: their records and directories"
+    )
+    remove.add_argument("names", nargs="+", metavar="NAME")
+    prune = commands.add_parser(
+        "prune", parents=[common], help="remove ended local jobs and unreferenced staged files"
+    )
+    prune.add_argument("--keep", type=int, default=0, metavar="N", help="keep the newest N")
+    prune.add_argument(
+        "--older-than",
+        type=_duration,
+        metavar="DURATION",
+        help="only jobs that ended longer ago: 90s, 30m, 12h, 7d",
+    )
+
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")
     download.add_argument("name", metavar="NAME")
     download.add_argument(
@@ -124,11 +150,13 @@ def _list(args: argparse.Namespace) -> int:
 
     if args.max < 1:
         raise UserError("must be at least 1", field="max")
-    jobs = _backend(args).list_jobs(args.max, args.name_contains)
+    backend = _backend(args)
+    jobs = backend.list_jobs(args.max, args.name_contains)
     if args.json:
         print(to_json(jobs))
         return 0
-    rows = [("NAME", "STATUS", "CREATED", "DURATION")]
+    local = getattr(backend, "name", "") == "local"
+    rows = [("NAME", "STATUS", "CREATED", "DURATION", *(("SIZE",) if local else ()))]
     now = datetime.now().astimezone()
     for job in jobs:
         created = to_datetime(job.get("CreationTime"))
@@ -146,11 +174,34 @@ def _list(args: argparse.Namespace) -> int:
                 job.get("ProcessingJobStatus", ""),
                 created_text,
                 duration,
+                *((backend.job_size(job["ProcessingJobName"]),) if local else ()),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[3]]).rstrip())
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]).rstrip())
+    if local:
+        print(backend.space_summary(), file=sys.stderr)
+    return 0
+
+
+def _local_only(args: argparse.Namespace) -> Any:
+    if not args.local:
+        raise UserError(
+            f"jobs {args.command} removes local jobs only", field="local", fix="add --local"
+        )
+    return _backend(args)
+
+
+def _rm(args: argparse.Namespace) -> int:
+    print(_local_only(args).remove_jobs(args.names), file=sys.stderr)
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    if args.keep < 0:
+        raise UserError("must be 0 or more", field="keep")
+    print(_local_only(args).prune(args.keep, args.older_than), file=sys.stderr)
     return 0
 
 
@@ -216,5 +267,7 @@ _COMMANDS = {
     "logs": _logs,
     "wait": _wait,
     "stop": _stop,
+    "rm": _rm,
+    "prune": _prune,
     "download": _download,
 }

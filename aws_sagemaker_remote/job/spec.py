@@ -112,6 +112,7 @@ class JobSpec:
     module_mount: str = layout.DEFAULT_MODULE_MOUNT
     s3_prefix: str | None = None
     docker: bool = False
+    local_host_credentials: bool = False  # a local job gets this machine's credentials
     follow_external_links: bool = False  # ship what links out of a channel directory point to
 
     @property

@@ -50,8 +50,9 @@ def sagemaker_processing_main(
     ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
     ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``, ``requirements``,
     ``configuration_script``, ``configuration_command``, ``env``, ``tags``, ``s3_prefix``,
-    ``input_mount``, ``output_mount``, ``module_mount``. ``dependencies`` is the original
-    package's name for ``modules``. Returns what ``main`` returns on a local run.
+    ``input_mount``, ``output_mount``, ``module_mount``, ``local_host_credentials``.
+    ``dependencies`` is the original package's name for ``modules``. Returns what ``main``
+    returns on a local run.
     """
     script = os.path.abspath(script) if script else script_defining(main)
     argv = list(sys.argv[1:] if argv is None else argv)

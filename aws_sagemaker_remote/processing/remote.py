@@ -109,11 +109,10 @@ def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -
     from ..backends.watch import check_outcome
     from ..cli.follow import follow_job
 
-    lines: list[str] = []
-    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds, last_lines=lines)
+    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds)
     if output_json:
         job.write_description(output_json, description)
-    check_outcome(description, lines)
+    check_outcome(description, [])  # the log was printed as it came: the traceback once
     _fetch_outputs(job, spec, description, download=download)
     return description
 

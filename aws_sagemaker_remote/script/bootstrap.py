@@ -3,15 +3,17 @@
 SageMaker runs whatever image the job names, so the library cannot rely on anything being
 installed there. It ships itself with the user's script and makes this file the
 ContainerEntrypoint: it runs as a plain file (``python3 .../bootstrap.py``) on any Python
-3.8+, with the standard library only and no import of its own package. It puts the module
+3.7+, with the standard library only and no import of its own package. It puts the module
 directories on PYTHONPATH, ``source``s the configuration script (so its exports reach the
 script), runs the configuration command, ``pip install -r``s the requirements and finally
 execs the user's script, so signals and the exit code are the script's own.
 
-The local engine runs the same entrypoint without Docker, with ``/opt/ml`` mapped onto a
-directory of the job's own (named by ``AWS_SAGEMAKER_REMOTE_OPT_ML``); the bootstrap
-rewrites its options and the script's arguments accordingly, so the script sees the same
-layout either way. Each step is announced with one line on stderr; a failing step prints
+The local engine runs the same entrypoint without Docker. Where it cannot give the job a
+literal ``/opt/ml`` (no namespaces), it maps ``/opt/ml`` onto a directory of the job's own
+(named by ``AWS_SAGEMAKER_REMOTE_OPT_ML``); the bootstrap rewrites its options and the
+script's arguments accordingly. The engine installs requirements into a cached
+environment itself and says so (``AWS_SAGEMAKER_REMOTE_REQUIREMENTS_INSTALLED``).
+Each step is announced with one line on stderr; a failing step prints
 one line and exits with that step's exit code.
 """
 
@@ -27,9 +29,9 @@ import sys
 # These mirror aws_sagemaker_remote.layout.OPT_ML and .OPT_ML_ENV (not importable here).
 OPT_ML = "/opt/ml"
 OPT_ML_ENV = "AWS_SAGEMAKER_REMOTE_OPT_ML"
-# Set by the local engine so requirements install into the job's own directory (put on
-# PYTHONPATH), never into the Python environment of the machine running the engine.
-PIP_TARGET_ENV = "AWS_SAGEMAKER_REMOTE_PIP_TARGET"
+# Mirrors layout.REQUIREMENTS_INSTALLED_ENV: set by the local engine to the requirements
+# file it already installed into the job's (cached) environment.
+REQUIREMENTS_INSTALLED_ENV = "AWS_SAGEMAKER_REMOTE_REQUIREMENTS_INSTALLED"
 
 PREFIX = "[aws-sagemaker-remote] "
 
@@ -155,16 +157,14 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
         return 127
     python = os.path.abspath(resolved)
 
-    if requirements and not has_requirements(requirements):
+    installed = env.pop(REQUIREMENTS_INSTALLED_ENV, None)
+    if requirements and installed == options.requirements:
+        say(f"requirements {requirements} are installed in the job's environment already")
+    elif requirements and not has_requirements(requirements):
         say(f"{requirements} lists no requirements; nothing to install")
     elif requirements:
         say(f"installing requirements from {requirements}")
         pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", requirements]
-        target = env.get(PIP_TARGET_ENV)
-        if target:
-            pip[4:4] = ["--target", target]
-            existing = env.get("PYTHONPATH")
-            env["PYTHONPATH"] = os.pathsep.join([target] + ([existing] if existing else []))
         done = subprocess.run(pip, env=env, stdout=2)  # pip's output belongs in the log
         if done.returncode != 0:
             code = exit_code(done.returncode)
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
             return code
 
     command = [python, script, *script_args]
-    say(f"running {shlex.join(command)}")
+    say(f"running {' '.join(shlex.quote(part) for part in command)}")  # shlex.join: 3.8+
     sys.stdout.flush()
     sys.stderr.flush()
     try:

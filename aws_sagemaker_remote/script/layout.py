@@ -1,9 +1,9 @@
 """Where things live inside a processing container, and how a job finds them.
 
-Every path here is a container path. The local engine runs without Docker by mapping
-``/opt/ml`` onto a directory of the job's own; the bootstrap applies that mapping
-(``OPT_ML_ENV``) to its own options and to the script's arguments, so the script sees the
-same layout either way.
+Every path here is a container path. The local engine runs without Docker in namespaces
+where ``/opt/ml`` is at its literal path; where namespaces are unavailable it maps
+``/opt/ml`` onto a directory of the job's own, and the bootstrap applies that mapping
+(``OPT_ML_ENV``) to its own options and to the script's arguments.
 """
 
 OPT_ML = "/opt/ml"
@@ -30,5 +30,6 @@ MODULE_CHANNEL_PREFIX = "module-"
 OPT_ML_ENV = "AWS_SAGEMAKER_REMOTE_OPT_ML"
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
-# Set by the local engine: where the bootstrap installs requirements (put on PYTHONPATH).
-PIP_TARGET_ENV = "AWS_SAGEMAKER_REMOTE_PIP_TARGET"
+# Set by the local engine to the requirements file it installed into the job's cached
+# environment already, so the bootstrap does not install it again.
+REQUIREMENTS_INSTALLED_ENV = "AWS_SAGEMAKER_REMOTE_REQUIREMENTS_INSTALLED"

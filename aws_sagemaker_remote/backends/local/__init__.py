@@ -11,11 +11,14 @@ whether one still lives, in :mod:`.processes`.
 A runner that dies without recording an end (killed, machine rebooted) is noticed by the
 next describe or list: its job is marked Failed and its leftover processes are killed.
 Docker is used only when asked for (``LocalBackend(docker=True)``) and an engine answers;
-otherwise each instance is a process with ``/opt/ml`` mapped into the job's directory.
+otherwise each instance is a process in namespaces of its own with the job's directory at
+``/opt/ml`` (or, where namespaces are unavailable, ``/opt/ml`` mapped into it): see
+:mod:`.jobenv`. ``describe_job`` says under ``LocalEngine`` how the job ran.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -28,7 +31,17 @@ from .. import LogPage
 from .checks import check_request, duplicate
 from .logstreams import list_streams, read_page, stream_file
 from .processes import kill_leftovers, reap, runner_alive, start_runner
-from .store import ACTIVE, DuplicateJob, JobRecord, JobStore, checked_job_name, job_arn
+from .store import (
+    ACTIVE,
+    ENGINE_FILE,
+    OPTIONS_FILE,
+    DuplicateJob,
+    JobRecord,
+    JobStore,
+    checked_job_name,
+    job_arn,
+    read_json,
+)
 
 __all__ = ["LocalBackend"]
 
@@ -60,9 +73,12 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, *, docker: bool = False, profile: str | None = None):
+    def __init__(
+        self, *, docker: bool = False, profile: str | None = None, host_credentials: bool = False
+    ):
         self.docker = docker
         self.profile = profile
+        self.host_credentials = host_credentials  # the job gets this machine's credentials
         self.store = JobStore()
 
     # -- create ---------------------------------------------------------------------------
@@ -83,6 +99,8 @@ class LocalBackend:
         if job_dir.exists():  # left over from a job store that was deleted
             shutil.rmtree(job_dir, ignore_errors=True)
         job_dir.mkdir(parents=True, exist_ok=True)
+        options = {"HostCredentials": self.host_credentials}
+        (job_dir / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
         try:
             with open(job_dir / "runner.log", "ab") as log:
                 pid = start_runner(name, self.store, log)
@@ -138,6 +156,7 @@ class LocalBackend:
                 "ExitCode": record.exit_code,
                 "RunnerPid": record.runner_pid,
                 "Docker": record.docker,
+                **read_json(self.store.job_dir(record.name) / ENGINE_FILE),
             },
         )
         return {k: v for k, v in described.items() if v is not None}
@@ -175,6 +194,38 @@ class LocalBackend:
                 os.killpg(record.runner_pid, signal.SIGTERM)
             except OSError:
                 pass  # it ended meanwhile; it also polls the store for the request
+
+    # -- space ----------------------------------------------------------------------------
+    def job_size(self, job_name: str) -> str:
+        """The disk space of the job's directory, for ``jobs list``."""
+        from .space import disk_usage, format_bytes
+
+        return format_bytes(disk_usage(self.store.job_dir(job_name)))
+
+    def space_summary(self) -> str:
+        from .space import format_bytes, usage
+
+        parts = usage(self.store)
+        each = ", ".join(f"{what} {format_bytes(size)}" for what, size in parts.items())
+        return f"local engine: {format_bytes(sum(parts.values()))} in {self.store.root} ({each})"
+
+    def remove_jobs(self, names: list[str]) -> str:
+        """Delete ended jobs (record and directory); what was freed, in words."""
+        from .space import format_bytes, remove_jobs
+
+        removed = remove_jobs(self.store, names)
+        return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
+
+    def prune(self, keep: int = 0, older_than: float | None = None) -> str:
+        """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
+        the local store's staged trees no job references; what was freed, in words."""
+        from .space import format_bytes, prune
+
+        removed = prune(self.store, keep, older_than)
+        return (
+            f"removed {len(removed.jobs)} jobs and {removed.trees} staged trees, "
+            f"{format_bytes(removed.bytes)} freed"
+        )
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:

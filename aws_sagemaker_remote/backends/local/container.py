@@ -1,23 +1,22 @@
 """What a processing container would see, reproduced on this machine without I/O.
 
-The runner (:mod:`.runner`) needs the container's command, either as a process here (paths
-under ``/opt/ml`` mapped into the job's directory) or as ``docker run``, and the
+The runner (:mod:`.runner`) needs the container's command, either as a process here (in
+namespaces, or with paths under ``/opt/ml`` mapped into the job's directory) or as
+``docker run``, and the
 ``/opt/ml/config/processingjobconfig.json`` SageMaker writes. Each is a pure function of
 the request, kept apart from the runner so it can be checked without starting anything.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import sys
 from pathlib import Path
 
 from ...script.layout import OPT_ML
+from .pythons import is_interpreter
 from .store import job_arn
 
+BOOTSTRAP_SUFFIX = "/aws_sagemaker_remote/script/bootstrap.py"
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing
-_PYTHON = re.compile(r"python(3(\.\d+)?)?")
 
 
 def map_item(item: str, opt_ml: Path) -> str:
@@ -30,12 +29,27 @@ def map_item(item: str, opt_ml: Path) -> str:
     return item
 
 
-def local_command(entrypoint: list[str], arguments: list[str], opt_ml: Path) -> list[str]:
-    """The container's command as a process here: paths mapped, ``python3`` is this Python."""
-    command = [map_item(item, opt_ml) for item in [*entrypoint, *arguments]]
-    if entrypoint and _PYTHON.fullmatch(os.path.basename(entrypoint[0])):
-        command[0] = sys.executable
+def local_command(
+    entrypoint: list[str], arguments: list[str], opt_ml: Path | None, python: str
+) -> list[str]:
+    """The container's command as a process here: an interpreter entrypoint is ``python``
+    (the job's environment), and with ``opt_ml`` (no namespaces) ``/opt/ml`` is mapped."""
+    command = [*entrypoint, *arguments]
+    if opt_ml is not None:
+        command = [map_item(item, opt_ml) for item in command]
+    if entrypoint and is_interpreter(entrypoint[0]):
+        command[0] = python
     return command
+
+
+def bootstrap_requirements(entrypoint: list[str]) -> str | None:
+    """The requirements file our bootstrap would ``pip install -r`` (a container path)."""
+    options = entrypoint[: entrypoint.index("--")] if "--" in entrypoint else entrypoint
+    if not any(item.endswith(BOOTSTRAP_SUFFIX) for item in options[:2]):
+        return None
+    if "--requirements" in options[:-1]:
+        return options[options.index("--requirements") + 1]
+    return None
 
 
 def docker_command(

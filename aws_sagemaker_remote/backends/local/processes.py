@@ -18,12 +18,10 @@ from typing import IO
 
 from ...script.layout import OPT_ML_ENV
 from ...storage.localstore import STATE_ENV
+from .sandbox import MARKER_ENV
 from .store import JobRecord, JobStore
 
 RUNNER_MODULE = "aws_sagemaker_remote.backends.local.runner"
-# Set for the runner only when this package is not importable from its default sys.path;
-# the runner gives its workers the caller's own PYTHONPATH back.
-CALLER_PYTHONPATH_ENV = "AWS_SAGEMAKER_REMOTE_CALLER_PYTHONPATH"
 
 # Runners started by this process, so their exit is noticed (and reaped) here.
 _children: dict[int, subprocess.Popen] = {}
@@ -79,12 +77,13 @@ def runner_alive(pid: int) -> bool:
 
 def kill_leftovers(record: JobRecord, job_dir: Path) -> None:
     """SIGKILL the process groups of a dead runner's workers (if they are still its own)."""
-    marker = f"{OPT_ML_ENV}={job_dir}{os.sep}".encode()
+    markers = [f"{name}={job_dir}{os.sep}".encode() for name in (OPT_ML_ENV, MARKER_ENV)]
     check = Path("/proc/self/environ").exists()
     for pid in record.worker_pids:
         if check:
             try:
-                if marker not in Path(f"/proc/{pid}/environ").read_bytes():
+                environ = Path(f"/proc/{pid}/environ").read_bytes()
+                if not any(marker in environ for marker in markers):
                     continue
             except OSError:
                 continue
@@ -99,18 +98,6 @@ def _runner_env(store: JobStore) -> dict[str, str]:
     env[STATE_ENV] = str(store.root)
     root = str(Path(__file__).resolve().parents[3])
     importable = {str(Path(p).resolve()) for p in sys.path[1:] if p}
-    if root not in importable:
-        env[CALLER_PYTHONPATH_ENV] = env.get("PYTHONPATH", "")
+    if root not in importable:  # for the runner only: a job's environment starts afresh
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
-
-
-def worker_pythonpath(env: dict[str, str]) -> None:
-    """Give a worker's environment the caller's PYTHONPATH back (see CALLER_PYTHONPATH_ENV)."""
-    original = env.pop(CALLER_PYTHONPATH_ENV, None)
-    if original is None:
-        return
-    if not original:
-        env.pop("PYTHONPATH", None)
-    else:
-        env["PYTHONPATH"] = original

@@ -32,10 +32,10 @@ import traceback
 from pathlib import Path
 
 from ...job.s3uri import S3Uri, parse_s3_uri
-from ...script.layout import OPT_ML_ENV, PIP_TARGET_ENV
-from .container import DEFAULT_MAX_RUNTIME, docker_command, local_command, processing_job_config
-from .logstreams import stream_file, stream_name
-from .processes import worker_pythonpath
+from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
+from .jobenv import JobEnvironment
+from .logstreams import StreamWriter, stream_file, stream_name
+from .sandbox import NAMESPACES, choose_isolation, kill_orphans
 from .store import REASON_LIMIT, JobRecord, JobStore
 from .transfer import (
     Aborted,
@@ -45,6 +45,7 @@ from .transfer import (
     output_files,
     plan_input,
 )
+from .venvs import BuildError
 from .worker import JobError, Worker, exit_status
 
 POLL_SECONDS = 0.05
@@ -85,6 +86,13 @@ class JobRun:
         self.stop_cause: str | None = None  # "stop" (StopProcessingJob) or "runtime"
         self._next_stop_check = 0.0
         self._uploaded: dict[str, tuple[int, int]] = {}  # target URI -> (size, mtime_ns)
+        started = int(time.time())
+        self.streams = [
+            stream_file(self.job_dir, stream_name(self.name, i, started))
+            for i in range(1, len(self.hosts) + 1)
+        ]
+        self.isolation = choose_isolation(dict(os.environ))
+        self.environment = JobEnvironment(self, record.profile)
 
     # -- stopping -------------------------------------------------------------------------
     def should_stop(self) -> bool:
@@ -126,6 +134,18 @@ class JobRun:
             _write_json(opt_ml / "config" / "processingjobconfig.json", config)
             _write_json(opt_ml / "config" / "resourceconfig.json", resources)
 
+    def log(self, message: str) -> None:
+        """A line of the runner's own log."""
+        say(message)
+
+    def note(self, message: str) -> None:
+        """A line of the engine's in every instance's log stream (and the runner's log)."""
+        say(message)
+        for path in self.streams:
+            writer = StreamWriter(path)
+            writer.write("[aws-sagemaker-remote] " + message)
+            writer.close()
+
     def fetch_inputs(self) -> None:
         for item in self.request.get("ProcessingInputs") or []:
             if self.should_stop():
@@ -136,26 +156,17 @@ class JobRun:
 
     def start_workers(self) -> None:
         app = self.request["AppSpecification"]
-        entrypoint = list(app.get("ContainerEntrypoint") or [])
-        arguments = list(app.get("ContainerArguments") or [])
         environment = dict(self.request.get("Environment") or {})
-        for host, opt_ml in zip(self.hosts, self.opt_ml_dirs):
-            env = dict(os.environ)
-            worker_pythonpath(env)
-            env["PYTHONUNBUFFERED"] = "1"  # lines reach the log stream as they are printed
-            env.update(environment)
-            env[OPT_ML_ENV] = str(opt_ml)
-            # requirements go into the job's own directory, not the engine's Python
-            env[PIP_TARGET_ENV] = str(opt_ml.parent / "site-packages")
+        for index, (host, opt_ml) in enumerate(zip(self.hosts, self.opt_ml_dirs)):
             if self.docker:
                 container_env = {"PYTHONUNBUFFERED": "1", **environment}
                 command = docker_command(self.request, host, opt_ml, container_env)
+                env = self.environment.docker_env()
             else:
-                command = local_command(entrypoint, arguments, opt_ml)
-            stream = stream_name(self.name, self.hosts.index(host) + 1, int(time.time()))
-            log = stream_file(self.job_dir, stream)
+                command, env = self.environment.command(index, app)
             say(f"{host}: {' '.join(command)}")
-            self.workers.append(Worker(host, opt_ml, command, env, opt_ml.parent.parent, log))
+            worker = Worker(host, opt_ml, command, env, opt_ml.parent.parent, self.streams[index])
+            self.workers.append(worker)
         self.store.set_started(self.name, [worker.proc.pid for worker in self.workers])
 
     def supervise(self) -> tuple[str, Worker | None]:
@@ -186,6 +197,10 @@ class JobRun:
             time.sleep(0.05)
         for worker in self.workers:
             worker.signal(signal.SIGKILL)  # as when a container's main process ends
+        if self.workers and self.isolation.mode != NAMESPACES and not self.docker:
+            for worker in self.workers:
+                worker.proc.wait()
+            kill_orphans()  # what left its process group, reparented to this subreaper
         if self.docker and running:
             for worker in running:
                 subprocess.run(
@@ -232,22 +247,27 @@ class JobRun:
         return text.encode("utf-8")[:REASON_LIMIT].decode("utf-8", "ignore") or None
 
     def algorithm_error(self, worker: Worker) -> str:
-        code = worker.proc.returncode
+        """One line: how the instance ended and its last line on stderr (the traceback
+        itself is in the log, printed once), plus why /opt/ml is missing when mapped."""
+        code = worker.returncode
         if code < 0:
             how = (
                 f"was killed by signal {signal.Signals(-code).name} (exit code {exit_status(code)})"
             )
         else:
             how = f"exited with exit code {code}"
-        head = f"AlgorithmError: {worker.host} {how}"
-        tail = list(worker.stderr_tail) or list(worker.output_tail)
-        if not tail:
-            return head
-        head += ". Last lines of its output:"
-        while tail and len(head) + sum(len(line) + 1 for line in tail) > REASON_LIMIT:
-            tail.pop(0)
-        body = "\n".join(tail)[-(REASON_LIMIT - len(head) - 1) :]
-        return f"{head}\n{body}"
+        reason = f"AlgorithmError: {worker.host} {how}"
+        last = next((line for line in reversed(worker.stderr_tail) if line.strip()), None)
+        if last:
+            reason += f": {last.strip()}"
+        if self.isolation.mode != NAMESPACES and _missing_opt_ml(worker.stderr_tail):
+            reason += (
+                f". The job opened /opt/ml literally, but this machine runs local jobs without "
+                f"namespaces ({self.isolation.reason}), so /opt/ml is mapped to the job's "
+                f"directory ({worker.opt_ml}): take paths from the script's arguments, or "
+                f"from $AWS_SAGEMAKER_REMOTE_OPT_ML, or allow unprivileged user namespaces"
+            )
+        return reason
 
     # -- the whole job --------------------------------------------------------------------
     def run(self) -> None:
@@ -257,6 +277,8 @@ class JobRun:
                 raise Aborted()
             self.prepare()
             self.fetch_inputs()
+            if not self.docker:
+                self.environment.prepare()
             self.start_workers()
             status, failed = self.supervise()
             if status == "Stopped":
@@ -265,12 +287,15 @@ class JobRun:
             status, reason = "Stopped", self.stopped_reason()
         except (TransferError, JobError) as error:
             status, reason = "Failed", f"ClientError: {error}"
+        except BuildError as error:
+            status, reason = "Failed", f"AlgorithmError: {error}"
         finally:
             self.stop_workers()
+            self.environment.close()
         exit_code = None
         if failed is not None:
             reason = self.algorithm_error(failed)
-            exit_code = exit_status(failed.proc.returncode)
+            exit_code = exit_status(failed.returncode)
         elif status == "Completed":
             exit_code = 0
             try:
@@ -288,6 +313,13 @@ class JobRun:
         self.store.finish(
             self.name, status, failure_reason=reason, exit_message=message, exit_code=exit_code
         )
+
+
+def _missing_opt_ml(lines) -> bool:
+    return any(
+        "/opt/ml" in line and ("No such file" in line or "FileNotFoundError" in line)
+        for line in lines
+    )
 
 
 def _write_json(path: Path, data: dict) -> None:

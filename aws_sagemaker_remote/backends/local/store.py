@@ -22,6 +22,8 @@ from ...errors import UserError
 from ...job.lineage import checked_job_name
 from ...storage.localstore import state_dir
 
+ENGINE_FILE = "engine.json"  # in a job's directory, by the runner: how the job ran
+OPTIONS_FILE = "options.json"  # in a job's directory, by create_job: what was asked of it
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
@@ -84,6 +86,15 @@ class JobRecord(NamedTuple):
 
 def job_arn(name: str) -> str:
     return ARN_FORMAT.format(name.lower())  # SageMaker's ARNs spell job names in lower case
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a job's directory; empty when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class DuplicateJob(Exception):
@@ -192,6 +203,13 @@ class JobStore:
         sql += " ORDER BY creation_time DESC, rowid DESC LIMIT ?"
         rows = self._query(sql, (*params, max(0, int(max_results))))
         return [JobRecord.from_row(row) for row in rows]
+
+    def all(self) -> list[JobRecord]:
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
+        return [JobRecord.from_row(row) for row in rows]
+
+    def delete(self, name: str) -> None:
+        self._run("DELETE FROM jobs WHERE name = ?", (name,))
 
     def set_runner(self, name: str, pid: int) -> None:
         self._run(

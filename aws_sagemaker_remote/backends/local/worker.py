@@ -1,7 +1,8 @@
 """One instance's process, seen from the runner: started, read, signalled, collected.
 
-A worker is the entrypoint of one instance ``algo-<i>`` in a process group of its own, so
-a stop reaches everything it started. Its stdout and stderr are read by two threads into
+A worker is the entrypoint of one instance ``algo-<i>`` in a process group of its own (and,
+where Linux allows, namespaces of its own: :mod:`.sandbox`), so a stop reaches everything
+it started. Its stdout and stderr are read by two threads into
 the instance's log stream, keeping the last lines for the failure reason of a job that
 ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this module knows how.
 """
@@ -15,6 +16,7 @@ from collections import deque
 from pathlib import Path
 
 from .logstreams import StreamWriter
+from .sandbox import STATUS_FILE
 
 TAIL_LINES = 10
 
@@ -36,6 +38,7 @@ class Worker:
     ):
         self.host = host
         self.opt_ml = opt_ml
+        self.cwd = cwd
         self.stderr_tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.output_tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.log = StreamWriter(log)
@@ -69,6 +72,18 @@ class Worker:
             if tail is not None:
                 tail.append(line)
         pipe.close()
+
+    @property
+    def returncode(self) -> int:
+        """The entrypoint's own: in namespaces, as nsinit recorded it (an init cannot die of
+        a signal to say so); -N when killed by signal N."""
+        try:
+            status = int((self.cwd / STATUS_FILE).read_text())
+        except (OSError, ValueError):
+            return self.proc.returncode
+        if os.WIFSIGNALED(status):
+            return -os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
 
     def signal(self, signum: int) -> None:
         try:

@@ -1,0 +1,137 @@
+"""Which Python a local job runs under: the one its image would have.
+
+The default image, scikit-learn 1.2-1, ships Python 3.9; an entrypoint ``python3.8`` means
+3.8 whatever the image. The interpreter is looked for among uv's managed Pythons, then
+pyenv's versions, then ``PATH``, and every candidate is run to check it: a pyenv shim of a
+version that is not selected exists but fails. This runs only when a job's cached
+environment (:mod:`.venvs`) is built, never for a job that finds its environment ready.
+When none is found the job runs under this machine's Python, and the runner says so in the
+job's log.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+# The Python of AWS's scikit-learn processing images, by framework version (the tag's
+# head, as in ``1.2-1-cpu-py3``); from the images' Dockerfiles (sagemaker-scikit-learn-container).
+SKLEARN_IMAGE_PYTHONS = {"0.23-1": "3.7", "1.0-1": "3.8", "1.2-1": "3.9"}
+_INTERPRETER = re.compile(r"python(3(?:\.(\d+))?)?")
+_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
+
+
+@dataclass(frozen=True)
+class Python:
+    path: str  # an interpreter that ran
+    version: str  # X.Y.Z
+    found_by: str  # "uv", "PATH", "pyenv", "host"
+    note: str | None = None  # said in the job's log when it is not the Python asked for
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+def is_interpreter(command: str) -> bool:
+    """``python``, ``python3``, ``python3.9`` or a path to one of them."""
+    return _INTERPRETER.fullmatch(os.path.basename(command)) is not None
+
+
+def wanted_version(interpreter: str, image: str | None) -> str | None:
+    """``3.9`` for ``python3.9``; for a bare ``python3``, the image's Python when known."""
+    match = _INTERPRETER.fullmatch(os.path.basename(interpreter))
+    if match is None:
+        return None
+    if match.group(2):
+        return f"3.{match.group(2)}"
+    return image_python(image or "")
+
+
+def image_python(image: str) -> str | None:
+    repository, _, tag = image.rpartition("/")[2].partition(":")
+    if repository != "sagemaker-scikit-learn":
+        return None
+    return SKLEARN_IMAGE_PYTHONS.get(tag.split("-cpu")[0].split("-gpu")[0])
+
+
+def probe(path: str, timeout: float = 20.0) -> tuple[str, str] | None:
+    """(version, executable) of the interpreter at ``path`` if it runs, else None."""
+    try:
+        done = subprocess.run(
+            [path, "-c", _PROBE], capture_output=True, text=True, timeout=timeout, env=_clean()
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2:
+        return None
+    return lines[0], lines[1]
+
+
+def _clean() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
+def candidates(version: str) -> list[tuple[str, str]]:
+    """(path, how it was found) of interpreters that may be Python ``version``, best first:
+    uv's own, pyenv's versions (their real binaries, not the shims), then ``PATH``."""
+    found: list[tuple[str, str]] = []
+    uv = uv_binary()
+    if uv:
+        try:
+            done = subprocess.run(
+                [uv, "python", "find", "--no-project", "--managed-python", "--offline", version],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            if done.returncode == 0 and done.stdout.strip():
+                found.append((done.stdout.strip().splitlines()[-1], "uv"))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = glob.glob(os.path.join(root, "versions", f"{version}.*", "bin"))
+    for path in sorted(versions, key=_version_order, reverse=True):
+        found.append((os.path.join(path, f"python{version}"), "pyenv"))
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        found.append((on_path, "PATH"))
+    return found
+
+
+def _version_order(path: str) -> tuple[int, ...]:
+    name = os.path.basename(os.path.dirname(path))
+    return tuple(int(part) if part.isdigit() else -1 for part in name.split("."))
+
+
+def find_python(version: str | None) -> Python:
+    """Python ``version`` from uv, PATH or pyenv, checked by running it; else this Python."""
+    if version is not None:
+        for path, how in candidates(version):
+            ran = probe(path)
+            if ran is not None and ".".join(ran[0].split(".")[:2]) == version:
+                return Python(ran[1], ran[0], how)
+    host = ".".join(str(n) for n in sys.version_info[:3])
+    note = None
+    if version is not None:
+        note = (
+            f"Python {version} was not found through uv, pyenv or PATH; "
+            f"the job runs under this machine's Python {host}"
+        )
+    return Python(sys.executable, host, "host", note)
+
+
+def uv_binary() -> str | None:
+    """The uv that ships with the ``uv`` package (a dependency), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")

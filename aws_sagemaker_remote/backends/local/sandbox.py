@@ -1,0 +1,157 @@
+"""How an instance's process is isolated: namespaces of its own, or paths mapped.
+
+A processing script opens ``/opt/ml/...`` literally. On Linux each instance therefore runs
+in unprivileged user, mount, PID and UTS namespaces of its own (``unshare``, util-linux),
+where :mod:`.nsinit` binds the instance's directory at ``/opt/ml``: ``algo-2`` sees only
+its own ``/opt/ml``, its host name is ``algo-2``, and killing the namespace's first
+process ends everything the job started, sessions of their own included.
+
+Where namespaces are unavailable (macOS, a kernel that forbids unprivileged user
+namespaces, no ``unshare``, no ``/opt``) the engine maps paths instead: the bootstrap
+rewrites ``/opt/ml`` in its options and the script's arguments (``OPT_ML_ENV``), and the
+runner becomes a child subreaper so processes that leave their group still end with the
+job. :func:`choose_isolation` says which, and why; the runner records it for ``describe``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NAMESPACES = "namespaces"
+PATH_MAPPING = "path-mapping"
+# "no" (or 0/false) makes the engine map paths even where namespaces work.
+NAMESPACES_ENV = "AWS_SAGEMAKER_REMOTE_NAMESPACES"
+NSINIT = Path(__file__).with_name("nsinit.py")
+# On the unshare process, naming the instance's /opt/ml, so a dead runner's leftovers are
+# recognised; nsinit (which keeps its own copy: it runs standalone) drops it for the job.
+MARKER_ENV = "AWS_SAGEMAKER_REMOTE_JOB_DIR"
+STATUS_FILE = "exit-status"  # in the instance's directory: the entrypoint's wait status
+# user + mount (/opt/ml), PID (the job's process tree ends with its first process),
+# UTS (host name algo-<n>); --kill-child ends the namespace when unshare itself is killed
+_UNSHARE_FLAGS = (
+    "--user",
+    "--map-root-user",
+    "--mount",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+    "--uts",
+)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    mode: str  # NAMESPACES or PATH_MAPPING
+    reason: str  # why: what was used, or what was missing
+    unshare: str | None = None
+
+
+def choose_isolation(env: dict[str, str]) -> Isolation:
+    """Namespaces when this machine allows them (checked by running ``unshare``), else mapping."""
+    forced = env.get(NAMESPACES_ENV, "").strip().lower()
+    if forced in ("0", "no", "false", "off"):
+        return Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
+    if not sys.platform.startswith("linux"):
+        return Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
+    if not os.path.isdir("/opt"):
+        return Isolation(PATH_MAPPING, "this machine has no /opt to mount /opt/ml under")
+    try:
+        probe = subprocess.run(
+            [unshare, *_UNSHARE_FLAGS, "true"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Isolation(PATH_MAPPING, f"unshare failed: {error}")
+    if probe.returncode != 0:
+        said = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+        return Isolation(PATH_MAPPING, f"unprivileged namespaces are not allowed here ({said})")
+    return Isolation(NAMESPACES, "user, mount, PID and UTS namespaces", unshare)
+
+
+def namespace_command(
+    isolation: Isolation,
+    command: list[str],
+    *,
+    opt_ml: Path,
+    scratch: Path,
+    hostname: str,
+    status_file: Path,
+) -> list[str]:
+    """The command that runs ``command`` as one instance inside namespaces of its own.
+
+    The one place that decides which namespaces a job gets: options such as a network
+    namespace for network isolation belong here, as unshare flags and nsinit options.
+    """
+    assert isolation.mode == NAMESPACES and isolation.unshare
+    init = [sys.executable, "-I", "-S", str(NSINIT)]
+    init += ["--opt-ml", str(opt_ml), "--scratch", str(scratch)]
+    init += ["--hostname", hostname, "--status-file", str(status_file)]
+    return [isolation.unshare, *_UNSHARE_FLAGS, *init, "--", *command]
+
+
+# -- without namespaces: the runner as a subreaper ------------------------------------------
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make orphans of this process's descendants its children (Linux), so none escapes."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == me and fields[0] not in ("Z", "X"):
+            found.append(int(entry))
+    return found
+
+
+def kill_orphans(timeout: float = 5.0) -> None:
+    """SIGKILL every child left to this subreaper (call once the workers are collected)."""
+    if not os.path.isdir("/proc/self"):
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        _reap()
+        children = _children()
+        if not children or time.monotonic() > deadline:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

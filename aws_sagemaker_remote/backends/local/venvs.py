@@ -1,0 +1,210 @@
+"""A local job's Python environment: a cached, shared layer and a layer of the job's own.
+
+Installing a job's requirements takes tens of seconds and hundreds of MB (pandas: 14 s,
+161 MB), so the engine installs them once per (Python version, requirements) into a
+virtual environment under ``<state dir>/envs/`` with uv, and every later job with the
+same pair uses it as it is: nothing is reinstalled, nothing copied.
+
+A job must not change that shared layer (a ``pip install`` in its configuration command
+would leak into later jobs), nor the user's own Python. So each instance gets a small
+virtual environment of its own, written by hand in a millisecond: ``pyvenv.cfg``, its
+``bin/python`` (a link to the interpreter), ``bin/pip`` and one ``.pth`` file that adds
+the shared layer's site-packages. ``pip install`` there lands in the instance's layer
+(pip will not uninstall what lies outside its environment), and the job's ``PATH``
+starts with that ``bin``.
+
+The key hashes the requirements file and every local file or directory it names (a
+wheel rebuilt in place is a different environment). Builds take a lock, and a layer
+counts only once its ``complete.json`` is written: a build that died is rebuilt.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+from .pythons import Python, find_python, uv_binary
+
+COMPLETE = "complete.json"
+# Where the cached environments live (default: <state dir>/envs), e.g. on a larger disk.
+ENVS_ENV = "AWS_SAGEMAKER_REMOTE_ENVS"
+_PIP_SCRIPT = "import sys\nfrom pip._internal.cli.main import main\nsys.exit(main())\n"
+
+
+class BuildError(Exception):
+    """The job's environment could not be built (the job fails, as a failing pip would)."""
+
+
+def envs_dir(state_root: Path) -> Path:
+    return Path(os.environ.get(ENVS_ENV) or state_root / "envs")
+
+
+def requirements_key(minor: str, requirements: Path | None) -> str:
+    """``py3.9-<16 hex>``: the Python's version and what the requirements install."""
+    digest = hashlib.sha256(minor.encode())
+    if requirements is not None:
+        text = requirements.read_bytes()
+        digest.update(text)
+        for path in _local_paths(text.decode("utf-8", "replace"), requirements.parent):
+            digest.update(_path_signature(path))
+    return f"py{minor}-{digest.hexdigest()[:16]}"
+
+
+def _local_paths(text: str, base: Path) -> list[Path]:
+    found = []
+    for line in text.splitlines():
+        for token in line.split("#", 1)[0].split():
+            token = token.split("=", 1)[-1] if token.startswith("-") else token
+            if token.startswith("-") or "://" in token or not token:
+                continue
+            path = Path(os.path.expanduser(token))
+            path = path if path.is_absolute() else base / path
+            if path.exists():
+                found.append(path)
+    return found
+
+
+def _path_signature(path: Path) -> bytes:
+    if path.is_file():
+        return str(path).encode() + hashlib.sha256(path.read_bytes()).digest()
+    parts = [str(path)]
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            info = os.stat(os.path.join(root, name))
+            parts.append(f"{os.path.join(root, name)}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(parts).encode()
+
+
+def shared_layer(
+    envs_dir: Path,
+    wanted: str | None,
+    requirements: Path | None,
+    say: Callable[[str], None],
+    log: Callable[[str], None],
+) -> tuple[Path, Python]:
+    """The cached environment of (Python, requirements) and its Python; built on first use.
+
+    A cached layer answers without looking for interpreters; only a miss runs them.
+    ``say`` goes to the job's log (what a container's pip would print), ``log`` to the
+    engine's own."""
+    if wanted is not None:
+        hit = _complete(envs_dir / requirements_key(wanted, requirements))
+        if hit is not None:
+            return hit
+    python = find_python(wanted)
+    if python.note:
+        say(python.note)
+    layer = envs_dir / requirements_key(python.minor, requirements)
+    hit = _complete(layer)
+    if hit is not None:
+        return hit
+    envs_dir.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(envs_dir / f"{layer.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another job may be building the same layer
+        hit = _complete(layer)
+        if hit is not None:
+            return hit
+        shutil.rmtree(layer, ignore_errors=True)
+        started = time.monotonic()
+        _build(layer, python, requirements, say)
+        record = {"python": python.path, "version": python.version, "found_by": python.found_by}
+        (layer / COMPLETE).write_text(json.dumps(record) + "\n")
+        log(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
+    return layer, python
+
+
+def _complete(layer: Path) -> tuple[Path, Python] | None:
+    try:
+        record = json.loads((layer / COMPLETE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not os.path.exists(record.get("python", "")):
+        return None  # its interpreter is gone: rebuild
+    _touch(layer / COMPLETE)
+    return layer, Python(record["python"], record["version"], record.get("found_by", "cache"))
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)  # "last used", for pruning
+    except OSError:
+        pass
+
+
+def _build(layer: Path, python: Python, requirements: Path | None, say) -> None:
+    uv = uv_binary()
+    if uv is None:
+        raise BuildError("uv is not installed (pip install uv)")
+    _run([uv, "venv", "--quiet", "--no-project", "--python", python.path, str(layer)], say)
+    install = [uv, "pip", "install", "--python", str(layer / "bin" / "python")]
+    pip = bundled_pip(python)
+    if pip:
+        _run([*install, "--quiet", "--offline", pip], say)  # so `pip install` works in the job
+    if requirements is not None:
+        say(f"installing requirements from {requirements.name} (Python {python.minor})")
+        _run([*install, "-r", str(requirements)], say, cwd=requirements.parent)
+
+
+def bundled_pip(python: Python) -> str | None:
+    """The pip wheel the interpreter ships for ensurepip: installed offline, in a second."""
+    prefix = Path(os.path.realpath(python.path)).parent.parent
+    wheels = glob.glob(
+        str(prefix / "lib" / f"python{python.minor}" / "ensurepip" / "_bundled" / "pip-*.whl")
+    )
+    return sorted(wheels)[-1] if wheels else None
+
+
+def _run(command: list[str], say, cwd: Path | None = None) -> None:
+    done = subprocess.run(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    for line in done.stdout.splitlines():
+        say(line)
+    if done.returncode != 0:
+        last = (done.stdout.strip().splitlines() or [""])[-1]
+        raise BuildError(
+            f"{os.path.basename(command[0])} {' '.join(command[1:3])} failed with exit code "
+            f"{done.returncode}: {last}"
+        )
+
+
+def site_packages(layer: Path) -> Path:
+    found = sorted(layer.glob("lib/python*/site-packages"))
+    if not found:
+        raise BuildError(f"{layer} has no site-packages")
+    return found[0]
+
+
+def instance_layer(target: Path, layer: Path, python: Python) -> Path:
+    """An instance's own environment over ``layer``; its ``bin`` directory."""
+    base = Path(os.path.realpath(layer / "bin" / "python"))
+    bin_dir = target / "bin"
+    site = target / "lib" / f"python{python.minor}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    bin_dir.mkdir(exist_ok=True)
+    (target / "pyvenv.cfg").write_text(
+        f"home = {base.parent}\ninclude-system-site-packages = false\nversion = {python.version}\n"
+    )
+    for name in ("python", "python3", f"python{python.minor}"):
+        link = bin_dir / name
+        if not link.is_symlink():
+            link.symlink_to(base)
+    shared = str(site_packages(layer))
+    (site / "_aws_sagemaker_remote_shared.pth").write_text(
+        f"import site; site.addsitedir({shared!r})\n"
+    )
+    pip = f"#!{bin_dir / 'python'}\n{_PIP_SCRIPT}"
+    for name in ("pip", "pip3", f"pip{python.minor}"):
+        (bin_dir / name).write_text(pip)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
