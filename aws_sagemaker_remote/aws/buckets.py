@@ -10,6 +10,8 @@ bucket. boto3 is imported inside the function that uses it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ServiceError, UserError
 from ..job.s3uri import parse_s3_uri
 from ..storage.s3store import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
@@ -70,7 +72,7 @@ def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) 
 def _create(client, bucket: str, region: str, fail) -> None:
     from botocore.exceptions import ClientError
 
-    options = {"Bucket": bucket}
+    options: dict[str, Any] = {"Bucket": bucket}
     if region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": region}
     try:

@@ -135,9 +135,9 @@ class StagingRun:
         """One HEAD per manifest and one listing per tree, at once; then the plan."""
         heads = [self.store.head(manifest_key(self.base, t)) for t in trees]
         lists = [self.store.list(tree_prefix(self.base, t)) for t in trees]
-        answers = await asyncio.gather(*heads, *lists)
-        manifests = {t.digest: size is not None for t, size in zip(trees, answers)}
-        listed = {key: size for found in answers[len(trees) :] for key, size in found}
+        sizes, found_lists = await asyncio.gather(asyncio.gather(*heads), asyncio.gather(*lists))
+        manifests = {t.digest: size is not None for t, size in zip(trees, sizes)}
+        listed = {key: size for found in found_lists for key, size in found}
         hashes = [e.sha256 for t in trees for e in t.entries]
         known = self.cache.blob_keys(self.root, hashes)
         plan = plan_staging(trees, self.base, manifests=manifests, listed=listed, known=known)

@@ -10,7 +10,7 @@ local runs see exactly the objects a SageMaker job would.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Callable, Protocol
+from typing import IO, Callable, Protocol, cast
 
 from ..errors import UserError
 
@@ -97,7 +97,7 @@ def open_store(
     if bucket == LOCAL_STORE_BUCKET:
         return LocalStore(), key
     if lazy:
-        return _Unopened(bucket), key
+        return cast(ObjectStore, _Unopened(bucket)), key
     from .s3store import S3Store
 
     return S3Store(bucket, session, config or TransferConfig()), key

@@ -15,12 +15,12 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .store import ContentChanged, ObjectStore
 
@@ -217,11 +217,12 @@ async def all_or_nothing(coroutines: Iterable[Awaitable]) -> None:
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
     for task in done:
-        if task.exception() is not None:
-            raise task.exception()
+        failure = task.exception()
+        if failure is not None:
+            raise failure
 
 
-def run(coroutine: Awaitable[T]) -> T:
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, also from code that already runs an event loop (e.g. a notebook)."""
     try:
         asyncio.get_running_loop()

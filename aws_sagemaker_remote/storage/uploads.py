@@ -18,7 +18,7 @@ from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothin
 def directory_files(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     """Every file under ``folder`` with its posix path relative to it, sorted."""
     found = []
-    for root, _dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(os.fspath(folder)):
         for name in files:
             path = Path(root) / name
             found.append((path, path.relative_to(folder).as_posix()))

@@ -145,7 +145,7 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def format_bytes(size: int) -> str:
+def format_bytes(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1000 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
