@@ -7,8 +7,10 @@ passes a callback that prints them; a notebook may log them or ignore them.
 Kinds: ``warning`` (what SageMaker may refuse once the job exists, what a backend records
 but cannot apply, what ships as code), ``note`` (an assumption a dry run had to make),
 ``staged`` (what was uploaded or reused), ``created`` (the job exists), ``status`` (the
-job's status changed; ``data`` is its description), ``log`` (one line of its logs) and
-``role`` (the IAM role was created, granted more, or its policy replaced).
+job's status changed; ``data`` is its description), ``log`` (one line of its logs),
+``role`` (the IAM role was created, granted more, or its policy replaced) and ``progress``
+(a transfer moved on; ``data`` is a
+:class:`~aws_sagemaker_remote.storage.transfer.TransferProgress`, ``text`` is empty).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ class Download(NamedTuple):
     uri: str
     path: str
     files: int
+    lines: tuple[str, ...] = ()  # keys that could not be placed, then the summary, for people
 
 
 class Job:
@@ -158,8 +159,8 @@ class Job:
 
         done = {}
         for name, path in targets.items():
-            files = download_prefix(self.session_for(uris[name]), uris[name], path)
-            done[name] = Download(uris[name], path, files)
+            report = download_prefix(self.session_for(uris[name]), uris[name], path)
+            done[name] = Download(uris[name], path, report.count, tuple(report.lines(name, path)))
         return done
 
     def write_description(self, path: str, description: dict[str, Any] | None = None) -> None:
@@ -174,9 +175,9 @@ class Job:
 
     def session_for(self, uri: str) -> Any:
         """A boto3 session for an S3 URI; None for the local store (no AWS involved)."""
-        from .storage.localstore import is_local_store_uri
+        from .storage.store import needs_aws
 
-        if is_local_store_uri(uri):
+        if not needs_aws(uri):
             return None
         if self._aws is None:
             from .aws.session import resolve_aws

@@ -19,7 +19,8 @@ from .handle import Job
 from .job.request import Rendered, Target, check_request, render_request
 from .job.spec import JobSpec, check_overlaps
 from .settings import DEFAULT_INSTANCE
-from .storage.localstore import LOCAL_STORE_BUCKET, is_local_store_uri
+from .storage.localstore import LOCAL_STORE_BUCKET
+from .storage.store import needs_aws as _needs_aws
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -122,10 +123,14 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         check_output_buckets(
             _foreign_outputs(spec, staging_root), session=where.session, region=where.region
         )
-    if not is_local_store_uri(staging_root):
-        from .aws.buckets import ensure_bucket
+    from .storage.store import check_location, prepare_root
 
-        ensure_bucket(staging_root, session=where.session, region=where.region)
+    for output in spec.outputs:
+        if output.s3:
+            check_location(
+                output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
+            )
+    prepare_root(staging_root, session=where.session, region=where.region)
     if where.aws and not spec.on_local_engine:
         from .aws.role_policy import request_access
         from .aws.roles import account_statements, resolve_role
@@ -140,9 +145,17 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         if role_arn != submission.target.role_arn:
             target = replace(submission.target, role_arn=role_arn)
             rendered = render_request(spec, submission.plan.channels, target)
+    from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
-    report = upload_trees(submission.plan.trees, staging_root, session=where.session)
+    report = upload_trees(
+        submission.plan.trees,
+        staging_root,
+        session=where.session,
+        progress=lambda progress: emit(on_event, "progress", "", progress),
+    )
+    for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
+        emit(on_event, "note", f"note: {note}")
     emit(on_event, "staged", report.summary(), report)
     submission.backend.create_job(rendered.request)
     created.append(spec.job_name)
@@ -195,9 +208,7 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
     remote_data += [o.s3 for o in spec.outputs if o.s3]
     needs_aws = (
-        not spec.on_local_engine
-        or bool(spec.s3_prefix)
-        or any(not is_local_store_uri(u) for u in remote_data)
+        not spec.on_local_engine or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
     )
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
@@ -296,19 +307,7 @@ def _resolve_s3_inputs(
         if spec_input.data_type == "ManifestFile":  # the URI names the manifest object itself
             resolved[spec_input.name] = (uri, True)
             continue
-        if is_local_store_uri(uri):
-            from .storage.localstore import local_store_path
-
-            path = local_store_path(uri)
-            if not path.exists():
-                raise UserError(
-                    f"{uri} does not exist in the local store",
-                    field=spec_input.field,
-                    fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
-                )
-            is_object = path.is_file()
-            resolved[spec_input.name] = (uri if is_object else _as_directory(uri), is_object)
-        elif where.aws is None:  # a dry run without credentials cannot look
+        if where.aws is None and _needs_aws(uri):  # a dry run without credentials cannot look
             resolved[spec_input.name] = (_as_directory(uri), False)
             where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a directory")
         else:
@@ -350,7 +349,7 @@ def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     found = []
     for output in spec.outputs:
         uri = output.s3
-        if uri and not is_local_store_uri(uri) and _bucket(uri) != _bucket(staging_root):
+        if uri and _needs_aws(uri) and _bucket(uri) != _bucket(staging_root):
             found.append(
                 (output.field if output.download_dir is None else f"{output.field}.s3", uri)
             )

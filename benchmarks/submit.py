@@ -322,6 +322,64 @@ def stage_in_process(directory: Path, root: str, home: Path) -> dict:
     }
 
 
+def s5cmd_copy(endpoint: str, source: str, destination: str, env: dict) -> float:
+    """Wall seconds for ``s5cmd cp source destination`` (either side may be s3://)."""
+    command = [s5cmd_binary(), "--endpoint-url", endpoint, "cp", source, destination]
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> dict[str, float]:
+    """One file of ``big``'s size: s5cmd up and down, then the library up (upload_trees of
+    the scanned tree) and down (download_prefix), same server, same run."""
+    from aws_sagemaker_remote.storage.downloads import download_prefix
+    from aws_sagemaker_remote.storage.staging import upload_trees
+    from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
+
+    os.environ["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"large-home-{n}")
+    found = {"s5cmd up": s5cmd_copy(s3_url, str(big), f"s3://{WARMUP_BUCKET}/s5-{n}/", env)}
+    down = work / f"s5-down-{n}"
+    found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{WARMUP_BUCKET}/s5-{n}/*", f"{down}/", env)
+    start = time.perf_counter()
+    tree = scan_tree(big)
+    found["hash"] = time.perf_counter() - start
+    root = f"s3://{WARMUP_BUCKET}/large-{n}"
+    start = time.perf_counter()
+    report = upload_trees([tree], root)
+    found["ours up"] = time.perf_counter() - start
+    mine = work / f"ours-down-{n}"
+    start = time.perf_counter()
+    got = download_prefix(None, tree_uri(root, tree), mine)
+    found["ours down"] = time.perf_counter() - start
+    if report.files_uploaded != 1 or got.count != 1:
+        raise SystemExit(f"large file: {report.summary()}; {got.count} downloaded")
+    if (mine / big.name).stat().st_size != big.stat().st_size:
+        raise SystemExit("large file: the download has another size")
+    shutil.rmtree(down)
+    shutil.rmtree(mine)
+    return found
+
+
+def large_file_case(work: Path, s3_url: str, env: dict, gib: float, rounds: int) -> None:
+    """Upload and download back one ``gib`` GiB file, against s5cmd; medians and ratios."""
+    big = work / "large" / "large.bin"
+    big.parent.mkdir()
+    with open(big, "wb") as out:
+        for _ in range(int(gib * 1024)):
+            out.write(os.urandom(2**20))
+    times: dict[str, list[float]] = {}
+    for n in range(1, rounds + 1):
+        for key, value in large_file_round(work, big, s3_url, env, n).items():
+            times.setdefault(key, []).append(value)
+        print(f"large file round {n}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+    up, down = _median(times["ours up"]), _median(times["ours down"])
+    print(f"{gib:g} GiB file: upload {up:.2f} s vs s5cmd {_median(times['s5cmd up']):.2f} s: "
+          f"{up / _median(times['s5cmd up']):.2f}x; download {down:.2f} s vs s5cmd "
+          f"{_median(times['s5cmd down']):.2f} s: {down / _median(times['s5cmd down']):.2f}x "
+          f"(goal <= 1.2x each); hashing it first {_median(times['hash']):.2f} s")  # fmt: skip
+
+
 # --- output ---------------------------------------------------------------------------------
 
 
@@ -384,6 +442,10 @@ def main(argv: list[str] | None = None) -> None:
         default=3,
         help="cold rounds (bucket emptied, fresh hash cache); medians reported",
     )
+    parser.add_argument(
+        "--large-gib", type=float, default=1.0, help="size of the single large file (0: skip)"
+    )
+    parser.add_argument("--large-only", action="store_true", help="only the large-file case")
     args = parser.parse_args(argv)
 
     import boto3
@@ -421,6 +483,10 @@ def main(argv: list[str] | None = None) -> None:
             boto3.client("sagemaker", endpoint_url=moto_url).list_processing_jobs()
             boto3.client("iam", endpoint_url=moto_url).list_roles()
 
+            if args.large_gib:
+                large_file_case(work, s3_url, env, args.large_gib, max(args.rounds, 1))
+            if args.large_only:
+                return
             times: dict[str, list[float]] = {
                 k: [] for k in ("cold", "warm", "changed", "s5cmd", "staging", "upload")
             }

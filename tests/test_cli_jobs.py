@@ -210,19 +210,23 @@ def test_local_jobs_list():
 
 @pytest.mark.e2e
 def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
-    from aws_sagemaker_remote.storage.downloads import LARGE_OBJECT, download_prefix, list_prefix
+    from aws_sagemaker_remote.storage.downloads import download_prefix, list_prefix
+    from aws_sagemaker_remote.storage.transfer import TransferConfig
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="big")
-    large = os.urandom(LARGE_OBJECT + 1024)  # goes through the multipart downloader
+    part = 5 * 1024 * 1024
+    config = TransferConfig(multipart_threshold=part, multipart_chunk_size=part)
+    large = os.urandom(2 * part + 1024)  # goes through ranged GETs in parallel
     s3.put_object(Bucket="big", Key="out/large.bin", Body=large)
     s3.put_object(Bucket="big", Key="out/dir/", Body=b"")  # a "directory" marker
     session = resolve_aws(None).session
-    assert download_prefix(session, "s3://big/out/", str(tmp_path / "a")) == 1
+    assert download_prefix(session, "s3://big/out/", tmp_path / "a", config=config).count == 1
     assert (tmp_path / "a" / "large.bin").read_bytes() == large
-    assert download_prefix(session, "s3://big/out/large.bin", str(tmp_path / "b")) == 1
+    report = download_prefix(session, "s3://big/out/large.bin", tmp_path / "b", config=config)
+    assert report.count == 1
     assert (tmp_path / "b" / "large.bin").read_bytes() == large
-    assert download_prefix(session, "s3://big/nothing", str(tmp_path / "c")) == 0
+    assert download_prefix(session, "s3://big/nothing", str(tmp_path / "c")).count == 0
     listed = list_prefix(session, "s3://big/out")
     assert [(o.uri, o.relative, o.size) for o in listed] == [
         ("s3://big/out/large.bin", "large.bin", len(large))
@@ -231,14 +235,14 @@ def test_download_prefix_large_and_single_object(moto_reset, tmp_path):
 
 @pytest.mark.e2e
 def test_download_refuses_keys_that_escape(moto_reset, tmp_path):
-    from aws_sagemaker_remote.errors import UserError
     from aws_sagemaker_remote.storage.downloads import download_prefix
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="trav")
     s3.put_object(Bucket="trav", Key="out/../../evil.txt", Body=b"x")
-    with pytest.raises(UserError, match="refusing to write"):
-        download_prefix(resolve_aws(None).session, "s3://trav/out", str(tmp_path / "d" / "e"))
+    target = str(tmp_path / "d" / "e")
+    report = download_prefix(resolve_aws(None).session, "s3://trav/out", target)
+    assert report.count == 0 and [r.key for r in report.refused] == ["out/../../evil.txt"]
     assert not list(tmp_path.rglob("evil.txt"))
 
 
@@ -254,7 +258,7 @@ def test_download_from_the_local_store_needs_no_aws(tmp_path, monkeypatch, no_aw
     (root / "sub").mkdir(parents=True)
     (root / "a.txt").write_bytes(b"A")
     (root / "sub" / "b.bin").write_bytes(b"\x00\x01")
-    assert download_prefix(None, uri, str(tmp_path / "dl")) == 2
+    assert download_prefix(None, uri, str(tmp_path / "dl")).count == 2
     assert (tmp_path / "dl" / "a.txt").read_bytes() == b"A"
     assert (tmp_path / "dl" / "sub" / "b.bin").read_bytes() == b"\x00\x01"
     assert sorted(o.relative for o in list_prefix(None, uri)) == ["a.txt", "sub/b.bin"]

@@ -209,13 +209,35 @@ def test_s3_failures_are_user_errors_naming_the_flag(s3, tmp_path, monkeypatch):
 
 
 @pytest.mark.e2e
-def test_progress_line_only_when_asked_or_on_a_terminal(bucket, tmp_path, capfd):
+def test_progress_is_reported_to_a_callback_not_printed(bucket, tmp_path, capfd):
     tree = scan_tree(make_dir(tmp_path / "d", 3))
-    upload_trees([tree], ROOT)  # stderr is not a terminal under pytest
+    events = []
+    upload_trees([tree], ROOT, progress=events.append)
     assert capfd.readouterr().err == ""
-    upload_trees([tree], f"{ROOT}/other", progress=True)
-    err = capfd.readouterr().err
-    assert "\rstaging: 3/3 files" in err and err.endswith("\n")
+    final = events[-1]
+    assert final.final and (final.files_done, final.files_total) == (3, 3)
+    assert final.bytes_done == final.bytes_total == 3000
+
+
+def test_progress_lines_off_a_terminal_come_at_most_every_ten_seconds():
+    import io
+
+    from aws_sagemaker_remote.cli.progress import ProgressPrinter
+    from aws_sagemaker_remote.storage.transfer import TransferProgress
+
+    now = [0.0]
+    out = io.StringIO()
+    printer = ProgressPrinter(out, tty=False, clock=lambda: now[0])
+    for second in range(26):
+        now[0] = float(second)
+        printer(TransferProgress("staging", second, 30, second * 1024, 30 * 1024, now[0] + 1))
+    printer(TransferProgress("staging", 30, 30, 30 * 1024, 30 * 1024, 26.0, final=True))
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "staging: 10/30 files, 10.0 KiB/30.0 KiB (930 B/s)",
+        "staging: 20/30 files, 20.0 KiB/30.0 KiB (975 B/s)",
+    ]
+    assert "\r" not in out.getvalue()
 
 
 LOCAL_RUN = textwrap.dedent(
@@ -268,3 +290,36 @@ def test_a_file_edited_after_its_scan_is_refused_not_stored_under_the_old_hash(b
         upload_trees([tree], ROOT, config=TransferConfig(max_concurrency=1), progress=False)
     assert key_of(tree_uri(ROOT, tree)) + tree.entries[0].relpath not in objects(bucket)
     assert key_of(manifest_uri(ROOT, tree)) not in objects(bucket)
+
+
+def test_the_plan_skips_copies_uploads_and_repairs_without_a_server():
+    from aws_sagemaker_remote.storage.plan import plan_staging, tree_prefix
+    from aws_sagemaker_remote.storage.trees import FileEntry, make_tree
+
+    def entry(rel: str, sha: str, size: int = 10) -> FileEntry:
+        return FileEntry(rel, f"/src/{rel}", size, sha)
+
+    done = make_tree([entry("a", "1" * 64), entry("b", "2" * 64), entry("c", "3" * 64)])
+    new = make_tree([entry("x", "2" * 64), entry("y", "4" * 64), entry("z", "4" * 64)])
+    kept = tree_prefix("p/", done)
+    listed = {kept + "a": 10, kept + "b": 3}  # b truncated, c deleted, manifest still there
+    plan = plan_staging(
+        [done, new],
+        "p/",
+        manifests={done.digest: True},
+        listed=listed,
+        known={"3" * 64: kept + "c", "4" * 64: "p/trees/old/y"},
+    )
+    assert [e.relpath for e in plan.skipped] == ["a"]
+    blobs = {
+        b.sha256[0]: (b.source, [(p.key.rsplit("/", 1)[1], p.repair) for p in b.puts])
+        for b in plan.blobs
+    }
+    assert blobs == {
+        "2": (None, [("b", True), ("x", False)]),  # b's own key is no source: upload once
+        "3": (None, [("c", True)]),  # the index points at the deleted key: upload
+        "4": ("p/trees/old/y", [("y", False), ("z", False)]),  # copied from a known key
+    }
+    assert plan.repairs == 2
+    assert [key for _, key in plan.manifests] == [f"p/manifests/{new.digest}.json"]
+    assert plan.present == (("1" * 64, kept + "a"),)

@@ -1,8 +1,11 @@
 """The staging bucket: created when missing, refused when it cannot serve the job.
 
 Bucket management is a separate job from staging: it runs once per submission, before
-anything is uploaded, and needs boto3's S3 client (obstore has no bucket API). The local
-store has no bucket to manage. boto3 is imported inside the function that uses it.
+anything is uploaded, and needs boto3's S3 client (obstore has no bucket API). A bucket
+created here gets a lifecycle rule that aborts multipart uploads left incomplete (a killed
+run's parts would otherwise be stored, and billed, forever). Reached through
+:meth:`~aws_sagemaker_remote.storage.store.ObjectStore.prepare`; the local store has no
+bucket. boto3 is imported inside the function that uses it.
 """
 
 from __future__ import annotations
@@ -11,24 +14,33 @@ from typing import Any
 
 from ..errors import ServiceError, UserError
 from ..job.s3uri import parse_s3_uri
-from ..storage.localstore import is_local_store_uri
-from ..storage.staging import PREFIX_FIELD, PREFIX_FIX
+from ..storage.s3store import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
+
+ABORT_INCOMPLETE_DAYS = 2
+LIFECYCLE_RULE = {
+    "ID": "aws-sagemaker-remote-abort-incomplete-multipart-uploads",
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_DAYS},
+}
 
 
-def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
-    """Create the staging bucket when it is missing; the local store needs nothing.
+def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) -> None:
+    """Create the staging bucket when it is missing.
 
     A bucket in another region, owned by someone else or forbidden is a UserError naming
-    --sagemaker-s3-prefix (SageMaker reads its inputs from the job's own region).
+    the s3_prefix field (SageMaker reads its inputs from the job's own region); a network or
+    server fault is a ServiceError naming the endpoint.
     """
-    if is_local_store_uri(staging_root):
-        return
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from ..storage.transfer import TransferConfig
+
     bucket = parse_s3_uri(staging_root.rstrip("/")).bucket
     session = session if session is not None else boto3.Session()
-    client = session.client("s3", region_name=region)
+    client = boto3_s3_client(session, config or TransferConfig(), region)
+    endpoint = endpoint_name(region)
 
     def fail(message: str) -> UserError:
         return UserError(message, field=PREFIX_FIELD, fix=PREFIX_FIX)
@@ -46,21 +58,38 @@ def ensure_bucket(staging_root: str, *, session=None, region: str) -> None:
             if status == 403 or code in ("403", "AccessDenied", "Forbidden"):
                 raise fail(f"bucket {bucket} exists but this account may not use it") from None
             if status != 404 and code not in ("404", "NoSuchBucket", "NotFound"):
-                raise fail(f"cannot check bucket {bucket}: {error}") from None
-        options: dict[str, Any] = {"Bucket": bucket}  # boto3 request parameters
-        if region != "us-east-1":
-            options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        try:
-            client.create_bucket(**options)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code == "BucketAlreadyOwnedByYou":
-                return
-            if code == "BucketAlreadyExists":
-                raise fail(f"bucket name {bucket} is taken by another account") from None
-            raise fail(f"cannot create bucket {bucket}: {error}") from None
+                raise ServiceError(
+                    f"S3 at {endpoint} failed checking bucket {bucket}: {error}",
+                    endpoint=endpoint,
+                ) from None
+        _create(client, bucket, region, fail)
     except BotoCoreError as error:
-        raise fail(f"cannot reach S3 for bucket {bucket}: {error}") from None
+        raise ServiceError(
+            f"S3 at {endpoint} did not answer for bucket {bucket}: {error}", endpoint=endpoint
+        ) from None
+
+
+def _create(client, bucket: str, region: str, fail) -> None:
+    from botocore.exceptions import ClientError
+
+    options: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        client.create_bucket(**options)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code == "BucketAlreadyOwnedByYou":
+            return
+        if code == "BucketAlreadyExists":
+            raise fail(f"bucket name {bucket} is taken by another account") from None
+        raise fail(f"cannot create bucket {bucket}: {error}") from None
+    try:
+        client.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [LIFECYCLE_RULE]}
+        )
+    except ClientError:  # a safety net, not a requirement (some S3 servers lack the API)
+        pass
 
 
 def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str) -> None:
@@ -68,7 +97,9 @@ def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str
     S3 URI). SageMaker accepts such a job and fails it only once it has run, at upload."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = session.client("s3", region_name=region)
+    from ..storage.transfer import TransferConfig
+
+    client = boto3_s3_client(session, TransferConfig(), region)
     for field, uri in outputs:
         bucket = parse_s3_uri(uri).bucket
         try:

@@ -277,6 +277,8 @@ def _download(args: argparse.Namespace) -> int:
         )
     done = job.download(args.output or ".", output=args.output_name)
     for name, download in done.items():
+        for line in download.lines[:-1]:  # keys that could not be placed
+            print(line, file=sys.stderr)
         files = f"{download.files} file{'' if download.files == 1 else 's'}"
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)

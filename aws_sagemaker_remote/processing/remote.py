@@ -73,10 +73,17 @@ class _Announcer:
     """Prints what a submission has to say, on stderr; then where to find the job."""
 
     request: dict[str, Any] = {}
+    progress: Any = None  # a ProgressPrinter, made when a transfer first reports
 
     def __call__(self, event: Event) -> None:
         if event.kind == "created":
             self.request = event.data
+        elif event.kind == "progress":
+            if self.progress is None:
+                from ..cli.progress import ProgressPrinter
+
+                self.progress = ProgressPrinter()
+            self.progress(event.data)
         else:
             print(render_fields(event.text, flag_for_field), file=sys.stderr)
 
@@ -118,9 +125,9 @@ def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, down
 
     uris = job.output_uris(description)
     if download:
-        for name, done in job.download().items() if job.local_outputs else ():
-            files = f"{done.files} file{'' if done.files == 1 else 's'}"
-            print(f"output {name}: {files} downloaded to {done.path}", file=sys.stderr)
+        for done in job.download().values() if job.local_outputs else ():
+            for line in done.lines:
+                print(f"output {line}", file=sys.stderr)
     for output in spec.outputs:
         if download and output.download_dir:
             continue

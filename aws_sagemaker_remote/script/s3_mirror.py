@@ -1,7 +1,11 @@
 """S3 channels of a local run: inputs fetched to temporary copies, outputs uploaded after.
 
 Imported only when a local run names an ``s3://`` (or ``job://``) channel, so plain local
-runs never import boto3.
+runs never import boto3. Inputs are fetched as SageMaker fetches an S3Prefix (every key
+starting with the prefix, placed by the same containment check as every download); the
+local store's files are hard-linked, read-only, where the file system allows. Outputs are
+written to a temporary directory and uploaded only after ``main`` succeeded, wherever they
+go. All through :mod:`aws_sagemaker_remote.storage`: this module never asks which store.
 """
 
 from __future__ import annotations
@@ -10,12 +14,10 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 
 from ..cli.flags import flag_for_field
 from ..errors import UserError
 from ..job.s3uri import S3Uri, checked_s3_uri
-from ..storage.localstore import is_local_store_uri, local_store_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -40,43 +42,51 @@ class S3Mirror:
             self._session = resolve_aws(self.profile).session
         return self._session
 
+    def session_for(self, uri: str):
+        """The boto3 session, for a URI whose store needs AWS (None for the local store)."""
+        from ..storage.store import needs_aws
+
+        return self.session() if needs_aws(uri) else None
+
     def fetch(self, uri: str, *, field: str) -> str:
         """A local path holding the object or prefix ``uri`` names."""
+        from ..cli.progress import ProgressPrinter
+        from ..storage.s3objects import download_object_or_prefix
+
         if uri.startswith("job://"):
             uri = self._resolve_job_uri(uri, field)
         target = checked_s3_uri(uri, field)
-        if is_local_store_uri(uri):
-            path = local_store_path(uri)
-            if not path.exists():
-                raise UserError(
-                    f"{uri} does not exist in the local store",
-                    field=field,
-                    fix="check the URI with `aws-sagemaker-remote jobs describe --local`",
-                )
-            return str(path)
-        from ..storage.s3objects import download_object_or_prefix
-
         dest = os.path.join(self.root, "inputs", field.split(".")[-1])
-        return download_object_or_prefix(self.session(), str(target), dest, field=field)
+        path, report = download_object_or_prefix(
+            self.session_for(uri), str(target), dest, field=field, progress=ProgressPrinter()
+        )
+        for line in report.lines(flag_for_field(field), uri)[:-1]:
+            print(line, file=sys.stderr)
+        return path
 
     def output_dir(self, name: str, uri: str, *, field: str) -> str:
         """A fresh local directory for ``main`` to write; uploaded to ``uri`` after success."""
+        from ..storage.store import check_location
+
         target = checked_s3_uri(uri, field)
-        if is_local_store_uri(uri):
-            path = local_store_path(uri)
-            path.mkdir(parents=True, exist_ok=True)
-            return str(path)
-        self.session()  # no credentials: say so now, not after main has run
+        check_location(uri, field)
+        self.session_for(uri)  # no credentials: say so now, not after main has run
         local = os.path.join(self.root, "outputs", name)
         os.makedirs(local)
         self._outputs.append((field, local, target))
         return local
 
     def upload_outputs(self) -> None:
+        from ..cli.progress import ProgressPrinter
+        from ..storage.uploads import upload_directory
+
         self._main_done = True
         for field, local, target in self._outputs:
-            count = upload_dir(self.session(), local, target, field=field)
-            print(f"uploaded {count} files to {target}", file=sys.stderr)
+            session = self.session_for(str(target))
+            count = upload_directory(
+                session, local, str(target), field=field, progress=ProgressPrinter()
+            )
+            print(f"uploaded {count} file{'' if count == 1 else 's'} to {target}", file=sys.stderr)
         self._outputs.clear()
 
     def _resolve_job_uri(self, uri: str, field: str) -> str:
@@ -129,30 +139,3 @@ def _refer_to_local_engine(uri: str, field: str, profile: str | None) -> None:
             field=field,
             fix="add {{instance}} local to read the local engine's jobs",
         ) from None
-
-
-def upload_dir(session, local_dir: str, target: S3Uri, *, field: str, max_workers: int = 16) -> int:
-    """Upload every file under ``local_dir`` to ``target``, keeping relative paths."""
-    from botocore.exceptions import ClientError
-
-    client = session.client("s3")
-    files = [
-        os.path.join(dirpath, name)
-        for dirpath, _dirs, names in os.walk(local_dir)
-        for name in names
-    ]
-
-    def put(path: str) -> None:
-        rel = os.path.relpath(path, local_dir).replace(os.sep, "/")
-        client.upload_file(path, target.bucket, target.join(rel).key)
-
-    try:
-        with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            list(pool.map(put, files))
-    except ClientError as error:
-        raise UserError(
-            f"cannot upload to {target}: {error.response['Error'].get('Message', error)}",
-            field=field,
-            fix="check the bucket exists and you may write to it",
-        ) from None
-    return len(files)

@@ -1,25 +1,22 @@
-"""Fetch a job's outputs: every object under an S3 prefix, in parallel, keys kept as paths.
+"""Fetch objects to local files: a job's outputs, an S3 input of a local run, a local job's data.
 
-Small objects are one GetObject each (the request count is what costs time for many small
-files); large ones go through boto3's multipart downloader. Local-store URIs are plain file
-copies: no AWS involved.
+Every download goes through here: the objects are listed once, placed by
+:func:`containment.place_all` (hostile or awkward keys are refused one line each, the rest
+still arrives) and moved by the transfer engine. A report says what was written, what was
+refused and how many files the target already held that the download did not write.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import UserError
-from ..job.s3uri import parse_s3_uri
-from .localstore import is_local_store_uri, local_store_path
-
-WORKERS = 16
-LARGE_OBJECT = 8 * 1024 * 1024
+from .containment import Refused, existing_files, place_all
+from .store import ObjectStore, open_store
+from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothing, run
 
 
 class RemoteObject(NamedTuple):
@@ -28,128 +25,133 @@ class RemoteObject(NamedTuple):
     size: int
 
 
-def download_prefix(session: Any | None, s3_uri: str, local_dir: str) -> int:
-    """Copy every object under ``s3_uri`` into ``local_dir``; the number of files written."""
+@dataclass
+class DownloadReport:
+    written: list[Path] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    already_there: int = 0  # files in the target before, that the download did not write
+
+    @property
+    def count(self) -> int:
+        return len(self.written)
+
+    def lines(self, what: str, target: str) -> list[str]:
+        """What to tell the user: one line per refused key, then the summary."""
+        found = [f"{what}: {r.line()}" for r in self.refused]
+        text = f"{what}: {_files(self.count)} downloaded to {target}"
+        if self.already_there:
+            text += f" ({_files(self.already_there)} already there not written by the job)"
+        return [*found, text]
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def below(key: str, listed: Sequence[tuple[str, int]]) -> list[tuple[str, str, int]]:
+    """(key, relative, size) of the object ``key`` itself or the objects below ``key/``."""
+    key = key.rstrip("/")
+    prefix = f"{key}/" if key else ""
+    found = []
+    for name, size in listed:
+        if name == key:
+            found.append((name, key.rsplit("/", 1)[-1], size))
+        elif name.startswith(prefix):
+            found.append((name, name[len(prefix) :], size))
+    return found
+
+
+def sagemaker_relative(prefix: str, key: str) -> str:
+    """Where SageMaker puts object ``key``, matched by the S3Prefix ``prefix``, under LocalPath.
+
+    ``s3://b/data/train`` (or ``.../train/``) puts ``data/train/x/y.csv`` at ``x/y.csv``; a
+    URI naming one object puts it at its name; a prefix that ends inside a name
+    (``s3://b/data/tr``) keeps that whole name (``data/train-1.csv`` -> ``train-1.csv``,
+    sagemaker-python-sdk issue 3612). The result still goes through containment.
+    """
+    if key == prefix:
+        return key.rsplit("/", 1)[-1]
+    if not prefix or prefix.endswith("/"):
+        return key[len(prefix) :]
+    if key[len(prefix)] == "/":
+        return key[len(prefix) + 1 :]
+    return key[prefix.rfind("/") + 1 :]
+
+
+def download_s3_input(
+    session: Any | None,
+    s3_uri: str,
+    local_dir: str | os.PathLike,
+    *,
+    config: TransferConfig | None = None,
+    progress: ProgressCallback | None = None,
+    link: bool = False,
+) -> DownloadReport:
+    """An S3Prefix input as SageMaker fetches it: every key starting with the raw prefix.
+
+    link: hard-link objects of the local store instead of copying them (read-only)."""
+    config = config or TransferConfig()
+    store, key = open_store(s3_uri, session=session, config=config)
+    listed = [(k, size) for k, size in store.list_sync(key) if not k.endswith("/")]
+    objects = [(k, sagemaker_relative(key, k)) for k, _ in listed]
     target = Path(local_dir)
-    if is_local_store_uri(s3_uri):
-        return _copy_local_store(s3_uri, target)
-    client = _s3_client(session)
-    objects = _iter_objects(client, s3_uri)
-    count = 0
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        pending: set[Future] = set()
-        for obj in objects:
-            if len(pending) >= 2 * WORKERS:  # back-pressure on huge listings
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                count += sum(f.result() for f in done)
-            pending.add(pool.submit(_download_one, client, obj, _safe_path(target, obj)))
-        for future in pending:
-            count += future.result()
-    return count
+    return run(download_objects(store, objects, dict(listed), target, config, progress, link=link))
 
 
 def list_prefix(session: Any | None, s3_uri: str, limit: int | None = None) -> list[RemoteObject]:
     """The objects under ``s3_uri`` (at most ``limit``), for saying where outputs stay."""
-    if is_local_store_uri(s3_uri):
-        root = local_store_path(s3_uri)
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        found = [
-            RemoteObject(
-                f"{s3_uri.rstrip('/')}/{p.relative_to(root).as_posix()}" if p != root else s3_uri,
-                p.name if p == root else p.relative_to(root).as_posix(),
-                p.stat().st_size,
-            )
-            for p in files
-        ]
-        return found[:limit] if limit is not None else found
-    found = []
-    for obj in _iter_objects(_s3_client(session), s3_uri):
-        if limit is not None and len(found) >= limit:
-            break
-        found.append(obj)
-    return found
+    store, key = open_store(s3_uri, session=session)
+    found = [
+        RemoteObject(store.uri(name), rel, size)
+        for name, rel, size in below(key, store.list_sync(key.rstrip("/")))
+        if not name.endswith("/")
+    ]
+    return found[:limit] if limit is not None else found
 
 
-def _s3_client(session: Any | None) -> Any:
-    from botocore.config import Config
+def download_prefix(
+    session: Any | None,
+    s3_uri: str,
+    local_dir: str | os.PathLike,
+    *,
+    config: TransferConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> DownloadReport:
+    """Copy the object ``s3_uri`` names, or every object under it, into ``local_dir``."""
+    config = config or TransferConfig()
+    store, key = open_store(s3_uri, session=session, config=config)
+    listed = store.list_sync(key.rstrip("/"))
+    objects = [(name, rel) for name, rel, _ in below(key, listed)]
+    sizes = dict(listed)
+    return run(download_objects(store, objects, sizes, Path(local_dir), config, progress))
 
-    if session is None:
-        import boto3
 
-        session = boto3.Session()
-    config = Config(max_pool_connections=WORKERS, retries={"mode": "standard"})
-    return session.client("s3", config=config)
+async def download_objects(
+    store: ObjectStore,
+    objects: Sequence[tuple[str, str]],
+    sizes: dict[str, int],
+    target: Path,
+    config: TransferConfig,
+    progress: ProgressCallback | None,
+    what: str = "downloading",
+    *,
+    link: bool = False,
+) -> DownloadReport:
+    """(key, relative path) pairs into ``target``, contained; the report of what happened."""
+    before = existing_files(target)
+    placed, refused = place_all(target, objects)
+    report = DownloadReport(refused=refused)
+    transfers = Transfers(config, what, progress)
+    transfers.expect(len(placed), sum(sizes[k] for k, _ in placed))
+    target.mkdir(parents=True, exist_ok=True)
 
-
-def _iter_objects(client: Any, s3_uri: str) -> Iterator[RemoteObject]:
-    """Objects whose key is the URI's key, or lies below it as a directory."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    async def one(key: str, path: Path) -> None:
+        await transfers.download(store, key, sizes[key], path, link=link)
+        report.written.append(path)
 
     try:
-        bucket, key = parse_s3_uri(s3_uri)
-    except ValueError as error:
-        raise UserError(f"{s3_uri}: {error}") from None
-    key = key.rstrip("/")
-    below = f"{key}/" if key else ""
-    try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
-            for item in page.get("Contents", []):
-                name = item["Key"]
-                if name == key:
-                    relative = key.rsplit("/", 1)[-1]
-                elif name.startswith(below) and not name.endswith("/"):
-                    relative = name[len(below) :]
-                else:
-                    continue
-                yield RemoteObject(f"s3://{bucket}/{name}", relative, item.get("Size", 0))
-    except ClientError as error:
-        message = error.response.get("Error", {}).get("Message") or str(error)
-        raise UserError(f"cannot list {s3_uri}: {message}") from None
-    except BotoCoreError as error:
-        raise UserError(f"cannot list {s3_uri}: {error}") from None
-
-
-def _safe_path(target: Path, obj: RemoteObject) -> Path:
-    path = (target / obj.relative).resolve()
-    root = target.resolve()
-    if path != root and root not in path.parents:
-        raise UserError(f"refusing to write {obj.uri} outside {target}")
-    return path
-
-
-def _download_one(client: Any, obj: RemoteObject, path: Path) -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    bucket, key = parse_s3_uri(obj.uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    try:
-        if obj.size > LARGE_OBJECT:
-            client.download_file(bucket, key, str(partial))
-        else:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"]
-            with open(partial, "wb") as f:
-                shutil.copyfileobj(body, f, 1024 * 1024)
-        os.replace(partial, path)
-    except (ClientError, BotoCoreError) as error:
-        partial.unlink(missing_ok=True)
-        raise UserError(f"cannot download {obj.uri}: {error}") from None
-    return 1
-
-
-def _copy_local_store(uri: str, target: Path) -> int:
-    source = local_store_path(uri)
-    if source.is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / source.name)
-        return 1
-    if not source.is_dir():
-        return 0
-    count = 0
-    for path in source.rglob("*"):
-        if path.is_file():
-            destination = target / path.relative_to(source)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
-            count += 1
-    return count
+        await all_or_nothing(one(key, path) for key, path in placed)
+    finally:
+        transfers.close()
+    report.already_there = len(before - set(report.written))
+    return report

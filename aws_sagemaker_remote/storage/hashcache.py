@@ -2,15 +2,18 @@
 
 Two tables in one SQLite file, ``<state dir>/hashcache.sqlite``:
 
-- ``file_hash``: (absolute path, size, mtime_ns, inode) -> sha256, so an unchanged file is
-  never read twice. An entry whose file was modified less than :data:`RACY_WINDOW_NS` before
+- ``file_hash``: (absolute path, size, mtime_ns, ctime_ns, inode) -> sha256, so an unchanged
+  file is never read twice. ctime is in the key as in git and restic: ``cp -p``, ``rsync -a``,
+  tar and ``touch -d`` can give new bytes the old size and mtime, but never the old ctime.
+  An entry whose file was modified less than :data:`RACY_WINDOW_NS` before
   it was hashed is not trusted (the file may change again within the same timestamp tick,
   as git's "racy" index entries); it is hashed once more on the next scan and then sticks.
 - ``blob``: (staging root, sha256) -> object key, filled after every successful upload, so
   staging the same bytes under another tree becomes a server-side copy.
 
-Both are only caches. A locked, corrupt or unwritable database must never fail a run: every
-SQLite error falls back to hashing (or uploading), and a corrupt file is replaced.
+Both are only caches. A locked or unwritable database must never fail a run: every SQLite
+error falls back to hashing (or uploading). A corrupt file is replaced once, with a note
+(:func:`take_notes`; the caller prints it), so the next run has a working cache again.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ RACY_WINDOW_NS = 2_000_000_000
 READ_CHUNK = 1024 * 1024
 _BATCH = 500  # rows per SQL statement; below SQLite's historical 999-variable limit
 
+SCHEMA_VERSION = 2  # 2: ctime_ns joined the file_hash key
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_hash (
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER,
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER,
     hashed_ns INTEGER, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS blob (
     root TEXT, sha256 TEXT, key TEXT, PRIMARY KEY (root, sha256));
@@ -51,6 +55,20 @@ class HashStats:
 
 _stats = HashStats()
 _stats_lock = threading.Lock()
+_notes: list[str] = []
+
+
+def take_notes() -> list[str]:
+    """What the cache had to say since the last call (e.g. that it was rebuilt); cleared."""
+    with _stats_lock:
+        found = list(_notes)
+        _notes.clear()
+    return found
+
+
+def _note(text: str) -> None:
+    with _stats_lock:
+        _notes.append(text)
 
 
 def stats() -> HashStats:
@@ -89,6 +107,9 @@ def _connect(path: Path, timeout: float):
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
             try:
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    db.executescript("DROP TABLE IF EXISTS file_hash; DROP TABLE IF EXISTS blob;")
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 db.executescript(_SCHEMA)
                 return db
             except sqlite3.Error:
@@ -98,13 +119,30 @@ def _connect(path: Path, timeout: float):
             locked = isinstance(error, sqlite3.OperationalError)
             if locked or attempt:
                 return None
-            try:
-                path.unlink()  # corrupt: start afresh
-            except OSError:
+            if not _replace_corrupt(path):
                 return None
         except (sqlite3.Error, OSError):
             return None
     return None
+
+
+def _replace_corrupt(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    _note(f"the hash cache {path} was corrupt and has been rebuilt (files are hashed again once)")
+    return True
+
+
+def _is_corruption(error: Exception) -> bool:
+    import sqlite3
+
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.OperationalError
+    )
 
 
 def _chunks(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:
@@ -120,6 +158,16 @@ class StagingCache:
         self.timeout = timeout  # seconds to wait for another process's lock, then go without
         self._db = None
         self._opened = False
+        self._rebuilt = False
+
+    def _damaged(self, error: Exception) -> None:
+        """A query met a damaged file: replace it once, so the next run is served again."""
+        if self._rebuilt or not _is_corruption(error):
+            return
+        self._rebuilt = True
+        self.close()
+        if _replace_corrupt(self.path):
+            self._db = _connect(self.path, self.timeout)
 
     def _conn(self):
         if not self._opened:
@@ -149,7 +197,8 @@ class StagingCache:
             for chunk in _chunks(rows_for):
                 marks = ",".join("?" * len(chunk))
                 found.extend(db.execute(sql.format(marks=marks), make_args(chunk)).fetchall())
-        except sqlite3.Error:
+        except sqlite3.Error as error:
+            self._damaged(error)
             return []
         return found
 
@@ -163,36 +212,43 @@ class StagingCache:
             with db:
                 db.execute("BEGIN")
                 db.executemany(sql, rows)
-        except sqlite3.Error:
-            pass
+        except sqlite3.Error as error:
+            self._damaged(error)
+            if self._db is not None and self._db is not db:
+                self._write(sql, rows)
 
     # file hashes
 
     def lookup_hashes(self, stats: dict[str, os.stat_result]) -> dict[str, str]:
-        """path -> sha256 for every path whose cached (size, mtime, inode) still match."""
+        """path -> sha256 for every path whose cached (size, mtime, ctime, inode) still match."""
         paths = list(stats)
         rows = self._query(
-            "SELECT path, size, mtime_ns, inode, hashed_ns, sha256 FROM file_hash"
+            "SELECT path, size, mtime_ns, ctime_ns, inode, hashed_ns, sha256 FROM file_hash"
             " WHERE path IN ({marks})",
             paths,
             list,
         )
         known = {}
-        for path, size, mtime_ns, inode, hashed_ns, sha256 in rows:
+        for path, size, mtime_ns, ctime_ns, inode, hashed_ns, sha256 in rows:
             st = stats[path]
-            if (size, mtime_ns, inode) == (
+            same = (size, mtime_ns, ctime_ns, inode) == (
                 st.st_size,
                 st.st_mtime_ns,
+                st.st_ctime_ns,
                 st.st_ino,
-            ) and hashed_ns - mtime_ns >= RACY_WINDOW_NS:
+            )
+            if same and hashed_ns - mtime_ns >= RACY_WINDOW_NS:  # racy on mtime, as git
                 known[path] = sha256
         return known
 
     def store_hashes(self, rows: Sequence[tuple[str, os.stat_result, int, str]]) -> None:
         """Remember (path, stat, hashed_ns, sha256) rows."""
         self._write(
-            "INSERT OR REPLACE INTO file_hash VALUES (?, ?, ?, ?, ?, ?)",
-            [(p, st.st_size, st.st_mtime_ns, st.st_ino, t, h) for p, st, t, h in rows],
+            "INSERT OR REPLACE INTO file_hash VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (p, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, t, h)
+                for p, st, t, h in rows
+            ],
         )
 
     # blob locations

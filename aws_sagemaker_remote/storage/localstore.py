@@ -3,44 +3,89 @@
 With ``--sagemaker-instance local`` and no S3 location asked for, staging writes to
 ``s3://LOCAL_STORE_BUCKET/...`` and the local engine reads from it, so the job request
 keeps valid S3 URIs while nothing leaves the machine. The directory is
-``<state dir>/store/<key>``.
+``<state dir>/store/<key>``; the state directory is private (0700).
+
+:class:`LocalStore` is one implementation of :class:`~.store.ObjectStore`. A key is a
+path under the store only after :func:`key_path` has normalised it: ``..``, ``.``,
+empty segments and absolute keys are refused, so no URI can write outside the store.
+Files keep their permission bits (a 0600 input stays 0600); the store's copy loses its
+write bits when a local job links it (:meth:`LocalStore.link`), so a job cannot change it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import IO, Callable
+
+from ..errors import UserError
+from .store import ContentChanged
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
 PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
+_CHUNK = 1024 * 1024
 
 
 def state_dir() -> Path:
-    """Where the job store, the local store and caches live (created on first use)."""
+    """Where the job store, the local store and caches live (created on first use, 0700)."""
     explicit = os.environ.get(STATE_ENV)
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    return Path(base) / "aws-sagemaker-remote"
+        path = Path(explicit)
+    else:
+        base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".local", "state"
+        )
+        path = Path(base) / "aws-sagemaker-remote"
+    if not path.is_dir():
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)  # mkdir's mode is subject to the umask
+        except OSError:  # whoever writes there says what is wrong
+            pass
+    return path
+
+
+def store_root() -> Path:
+    return state_dir() / "store"
 
 
 def is_local_store_uri(uri: str) -> bool:
     return uri.startswith(f"s3://{LOCAL_STORE_BUCKET}/") or uri == f"s3://{LOCAL_STORE_BUCKET}"
 
 
+def normal_key(key: str, what: str) -> str:
+    """``key`` with empty segments dropped; UserError for ``..``, ``.`` or an absolute key."""
+    if key.startswith("/"):
+        raise UserError(f"{what}: an absolute key cannot be placed in the local store")
+    parts = [p for p in key.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise UserError(
+            f"{what}: '.' and '..' are not allowed in a local-store key",
+            fix="name the object without them",
+        )
+    normal = "/".join(parts)
+    return normal + "/" if key.endswith("/") and normal else normal
+
+
+def key_path(key: str, what: str | None = None) -> Path:
+    """The path standing for ``key``, always inside the store's directory."""
+    return store_root() / normal_key(key, what or f"s3://{LOCAL_STORE_BUCKET}/{key}")
+
+
 def local_store_path(uri: str) -> Path:
-    """The file or directory standing for a local-store URI."""
+    """The file or directory standing for a local-store URI (contained, see :func:`key_path`)."""
     if not is_local_store_uri(uri):
         raise ValueError(f"not a local-store URI: {uri}")
-    key = uri[len(f"s3://{LOCAL_STORE_BUCKET}") :].lstrip("/")
-    return state_dir() / "store" / key
+    key = uri[len(f"s3://{LOCAL_STORE_BUCKET}") :]
+    return key_path(key[1:] if key.startswith("/") else key, uri)
 
 
-def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+def atomic_write(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
     """Write through a temporary name and rename, so a half-written file never appears."""
     import tempfile  # not at the top: readers of the store should not pay for it
 
@@ -49,7 +94,7 @@ def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             write(out)
-        os.chmod(temp, 0o644)  # mkstemp's 0600 would follow the file out of the store
+        os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
         try:
@@ -57,3 +102,177 @@ def atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
         except OSError:
             pass
         raise
+
+
+_FICLONE = 0x40049409  # Linux ioctl: share the extents of another file, copy on write
+
+
+def _reflink(source: Path, target: Path) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+
+    try:
+        with open(source, "rb") as src, open(target, "xb") as dst:
+            try:
+                fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            except OSError:
+                dst.close()
+                os.unlink(target)
+                return False
+            os.chmod(target, (os.fstat(src.fileno()).st_mode & 0o777) | 0o200)
+        return True
+    except OSError:
+        return False
+
+
+def _can_link() -> bool:
+    # root ignores the read-only bit that protects the store's copy, so root copies
+    return hasattr(os, "geteuid") and os.geteuid() != 0
+
+
+class LocalStore:
+    """The local store's bucket as an object store: keys are files under its directory."""
+
+    bucket = LOCAL_STORE_BUCKET
+    endpoint = "the local store"
+    needs_aws = False
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def _path(self, key: str) -> Path:
+        return key_path(key, self.uri(key))
+
+    def prepare(self, region: str) -> None:
+        """Nothing to create but the directory."""
+        store_root().mkdir(parents=True, exist_ok=True)
+
+    # reading -------------------------------------------------------------------------------
+    def list_sync(self, prefix: str) -> list[tuple[str, int]]:
+        """(key, size) of every object whose key starts with ``prefix``, as S3 matches keys."""
+        base = store_root()
+        normal = normal_key(prefix, self.uri(prefix)) if prefix else ""
+        folder = normal[: normal.rfind("/") + 1]
+        found = []
+        for root, dirs, files in os.walk(base / folder):
+            rel_root = Path(root).relative_to(base).as_posix()
+            rel_root = "" if rel_root == "." else rel_root + "/"
+            dirs[:] = [
+                d
+                for d in dirs
+                if (rel_root + d + "/").startswith(normal) or normal.startswith(rel_root + d + "/")
+            ]
+            for name in files:
+                key = rel_root + name
+                if key.startswith(normal) and not name.startswith(PARTIAL_PREFIX):
+                    try:
+                        found.append((key, os.path.getsize(os.path.join(root, name))))
+                    except OSError:
+                        continue
+        return sorted(found)
+
+    async def list(self, prefix: str) -> list[tuple[str, int]]:
+        return await asyncio.to_thread(self.list_sync, prefix)
+
+    async def head(self, key: str) -> int | None:
+        try:
+            path = self._path(key)
+            return path.stat().st_size if path.is_file() else None
+        except OSError:
+            return None
+
+    async def get_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise FileNotFoundError(self.uri(key)) from None
+
+    def mode_of(self, key: str) -> int | None:
+        """Permission bits to give a copy of the object (the owner may write it again)."""
+        try:
+            return (self._path(key).stat().st_mode & 0o777) | 0o200
+        except OSError:
+            return None
+
+    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
+        def copy() -> None:
+            with open(self._path(key), "rb") as source:
+                while True:
+                    chunk = source.read(_CHUNK)
+                    if not chunk:
+                        return
+                    out.write(chunk)
+                    progress(len(chunk))
+
+        await asyncio.to_thread(copy)
+
+    def link(self, key: str, target: Path) -> bool:
+        """Place the object at ``target`` without copying its bytes, when that is safe: a
+        copy-on-write clone (reflink), else a hard link made read-only first (not for root,
+        whom the missing write bit would not stop). False: the caller copies."""
+        source = self._path(key)
+        if _reflink(source, target):
+            return True
+        if not _can_link():
+            return False
+        try:
+            mode = source.stat().st_mode
+            if mode & 0o222:
+                os.chmod(source, mode & ~0o222)
+            os.link(source, target)
+            return True
+        except OSError:
+            return False
+
+    # writing -------------------------------------------------------------------------------
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> None:
+        target = self._path(key)
+
+        def copy() -> None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as source:
+                mode = os.fstat(source.fileno()).st_mode & 0o777
+
+                def write(out: IO[bytes]) -> None:
+                    while True:
+                        chunk = source.read(_CHUNK)
+                        if not chunk:
+                            break
+                        digest.update(chunk)
+                        out.write(chunk)
+                        progress(len(chunk))
+                    if sha256 is not None and digest.hexdigest() != sha256:
+                        raise ContentChanged(path)
+
+                atomic_write(target, write, mode)
+
+        await asyncio.to_thread(copy)
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        await asyncio.to_thread(atomic_write, self._path(key), lambda out: out.write(data))
+
+    async def copy(self, source_key: str, key: str) -> bool:
+        source, target = self._path(source_key), self._path(key)
+
+        def copy() -> bool:
+            try:
+                mode = (source.stat().st_mode & 0o777) | 0o200
+                with open(source, "rb") as src:
+                    atomic_write(target, lambda out: shutil.copyfileobj(src, out, _CHUNK), mode)
+                return True
+            except FileNotFoundError:
+                return False
+
+        return await asyncio.to_thread(copy)
+
+    async def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    async def abort_uploads(self, prefix: str) -> int:
+        """Nothing half-written survives an atomic write's rename."""
+        return 0

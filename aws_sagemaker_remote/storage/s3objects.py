@@ -1,37 +1,34 @@
-"""Questions about S3 inputs asked before a job exists: is it there, one object or a prefix?"""
+"""Questions about S3 inputs asked before a job exists: is it there, one object or a prefix?
+
+Asked of whichever store holds the URI (S3 or the local store), through the same interface
+as every other data path: one HEAD for a key that may name an object, one listing else.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from ..errors import UserError
-from ..job.s3uri import parse_s3_uri
+from ..errors import NotFound, UserError
+from .downloads import DownloadReport, download_objects, download_s3_input
+from .store import open_store
+from .transfer import TransferConfig, run
 
 
 def s3_input_kind(session, uri: str, *, field: str) -> bool:
-    """True when ``uri`` names one object, False for a prefix; UserError when neither exists."""
-    from botocore.exceptions import ClientError
-
-    target = parse_s3_uri(uri)
-    client = session.client("s3")
+    """True when ``uri`` names one object, False for a prefix; NotFound when neither exists."""
+    store, key = open_store(uri, session=session, field=field)
     try:
-        if target.key and not target.key.endswith("/"):
-            try:
-                client.head_object(Bucket=target.bucket, Key=target.key)
-                return True
-            except ClientError as error:
-                if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-                    raise
-        listing = client.list_objects_v2(Bucket=target.bucket, Prefix=target.key, MaxKeys=1)
-    except ClientError as error:
-        message = error.response["Error"].get("Message") or error.response["Error"]["Code"]
-        raise UserError(
-            f"cannot read {uri}: {message}",
-            field=field,
-            fix="check the bucket name and your access to it",
-        ) from None
-    if not listing.get("KeyCount"):
-        raise UserError(
+        if key and not key.endswith("/") and run(store.head(key)) is not None:
+            return True
+        listed = store.list_sync(key)
+    except UserError as error:
+        if error.field:
+            raise
+        fix = error.fix or "check the bucket name and your access to it"
+        raise UserError(error.message, field=field, fix=fix) from None
+    if not any(not name.endswith("/") for name, _ in listed):
+        raise NotFound(
             f"{uri} does not exist (no object or prefix)",
             field=field,
             fix="check the URI, e.g. with `aws s3 ls`",
@@ -39,15 +36,21 @@ def s3_input_kind(session, uri: str, *, field: str) -> bool:
     return False
 
 
-def download_object_or_prefix(session, uri: str, dest: str, *, field: str) -> str:
-    """Fetch one object (to ``dest/<name>``) or a whole prefix (into ``dest``); the local path."""
-    from .downloads import download_prefix
+def download_object_or_prefix(
+    session, uri: str, dest: str, *, field: str, progress=None
+) -> tuple[str, DownloadReport]:
+    """Fetch one object (to ``dest/<name>``) or a whole prefix (into ``dest``).
 
+    Returns the local path the channel's argument should be, and what was downloaded.
+    """
     os.makedirs(dest, exist_ok=True)
     if s3_input_kind(session, uri, field=field):
-        target = parse_s3_uri(uri)
-        path = os.path.join(dest, os.path.basename(target.key))
-        session.client("s3").download_file(target.bucket, target.key, path)
-        return path
-    download_prefix(session, uri, dest)
-    return dest
+        store, key = open_store(uri, session=session, field=field)
+        name = key.rsplit("/", 1)[-1]
+        size = run(store.head(key)) or 0
+        coroutine = download_objects(
+            store, [(key, name)], {key: size}, Path(dest), TransferConfig(), progress
+        )
+        report = run(coroutine)
+        return os.path.join(dest, name), report
+    return dest, download_s3_input(session, uri, dest, progress=progress)

@@ -1,16 +1,33 @@
-"""An obstore S3Store that sees what boto3 sees: its credentials chain, region and endpoint.
+"""S3 as an object store: obstore for the bytes, boto3 for credentials, listings and buckets.
 
-Staging uploads through obstore (far less CPU per request than boto3) while boto3 stays
-the one place credentials, profiles and ``AWS_ENDPOINT_URL*`` are resolved, so both
-clients always talk to the same account and server.
+obstore costs far less CPU per request than boto3 (2,000 small files: 1.3 s against 5.6 s),
+so every PUT, GET, HEAD and COPY goes through it. boto3 stays the one place credentials,
+profiles and ``AWS_ENDPOINT_URL*`` are resolved (obstore asks it through a credential
+provider), so both clients always talk to the same account and server. Listings go through
+boto3 because obstore refuses a whole listing when one key is not a clean path (``a/.``,
+``a//b``), and a download must be able to name and refuse that one key.
+
+Both clients get the same timeouts from :class:`~.transfer.TransferConfig`: a stalled
+endpoint is detected by connect and read timeouts with bounded retries, and reported as a
+:class:`~aws_sagemaker_remote.errors.ServiceError` naming the endpoint (:func:`s3_errors`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import UserError
+from ..errors import ServiceError, UserError
+from .store import ContentChanged
+
+PREFIX_FIELD = "s3_prefix"
+PREFIX_FIX = "pass {{s3_prefix}} s3://a-bucket-you-can-write/prefix"
+_READ = 1024 * 1024
+_DENIED = ("AccessDenied", "403 Forbidden", "PermissionDenied", "Unauthenticated", "Forbidden")
 
 if TYPE_CHECKING:  # obstore's option types exist in its stubs only
     from obstore.store import ClientConfig, RetryConfig, S3Config
@@ -18,6 +35,10 @@ if TYPE_CHECKING:  # obstore's option types exist in its stubs only
 
 def s3_endpoint() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def endpoint_name(region: str | None) -> str:
+    return s3_endpoint() or f"https://s3.{region or 'us-east-1'}.amazonaws.com"
 
 
 def _credential_provider(session):
@@ -55,13 +76,28 @@ class _Boto3Credentials:
         }
 
 
-def s3_store(bucket: str, session, config):
+def boto3_s3_client(session, config, region: str | None = None):
+    """A boto3 S3 client with the transfer timeouts and bounded retries."""
+    from botocore.config import Config
+
+    if session is None:
+        import boto3
+
+        session = boto3.Session()
+    settings = Config(
+        connect_timeout=config.connect_timeout_s,
+        read_timeout=config.socket_timeout_s,
+        retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
+        max_pool_connections=config.max_concurrency,
+    )
+    return session.client("s3", config=settings, region_name=region)
+
+
+def obstore_s3(bucket: str, session, config):
     from datetime import timedelta
 
-    import boto3
     from obstore.store import S3Store
 
-    session = session if session is not None else boto3.Session()
     endpoint = s3_endpoint()
     settings: S3Config = {"region": session.region_name or "us-east-1"}
     if endpoint:
@@ -71,11 +107,18 @@ def s3_store(bucket: str, session, config):
         settings["virtual_hosted_style_request"] = "." not in bucket
     client: ClientConfig = {
         "timeout": timedelta(seconds=config.request_timeout_s),
+        "connect_timeout": timedelta(seconds=config.connect_timeout_s),
+        "read_timeout": timedelta(seconds=config.read_timeout_s),
         "allow_http": bool(endpoint and endpoint.startswith("http://")),
     }
     retry: RetryConfig = {
         "max_retries": config.max_retries,
         "retry_timeout": timedelta(seconds=config.retry_timeout_s),
+        "backoff": {
+            "init_backoff": timedelta(milliseconds=100),
+            "max_backoff": timedelta(seconds=config.max_backoff_s),
+            "base": 2,
+        },
     }
     return S3Store(
         bucket,
@@ -84,3 +127,244 @@ def s3_store(bucket: str, session, config):
         retry_config=retry,
         credential_provider=_credential_provider(session),
     )
+
+
+@contextmanager
+def s3_errors(endpoint: str, uri: str, doing: str) -> Iterator[None]:
+    """Turn obstore's and botocore's errors into ours: the user's mistake, or a service fault."""
+    try:
+        yield
+    except (UserError, ServiceError, FileNotFoundError, asyncio.CancelledError):
+        raise
+    except Exception as error:  # obstore raises builtin and its own exception types
+        raise s3_error(error, endpoint, uri, doing) from None
+
+
+def s3_error(error: BaseException, endpoint: str, uri: str, doing: str) -> Exception:
+    text = str(error)
+    code = ""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code", "")
+        text = f"{code}: {response.get('Error', {}).get('Message', '')}"
+    bucket = uri[len("s3://") :].split("/", 1)[0]
+    if "NoSuchBucket" in text or code == "NoSuchBucket":
+        return UserError(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)
+    if isinstance(error, PermissionError) or any(word in text for word in _DENIED):
+        return UserError(f"access denied {doing} {uri}", fix="check your access to the bucket")
+    first = _first_line(text) or type(error).__name__
+    return ServiceError(f"S3 at {endpoint} failed {doing} {uri}: {first}", endpoint=endpoint)
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:300]
+
+
+async def _hashed_chunks(
+    path: str, sha256: str | None, progress, chunk: int = _READ
+) -> AsyncIterator[bytes]:
+    """The file's bytes, hashed as they go; the digest is checked before the last chunk is
+    given away, so a mismatch fails the upload before it can complete."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        previous = source.read(chunk)
+        while previous:
+            digest.update(previous)
+            following = await asyncio.to_thread(source.read, chunk)
+            if not following and sha256 is not None and digest.hexdigest() != sha256:
+                raise ContentChanged(path)
+            progress(len(previous))
+            yield previous
+            previous = following
+
+
+def _read_checked(path: str, sha256: str | None) -> bytes:
+    with open(path, "rb") as source:
+        data = source.read()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise ContentChanged(path)
+    return data
+
+
+class S3Store:
+    """One bucket of S3 (or of the server ``AWS_ENDPOINT_URL`` names)."""
+
+    needs_aws = True
+
+    def __init__(self, bucket: str, session, config):
+        import boto3
+
+        self.bucket = bucket
+        self.session = session if session is not None else boto3.Session()
+        self.config = config
+        self.endpoint = endpoint_name(self.session.region_name)
+        self.store = obstore_s3(bucket, self.session, config)
+        self._client = None
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def client(self):
+        if self._client is None:
+            self._client = boto3_s3_client(self.session, self.config)
+        return self._client
+
+    def errors(self, key: str, doing: str):
+        return s3_errors(self.endpoint, self.uri(key), doing)
+
+    def prepare(self, region: str) -> None:
+        from ..aws.buckets import ensure_bucket
+
+        ensure_bucket(self.uri(""), session=self.session, region=region, config=self.config)
+
+    # reading -------------------------------------------------------------------------------
+    def list_sync(self, prefix: str) -> list[tuple[str, int]]:
+        """(key, size) of every object whose key starts with ``prefix``: one LIST per 1,000."""
+        with self.errors(prefix, "listing"):
+            pages = self.client().get_paginator("list_objects_v2")
+            return sorted(
+                (item["Key"], item.get("Size", 0))
+                for page in pages.paginate(Bucket=self.bucket, Prefix=prefix)
+                for item in page.get("Contents", [])
+            )
+
+    async def list(self, prefix: str) -> list[tuple[str, int]]:
+        """As :meth:`list_sync`; a directory prefix through obstore (no boto3 client to
+        build, less CPU per page) unless one of its keys is not a clean path."""
+        import obstore
+
+        if prefix.endswith("/") and prefix.strip("/"):
+            try:
+                found = await obstore.list(self.store, prefix, chunk_size=1000).collect_async()
+                return sorted((meta["path"], meta["size"]) for meta in found)
+            except (ValueError, obstore.exceptions.InvalidPathError):
+                pass  # a key obstore cannot parse: boto3 lists anything
+            except Exception as error:
+                raise s3_error(error, self.endpoint, self.uri(prefix), "listing") from None
+        return await asyncio.to_thread(self.list_sync, prefix)
+
+    async def head(self, key: str) -> int | None:
+        import obstore
+
+        with self.errors(key, "reading"):
+            try:
+                return (await obstore.head_async(self.store, key))["size"]
+            except FileNotFoundError:
+                return None
+
+    async def get_bytes(self, key: str) -> bytes:
+        import obstore
+
+        with self.errors(key, "reading"):
+            result = await obstore.get_async(self.store, key)
+            return bytes(await result.bytes_async())
+
+    def mode_of(self, key: str) -> int | None:
+        return None
+
+    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
+        """Stream one object into ``out``; large objects as parallel ranged GETs."""
+        import obstore
+
+        part = self.config.multipart_chunk_size
+        with self.errors(key, "downloading"):
+            if size <= self.config.multipart_threshold:
+                result = await obstore.get_async(self.store, key)
+                async for chunk in result.stream(min_chunk_size=_READ):
+                    out.write(chunk)
+                    progress(len(chunk))
+                return
+            limit = asyncio.Semaphore(self.config.multipart_concurrency)
+            fd = out.fileno()
+
+            async def fetch(start: int) -> None:
+                async with limit:
+                    end = min(start + part, size)
+                    data = await obstore.get_range_async(self.store, key, start=start, end=end)
+                    await asyncio.to_thread(os.pwrite, fd, memoryview(data), start)
+                    progress(end - start)
+
+            await _gather_or_cancel([fetch(start) for start in range(0, size, part)])
+            out.seek(size)
+
+    def link(self, key: str, target) -> bool:
+        return False
+
+    # writing -------------------------------------------------------------------------------
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> None:
+        """Upload one file; the bytes sent are hashed on the way and must match ``sha256``."""
+        import obstore
+
+        size = os.path.getsize(path)
+        with self.errors(key, "uploading to"):
+            if size <= self.config.multipart_threshold:
+                data = await asyncio.to_thread(_read_checked, path, sha256)
+                await obstore.put_async(self.store, key, data, use_multipart=False)
+                progress(len(data))
+                return
+            chunk = max(self.config.multipart_chunk_size, -(-size // 10_000))
+            try:
+                await obstore.put_async(
+                    self.store,
+                    key,
+                    _hashed_chunks(path, sha256, progress, _READ * 8),
+                    use_multipart=True,
+                    chunk_size=chunk,
+                    max_concurrency=self.config.multipart_concurrency,
+                )
+            except BaseException:
+                await asyncio.shield(self.abort_uploads(key))
+                raise
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        import obstore
+
+        with self.errors(key, "uploading to"):
+            await obstore.put_async(self.store, key, data, use_multipart=False)
+
+    async def copy(self, source_key: str, key: str) -> bool:
+        import obstore
+
+        with self.errors(key, "copying to"):
+            try:
+                await obstore.copy_async(self.store, source_key, key)
+                return True
+            except FileNotFoundError:
+                return False
+
+    async def delete(self, key: str) -> None:
+        import obstore
+
+        with self.errors(key, "deleting"):
+            await obstore.delete_async(self.store, key)
+
+    async def abort_uploads(self, prefix: str) -> int:
+        """Abort unfinished multipart uploads under ``prefix`` (an interrupted run's parts)."""
+
+        def abort() -> int:
+            client = self.client()
+            count = 0
+            try:
+                listing = client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+                for upload in listing.get("Uploads", []):
+                    client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    count += 1
+            except Exception:  # best effort: the bucket's lifecycle rule is the safety net
+                return count
+            return count
+
+        return await asyncio.to_thread(abort)
+
+
+async def _gather_or_cancel(coroutines) -> None:
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

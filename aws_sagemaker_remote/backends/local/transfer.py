@@ -1,38 +1,37 @@
 """A local job's data: inputs fetched to each instance's LocalPath, outputs put to S3Uri.
 
-Every URI is an S3 URI; the bucket of the local store lives in a directory of this
-machine (:mod:`aws_sagemaker_remote.localstore`), any other bucket is S3 through boto3
-(imported on first use, so a job that stays in the local store never loads it).
+Every URI is an S3 URI and every byte moves through :mod:`aws_sagemaker_remote.storage`
+(its store interface and transfer engine), so this module never asks whether a bucket is
+S3 or the local store; the store decides, and links the local store's files into the job
+(read-only hard links on the same file system) instead of copying them.
 
-Where an object lands under LocalPath follows SageMaker, not a plain "key minus prefix":
-the URI ``s3://b/data/train`` (or ``.../train/``) puts ``data/train/x/y.csv`` at
-``LocalPath/x/y.csv``; a URI naming one object puts it at ``LocalPath/<its name>``; a
-prefix that ends inside a name (``s3://b/data/tr``) keeps that whole name
-(``data/train-1.csv`` -> ``LocalPath/train-1.csv``, sagemaker-python-sdk issue 3612).
+Where an object lands under LocalPath follows SageMaker, not a plain "key minus prefix"
+(:func:`~aws_sagemaker_remote.storage.downloads.sagemaker_relative`), and the listing
+matches the raw S3Prefix exactly as SageMaker does: ``s3://b/jobs/j/clean`` also matches
+``clean_v2/...``, ``s3://b/jobs/j/clean/`` does not. Keys that cannot be placed (``..``,
+a name beside a directory of the same name, ...) are refused one line each in the job's
+log by the shared containment check; the rest still arrives.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import shutil
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import sys
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ...errors import Error
 from ...job.s3uri import S3Uri, parse_s3_uri
-from ...storage.localstore import (
-    LOCAL_STORE_BUCKET,
-    PARTIAL_PREFIX,
-    atomic_write,
-    local_store_path,
-    state_dir,
-)
+from ...storage.containment import place_all, segment_problem
+from ...storage.downloads import sagemaker_relative
+from ...storage.store import ObjectStore, open_store
+from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, run
+from ...storage.uploads import directory_files, upload_files
 
-LARGE_OBJECT = 32 * 1024 * 1024  # above this, boto3's managed (multipart) transfers
-_CHUNK = 1024 * 1024
+POLL_ABORT_S = 0.1
 
 
 class TransferError(Exception):
@@ -50,21 +49,8 @@ class FetchTask(NamedTuple):
 
 
 def relative_path(prefix: str, key: str) -> str:
-    """Where the object ``key``, matched by the key prefix ``prefix``, lands under LocalPath."""
-    if key == prefix:
-        rel = key.rsplit("/", 1)[-1]
-    elif not prefix or prefix.endswith("/") or key[len(prefix)] == "/":
-        rel = key[len(prefix) :]
-    else:
-        rel = key[prefix.rfind("/") + 1 :]
-    return safe_relpath(rel, key)
-
-
-def safe_relpath(rel: str, what: str) -> str:
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise TransferError(f"object {what!r} would be written outside its LocalPath")
-    return "/".join(parts)
+    """Where object ``key``, matched by the S3Prefix ``prefix``, lands under LocalPath."""
+    return sagemaker_relative(prefix, key)
 
 
 def shard(items: Sequence, instance: int, count: int) -> list:
@@ -72,167 +58,112 @@ def shard(items: Sequence, instance: int, count: int) -> list:
     return list(items[instance - 1 :: count])
 
 
-def _can_link() -> bool:
-    # root ignores the read-only bit that protects the store's copy, so root copies
-    return hasattr(os, "geteuid") and os.geteuid() != 0
+def _print(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class Locations:
-    """Objects of S3 URIs, in S3 or in the local store; one pool of threads for the I/O."""
+    """The stores a job's URIs live in, opened once each; the transfer engine moves the data."""
 
-    def __init__(self, profile: str | None = None, max_workers: int = 16):
+    def __init__(
+        self,
+        profile: str | None = None,
+        config: TransferConfig | None = None,
+        say: Callable[[str], None] = _print,
+    ):
         self.profile = profile
-        self.max_workers = max_workers
-        self._client = None
-        self._lock = threading.Lock()
-        self._link = _can_link()
+        self.config = config or TransferConfig()
+        self.say = say
+        self._session = None
+        self._stores: dict[str, ObjectStore] = {}
 
-    # -- S3 -------------------------------------------------------------------------------
-    def client(self):
-        with self._lock:
-            if self._client is None:
-                import boto3
+    def store(self, uri: S3Uri) -> ObjectStore:
+        if uri.bucket not in self._stores:
+            store, _ = open_store(f"s3://{uri.bucket}/", session=self._lazy_session(uri))
+            self._stores[uri.bucket] = store
+        return self._stores[uri.bucket]
 
-                session = boto3.Session(profile_name=self.profile)
-                self._client = session.client("s3")
-            return self._client
+    def _lazy_session(self, uri: S3Uri):
+        from ...storage.store import needs_aws
 
-    # -- listing and reading --------------------------------------------------------------
+        if not needs_aws(str(uri)):
+            return None
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session(profile_name=self.profile)
+        return self._session
+
+    def _do(self, what: str, make: Callable[[], Coroutine], abort=None) -> Any:
+        try:
+            return run(_until_aborted(make(), abort))
+        except (Aborted, TransferError):
+            raise
+        except (Error, OSError, ValueError) as error:
+            raise TransferError(f"{what}: {error}") from error
+
+    # listing and reading ---------------------------------------------------------------
     def list_objects(self, uri: S3Uri) -> list[tuple[str, int]]:
         """(key, size) of every object whose key starts with ``uri.key``, sorted by key."""
-        if uri.bucket == LOCAL_STORE_BUCKET:
-            found = self._list_store(uri.key)
-        else:
-            found = self._list_s3(uri)
-        return sorted((k, s) for k, s in found if not k.endswith("/"))
-
-    def _list_s3(self, uri: S3Uri) -> list[tuple[str, int]]:
-        try:
-            pages = self.client().get_paginator("list_objects_v2")
-            return [
-                (item["Key"], item["Size"])
-                for page in pages.paginate(Bucket=uri.bucket, Prefix=uri.key)
-                for item in page.get("Contents", [])
-            ]
-        except Exception as error:
-            raise TransferError(f"could not list {uri}: {error}") from error
-
-    def _list_store(self, prefix: str) -> list[tuple[str, int]]:
-        base = state_dir() / "store"
-        folder = prefix[: prefix.rfind("/") + 1]
-        top = base / folder
-        found = []
-        for root, dirs, files in os.walk(top):
-            rel_root = Path(root).relative_to(base).as_posix()
-            rel_root = "" if rel_root == "." else rel_root + "/"
-            dirs[:] = [
-                d
-                for d in dirs
-                if (rel_root + d + "/").startswith(prefix) or prefix.startswith(rel_root + d + "/")
-            ]
-            for name in files:
-                key = rel_root + name
-                if key.startswith(prefix) and not name.startswith(PARTIAL_PREFIX):
-                    found.append((key, os.path.getsize(os.path.join(root, name))))
-        return found
+        store = self.store(uri)
+        found = self._do(f"could not list {uri}", lambda: store.list(uri.key))
+        return [(k, s) for k, s in found if not k.endswith("/")]
 
     def read(self, uri: S3Uri) -> bytes:
-        try:
-            if uri.bucket == LOCAL_STORE_BUCKET:
-                return local_store_path(str(uri)).read_bytes()
-            return self.client().get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()
-        except Exception as error:
-            raise TransferError(f"could not read {uri}: {error}") from error
+        store = self.store(uri)
+        return self._do(f"could not read {uri}", lambda: store.get_bytes(uri.key))
 
-    # -- fetching -------------------------------------------------------------------------
+    # fetching ----------------------------------------------------------------------------
     def fetch_all(self, tasks: Sequence[FetchTask], abort: Callable[[], bool]) -> None:
-        if any(task.source.bucket != LOCAL_STORE_BUCKET for task in tasks):
-            self.client()  # created once, before the threads share it
-        self._run(self._fetch, tasks, abort)
+        async def fetch() -> None:
+            transfers = Transfers(self.config, "fetching")
+            await all_or_nothing(self._fetch(transfers, task) for task in tasks)
 
-    def _fetch(self, task: FetchTask) -> None:
+        self._do("could not fetch the input", fetch, abort)
+
+    async def _fetch(self, transfers: Transfers, task: FetchTask) -> None:
+        store = self.store(task.source)
+        size = task.size
+        if size is None:
+            size = await store.head(task.source.key)
+            if size is None:
+                raise TransferError(f"could not fetch {task.source}: no such object")
         first, *others = task.targets
-        try:
-            if task.source.bucket == LOCAL_STORE_BUCKET:
-                source = local_store_path(str(task.source))
-                for target in task.targets:
-                    self._place_from_store(source, target)
-                return
-            first.parent.mkdir(parents=True, exist_ok=True)
-            if task.size is not None and task.size > LARGE_OBJECT:
-                self.client().download_file(task.source.bucket, task.source.key, str(first))
-            else:
-                body = self.client().get_object(Bucket=task.source.bucket, Key=task.source.key)
-                with open(first, "wb") as out:
-                    for chunk in body["Body"].iter_chunks(_CHUNK):
-                        out.write(chunk)
-            for target in others:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(first, target)
-        except Exception as error:
-            raise TransferError(f"could not fetch {task.source}: {error}") from error
+        await transfers.download(store, task.source.key, size, first, link=True)
+        for target in others:  # the other instances: links of the store's file, or copies
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not store.link(task.source.key, target):
+                await asyncio.to_thread(shutil.copyfile, first, target)
 
-    def _place_from_store(self, source: Path, target: Path) -> None:
-        """Hard-link (same file system) or copy; a linked store file is made read-only."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self._link:
-            try:
-                mode = source.stat().st_mode
-                if mode & 0o222:
-                    os.chmod(source, mode & ~0o222)
-                os.link(source, target)
-                return
-            except OSError:
-                pass
-        shutil.copyfile(source, target)
-
-    # -- storing --------------------------------------------------------------------------
+    # storing -----------------------------------------------------------------------------
     def put_all(
         self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None
     ) -> None:
-        if any(uri.bucket != LOCAL_STORE_BUCKET for _, uri in pairs):
-            self.client()
-        self._run(self._put, pairs, abort or (lambda: False))
+        by_bucket: dict[str, list[tuple[Path, str]]] = {}
+        for path, uri in pairs:
+            by_bucket.setdefault(uri.bucket, []).append((path, uri.key))
 
-    def _put(self, pair: tuple[Path, S3Uri]) -> None:
-        path, uri = pair
-        try:
-            if uri.bucket == LOCAL_STORE_BUCKET:
-                with open(path, "rb") as src:
-                    atomic_write(
-                        local_store_path(str(uri)),
-                        lambda out: shutil.copyfileobj(src, out, _CHUNK),
-                    )
-            elif path.stat().st_size > LARGE_OBJECT:
-                self.client().upload_file(str(path), uri.bucket, uri.key)
-            else:
-                with open(path, "rb") as body:
-                    self.client().put_object(Bucket=uri.bucket, Key=uri.key, Body=body)
-        except Exception as error:
-            raise TransferError(f"could not upload {path.name} to {uri}: {error}") from error
+        async def put() -> None:
+            await all_or_nothing(
+                upload_files(self.store(S3Uri(bucket, "")), items, self.config)
+                for bucket, items in by_bucket.items()
+            )
 
-    # -- the pool -------------------------------------------------------------------------
-    def _run(self, work: Callable, items: Iterable, abort: Callable[[], bool]) -> None:
-        iterator = iter(items)
-        with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-            pending: set = set()
-            while True:
-                while len(pending) < self.max_workers * 2:
-                    if abort():
-                        raise Aborted()
-                    item = next(iterator, None)
-                    if item is None:
-                        break
-                    pending.add(pool.submit(work, item))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    error = future.exception()
-                    if error is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise error
+        self._do("could not upload the outputs", put, abort)
+
+
+async def _until_aborted(coroutine: Coroutine, abort: Callable[[], bool] | None) -> Any:
+    task = asyncio.ensure_future(coroutine)
+    if abort is None:
+        return await task
+    while True:
+        done, _ = await asyncio.wait([task], timeout=POLL_ABORT_S)
+        if done:
+            return task.result()
+        if abort():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise Aborted()
 
 
 def plan_input(
@@ -260,8 +191,12 @@ def plan_input(
         mine = objects
         if s3_input.get("S3DataDistributionType") == "ShardedByS3Key":
             mine = shard(objects, instance, count)
-        for source, size, rel in mine:
-            targets.setdefault((source, size), []).append(opt_ml / local / rel)
+        by_key = {str(source): (source, size) for source, size, _ in mine}
+        placed, refused = place_all(opt_ml / local, [(str(s), rel) for s, _, rel in mine])
+        for refusal in refused:
+            locations.say(refusal.line())
+        for key, path in placed:
+            targets.setdefault(by_key[key], []).append(path)
     return [FetchTask(source, size, tuple(paths)) for (source, size), paths in targets.items()]
 
 
@@ -278,22 +213,21 @@ def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, int
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise TransferError(f"{uri} is not a valid manifest file: {error}") from error
     objects = sorted((prefix.key + rel, rel) for rel in rels)
-    return [(S3Uri(prefix.bucket, key), None, safe_relpath(rel, key)) for key, rel in objects]
+    return [(S3Uri(prefix.bucket, key), None, rel) for key, rel in objects]
 
 
 def container_relpath(container_path: str) -> str:
     """``/opt/ml/processing/x`` -> ``processing/x`` (relative to the /opt/ml stand-in)."""
-    rel = (
-        container_path[len("/opt/ml") :] if container_path.startswith("/opt/ml") else container_path
-    )
-    return safe_relpath(rel, container_path)
+    rel = container_path
+    if container_path.startswith("/opt/ml"):
+        rel = container_path[len("/opt/ml") :]
+    rel = rel.strip("/")
+    problem = segment_problem(rel)
+    if problem:
+        raise TransferError(f"container path {container_path!r}: {problem}")
+    return rel
 
 
 def output_files(folder: Path) -> list[tuple[Path, str]]:
     """Every file under ``folder`` with its posix path relative to it, sorted."""
-    found = []
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = Path(root) / name
-            found.append((path, path.relative_to(folder).as_posix()))
-    return sorted(found, key=lambda item: item[1])
+    return directory_files(folder)

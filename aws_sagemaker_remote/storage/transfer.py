@@ -1,0 +1,232 @@
+"""The one transfer engine: bounded concurrency, a memory budget, integrity, progress.
+
+Every data path moves bytes through :class:`Transfers` against an
+:class:`~.store.ObjectStore`: uploads hash what they send and fail when it is not the
+digest they are filed under (:meth:`ObjectStore.put_file`), downloads write through a short
+temporary name beside the destination and rename it, only into places
+:mod:`containment` allowed. Progress goes to a callback as :class:`TransferProgress`
+events (s3transfer's subscribers, not prints): the command line decides how to draw them.
+The timeouts in :class:`TransferConfig` bound how long a stalled endpoint can hold a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .store import ContentChanged, ObjectStore
+
+MiB = 1024 * 1024
+TEMP_PREFIX = ".asr-"  # temporary download files: short, so a 250-character name still fits
+_SMALL = MiB  # bodies below this skip the byte budget (max_concurrency bounds them already)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """Every transfer tunable, with its default."""
+
+    max_concurrency: int = 64  # requests in flight (a multipart upload counts once)
+    multipart_threshold: int = 64 * MiB  # files larger than this go multipart / ranged GETs
+    multipart_chunk_size: int = 16 * MiB  # part size (S3: at least 5 MiB, at most 10,000 parts)
+    multipart_concurrency: int = 8  # parts in flight per multipart transfer
+    max_bytes_in_flight: int = 1024 * MiB  # memory bound for file bodies being sent
+    connect_timeout_s: float = 5.0  # establishing a connection
+    # obstore: the longest a request may wait for its answer, sending its body included
+    # (a 16 MiB part needs at least 0.6 MiB/s per part in flight)
+    read_timeout_s: float = 30.0
+    socket_timeout_s: float = 15.0  # boto3 (listings, buckets): no byte moved for this long
+    request_timeout_s: float = 600.0  # one request, connect to last byte
+    max_retries: int = 4  # per request, for 5xx, timeouts and dropped connections
+    retry_timeout_s: float = 20.0  # no new retry starts this long after the first attempt
+    boto3_attempts: int = 2  # boto3 calls: attempts x (connect + socket timeout) < 60 s
+    max_backoff_s: float = 4.0
+    copy_limit: int = 5 * 1024 * MiB  # CopyObject's largest source; bigger files are re-sent
+
+    def stall_limit_s(self) -> float:
+        """The longest a request to a frozen endpoint can take before it fails (< 60 s)."""
+        attempt = self.connect_timeout_s + self.read_timeout_s
+        obstore = self.retry_timeout_s + attempt + self.max_backoff_s
+        boto3 = self.boto3_attempts * (self.connect_timeout_s + self.socket_timeout_s + 2)
+        return max(obstore, boto3)
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """What a running transfer has done so far (sent to the ``progress`` callback)."""
+
+    what: str  # "staging", "downloading", "uploading", "fetching"
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    elapsed_s: float
+    final: bool = False
+
+
+ProgressCallback = Callable[[TransferProgress], None]
+
+
+class _ByteBudget:
+    """At most ``limit`` bytes of file bodies in flight (one oversized body may go alone)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self.changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def hold(self, n: int):
+        n = min(n, self.limit)
+        if n < _SMALL:
+            yield
+            return
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.used + n <= self.limit)
+            self.used += n
+        try:
+            yield
+        finally:
+            async with self.changed:
+                self.used -= n
+                self.changed.notify_all()
+
+
+class Transfers:
+    """One run's transfers: created inside the event loop that runs them."""
+
+    def __init__(
+        self,
+        config: TransferConfig,
+        what: str,
+        progress: ProgressCallback | None = None,
+        *,
+        every_s: float = 0.2,
+    ):
+        self.config = config
+        self.what = what
+        self.requests = asyncio.Semaphore(config.max_concurrency)
+        self.budget = _ByteBudget(config.max_bytes_in_flight)
+        self.callback = progress
+        self.every_s = every_s
+        self.files_total = self.bytes_total = self.files_done = self.bytes_done = 0
+        self.started = self.reported = time.monotonic()
+
+    def expect(self, files: int, nbytes: int) -> None:
+        self.files_total += files
+        self.bytes_total += nbytes
+
+    def moved(self, n: int) -> None:
+        self.bytes_done += n
+        self._report()
+
+    def finished(self, files: int = 1, nbytes: int = 0) -> None:
+        """``files`` are done; ``nbytes`` of them moved without passing through :meth:`moved`."""
+        self.files_done += files
+        self.bytes_done += nbytes
+        self._report()
+
+    def _report(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if self.callback is None or (not final and now - self.reported < self.every_s):
+            return
+        self.reported = now
+        self.callback(
+            TransferProgress(
+                self.what,
+                self.files_done,
+                self.files_total,
+                self.bytes_done,
+                self.bytes_total,
+                now - self.started,
+                final,
+            )
+        )
+
+    def close(self) -> None:
+        self._report(final=True)
+
+    # the operations ------------------------------------------------------------------------
+    async def upload(self, store: ObjectStore, key: str, path: str, size: int, sha256) -> None:
+        body = size
+        if size > self.config.multipart_threshold:
+            body = min(size, self.config.multipart_chunk_size * self.config.multipart_concurrency)
+        async with self.budget.hold(body), self.requests:
+            try:
+                await store.put_file(key, path, sha256=sha256, progress=self.moved)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise ContentChanged(path) from None  # the local file, gone since its scan
+        self.finished()
+
+    async def copy(self, store: ObjectStore, source_key: str, key: str, size: int) -> bool:
+        async with self.requests:
+            ok = await store.copy(source_key, key)
+        if ok:
+            self.finished(1, size)
+        return ok
+
+    async def put_bytes(self, store: ObjectStore, key: str, data: bytes) -> None:
+        async with self.requests:
+            await store.put_bytes(key, data)
+
+    async def download(
+        self, store: ObjectStore, key: str, size: int, target: Path, *, link: bool = False
+    ) -> None:
+        """Write object ``key`` at ``target`` (a place :mod:`containment` allowed)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if link and store.link(key, target):
+            self.finished(1, size)
+            return
+        mode = store.mode_of(key)
+        async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    await store.get_file(key, out, size, self.moved)
+                if mode is not None:
+                    os.chmod(temp, mode)
+                os.replace(temp, target)
+            except BaseException:
+                _unlink(temp)
+                raise
+        self.finished()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+async def all_or_nothing(coroutines: Iterable[Awaitable]) -> None:
+    """Run all; on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        failure = task.exception()
+        if failure is not None:
+            raise failure
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, also from code that already runs an event loop (e.g. a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
