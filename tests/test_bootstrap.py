@@ -322,6 +322,7 @@ def test_map_argument_maps_only_the_value_of_a_flag():
     assert bootstrap.map_argument("x=/opt/ml/a", "/m") == "x=/opt/ml/a"
 
 
+@pytest.mark.e2e
 def test_requirements_the_local_engine_installed_are_not_installed_again(opt_ml, venv_python):
     requirements = opt_ml / "processing/requirements"
     requirements.mkdir()

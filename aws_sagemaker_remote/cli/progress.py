@@ -11,16 +11,10 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from ..wording import size
+
 TERMINAL_EVERY_S = 0.1
 PLAIN_EVERY_S = 10.0
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"  # pragma: no cover
 
 
 def _is_tty(out: TextIO) -> bool:
@@ -67,5 +61,5 @@ class ProgressPrinter:
         rate = event.bytes_done / event.elapsed_s if event.elapsed_s > 0 else 0.0
         return (
             f"{event.what}: {event.files_done}/{event.files_total} files, "
-            f"{_size(event.bytes_done)}/{_size(event.bytes_total)} ({_size(rate)}/s)"
+            f"{size(event.bytes_done)}/{size(event.bytes_total)} ({size(rate)}/s)"
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..wording import count
 from .containment import Refused, existing_files, place_all
 from .store import ObjectStore, open_store
 from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothing, run
@@ -38,14 +39,10 @@ class DownloadReport:
     def lines(self, what: str, target: str) -> list[str]:
         """What to tell the user: one line per refused key, then the summary."""
         found = [f"{what}: {r.line()}" for r in self.refused]
-        text = f"{what}: {_files(self.count)} downloaded to {target}"
+        text = f"{what}: {count(self.count, 'file')} downloaded to {target}"
         if self.already_there:
-            text += f" ({_files(self.already_there)} already there not written by the job)"
+            text += f" ({count(self.already_there, 'file')} already there not written by the job)"
         return [*found, text]
-
-
-def _files(n: int) -> str:
-    return f"{n} file" if n == 1 else f"{n} files"
 
 
 def below(key: str, listed: Sequence[tuple[str, int]]) -> list[tuple[str, str, int]]:

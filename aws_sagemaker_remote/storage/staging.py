@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..wording import count, size
 from .hashcache import StagingCache
 from .plan import BlobPlan, Put, StagingPlan, manifest_key, plan_staging, tree_prefix
 from .s3store import PREFIX_FIELD
@@ -55,25 +56,13 @@ class UploadReport:
 
     def summary(self) -> str:
         """One line for stderr."""
-        text = f"staged {_files(self.files_uploaded)} ({_size(self.bytes_uploaded)}) uploaded"
+        text = f"staged {count(self.files_uploaded, 'file')} ({size(self.bytes_uploaded)}) uploaded"
         if self.files_copied:
             text += f", {self.files_copied} copied from earlier uploads"
-        text += f", {self.files_skipped} unchanged ({_size(self.bytes_skipped)}) skipped"
+        text += f", {self.files_skipped} unchanged ({size(self.bytes_skipped)}) skipped"
         if self.files_restored:
             text += f"; {self.files_restored} missing from a staged tree restored"
         return text
-
-
-def _files(n: int) -> str:
-    return f"{n} file" if n == 1 else f"{n} files"
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"  # pragma: no cover
 
 
 def upload_trees(

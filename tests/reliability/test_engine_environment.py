@@ -19,9 +19,12 @@ from test_local_engine import (
 
 from aws_sagemaker_remote.backends.local import LocalBackend
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 # Reads the credentials endpoint the way an SDK does (no SDK in the job's Python needed).
 REPORT = """
 import json, os, sys, urllib.request
+
 env = dict(os.environ)
 credentials = None
 url = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")

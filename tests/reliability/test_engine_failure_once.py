@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import run_script
 from test_engine_e2e import LOCAL
+
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 
 
 def test_the_traceback_is_printed_once_then_the_reason(tmp_path):

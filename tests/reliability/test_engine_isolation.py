@@ -22,9 +22,12 @@ from test_local_engine import (
 from aws_sagemaker_remote.backends.local import LocalBackend
 from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES, NAMESPACES_ENV, PATH_MAPPING
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 # A script written for SageMaker: every path literal, nothing from the engine.
 LITERAL = """
 import json, os, socket
+
 config = json.load(open("/opt/ml/config/processingjobconfig.json"))
 resources = json.load(open("/opt/ml/config/resourceconfig.json"))
 host = resources["current_host"]

@@ -15,9 +15,12 @@ from wheels import build_wheel
 
 from aws_sagemaker_remote.backends.local.pythons import find_python, probe
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 REPORTS = """
 import json, os, sys
 from aws_sagemaker_remote.processing import sagemaker_processing_main
+
 def main(args):
     try:
         import tinywheel

@@ -18,6 +18,8 @@ from aws_sagemaker_remote.backends.local import LocalBackend
 from aws_sagemaker_remote.backends.local.space import STAGING_TREES, parse_duration
 from aws_sagemaker_remote.errors import UserError
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 
 def finished_job(backend, code_uri: str) -> str:
     name = unique("space")

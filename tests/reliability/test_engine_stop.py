@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from test_local_engine import (
     isolation,  # noqa: F401  (fixture)
     log_messages,
@@ -18,8 +19,11 @@ from test_local_engine import (
 
 from aws_sagemaker_remote.backends.local import LocalBackend
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 STUBBORN = """
 import os, signal, subprocess, sys, time
+
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", sys.argv[1]],
                  start_new_session=True)

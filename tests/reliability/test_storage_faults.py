@@ -20,6 +20,8 @@ from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
 
 from .conftest import BUCKET, make_dir, objects, write
 
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
+
 ROOT = f"s3://{BUCKET}/stage"
 MiB = 1024 * 1024
 # the defaults, scaled down so that a test waits seconds, not a minute

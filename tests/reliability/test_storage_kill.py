@@ -10,12 +10,15 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from faultproxy import wait_for
 
 from aws_sagemaker_remote.storage.staging import upload_trees
 from aws_sagemaker_remote.storage.trees import manifest_uri, scan_tree, tree_uri
 
 from .conftest import BUCKET, make_dir, objects
+
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 
 ROOT = f"s3://{BUCKET}/stage"
 

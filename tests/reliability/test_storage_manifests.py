@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 from aws_sagemaker_remote.storage.staging import upload_trees
 from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
 
 from .conftest import BUCKET, make_dir, objects
+
+pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 
 ROOT = f"s3://{BUCKET}/stage"
 
