@@ -17,6 +17,7 @@ from ..backends import to_json
 from ..backends.status import COMPLETED
 from ..errors import Error, Interrupted, UserError, exit_on_error
 from ..processing.args import OneLineParser
+from ..wording import count
 from .flags import jobs_option_for_field
 
 if TYPE_CHECKING:
@@ -279,7 +280,7 @@ def _download(args: argparse.Namespace) -> int:
     for name, download in done.items():
         for line in download.lines[:-1]:  # keys that could not be placed
             print(line, file=sys.stderr)
-        files = f"{download.files} file{'' if download.files == 1 else 's'}"
+        files = count(download.files, "file")
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)
     return 0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UserError
+from ..wording import count
 
 NEVER_SHIPPED_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints"})
 LIBRARY_PACKAGE = "aws_sagemaker_remote"  # ships itself beside the code
@@ -31,11 +32,6 @@ _KEY_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _SNIFF_BYTES = 8192
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 file``, ``2 files``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -52,12 +48,12 @@ class CodeSelection:
         """The line that says what ships as code, e.g.
         ``code: wc.py with local modules helpers, mypkg (5 files)``."""
         if self.source_dir:
-            text = f"code: {self.root} ({plural(len(self.relpaths), 'file')}, .gitignore honoured)"
+            text = f"code: {self.root} ({count(len(self.relpaths), 'file')}, .gitignore honoured)"
         elif self.local_modules:
             text = (
                 f"code: {os.path.basename(script)} with local "
                 f"{'module' if len(self.local_modules) == 1 else 'modules'} "
-                f"{', '.join(self.local_modules)} ({plural(len(self.relpaths), 'file')})"
+                f"{', '.join(self.local_modules)} ({count(len(self.relpaths), 'file')})"
             )
         else:
             text = ""  # just the script: nothing worth a line

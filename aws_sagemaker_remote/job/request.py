@@ -14,6 +14,7 @@ from typing import Any
 from ..args import flag_for
 from ..errors import UserError
 from ..script import layout
+from ..wording import count
 from .spec import JobSpec
 
 
@@ -273,7 +274,7 @@ def check_request(rendered: Rendered) -> None:
     first = violations[0]
     field = _field_for(first.path, rendered)
     others = len(violations) - 1
-    more = f"; {others} more problem{'' if others == 1 else 's'}" if others else ""
+    more = f"; {count(others, 'more problem')}" if others else ""
     if first.path == "ProcessingInputs":
         raise UserError(
             f"the job would have {len(rendered.request['ProcessingInputs'])} input channels "

@@ -18,6 +18,7 @@ import tempfile
 from ..cli.flags import flag_for_field
 from ..errors import UserError
 from ..job.s3uri import S3Uri, checked_s3_uri
+from ..wording import count as counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -86,7 +87,7 @@ class S3Mirror:
             count = upload_directory(
                 session, local, str(target), field=field, progress=ProgressPrinter()
             )
-            print(f"uploaded {count} file{'' if count == 1 else 's'} to {target}", file=sys.stderr)
+            print(f"uploaded {counted(count, 'file')} to {target}", file=sys.stderr)
         self._outputs.clear()
 
     def _resolve_job_uri(self, uri: str, field: str) -> str:
