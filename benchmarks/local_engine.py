@@ -118,16 +118,13 @@ def _job_times(home: Path, job_name: str) -> tuple[float, float, float]:
 
 def _poll_intervals() -> str:
     """The fixed sleeps that bound 'job end' and 'wait', read from the package itself."""
-    from aws_sagemaker_remote import jobs as remote
+    from aws_sagemaker_remote import handle
     from aws_sagemaker_remote.backends.local import runner
 
-    source = Path(remote.__file__).read_text()
-    follow = re.search(r"poll = ([\d.]+) if spec.is_local", source)
     return (
-        f"runner polls its workers every {getattr(runner, 'POLL_SECONDS', '?')} s "
-        "(runner.POLL_SECONDS); "
-        f"the waiting command polls the job every {follow.group(1) if follow else '?'} s "
-        "(remote.py, _wait)"
+        f"runner polls its workers every {runner.POLL_SECONDS} s (runner.POLL_SECONDS); "
+        f"the waiting command polls the job every {handle.LOCAL_POLL_SECONDS} s "
+        "(handle.LOCAL_POLL_SECONDS)"
     )
 
 

@@ -70,9 +70,6 @@ class IgnoreRules:
     git work tree, and those found below it while walking."""
 
     def __init__(self, root: str):
-        import pathspec  # only on submission: a local run never scans code
-
-        self._pathspec = pathspec
         self._specs: list[tuple[str, Any]] = []  # (directory, GitIgnoreSpec), outer first
         for directory in _ancestors_in_work_tree(root):
             self.add(directory)
@@ -81,8 +78,10 @@ class IgnoreRules:
         path = os.path.join(directory, ".gitignore")
         if not os.path.isfile(path):
             return
+        import pathspec  # only where a .gitignore is found: its import costs 30 ms
+
         with open(path, encoding="utf-8", errors="replace") as handle:
-            spec = self._pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
         self._specs.append((directory, spec))
 
     def ignored(self, path: str, *, is_dir: bool) -> bool:

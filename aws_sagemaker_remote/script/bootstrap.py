@@ -19,12 +19,12 @@ one line and exits with that step's exit code.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
-import shutil
-import subprocess
 import sys
+
+# subprocess and shutil are imported where used: every job pays for this file's imports
+# before its script starts, and most jobs have no configuration step to run
 
 # These mirror aws_sagemaker_remote.layout.OPT_ML and .OPT_ML_ENV (not importable here).
 OPT_ML = "/opt/ml"
@@ -62,20 +62,70 @@ def map_argument(arg: str, opt_ml: str | None) -> str:
     return map_path(arg, opt_ml)
 
 
-def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+class Options:
+    """What the entrypoint asked for (the options before ``--``)."""
+
+    def __init__(self) -> None:
+        self.script = ""
+        self.python_path: list[str] = []
+        self.configuration_script: str | None = None
+        self.configuration_command: str | None = None
+        self.requirements: str | None = None
+        self.python: str = sys.executable or "python3"
+
+
+_SINGLE = ("--script", "--configuration-script", "--configuration-command", "--requirements")
+USAGE = (
+    "usage: bootstrap.py --script SCRIPT [--python-path DIR]... [--configuration-script FILE]"
+    " [--configuration-command COMMAND] [--requirements FILE] [--python PYTHON] -- ARGS..."
+)
+
+
+def parse_arguments(argv: list[str]) -> tuple[Options, list[str]]:
+    """``--name value`` or ``--name=value``; the script's own arguments follow ``--``.
+    No argparse: the options are our own entrypoint's, and its import costs every job
+    as much as the rest of this file. A malformed entrypoint exits 2, as argparse would."""
     if "--" in argv:
         split = argv.index("--")
-        options, script_args = argv[:split], argv[split + 1 :]
+        given, script_args = argv[:split], argv[split + 1 :]
     else:
-        options, script_args = argv, []
-    parser = argparse.ArgumentParser(prog="bootstrap.py", allow_abbrev=False)
-    parser.add_argument("--script", required=True)
-    parser.add_argument("--python-path", action="append", default=[])
-    parser.add_argument("--configuration-script")
-    parser.add_argument("--configuration-command")
-    parser.add_argument("--requirements")
-    parser.add_argument("--python", default=sys.executable or "python3")
-    return parser.parse_args(options), script_args
+        given, script_args = argv, []
+    options = Options()
+    pending = list(given)
+    while pending:
+        name, sep, value = pending.pop(0).partition("=")
+        if not sep:
+            if not pending or name not in (*_SINGLE, "--python-path", "--python"):
+                _usage_error(f"unrecognized or incomplete option: {name}")
+            value = pending.pop(0)
+        if name == "--python-path":
+            options.python_path.append(value)
+        elif name in (*_SINGLE, "--python"):
+            setattr(options, name[2:].replace("-", "_"), value)
+        else:
+            _usage_error(f"unrecognized option: {name}")
+    if not options.script:
+        _usage_error("the following arguments are required: --script")
+    return options, script_args
+
+
+def _usage_error(message: str) -> None:
+    print(f"{USAGE}\nbootstrap.py: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def which(command: str, path: str) -> str | None:
+    """``shutil.which`` on POSIX (whose import costs more than this): ``command`` itself when
+    it has a directory part, else the first executable file of that name on ``path``."""
+    candidates = (
+        [command]
+        if os.path.dirname(command)
+        else [os.path.join(directory, command) for directory in path.split(os.pathsep)]
+    )
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def exit_code(returncode: int) -> int:
@@ -85,6 +135,8 @@ def exit_code(returncode: int) -> int:
 
 def source_configuration(script: str, env: dict[str, str]) -> tuple[int, dict[str, str]]:
     """Source ``script`` in bash and return the environment it leaves behind."""
+    import subprocess
+
     command = ["bash", "-c", '. "$1" >&2 && env -0', "bash", script]
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE)
     if done.returncode != 0:
@@ -144,6 +196,8 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
 
     if options.configuration_command:
         say(f"running configuration command: {options.configuration_command}")
+        import subprocess
+
         try:
             done = subprocess.run(["bash", "-c", options.configuration_command], env=env, stdout=2)
         except FileNotFoundError:
@@ -153,7 +207,7 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
             say(f"configuration command failed with exit code {exit_code(done.returncode)}")
             return exit_code(done.returncode)
 
-    resolved = shutil.which(python, path=env.get("PATH", os.defpath))
+    resolved = which(python, env.get("PATH", os.defpath))
     if resolved is None:
         say(f"python interpreter not found: {python}")
         return 127
@@ -166,6 +220,8 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
         say(f"{requirements} lists no requirements; nothing to install")
     elif requirements:
         say(f"installing requirements from {requirements}")
+        import subprocess
+
         pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", requirements]
         done = subprocess.run(pip, env=env, stdout=2)  # pip's output belongs in the log
         if done.returncode != 0:

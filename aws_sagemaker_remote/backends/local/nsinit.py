@@ -11,9 +11,9 @@ included. The command's wait status goes to ``--status-file``, since an init can
 of a signal to say it.
 """
 
+import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums: slow
 import ctypes
 import os
-import signal
 import sys
 
 MS_BIND = 4096
@@ -55,6 +55,14 @@ def mount_opt_ml(opt_ml, scratch):
         os.mkdir(OPT_ML)
         _libc.umount2(os.fsencode(scratch), MNT_DETACH)
     _mount(opt_ml, OPT_ML, flags=MS_BIND | MS_REC)
+
+
+def sethostname(name):
+    """``socket.sethostname`` without importing socket (it costs as much as the mounts)."""
+    encoded = os.fsencode(name)
+    if _libc.sethostname(encoded, len(encoded)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"sethostname {name}: {os.strerror(errno)}")
 
 
 def run(command, status_file):
@@ -108,9 +116,7 @@ def main(argv=None):
     try:
         mount_opt_ml(options["--opt-ml"], options["--scratch"])
         if options.get("--hostname"):
-            import socket
-
-            socket.sethostname(options["--hostname"])
+            sethostname(options["--hostname"])
     except OSError as error:
         print(
             f"[aws-sagemaker-remote] cannot prepare the job's namespaces: {error}",

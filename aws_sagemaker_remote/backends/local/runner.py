@@ -329,6 +329,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _stop_signal.clear()  # a forked runner: whatever the submitting process's copy held
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _on_signal)
     args = sys.argv[1:] if argv is None else argv
