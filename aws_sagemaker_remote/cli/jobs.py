@@ -101,14 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("names", nargs="+", metavar="NAME")
     prune = commands.add_parser(
-        "prune", parents=[common], help="remove ended local jobs and unreferenced staged files"
+        "prune",
+        parents=[common],
+        help="remove ended local jobs, unreferenced staged files and job environments",
     )
     prune.add_argument("--keep", type=int, default=0, metavar="N", help="keep the newest N")
     prune.add_argument(
         "--older-than",
         type=_duration,
         metavar="DURATION",
-        help="only jobs that ended longer ago: 90s, 30m, 12h, 7d",
+        help="only jobs that ended (and environments last used) longer ago: 90s, 30m, 12h, 7d",
     )
 
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")

@@ -1,6 +1,12 @@
-"""Issue 9: local jobs can be removed; pruning frees ended jobs and unreferenced staged trees."""
+"""Issue 9: local jobs can be removed; pruning frees ended jobs, unreferenced staged trees
+and the cached environments no remaining job ran in."""
 
 from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from test_local_engine import (
@@ -16,6 +22,7 @@ from test_local_engine import (
 
 from aws_sagemaker_remote.backends.local import LocalBackend
 from aws_sagemaker_remote.backends.local.space import STAGING_TREES, parse_duration
+from aws_sagemaker_remote.backends.local.venvs import COMPLETE, envs_dir, lock_path, shared_layer
 from aws_sagemaker_remote.errors import UserError
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
@@ -69,3 +76,53 @@ def test_prune_keeps_the_newest_and_the_trees_jobs_still_use():
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("7d", 604800)])
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
+
+
+def built_environment(tmp_path, envs, marker: str, keep_lease: bool = False):
+    """A real cached environment of its own (uv builds it), keyed by a requirements file
+    that installs nothing; its lease, if kept (as a running job holds it)."""
+    requirements = tmp_path / f"{marker}.txt"
+    requirements.write_text(f"# {marker}\n")
+    minor = ".".join(str(n) for n in sys.version_info[:2])
+    layer, _, lease = shared_layer(envs, minor, requirements, say=print, log=print)
+    if not keep_lease:
+        lease.close()
+        lease = None
+    return layer, lease
+
+
+def test_prune_removes_the_environments_no_remaining_job_ran_in(tmp_path):
+    backend = LocalBackend()
+    kept = finished_job(backend, stage_script(unique("t"), "print('kept')"))
+    used = Path(backend.describe_job(kept)["LocalEngine"]["Environment"])
+    envs = envs_dir(backend.store.root)
+    unused, _ = built_environment(tmp_path, envs, "unused")
+    leased, lease = built_environment(tmp_path, envs, "leased", keep_lease=True)
+    try:
+        said = backend.prune(keep=1)
+        assert backend.store.get(kept) is not None
+        assert (used / "bin" / "python").exists()  # the kept job ran in it
+        assert not unused.exists() and not lock_path(unused).exists()
+        assert (leased / "bin" / "python").exists()  # a running job holds it
+        assert f"1 job environments ({unused.name})" in said
+    finally:
+        lease.close()
+
+
+def test_prune_older_than_removes_environments_by_their_last_use(tmp_path):
+    backend = LocalBackend()
+    envs = envs_dir(backend.store.root)
+    recent, _ = built_environment(tmp_path, envs, "recent")
+    stale, _ = built_environment(tmp_path, envs, "stale")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale / COMPLETE, (two_hours_ago, two_hours_ago))
+
+    said = backend.prune(older_than=3600)
+
+    assert (recent / "bin" / "python").exists() and not stale.exists()
+    assert f"({stale.name})" in said
+    # taking an environment is a use: it counts from then
+    os.utime(recent / COMPLETE, (two_hours_ago, two_hours_ago))
+    built_environment(tmp_path, envs, "recent")
+    backend.prune(older_than=3600)
+    assert (recent / "bin" / "python").exists()

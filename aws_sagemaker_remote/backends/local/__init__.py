@@ -219,14 +219,19 @@ class LocalBackend:
 
     def prune(self, keep: int = 0, older_than: float | None = None) -> str:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
-        the local store's staged trees no job references; what was freed, in words."""
+        the local store's staged trees no job references and the cached environments no
+        remaining job ran in (with ``older_than``: also unused that long); in words."""
         from .space import format_bytes, prune
 
         removed = prune(self.store, keep, older_than)
-        return (
-            f"removed {len(removed.jobs)} jobs and {removed.trees} staged trees, "
-            f"{format_bytes(removed.bytes)} freed"
+        environments = removed.environments or []
+        said = (
+            f"removed {len(removed.jobs)} jobs, {removed.trees} staged trees and "
+            f"{len(environments)} job environments"
         )
+        if environments:
+            said += f" ({', '.join(environments)})"
+        return f"{said}, {format_bytes(removed.bytes)} freed"
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:

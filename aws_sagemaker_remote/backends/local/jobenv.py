@@ -38,6 +38,7 @@ class JobEnvironment:
         self.endpoint: Any = None  # a CredentialsEndpoint when the job gets credentials
         self.bin_dirs: list[Path] = []
         self.requirements: str | None = None
+        self.lease: Any = None  # the shared layer's lock, held while the job runs
         if run.isolation.mode != NAMESPACES:
             become_subreaper()
 
@@ -56,7 +57,7 @@ class JobEnvironment:
             if not requirements.is_file():
                 requirements, self.requirements = None, None  # the bootstrap will say so
         envs = envs_dir(run.store.root)
-        layer, python = shared_layer(envs, wanted, requirements, run.note, run.log)
+        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note, run.log)
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))
             (run.job_dir / host / "home").mkdir(exist_ok=True)
@@ -128,3 +129,5 @@ class JobEnvironment:
     def close(self) -> None:
         if self.endpoint is not None:
             self.endpoint.close()
+        if self.lease is not None:
+            self.lease.close()

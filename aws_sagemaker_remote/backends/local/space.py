@@ -4,8 +4,11 @@ Every local job keeps a directory (inputs, outputs, logs) and every submission s
 trees into the local store, so the state directory only grows unless jobs are removed.
 ``remove_jobs`` deletes named jobs (record and directory); ``prune`` deletes ended jobs
 (all, all but the newest N, or those older than a duration) and then the staged trees of
-the local store that no remaining job references. Sizes count disk blocks, each inode
-once, so files hard-linked between the store and a job are not counted twice.
+the local store that no remaining job references, and the cached job environments no
+remaining job ran in (with a duration: only those also last used longer ago). An
+environment a running job holds (its lease) or a job is building is never removed.
+Sizes count disk blocks, each inode once, so files hard-linked between the store and a
+job are not counted twice.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
-from .store import ACTIVE, JobStore
-from .venvs import envs_dir
+from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
+from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
 STAGING_TREES = f"s3://{LOCAL_STORE_BUCKET}/staging/trees/"
 STAGING_MANIFESTS = f"s3://{LOCAL_STORE_BUCKET}/staging/manifests/"
@@ -30,6 +33,7 @@ class Removed:
     jobs: list[str]
     trees: int
     bytes: int
+    environments: list[str] | None = None
 
 
 def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
@@ -92,7 +96,8 @@ def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Re
     ]
     freed = sum(_delete(store, r.name) for r in doomed)
     trees, tree_bytes = _prune_trees(store)
-    return Removed([r.name for r in doomed], trees, freed + tree_bytes)
+    environments, env_bytes = _prune_environments(store, older_than, now)
+    return Removed([r.name for r in doomed], trees, freed + tree_bytes + env_bytes, environments)
 
 
 def _delete(store: JobStore, name: str) -> int:
@@ -124,6 +129,46 @@ def _prune_trees(store: JobStore) -> tuple[int, int]:
         _rmtree_writable(tree)
         count += 1
     return count, freed
+
+
+def _prune_environments(
+    store: JobStore, older_than: float | None, now: float
+) -> tuple[list[str], int]:
+    """Remove the cached environments no remaining job ran in (and, with ``older_than``,
+    last used longer ago), each under its exclusive lock; their names and bytes freed."""
+    root = envs_dir(store.root)
+    if not root.is_dir():
+        return [], 0
+    used = set()
+    for record in store.all():
+        used.add(read_json(store.job_dir(record.name) / ENGINE_FILE).get("Environment"))
+    removed, freed = [], 0
+    for layer in sorted(root.iterdir()):
+        if not layer.is_dir() or str(layer) in used:
+            continue
+        if older_than is not None and now - _last_use(layer) <= older_than:
+            continue
+        lock = try_exclusive(layer)
+        if lock is None:
+            continue  # a running job holds it, or one is building it
+        try:
+            freed += disk_usage(layer)
+            shutil.rmtree(layer, ignore_errors=True)
+            lock_path(layer).unlink(missing_ok=True)  # a waiting job re-locks the new file
+        finally:
+            lock.close()
+        removed.append(layer.name)
+    return removed, freed
+
+
+def _last_use(layer: Path) -> float:
+    """When a job last took the layer (its record is touched on every use)."""
+    for path in (layer / COMPLETE, layer):
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            continue
+    return 0.0
 
 
 def _rmtree_writable(path: Path) -> None:

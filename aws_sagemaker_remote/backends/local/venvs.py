@@ -16,6 +16,11 @@ starts with that ``bin``.
 The key hashes the requirements file and every local file or directory it names (a
 wheel rebuilt in place is a different environment). Builds take a lock, and a layer
 counts only once its ``complete.json`` is written: a build that died is rebuilt.
+
+``complete.json`` also records the interpreter it was built with, by its real path, size
+and modification time, so a later job uses the layer without running any interpreter.
+An interpreter replaced since (an upgrade in place) is run once to learn its version: the
+same minor version keeps the layer and updates the record, another one rebuilds it.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
-from .pythons import Python, find_python, uv_binary
+from .pythons import Python, find_python, probe, uv_binary
 
 COMPLETE = "complete.json"
 # Where the cached environments live (default: <state dir>/envs), e.g. on a larger disk.
@@ -89,49 +94,139 @@ def shared_layer(
     requirements: Path | None,
     say: Callable[[str], None],
     log: Callable[[str], None],
-) -> tuple[Path, Python]:
-    """The cached environment of (Python, requirements) and its Python; built on first use.
+) -> tuple[Path, Python, IO[str]]:
+    """The cached environment of (Python, requirements), its Python, and the lease that
+    keeps it from being pruned or rebuilt while the job runs (close it at the end).
 
     A cached layer answers without looking for interpreters; only a miss runs them.
     ``say`` goes to the job's log (what a container's pip would print), ``log`` to the
     engine's own."""
+    envs_dir.mkdir(parents=True, exist_ok=True)
     if wanted is not None:
-        hit = _complete(envs_dir / requirements_key(wanted, requirements))
+        layer = envs_dir / requirements_key(wanted, requirements)
+        lease = take_lease(layer)  # waits while another job builds it
+        hit = _complete(layer)
         if hit is not None:
-            return hit
+            return (*hit, lease)
+        lease.close()
     python = find_python(wanted)
     if python.note:
         say(python.note)
     layer = envs_dir / requirements_key(python.minor, requirements)
-    hit = _complete(layer)
-    if hit is not None:
-        return hit
-    envs_dir.mkdir(parents=True, exist_ok=True)
+    lease = take_lease(layer)
+    try:
+        hit = _complete(layer)
+        if hit is None:
+            hit = _build_exclusively(layer, lease, python, requirements, say, log)
+    except BaseException:
+        lease.close()
+        raise
+    return (*hit, lease)
+
+
+def _build_exclusively(layer, lease, python, requirements, say, log) -> tuple[Path, Python]:
     import fcntl
 
-    with open(envs_dir / f"{layer.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another job may be building the same layer
-        hit = _complete(layer)
+    try:
+        fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log(f"waiting for the jobs that use or build environment {layer.name}")
+        fcntl.flock(lease, fcntl.LOCK_EX)
+    try:
+        hit = _complete(layer)  # built meanwhile by the job we waited for
         if hit is not None:
             return hit
         shutil.rmtree(layer, ignore_errors=True)
         started = time.monotonic()
         _build(layer, python, requirements, say)
         record = {"python": python.path, "version": python.version, "found_by": python.found_by}
-        (layer / COMPLETE).write_text(json.dumps(record) + "\n")
+        _write_record(layer, record)
         log(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
-    return layer, python
+        return layer, python
+    finally:
+        fcntl.flock(lease, fcntl.LOCK_SH)  # back to a user's lease
+
+
+def lock_path(layer: Path) -> Path:
+    return layer.with_name(f"{layer.name}.lock")
+
+
+def take_lease(layer: Path) -> IO[str]:
+    """The layer's lock file locked shared: a job uses the layer (waits while it is built)."""
+    import fcntl
+
+    lock = _locked(layer, fcntl.LOCK_SH)
+    assert lock is not None  # a blocking lock is always taken
+    return lock
+
+
+def try_exclusive(layer: Path) -> IO[str] | None:
+    """The layer's lock file locked exclusively, or None when a job uses or builds it."""
+    import fcntl
+
+    return _locked(layer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _locked(layer: Path, mode: int) -> IO[str] | None:
+    """The lock file locked is checked to still be the one at its path, since pruning
+    removes lock files too (a job that waited on a removed one locks the new one)."""
+    import fcntl
+
+    while True:
+        lock = open(lock_path(layer), "a")
+        try:
+            fcntl.flock(lock, mode)
+        except BlockingIOError:
+            lock.close()
+            return None
+        try:
+            if os.stat(lock_path(layer)).st_ino == os.fstat(lock.fileno()).st_ino:
+                return lock
+        except FileNotFoundError:
+            pass
+        lock.close()
+
+
+def interpreter_identity(path: str) -> list | None:
+    """What tells an interpreter file apart from the one recorded: real path, size, mtime."""
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        return None
+    return [real, info.st_size, info.st_mtime_ns]
+
+
+def _write_record(layer: Path, record: dict) -> None:
+    record = {**record, "identity": interpreter_identity(record["python"])}
+    partial = layer / f"{COMPLETE}.partial"
+    partial.write_text(json.dumps(record) + "\n")
+    os.replace(partial, layer / COMPLETE)  # a reader sees the old record or the new one
 
 
 def _complete(layer: Path) -> tuple[Path, Python] | None:
+    """The layer and its Python if it is complete and its interpreter is the recorded one
+    (or, replaced, of the same minor version); None: build it."""
     try:
         record = json.loads((layer / COMPLETE).read_text())
-    except (OSError, ValueError):
+        path, version = record["python"], record["version"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not os.path.exists(record.get("python", "")):
+    identity = interpreter_identity(path)
+    if identity is None:
         return None  # its interpreter is gone: rebuild
+    if identity != record.get("identity"):
+        ran = probe(path)
+        minor = ".".join(version.split(".")[:2])
+        if ran is None or ".".join(ran[0].split(".")[:2]) != minor:
+            return None  # no longer runs, or another Python now: rebuild
+        record["version"] = version = ran[0]
+        try:
+            _write_record(layer, record)
+        except OSError:
+            pass  # checked again next time
     _touch(layer / COMPLETE)
-    return layer, Python(record["python"], record["version"], record.get("found_by", "cache"))
+    return layer, Python(path, version, record.get("found_by", "cache"))
 
 
 def _touch(path: Path) -> None:

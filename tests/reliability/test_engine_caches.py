@@ -1,0 +1,107 @@
+"""Issue 9 (speed): a cached job environment is used without running any interpreter, but
+never once its interpreter was replaced: the record names the interpreter file, and a
+changed file is run once to learn whether the layer still fits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from aws_sagemaker_remote.backends.local.pythons import find_python, probe
+from aws_sagemaker_remote.backends.local.venvs import (
+    COMPLETE,
+    interpreter_identity,
+    requirements_key,
+    shared_layer,
+)
+
+pytestmark = pytest.mark.e2e  # real interpreters run, one real environment built
+
+HOST = ".".join(str(n) for n in sys.version_info[:2])
+HOST_VERSION = ".".join(str(n) for n in sys.version_info[:3])
+
+
+def wrapper(path: Path, target: str, marker: Path, note: str = "") -> Path:
+    """An interpreter file that says when it is run, then runs ``target``."""
+    path.write_text(f'#!/bin/sh\n# {note}\necho ran >> "{marker}"\nexec "{target}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def cached_layer(envs: Path, python: Path, version: str, identity=True) -> Path:
+    layer = envs / requirements_key(HOST, None)
+    (layer / "bin").mkdir(parents=True)
+    record = {"python": str(python), "version": version, "found_by": "pyenv"}
+    if identity:
+        record["identity"] = interpreter_identity(str(python))
+    (layer / COMPLETE).write_text(json.dumps(record))
+    return layer
+
+
+def lookup(envs: Path):
+    layer, python, lease = shared_layer(envs, HOST, None, say=print, log=print)
+    lease.close()
+    return layer, python
+
+
+def record(layer: Path) -> dict:
+    return json.loads((layer / COMPLETE).read_text())
+
+
+def test_an_unchanged_interpreter_is_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    python = wrapper(tmp_path / f"python{HOST}", sys.executable, marker)
+    layer = cached_layer(tmp_path / "envs", python, HOST_VERSION)
+    found_layer, found = lookup(tmp_path / "envs")
+    assert (found_layer, found.path, found.version) == (layer, str(python), HOST_VERSION)
+    assert not marker.exists()
+
+
+def test_an_interpreter_replaced_by_the_same_minor_version_is_run_once(tmp_path):
+    marker = tmp_path / "ran"
+    python = wrapper(tmp_path / f"python{HOST}", sys.executable, marker)
+    layer = cached_layer(tmp_path / "envs", python, f"{HOST}.0")  # as built before an upgrade
+    wrapper(python, sys.executable, marker, note="upgraded in place")
+    _, found = lookup(tmp_path / "envs")
+    assert found.version == HOST_VERSION  # learned from the interpreter, not the record
+    assert marker.read_text().count("ran") == 1
+    assert record(layer)["identity"] == interpreter_identity(str(python))
+    lookup(tmp_path / "envs")
+    assert marker.read_text().count("ran") == 1  # recorded: not run again
+
+
+def test_a_layer_recorded_without_an_identity_is_checked_once(tmp_path):
+    marker = tmp_path / "ran"
+    python = wrapper(tmp_path / f"python{HOST}", sys.executable, marker)
+    layer = cached_layer(tmp_path / "envs", python, HOST_VERSION, identity=False)
+    lookup(tmp_path / "envs")
+    lookup(tmp_path / "envs")
+    assert marker.read_text().count("ran") == 1
+    assert record(layer)["identity"] == interpreter_identity(str(python))
+
+
+def other_python() -> str | None:
+    for minor in ("3.9", "3.10", "3.12", "3.13", "3.8"):
+        if minor == HOST:
+            continue
+        found = find_python(minor)
+        if found.found_by != "host" and probe(found.path) is not None:
+            return found.path
+    return None
+
+
+@pytest.mark.skipif(other_python() is None, reason="no second Python version here")
+def test_an_interpreter_replaced_by_another_minor_version_rebuilds_the_layer(tmp_path):
+    marker = tmp_path / "ran"
+    python = wrapper(tmp_path / f"python{HOST}", sys.executable, marker)
+    layer = cached_layer(tmp_path / "envs", python, HOST_VERSION)
+    wrapper(python, other_python(), marker, note="now another version")
+    found_layer, found = lookup(tmp_path / "envs")
+    assert found_layer == layer
+    assert found.path != str(python)  # rebuilt with a real Python of the layer's version
+    assert found.version.startswith(f"{HOST}.")
+    assert record(layer)["python"] == found.path
+    assert (layer / "bin" / "python").exists()
