@@ -186,8 +186,9 @@ def _forked_alive(pid: int) -> bool | None:
         return None
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        done = pid  # reaped elsewhere
+    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): ask /proc instead
+        _forked.discard(pid)
+        return None
     if done == 0:
         return True
     _forked.discard(pid)
