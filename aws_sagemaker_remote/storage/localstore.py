@@ -227,7 +227,8 @@ class LocalStore:
             return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> None:
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
+        """Copy one file in (nothing half-written survives an atomic write's rename)."""
         target = self._path(key)
 
         def copy() -> None:
@@ -249,6 +250,7 @@ class LocalStore:
                 atomic_write(target, write, mode)
 
         await asyncio.to_thread(copy)
+        return 0
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(atomic_write, self._path(key), lambda out: out.write(data))
@@ -272,7 +274,3 @@ class LocalStore:
             self._path(key).unlink()
         except FileNotFoundError:
             pass
-
-    async def abort_uploads(self, prefix: str) -> int:
-        """Nothing half-written survives an atomic write's rename."""
-        return 0
