@@ -196,17 +196,18 @@ class LocalStore:
         except OSError:
             return None
 
-    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
-        def copy() -> None:
-            with open(self._path(key), "rb") as source:
-                while True:
-                    chunk = source.read(_CHUNK)
-                    if not chunk:
-                        return
-                    out.write(chunk)
-                    progress(len(chunk))
+    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+        """Fill ``path`` (opened by name, never created: see :meth:`S3Store._fetch`)."""
 
-        await asyncio.to_thread(copy)
+        def copy() -> int:
+            with (
+                open(self._path(key), "rb") as source,
+                open(os.open(path, os.O_WRONLY), "wb") as out,
+            ):
+                shutil.copyfileobj(source, out, _CHUNK)
+                return out.tell()
+
+        progress(await asyncio.to_thread(copy))
 
     def link(self, key: str, target: Path) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ServiceError, UserError
 from .multipart import ResumableUpload
@@ -276,39 +276,48 @@ class S3Store:
     def mode_of(self, key: str) -> int | None:
         return None
 
-    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
-        """Stream one object into ``out``; large objects as parallel ranged GETs."""
-        part = self.config.multipart_chunk_size
+    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+        """Fill ``path`` with one object; a large one as a few long ranged GETs at once, each
+        streamed to its place (fewer requests than one per part, memory bounded by chunks)."""
+        loop = asyncio.get_running_loop()
+
+        def moved(n: int) -> None:  # from a pool thread: counted on the loop's
+            loop.call_soon_threadsafe(progress, n)
+
         with self.errors(key, "downloading"):
             if size <= self.config.multipart_threshold:
-                progress(await self.run(self._stream, key, out))
+                await self.run(self._fetch, key, path, 0, None, moved)
                 return
-            limit = asyncio.Semaphore(self.config.multipart_concurrency)
-            fd = out.fileno()
+            span = max(
+                self.config.multipart_chunk_size, -(-size // self.config.multipart_concurrency)
+            )
+            await _gather_or_cancel(
+                [
+                    self.run(self._fetch, key, path, start, min(start + span, size), moved)
+                    for start in range(0, size, span)
+                ]
+            )
 
-            async def fetch(start: int) -> None:
-                async with limit:
-                    end = min(start + part, size)
-                    await self.run(self._fetch_range, key, fd, start, end)
-                    progress(end - start)
-
-            await _gather_or_cancel([fetch(start) for start in range(0, size, part)])
-            out.seek(size)
-
-    def _stream(self, key: str, out: IO[bytes]) -> int:
+    def _fetch(self, key: str, path: str, start: int, end: int | None, moved) -> None:
+        """Bytes ``start:end`` of the object (all of it: ``end`` None) into ``path`` at
+        ``start``. The file is opened by name and never created, so a fetch that outlives
+        its download (given up on, the file removed) cannot write anywhere else."""
         import obstore
 
-        written = 0
-        for chunk in obstore.get(self.store, key).stream(min_chunk_size=_READ):
-            out.write(chunk)
-            written += len(chunk)
-        return written
-
-    def _fetch_range(self, key: str, fd: int, start: int, end: int) -> None:
-        import obstore
-
-        data = obstore.get_range(self.store, key, start=start, end=end)
-        os.pwrite(fd, memoryview(data), start)
+        options: Any = {"range": (start, end)} if end is not None else {}
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            offset = start
+            for chunk in obstore.get(self.store, key, options=options).stream(min_chunk_size=_READ):
+                view = memoryview(chunk)
+                while view:
+                    written = os.pwrite(fd, view, offset)
+                    view, offset = view[written:], offset + written
+                moved(len(chunk))
+        finally:
+            os.close(fd)
+        if end is not None and offset != end:
+            raise OSError(f"the range {start}-{end} ended at byte {offset}")
 
     def link(self, key: str, target) -> bool:
         return False

@@ -190,9 +190,9 @@ class Transfers:
         mode = store.mode_of(key)
         async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+            os.close(fd)
             try:
-                with os.fdopen(fd, "wb") as out:
-                    await store.get_file(key, out, size, self.moved)
+                await store.get_file(key, temp, size, self.moved)
                 if mode is not None:
                     os.chmod(temp, mode)
                 os.replace(temp, target)
