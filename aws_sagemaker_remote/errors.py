@@ -18,6 +18,7 @@ Python API; the command line maps fields to flags), and into exit codes
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -112,6 +113,14 @@ def exit_on_error(
     prog: str = "aws-sagemaker-remote",
     name: Callable[[str], str] = keyword_name,
 ) -> NoReturn:
-    """Print the one line for ``error`` on stderr and exit with its code."""
+    """Print the one line for ``error`` on stderr and exit with its code.
+
+    S3 calls still under way (a transfer given up after Ctrl-C or a fault) would hold the
+    exit until their timeouts end; the process leaves at once instead, as they are moot."""
     print(f"{prog}: error: {error.one_line(name)}", file=sys.stderr)
+    s3 = sys.modules.get("aws_sagemaker_remote.storage.s3store")
+    if s3 is not None and s3.calls_running():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(error.exit_code)
     raise SystemExit(error.exit_code)

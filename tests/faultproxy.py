@@ -139,7 +139,11 @@ class FaultProxy:
     def _forward(self, head: bytes, body: bytes, method: str) -> bytes:
         with socket.create_connection(self._up, timeout=120) as upstream:
             upstream.sendall(head + body)
-            answer = _read_message(upstream.makefile("rb"), request=False, method=method)
+            reader = upstream.makefile("rb")
+            answer = _read_message(reader, request=False, method=method)
+            while answer is not None and answer[0].startswith(b"HTTP/1.1 1"):
+                # "100 Continue" to an Expect header: the client sent its body already
+                answer = _read_message(reader, request=False, method=method)
         if answer is None:
             return b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
         return answer[0] + answer[1]

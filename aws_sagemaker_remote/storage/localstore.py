@@ -196,17 +196,18 @@ class LocalStore:
         except OSError:
             return None
 
-    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
-        def copy() -> None:
-            with open(self._path(key), "rb") as source:
-                while True:
-                    chunk = source.read(_CHUNK)
-                    if not chunk:
-                        return
-                    out.write(chunk)
-                    progress(len(chunk))
+    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+        """Fill ``path`` (opened by name, never created: see :meth:`S3Store._fetch`)."""
 
-        await asyncio.to_thread(copy)
+        def copy() -> int:
+            with (
+                open(self._path(key), "rb") as source,
+                open(os.open(path, os.O_WRONLY), "wb") as out,
+            ):
+                shutil.copyfileobj(source, out, _CHUNK)
+                return out.tell()
+
+        progress(await asyncio.to_thread(copy))
 
     def link(self, key: str, target: Path) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a
@@ -227,7 +228,8 @@ class LocalStore:
             return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> None:
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
+        """Copy one file in (nothing half-written survives an atomic write's rename)."""
         target = self._path(key)
 
         def copy() -> None:
@@ -249,6 +251,7 @@ class LocalStore:
                 atomic_write(target, write, mode)
 
         await asyncio.to_thread(copy)
+        return 0
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(atomic_write, self._path(key), lambda out: out.write(data))
@@ -272,7 +275,3 @@ class LocalStore:
             self._path(key).unlink()
         except FileNotFoundError:
             pass
-
-    async def abort_uploads(self, prefix: str) -> int:
-        """Nothing half-written survives an atomic write's rename."""
-        return 0

@@ -7,6 +7,12 @@ provider), so both clients always talk to the same account and server. Listings 
 boto3 because obstore refuses a whole listing when one key is not a clean path (``a/.``,
 ``a//b``), and a download must be able to name and refuse that one key.
 
+Every obstore call is a blocking call made on a thread of the store's own pool, never an
+awaitable of obstore's: those are completed by threads of obstore's runtime calling into
+Python, which the interpreter's shutdown can catch mid-call and turn into a SIGABRT after
+a run that succeeded. Pool threads are Python's own and are joined before shutdown.
+Large files go up in resumable parts (:mod:`.multipart`).
+
 Both clients get the same timeouts from :class:`~.transfer.TransferConfig`: a stalled
 endpoint is detected by connect and read timeouts with bounded retries, and reported as a
 :class:`~aws_sagemaker_remote.errors.ServiceError` naming the endpoint (:func:`s3_errors`).
@@ -17,12 +23,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ServiceError, UserError
+from .multipart import ResumableUpload
 from .store import ContentChanged
+
+T = TypeVar("T")
 
 PREFIX_FIELD = "s3_prefix"
 PREFIX_FIX = "pass {{s3_prefix}} s3://a-bucket-you-can-write/prefix"
@@ -41,20 +53,26 @@ def endpoint_name(region: str | None) -> str:
     return s3_endpoint() or f"https://s3.{region or 'us-east-1'}.amazonaws.com"
 
 
-def _credential_provider(session):
+def _credentials(session) -> dict:
+    """obstore's credential options: fixed keys as they are, refreshable ones (a role, SSO)
+    through a provider that asks botocore again before they expire."""
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise UserError(
+            "no AWS credentials found",
+            field="profile",
+            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
+        )
+    if not hasattr(credentials, "refresh_needed"):  # botocore's fixed Credentials
+        fixed = credentials.get_frozen_credentials()
+        keys = {"access_key_id": fixed.access_key, "secret_access_key": fixed.secret_key}
+        return {"config": keys | ({"token": fixed.token} if fixed.token else {})}
     provider: Any  # obstore's class, or ours where it cannot be imported
     try:
         from obstore.auth.boto3 import Boto3CredentialProvider as provider
     except ImportError:  # it needs Python 3.11's datetime.UTC; same thing by hand
         provider = _Boto3Credentials
-    try:
-        return provider(session)
-    except ValueError:
-        raise UserError(
-            "no AWS credentials found",
-            field="profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
-        ) from None
+    return {"provider": provider(session)}
 
 
 class _Boto3Credentials:
@@ -85,6 +103,9 @@ def boto3_s3_client(session, config, region: str | None = None):
 
         session = boto3.Session()
     settings = Config(
+        # what S3 requires, no more: part checksums would have to be repeated when completing
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
         connect_timeout=config.connect_timeout_s,
         read_timeout=config.socket_timeout_s,
         retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
@@ -120,12 +141,14 @@ def obstore_s3(bucket: str, session, config):
             "base": 2,
         },
     }
+    credentials = _credentials(session)
+    settings.update(credentials.get("config", {}))
     return S3Store(
         bucket,
         config=settings,
         client_options=client,
         retry_config=retry,
-        credential_provider=_credential_provider(session),
+        credential_provider=credentials.get("provider"),
     )
 
 
@@ -161,24 +184,6 @@ def _first_line(text: str) -> str:
     return line[:300]
 
 
-async def _hashed_chunks(
-    path: str, sha256: str | None, progress, chunk: int = _READ
-) -> AsyncIterator[bytes]:
-    """The file's bytes, hashed as they go; the digest is checked before the last chunk is
-    given away, so a mismatch fails the upload before it can complete."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        previous = source.read(chunk)
-        while previous:
-            digest.update(previous)
-            following = await asyncio.to_thread(source.read, chunk)
-            if not following and sha256 is not None and digest.hexdigest() != sha256:
-                raise ContentChanged(path)
-            progress(len(previous))
-            yield previous
-            previous = following
-
-
 def _read_checked(path: str, sha256: str | None) -> bytes:
     with open(path, "rb") as source:
         data = source.read()
@@ -201,6 +206,13 @@ class S3Store:
         self.endpoint = endpoint_name(self.session.region_name)
         self.store = obstore_s3(bucket, self.session, config)
         self._client = None
+        workers = config.max_concurrency + config.multipart_concurrency
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr-s3")
+
+    async def run(self, call: Callable[..., T], /, *args, **kwargs) -> T:
+        """``call`` on a thread of the pool (see the module's docstring for why)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, _counted, partial(call, *args, **kwargs))
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -236,20 +248,22 @@ class S3Store:
 
         if prefix.endswith("/") and prefix.strip("/"):
             try:
-                found = await obstore.list(self.store, prefix, chunk_size=1000).collect_async()
+                found = await self.run(
+                    lambda: obstore.list(self.store, prefix, chunk_size=1000).collect()
+                )
                 return sorted((meta["path"], meta["size"]) for meta in found)
             except (ValueError, obstore.exceptions.InvalidPathError):
                 pass  # a key obstore cannot parse: boto3 lists anything
             except Exception as error:
                 raise s3_error(error, self.endpoint, self.uri(prefix), "listing") from None
-        return await asyncio.to_thread(self.list_sync, prefix)
+        return await self.run(self.list_sync, prefix)
 
     async def head(self, key: str) -> int | None:
         import obstore
 
         with self.errors(key, "reading"):
             try:
-                return (await obstore.head_async(self.store, key))["size"]
+                return (await self.run(obstore.head, self.store, key))["size"]
             except FileNotFoundError:
                 return None
 
@@ -257,78 +271,87 @@ class S3Store:
         import obstore
 
         with self.errors(key, "reading"):
-            result = await obstore.get_async(self.store, key)
-            return bytes(await result.bytes_async())
+            return await self.run(lambda: bytes(obstore.get(self.store, key).bytes()))
 
     def mode_of(self, key: str) -> int | None:
         return None
 
-    async def get_file(self, key: str, out: IO[bytes], size: int, progress) -> None:
-        """Stream one object into ``out``; large objects as parallel ranged GETs."""
-        import obstore
+    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+        """Fill ``path`` with one object; a large one as a few long ranged GETs at once, each
+        streamed to its place (fewer requests than one per part, memory bounded by chunks)."""
+        loop = asyncio.get_running_loop()
 
-        part = self.config.multipart_chunk_size
+        def moved(n: int) -> None:  # from a pool thread: counted on the loop's
+            loop.call_soon_threadsafe(progress, n)
+
         with self.errors(key, "downloading"):
             if size <= self.config.multipart_threshold:
-                result = await obstore.get_async(self.store, key)
-                async for chunk in result.stream(min_chunk_size=_READ):
-                    out.write(chunk)
-                    progress(len(chunk))
+                await self.run(self._fetch, key, path, 0, None, moved)
                 return
-            limit = asyncio.Semaphore(self.config.multipart_concurrency)
-            fd = out.fileno()
+            span = max(
+                self.config.multipart_chunk_size, -(-size // self.config.multipart_concurrency)
+            )
+            await _gather_or_cancel(
+                [
+                    self.run(self._fetch, key, path, start, min(start + span, size), moved)
+                    for start in range(0, size, span)
+                ]
+            )
 
-            async def fetch(start: int) -> None:
-                async with limit:
-                    end = min(start + part, size)
-                    data = await obstore.get_range_async(self.store, key, start=start, end=end)
-                    await asyncio.to_thread(os.pwrite, fd, memoryview(data), start)
-                    progress(end - start)
+    def _fetch(self, key: str, path: str, start: int, end: int | None, moved) -> None:
+        """Bytes ``start:end`` of the object (all of it: ``end`` None) into ``path`` at
+        ``start``. The file is opened by name and never created, so a fetch that outlives
+        its download (given up on, the file removed) cannot write anywhere else."""
+        import obstore
 
-            await _gather_or_cancel([fetch(start) for start in range(0, size, part)])
-            out.seek(size)
+        options: Any = {"range": (start, end)} if end is not None else {}
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            offset = start
+            for chunk in obstore.get(self.store, key, options=options).stream(min_chunk_size=_READ):
+                view = memoryview(chunk)
+                while view:
+                    written = os.pwrite(fd, view, offset)
+                    view, offset = view[written:], offset + written
+                moved(len(chunk))
+        finally:
+            os.close(fd)
+        if end is not None and offset != end:
+            raise OSError(f"the range {start}-{end} ended at byte {offset}")
 
     def link(self, key: str, target) -> bool:
         return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> None:
-        """Upload one file; the bytes sent are hashed on the way and must match ``sha256``."""
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
+        """Upload one file; the bytes sent are hashed on the way and must match ``sha256``.
+        Returns how many bytes an interrupted earlier upload had already sent."""
         import obstore
 
         size = os.path.getsize(path)
         with self.errors(key, "uploading to"):
             if size <= self.config.multipart_threshold:
-                data = await asyncio.to_thread(_read_checked, path, sha256)
-                await obstore.put_async(self.store, key, data, use_multipart=False)
+                data = await self.run(_read_checked, path, sha256)
+                await self.run(obstore.put, self.store, key, data, use_multipart=False)
                 progress(len(data))
-                return
-            chunk = max(self.config.multipart_chunk_size, -(-size // 10_000))
-            try:
-                await obstore.put_async(
-                    self.store,
-                    key,
-                    _hashed_chunks(path, sha256, progress, _READ * 8),
-                    use_multipart=True,
-                    chunk_size=chunk,
-                    max_concurrency=self.config.multipart_concurrency,
-                )
-            except BaseException:
-                await asyncio.shield(self.abort_uploads(key))
-                raise
+                return 0
+            upload = ResumableUpload(
+                self.client(), self.bucket, key, path, run=self.run, config=self.config
+            )
+            return await upload.send(size, sha256, progress)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         import obstore
 
         with self.errors(key, "uploading to"):
-            await obstore.put_async(self.store, key, data, use_multipart=False)
+            await self.run(obstore.put, self.store, key, data, use_multipart=False)
 
     async def copy(self, source_key: str, key: str) -> bool:
         import obstore
 
         with self.errors(key, "copying to"):
             try:
-                await obstore.copy_async(self.store, source_key, key)
+                await self.run(obstore.copy, self.store, source_key, key)
                 return True
             except FileNotFoundError:
                 return False
@@ -337,26 +360,27 @@ class S3Store:
         import obstore
 
         with self.errors(key, "deleting"):
-            await obstore.delete_async(self.store, key)
+            await self.run(obstore.delete, self.store, key)
 
-    async def abort_uploads(self, prefix: str) -> int:
-        """Abort unfinished multipart uploads under ``prefix`` (an interrupted run's parts)."""
 
-        def abort() -> int:
-            client = self.client()
-            count = 0
-            try:
-                listing = client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
-                for upload in listing.get("Uploads", []):
-                    client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
-                    count += 1
-            except Exception:  # best effort: the bucket's lifecycle rule is the safety net
-                return count
-            return count
+_running = [0]  # calls on the pools' threads now, for :func:`calls_running`
+_running_lock = threading.Lock()
 
-        return await asyncio.to_thread(abort)
+
+def _counted(call: Callable[[], T]) -> T:
+    with _running_lock:
+        _running[0] += 1
+    try:
+        return call()
+    finally:
+        with _running_lock:
+            _running[0] -= 1
+
+
+def calls_running() -> int:
+    """How many S3 calls are still under way, e.g. for a transfer that was given up on (the
+    interpreter waits for them at exit, each up to its timeouts)."""
+    return _running[0]
 
 
 async def _gather_or_cancel(coroutines) -> None:

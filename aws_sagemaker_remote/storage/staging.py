@@ -53,6 +53,7 @@ class UploadReport:
     files_skipped: int  # already in place (a complete tree, or resumed from a partial one)
     bytes_skipped: int
     files_restored: int = 0  # of the uploaded and copied: missing from a tree with a manifest
+    bytes_resumed: int = 0  # of the uploaded: parts an interrupted run had sent, kept
 
     def summary(self) -> str:
         """One line for stderr."""
@@ -62,6 +63,8 @@ class UploadReport:
         text += f", {self.files_skipped} unchanged ({size(self.bytes_skipped)}) skipped"
         if self.files_restored:
             text += f"; {self.files_restored} missing from a staged tree restored"
+        if self.bytes_resumed:
+            text += f"; {size(self.bytes_resumed)} sent by an interrupted run kept"
         return text
 
 
@@ -118,7 +121,7 @@ class StagingRun:
         (fu, bu), (fc, _), (fs, bs), (fr, _) = (
             self.counts[k] for k in ("uploaded", "copied", "skipped", "restored")
         )
-        return UploadReport(fu, bu, fc, fs, bs, fr)
+        return UploadReport(fu, bu, fc, fs, bs, fr, self.transfers.bytes_resumed)
 
     async def look(self, trees: list[Tree]) -> StagingPlan:
         """One HEAD per manifest and one listing per tree, at once; then the plan."""

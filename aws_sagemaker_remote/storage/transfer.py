@@ -117,6 +117,7 @@ class Transfers:
         self.callback = progress
         self.every_s = every_s
         self.files_total = self.bytes_total = self.files_done = self.bytes_done = 0
+        self.bytes_resumed = 0  # parts an interrupted earlier upload had sent, kept
         self.started = self.reported = time.monotonic()
 
     def expect(self, files: int, nbytes: int) -> None:
@@ -160,7 +161,9 @@ class Transfers:
             body = min(size, self.config.multipart_chunk_size * self.config.multipart_concurrency)
         async with self.budget.hold(body), self.requests:
             try:
-                await store.put_file(key, path, sha256=sha256, progress=self.moved)
+                self.bytes_resumed += await store.put_file(
+                    key, path, sha256=sha256, progress=self.moved
+                )
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise ContentChanged(path) from None  # the local file, gone since its scan
         self.finished()
@@ -187,9 +190,9 @@ class Transfers:
         mode = store.mode_of(key)
         async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+            os.close(fd)
             try:
-                with os.fdopen(fd, "wb") as out:
-                    await store.get_file(key, out, size, self.moved)
+                await store.get_file(key, temp, size, self.moved)
                 if mode is not None:
                     os.chmod(temp, mode)
                 os.replace(temp, target)
