@@ -106,6 +106,7 @@ def test_exec_asked_for_starts_a_fresh_interpreter(private_state, monkeypatch):
     name, pid = start_sleeper(backend)
     assert RUNNER_MODULE.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     stop(backend, name)
+    assert "(started afresh)" in (backend.store.job_dir(name) / "runner.log").read_text()
 
 
 def test_no_fork_from_a_process_with_threads_or_open_state_files(private_state):
@@ -134,3 +135,5 @@ def test_a_forked_runner_completes_a_job(private_state):
     described = wait_status(backend, name)
     assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
     assert "done" in log_messages(backend, name)
+    runner_log = (backend.store.job_dir(name) / "runner.log").read_text()
+    assert "(forked from the submitting process)" in runner_log

@@ -120,7 +120,7 @@ def _fork_runner(name: str, store: JobStore, log: IO[bytes]) -> int:
         _become_runner(log, env)
         from .runner import main
 
-        code = main([name])
+        code = main([name], forked=True)
     except BaseException:
         traceback.print_exc()
     finally:

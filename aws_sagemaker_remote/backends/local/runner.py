@@ -328,7 +328,7 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, forked: bool = False) -> int:
     _stop_signal.clear()  # a forked runner: whatever the submitting process's copy held
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _on_signal)
@@ -346,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         if record is None:
             say(f"no local job named {name}")
             return 2
-        say(f"runner {os.getpid()} for job {name}")
+        how = "forked from the submitting process" if forked else "started afresh"
+        say(f"runner {os.getpid()} for job {name} ({how})")
         run = JobRun(store, record)
         run.run()
         return 0
