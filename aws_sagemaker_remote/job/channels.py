@@ -52,6 +52,15 @@ RESERVED_INPUT_NAMES = {
 
 
 @dataclass(frozen=True)
+class S3Input:
+    """An input already on S3 (or a job's output), as looked up before planning."""
+
+    uri: str  # what the request sends: a directory's prefix ends in "/"
+    is_object: bool  # names one object (its argument is the object's path in the job)
+    manifest: str | None = None  # a local one-object manifest to send instead (see jobs.py)
+
+
+@dataclass(frozen=True)
 class ChannelPlan:
     channels: list[StagedChannel]
     trees: list[Tree]  # what staging must put in place before the job is created
@@ -117,10 +126,8 @@ def scan_channel(
         ) from None
 
 
-def plan_channels(
-    spec: JobSpec, staging_root: str, s3_inputs: dict[str, tuple[str, bool]]
-) -> ChannelPlan:
-    """Every ProcessingInput of the job. ``s3_inputs``: input name -> (S3 URI, is one object)."""
+def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, S3Input]) -> ChannelPlan:
+    """Every ProcessingInput of the job. ``s3_inputs``: where the inputs not given locally are."""
     planner = _Planner(staging_root)
     planner.code(spec)
     for module in spec.modules:
@@ -226,8 +233,8 @@ class _Planner:
             flag=module.flag,
         )
 
-    def input(self, spec: JobSpec, spec_input: Any, on_s3: tuple[str, bool] | None) -> None:
-        """A local input is staged; one on S3 (``on_s3``: its URI, is one object) is not."""
+    def input(self, spec: JobSpec, spec_input: Any, on_s3: S3Input | None) -> None:
+        """A local input is staged; one on S3 is not (but a one-object manifest for it is)."""
         name = spec_input.name
         if name in RESERVED_INPUT_NAMES or name.startswith(layout.MODULE_CHANNEL_PREFIX):
             raise UserError(
@@ -248,7 +255,14 @@ class _Planner:
             )  # fmt: skip
             return
         assert on_s3 is not None, name  # prepare() resolved every input not given locally
-        uri, is_object = on_s3
+        uri, is_object = on_s3.uri, on_s3.is_object
+        if on_s3.manifest is not None:
+            self.ship(
+                "input", name, spec_input.field, scan_tree(on_s3.manifest), container_path,
+                posixpath.join(container_path, posixpath.basename(uri)), *modes,
+                flag=spec_input.flag, data_type="ManifestFile",
+            )  # fmt: skip
+            return
         if spec_input.data_type == "ManifestFile":  # its objects land under LocalPath
             is_object = False
         arg = (

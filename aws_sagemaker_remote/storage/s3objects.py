@@ -36,6 +36,13 @@ def s3_input_kind(session, uri: str, *, field: str) -> bool:
     return False
 
 
+def keys_beside(session, uri: str, *, field: str) -> int:
+    """How many other keys start with the object ``uri``'s key (``f.csv.bak`` beside
+    ``f.csv``): an S3Prefix of the object would deliver them too."""
+    store, key = open_store(uri, session=session, field=field)
+    return sum(1 for name, _ in store.list_sync(key) if name != key)
+
+
 def download_object_or_prefix(
     session, uri: str, dest: str, *, field: str, progress=None
 ) -> tuple[str, DownloadReport]:

@@ -152,3 +152,75 @@ def test_the_local_engine_job_receives_only_that_output(tmp_path, no_aws_env):
     assert used.returncode == 0, used.stderr
     assert (tmp_path / "listing" / "received.txt").read_text() == "kept.txt\n"
     assert not os.path.exists(tmp_path / "listing" / "leaked.txt")
+
+
+@pytest.fixture()
+def object_with_sibling(moto_reset, s3):
+    """``raw/f.csv`` and, beside it, ``raw/f.csv.bak``: an S3Prefix ``raw/f.csv`` gets both."""
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="raw/f.csv", Body=b"a,b\n")
+    s3.put_object(Bucket=BUCKET, Key="raw/f.csv.bak", Body=b"old\n")
+    return f"s3://{BUCKET}/raw/f.csv"
+
+
+def input_of(request: dict) -> dict:
+    return next(i for i in request["ProcessingInputs"] if i["InputName"] == "input")["S3Input"]
+
+
+@pytest.mark.e2e
+def test_one_object_with_keys_beside_it_goes_as_a_one_entry_manifest(
+    object_with_sibling, consumer, s3
+):
+    done = run_script(
+        consumer,
+        "--sagemaker-run",
+        "true",
+        "--sagemaker-wait",
+        "false",
+        "--sagemaker-job-name",
+        "one-object",
+        "--input",
+        object_with_sibling,
+    )
+    assert done.returncode == 0, done.stderr
+    job = boto3.client("sagemaker").describe_processing_job(ProcessingJobName="one-object")
+    sent = input_of(job)
+    assert sent["S3DataType"] == "ManifestFile"
+    bucket, key = sent["S3Uri"][len("s3://") :].split("/", 1)
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert manifest == [{"prefix": f"s3://{BUCKET}/raw/"}, "f.csv"]
+    assert "--input /opt/ml/processing/input/input/f.csv" in " ".join(
+        job["AppSpecification"]["ContainerArguments"]
+    )
+
+
+@pytest.mark.e2e
+def test_one_object_alone_is_still_sent_as_its_prefix(moto_reset, s3, consumer):
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="raw/f.csv", Body=b"a,b\n")
+    done = run_script(
+        consumer, "--sagemaker-dry-run", "true", "--input", f"s3://{BUCKET}/raw/f.csv"
+    )
+    assert done.returncode == 0, done.stderr
+    sent = input_of(json.loads(done.stdout))
+    assert (sent["S3Uri"], sent["S3DataType"]) == (f"s3://{BUCKET}/raw/f.csv", "S3Prefix")
+
+
+@pytest.mark.e2e
+def test_the_local_engine_job_receives_only_the_object(object_with_sibling, tmp_path):
+    # the argument is the object's path: list the folder it is in
+    (tmp_path / "lister.py").write_text(LISTER.replace("args.input", "os.path.dirname(args.input)"))
+    used = run_script(
+        tmp_path / "lister.py",
+        "--sagemaker-run",
+        "true",
+        "--sagemaker-instance",
+        "local",
+        "--input",
+        object_with_sibling,
+        "--output",
+        tmp_path / "listing",
+        cwd=tmp_path,
+    )
+    assert used.returncode == 0, used.stderr
+    assert (tmp_path / "listing" / "received.txt").read_text() == "f.csv\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aws_sagemaker_remote.errors import UserError
-from aws_sagemaker_remote.job.channels import plan_channels
+from aws_sagemaker_remote.job.channels import S3Input, plan_channels
 from aws_sagemaker_remote.script import layout
 
 from .specs import make_project, spec_for
@@ -69,7 +69,10 @@ def test_s3_inputs_are_referenced_where_they_are(script):
         ["--input", "s3://data/prefix/", "--model", "s3://data/model.bin"],
         inputs={"input": "unused", "model": "unused"},
     )
-    s3_inputs = {"input": ("s3://data/prefix/", False), "model": ("s3://data/model.bin", True)}
+    s3_inputs = {
+        "input": S3Input("s3://data/prefix/", False),
+        "model": S3Input("s3://data/model.bin", True),
+    }
     plan = plan_channels(spec, ROOT, s3_inputs)
     channels = by_name(plan)
     assert channels["input"].uri == "s3://data/prefix/"
