@@ -11,12 +11,13 @@ what there is to say goes to the caller's ``on_event``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
-from .errors import Interrupted, UserError
+from .errors import Interrupted
 from .events import Sink, emit
 from .handle import Job
-from .job.channels import S3Input
+from .inputs import resolve_s3_inputs
 from .job.request import Rendered, Target, check_request, render_request
 from .job.spec import JobSpec, check_overlaps
 from .settings import DEFAULT_INSTANCE
@@ -80,7 +81,7 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     where = _where(spec, sources, dry_run)
     backend = engine or (_backend(spec, where) if where.aws else None)
     staging_root = _staging_root(spec, where)
-    s3_inputs = _resolve_s3_inputs(spec, sources, where, backend)
+    s3_inputs = resolve_s3_inputs(spec, sources, where, backend, partial(_output_root_of, where))
 
     from .job.channels import plan_channels
 
@@ -280,87 +281,6 @@ def _backend(spec: JobSpec, where: Where | None):
 
     assert where is not None  # only the local engine's backend is made before the account
     return SageMakerBackend(where.aws)
-
-
-def _resolve_s3_inputs(
-    spec: JobSpec, sources: dict[str, str], where: Where, backend
-) -> dict[str, S3Input]:
-    """Input name -> where it is, for inputs already on S3 (or job outputs)."""
-    resolved: dict[str, S3Input] = {}
-    for spec_input in spec.inputs:
-        uri = sources[spec_input.name]
-        if spec_input.is_local_path:
-            continue
-        if uri.startswith("job://"):
-            if backend is None:  # a dry run without AWS: where our jobs put their outputs
-                from .job.lineage import parse_job_uri
-
-                job, output, inside = parse_job_uri(uri, spec_input.field)
-                guess = "/".join(p for p in (_output_root_of(where, job), output, inside) if p)
-                resolved[spec_input.name] = S3Input(guess if inside else guess + "/", False)
-                where.notes.append(
-                    f"{{{{{spec_input.field}}}}} {uri} assumed at its default location"
-                )
-                continue
-            from .job.lineage import resolve_job_input
-
-            uri = resolve_job_input(uri, backend, field=spec_input.field)
-        if spec_input.data_type == "ManifestFile":  # the URI names the manifest object itself
-            resolved[spec_input.name] = S3Input(uri, True)
-            continue
-        if where.aws is None and _needs_aws(uri):  # a dry run without credentials cannot look
-            resolved[spec_input.name] = S3Input(_as_directory(uri), False)
-            where.notes.append(f"{{{{{spec_input.field}}}}} {uri} not checked; assumed a directory")
-        else:
-            resolved[spec_input.name] = _s3_input(where, uri, spec_input.field)
-    return resolved
-
-
-def _as_directory(uri: str) -> str:
-    """A directory's prefix ends in "/": SageMaker delivers every key starting with an
-    S3Prefix, so ``s3://b/clean`` would bring ``clean_v2/...`` along."""
-    return uri if uri.endswith("/") else uri + "/"
-
-
-def _s3_input(where: Where, uri: str, field: str) -> S3Input:
-    """One object as given (or by manifest, see :func:`_one_object_manifest`), a directory
-    with "/"."""
-    from .storage.s3objects import keys_beside, s3_input_kind
-
-    is_object = s3_input_kind(where.session, uri, field=field)
-    if is_object:
-        beside = keys_beside(where.session, uri, field=field)
-        return S3Input(uri, True, _one_object_manifest(uri) if beside else None)
-    if uri.endswith("/"):
-        return S3Input(uri, False)
-    try:
-        s3_input_kind(where.session, _as_directory(uri), field=field)
-    except UserError:  # no such directory: a key prefix ending inside a name (s3://b/data/tr)
-        where.notes.append(
-            f"{uri} is neither an object nor a directory; the job gets every key "
-            "that starts with it"
-        )
-        return S3Input(uri, False)
-    return S3Input(_as_directory(uri), False)
-
-
-def _one_object_manifest(uri: str) -> str:
-    """A manifest naming only the object ``uri``, written under the state directory: as an
-    S3Prefix, ``s3://b/f.csv`` would also deliver ``f.csv.bak``; by manifest the job gets
-    exactly the object, at the same place (``LocalPath/f.csv``)."""
-    import hashlib
-    import json
-
-    from .storage.localstore import state_dir
-
-    prefix, name = uri.rsplit("/", 1)
-    body = json.dumps([{"prefix": prefix + "/"}, name]).encode()
-    folder = state_dir() / "object-manifests" / hashlib.sha256(body).hexdigest()
-    path = folder / f"{name}.manifest"
-    if not path.is_file() or path.read_bytes() != body:
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-    return str(path)
 
 
 def _bucket(uri: str) -> str:

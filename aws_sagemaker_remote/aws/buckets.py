@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ServiceError, UserError
 from ..job.s3uri import parse_s3_uri
-from ..storage.s3store import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
+from ..storage.s3clients import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
 
 ABORT_INCOMPLETE_DAYS = 2
 LIFECYCLE_RULE = {

@@ -1,21 +1,15 @@
-"""S3 as an object store: obstore for the bytes, boto3 for credentials, listings and buckets.
+"""S3 as an object store: obstore for the bytes, boto3 for listings and multipart uploads.
 
 obstore costs far less CPU per request than boto3 (2,000 small files: 1.3 s against 5.6 s),
-so every PUT, GET, HEAD and COPY goes through it. boto3 stays the one place credentials,
-profiles and ``AWS_ENDPOINT_URL*`` are resolved (obstore asks it through a credential
-provider), so both clients always talk to the same account and server. Listings go through
-boto3 because obstore refuses a whole listing when one key is not a clean path (``a/.``,
-``a//b``), and a download must be able to name and refuse that one key.
+so every PUT, GET, HEAD and COPY goes through it. Listings go through boto3 when obstore
+refuses a whole listing because one key is not a clean path (``a/.``, ``a//b``): a download
+must be able to name and refuse that one key. Large files go up in resumable parts through
+boto3 (:mod:`.multipart`). How both clients are built and their errors: :mod:`.s3clients`.
 
 Every obstore call is a blocking call made on a thread of the store's own pool, never an
 awaitable of obstore's: those are completed by threads of obstore's runtime calling into
 Python, which the interpreter's shutdown can catch mid-call and turn into a SIGABRT after
 a run that succeeded. Pool threads are Python's own and are joined before shutdown.
-Large files go up in resumable parts (:mod:`.multipart`).
-
-Both clients get the same timeouts from :class:`~.transfer.TransferConfig`: a stalled
-endpoint is detected by connect and read timeouts with bounded retries, and reported as a
-:class:`~aws_sagemaker_remote.errors.ServiceError` naming the endpoint (:func:`s3_errors`).
 """
 
 from __future__ import annotations
@@ -24,164 +18,18 @@ import asyncio
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from ..errors import ServiceError, UserError
 from .multipart import ResumableUpload
+from .s3clients import boto3_s3_client, endpoint_name, obstore_s3, s3_error, s3_errors
 from .store import ContentChanged
 
 T = TypeVar("T")
 
-PREFIX_FIELD = "s3_prefix"
-PREFIX_FIX = "pass {{s3_prefix}} s3://a-bucket-you-can-write/prefix"
 _READ = 1024 * 1024
-_DENIED = ("AccessDenied", "403 Forbidden", "PermissionDenied", "Unauthenticated", "Forbidden")
-
-if TYPE_CHECKING:  # obstore's option types exist in its stubs only
-    from obstore.store import ClientConfig, RetryConfig, S3Config
-
-
-def s3_endpoint() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
-
-
-def endpoint_name(region: str | None) -> str:
-    return s3_endpoint() or f"https://s3.{region or 'us-east-1'}.amazonaws.com"
-
-
-def _credentials(session) -> dict:
-    """obstore's credential options: fixed keys as they are, refreshable ones (a role, SSO)
-    through a provider that asks botocore again before they expire."""
-    credentials = session.get_credentials()
-    if credentials is None:
-        raise UserError(
-            "no AWS credentials found",
-            field="profile",
-            fix="run `aws configure`, set AWS_PROFILE, or pass {{profile}} NAME",
-        )
-    if not hasattr(credentials, "refresh_needed"):  # botocore's fixed Credentials
-        fixed = credentials.get_frozen_credentials()
-        keys = {"access_key_id": fixed.access_key, "secret_access_key": fixed.secret_key}
-        return {"config": keys | ({"token": fixed.token} if fixed.token else {})}
-    provider: Any  # obstore's class, or ours where it cannot be imported
-    try:
-        from obstore.auth.boto3 import Boto3CredentialProvider as provider
-    except ImportError:  # it needs Python 3.11's datetime.UTC; same thing by hand
-        provider = _Boto3Credentials
-    return {"provider": provider(session)}
-
-
-class _Boto3Credentials:
-    def __init__(self, session):
-        self.credentials = session.get_credentials()
-        if self.credentials is None:
-            raise ValueError("no credentials")
-        self.config = {"region": session.region_name} if session.region_name else {}
-
-    def __call__(self) -> dict:
-        from datetime import datetime, timedelta, timezone
-
-        frozen = self.credentials.get_frozen_credentials()
-        return {
-            "access_key_id": frozen.access_key,
-            "secret_access_key": frozen.secret_key,
-            "token": frozen.token,
-            "expires_at": datetime.now(timezone.utc) + timedelta(minutes=30),
-        }
-
-
-def boto3_s3_client(session, config, region: str | None = None):
-    """A boto3 S3 client with the transfer timeouts and bounded retries."""
-    from botocore.config import Config
-
-    if session is None:
-        import boto3
-
-        session = boto3.Session()
-    settings = Config(
-        # what S3 requires, no more: part checksums would have to be repeated when completing
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        connect_timeout=config.connect_timeout_s,
-        read_timeout=config.socket_timeout_s,
-        retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
-        max_pool_connections=config.max_concurrency,
-    )
-    return session.client("s3", config=settings, region_name=region)
-
-
-def obstore_s3(bucket: str, session, config):
-    from datetime import timedelta
-
-    from obstore.store import S3Store
-
-    endpoint = s3_endpoint()
-    settings: S3Config = {"region": session.region_name or "us-east-1"}
-    if endpoint:
-        settings["endpoint"] = endpoint
-        settings["virtual_hosted_style_request"] = False
-    else:  # dotted names break virtual-host TLS; path style still works for them
-        settings["virtual_hosted_style_request"] = "." not in bucket
-    client: ClientConfig = {
-        "timeout": timedelta(seconds=config.request_timeout_s),
-        "connect_timeout": timedelta(seconds=config.connect_timeout_s),
-        "read_timeout": timedelta(seconds=config.read_timeout_s),
-        "allow_http": bool(endpoint and endpoint.startswith("http://")),
-    }
-    retry: RetryConfig = {
-        "max_retries": config.max_retries,
-        "retry_timeout": timedelta(seconds=config.retry_timeout_s),
-        "backoff": {
-            "init_backoff": timedelta(milliseconds=100),
-            "max_backoff": timedelta(seconds=config.max_backoff_s),
-            "base": 2,
-        },
-    }
-    credentials = _credentials(session)
-    settings.update(credentials.get("config", {}))
-    return S3Store(
-        bucket,
-        config=settings,
-        client_options=client,
-        retry_config=retry,
-        credential_provider=credentials.get("provider"),
-    )
-
-
-@contextmanager
-def s3_errors(endpoint: str, uri: str, doing: str) -> Iterator[None]:
-    """Turn obstore's and botocore's errors into ours: the user's mistake, or a service fault."""
-    try:
-        yield
-    except (UserError, ServiceError, FileNotFoundError, asyncio.CancelledError):
-        raise
-    except Exception as error:  # obstore raises builtin and its own exception types
-        raise s3_error(error, endpoint, uri, doing) from None
-
-
-def s3_error(error: BaseException, endpoint: str, uri: str, doing: str) -> Exception:
-    text = str(error)
-    code = ""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code", "")
-        text = f"{code}: {response.get('Error', {}).get('Message', '')}"
-    bucket = uri[len("s3://") :].split("/", 1)[0]
-    if "NoSuchBucket" in text or code == "NoSuchBucket":
-        return UserError(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)
-    if isinstance(error, PermissionError) or any(word in text for word in _DENIED):
-        return UserError(f"access denied {doing} {uri}", fix="check your access to the bucket")
-    first = _first_line(text) or type(error).__name__
-    return ServiceError(f"S3 at {endpoint} failed {doing} {uri}: {first}", endpoint=endpoint)
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:300]
 
 
 def _read_checked(path: str, sha256: str | None) -> bytes:

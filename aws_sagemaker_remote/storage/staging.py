@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..wording import count, size
 from .hashcache import StagingCache
 from .plan import BlobPlan, Put, StagingPlan, manifest_key, plan_staging, tree_prefix
-from .s3store import PREFIX_FIELD
+from .s3clients import PREFIX_FIELD
 from .store import ObjectStore, open_store
 from .transfer import (
     ProgressCallback,

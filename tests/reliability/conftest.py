@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 
 import pytest
-from faultproxy import FaultProxy
+from faultproxy import FaultProxy, wait_for
 
 BUCKET = "reliability-tests"
 HOUR_AGO = time.time() - 3600
@@ -58,3 +60,15 @@ def objects(s3, prefix: str = "") -> dict[str, int]:
         for item in page.get("Contents", []):
             found[item["Key"]] = item["Size"]
     return found
+
+
+def kill_when(child: subprocess.Popen, condition) -> None:
+    """SIGKILL ``child`` once ``condition()`` holds (or it ended); it must have been killed."""
+    try:
+        wait_for(lambda: condition() or child.poll() is not None)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL

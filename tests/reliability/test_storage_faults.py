@@ -46,12 +46,33 @@ def test_the_default_timeouts_detect_a_stall_within_a_minute():
     assert TransferConfig().stall_limit_s() <= 60
 
 
+def faults_per_object(proxy, method: str) -> dict[str, int]:
+    """Each object's first ``method`` request gets a 503, every other second one a reset:
+    counted per object, so none can draw more faults than the retries allow (a rule over
+    all requests can hand one object five in a row). Returns tries per object."""
+    tries: dict[str, int] = {}
+
+    def nth_try(n: int):
+        def match(verb: str, target: str) -> bool:
+            if verb != method or "list-type" in target:
+                return False
+            if n == 1:
+                tries[target] = tries.get(target, 0) + 1
+            return tries.get(target) == n
+
+        return match
+
+    proxy.add("503", match=nth_try(1))
+    proxy.add("reset", every=2, match=nth_try(2))
+    return tries
+
+
 def test_staging_goes_through_503s_and_dropped_connections(bucket, tmp_path, proxy):
     tree = scan_tree(make_dir(tmp_path / "data", 60))
-    proxy.add("503", every=5, match=lambda method, target: method == "PUT")
-    proxy.add("reset", every=11, match=lambda method, target: method == "PUT")
+    tries = faults_per_object(proxy, "PUT")
     report = upload_trees([tree], ROOT, progress=False)
     assert report.files_uploaded == 60
+    assert len(tries) == 61 and min(tries.values()) >= 2  # the files and the manifest
     proxy.clear()
     assert_tree_stored(bucket, tree)
     assert proxy.count("PUT") > 0
@@ -60,12 +81,12 @@ def test_staging_goes_through_503s_and_dropped_connections(bucket, tmp_path, pro
 def test_downloads_go_through_503s_and_dropped_connections(bucket, tmp_path, proxy):
     for i in range(30):
         bucket.put_object(Bucket=BUCKET, Key=f"out/{i}", Body=str(i).encode() * 100)
-    proxy.add("503", every=3, match=lambda method, target: method == "GET")
-    proxy.add("reset", every=5, match=lambda method, target: method == "GET")
+    tries = faults_per_object(proxy, "GET")
     report = download_prefix(None, f"s3://{BUCKET}/out", tmp_path / "t")
     assert report.count == 30
     for i in range(30):
         assert (tmp_path / "t" / str(i)).read_bytes() == str(i).encode() * 100
+    assert len(tries) == 30 and min(tries.values()) >= 2  # every object was refused once
 
 
 def test_a_stalled_endpoint_is_a_service_error_naming_it(bucket, tmp_path, proxy):

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from faultproxy import wait_for
 
 from aws_sagemaker_remote.storage.staging import upload_trees
 from aws_sagemaker_remote.storage.trees import manifest_uri, scan_tree, tree_uri
 
-from .conftest import BUCKET, make_dir, objects
+from .conftest import BUCKET, kill_when, make_dir, objects
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 
@@ -42,14 +40,7 @@ def test_a_killed_upload_leaves_no_manifest_and_the_rerun_sends_only_what_is_mis
     prefix = tree_uri(ROOT, tree).split("/", 3)[3]
     env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url}
     child = subprocess.Popen([sys.executable, "-c", STAGE, str(data), ROOT], env=env)
-    try:
-        wait_for(lambda: len(objects(bucket, prefix)) >= 40 or child.poll() is not None)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    kill_when(child, lambda: len(objects(bucket, prefix)) >= 40)
     present = objects(bucket, prefix)
     assert 40 <= len(present) < 400
     manifest = manifest_uri(ROOT, tree).split("/", 3)[3]

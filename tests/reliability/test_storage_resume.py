@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from faultproxy import wait_for
 
 from aws_sagemaker_remote.storage.staging import upload_trees
 from aws_sagemaker_remote.storage.transfer import TransferConfig
 from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
 
-from .conftest import BUCKET, write
+from .conftest import BUCKET, kill_when, write
 
 pytestmark = pytest.mark.e2e  # a subprocess killed mid-upload
 
@@ -60,14 +58,7 @@ def kill_after_three_parts(bucket, proxy, data) -> tuple[str, str]:
         listed = bucket.list_parts(Bucket=BUCKET, Key=upload["Key"], UploadId=upload["UploadId"])
         return [(upload["Key"], upload["UploadId"], p) for p in listed.get("Parts", [])]
 
-    try:
-        wait_for(lambda: len(parts()) >= 3 or child.poll() is not None)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    kill_when(child, lambda: len(parts()) >= 3)
     proxy.clear()
     left = parts()
     assert sorted(p["PartNumber"] for _, _, p in left) == [1, 2, 3]

@@ -102,3 +102,59 @@ def test_an_error_exit_does_not_wait_for_calls_it_gave_up_on(bucket, tmp_path, p
     assert done.stdout == "gave up\n"
     assert done.stderr == "aws-sagemaker-remote: error: S3 stalled\n"
     assert done.returncode == 3
+
+
+ASSUMED = textwrap.dedent(
+    """
+    import json, sys, threading
+    import boto3
+    from aws_sagemaker_remote.storage import s3clients
+    from aws_sagemaker_remote.storage.downloads import download_prefix
+    from aws_sagemaker_remote.storage.staging import upload_trees
+    from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
+
+    calls = []
+    made = s3clients._credentials
+
+    def watched(session):
+        found = made(session)
+        provider = found.get("provider")
+        if provider is not None:
+            def call():
+                calls.append(type(threading.current_thread()).__name__)
+                return provider()
+            found["provider"] = call
+        return found
+
+    s3clients._credentials = watched
+    session = boto3.Session()
+    tree = scan_tree(sys.argv[1])
+    upload_trees([tree], sys.argv[2], session=session, progress=False)
+    download_prefix(session, tree_uri(sys.argv[2], tree), sys.argv[3])
+    print(json.dumps(calls))
+    """
+)
+
+
+def test_refreshable_credentials_are_asked_for_on_python_threads(bucket, tmp_path):
+    """A role's credentials expire: obstore asks our provider again, on a thread of ours."""
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile base]\naws_access_key_id = base\naws_secret_access_key = base\n"
+        "[profile assumed]\nrole_arn = arn:aws:iam::123456789012:role/reader\n"
+        "source_profile = base\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS_KEY")}
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.update(AWS_CONFIG_FILE=str(config), AWS_PROFILE="assumed")
+    write(tmp_path / "data" / "a.txt", b"assumed\n")
+    done = subprocess.run(
+        [sys.executable, "-c", ASSUMED, str(tmp_path / "data"), f"s3://{BUCKET}/stage",
+         str(tmp_path / "back")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    calls = json.loads(done.stdout)
+    assert calls and set(calls) == {"Thread"}  # asked, and only ever on a pool thread
+    assert (tmp_path / "back" / "a.txt").read_bytes() == b"assumed\n"
