@@ -133,14 +133,16 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
                 output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
             )
     prepare_root(staging_root, session=where.session, region=where.region)
+    managed = False  # a role this library manages: its grants are confirmed after creation
     if where.aws and not spec.on_local_engine:
         from .aws.role_policy import request_access
-        from .aws.roles import account_statements, resolve_role
+        from .aws.roles import account_statements, resolve_job_role
 
-        role_arn = resolve_role(
+        access = request_access(rendered.request, staging_root)
+        role_arn, managed = resolve_job_role(
             where.aws,
             spec.role,
-            access=request_access(rendered.request, staging_root),
+            access=access,
             extra=account_statements(where.aws, spec),
             notify=lambda line: emit(on_event, "role", line),  # created, granted, replaced
         )
@@ -161,6 +163,10 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     emit(on_event, "staged", report.summary(), report)
     submission.backend.create_job(rendered.request)
     created.append(spec.job_name)
+    if managed:
+        from .aws.role_grants import confirm_grants
+
+        confirm_grants(where.aws, role_arn, access, lambda line: emit(on_event, "role", line))
     emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
     return Job(
         spec.job_name,

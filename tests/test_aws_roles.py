@@ -8,8 +8,9 @@ import boto3
 import pytest
 from conftest import moto_auth
 
+from aws_sagemaker_remote.aws.role_grants import LEGACY_POLICY_NAME, policy_name
 from aws_sagemaker_remote.aws.role_policy import Access, trust_policy
-from aws_sagemaker_remote.aws.roles import MANAGED_TAG, POLICY_NAME, resolve_role
+from aws_sagemaker_remote.aws.roles import MANAGED_TAG, resolve_role
 from aws_sagemaker_remote.aws.session import AwsContext, resolve_aws
 from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import UserError
@@ -94,7 +95,9 @@ def test_missing_role_is_created_least_privilege(ctx):
     role = iam.get_role(RoleName="aws-sagemaker-remote")["Role"]
     assert role["AssumeRolePolicyDocument"] == trust_policy("aws", "123456789012")
     assert {"Key": MANAGED_TAG, "Value": "true"} in role["Tags"]
-    policy = iam.get_role_policy(RoleName="aws-sagemaker-remote", PolicyName=POLICY_NAME)
+    policy = iam.get_role_policy(
+        RoleName="aws-sagemaker-remote", PolicyName=policy_name(ctx.region)
+    )
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert statements["ListJobInputs0"]["Resource"] == "arn:aws:s3:::data-b"
     assert statements["ListJobInputs0"]["Condition"] == {"StringLike": {"s3:prefix": ["in/*"]}}
@@ -135,7 +138,7 @@ def test_a_managed_role_gets_exactly_the_new_jobs_access(ctx):
         "updated role arn:aws:iam::123456789012:role/asr: granted read s3://second/x/*; "
         "withdrew read s3://first/*"
     ]
-    policy = boto3.client("iam").get_role_policy(RoleName="asr", PolicyName=POLICY_NAME)
+    policy = boto3.client("iam").get_role_policy(RoleName="asr", PolicyName=policy_name(ctx.region))
     read = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "ReadJobObjects"]
     assert read[0]["Resource"] == ["arn:aws:s3:::second/x/*"]
 
@@ -160,7 +163,7 @@ def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
         ],
     }
     iam.put_role_policy(
-        RoleName="old", PolicyName=POLICY_NAME, PolicyDocument=json.dumps(old_policy)
+        RoleName="old", PolicyName=LEGACY_POLICY_NAME, PolicyDocument=json.dumps(old_policy)
     )
     said: list[str] = []
     resolve_role(ctx, "old", access=reads("b/in/*"), notify=said.append)
@@ -169,6 +172,8 @@ def test_a_role_of_an_earlier_version_gets_the_trust_conditions(ctx):
     )
     assert "trusts SageMaker only for processing jobs of account 123456789012" in said[0]
     assert "withdrew read/write s3://whole-bucket/*" in said[1]
+    assert f"removed the policy {LEGACY_POLICY_NAME}" in said[2]
+    assert iam.list_role_policies(RoleName="old")["PolicyNames"] == [policy_name(ctx.region)]
 
 
 @pytest.mark.e2e

@@ -4,12 +4,9 @@ A role this library creates is tagged ``aws-sagemaker-remote:managed``; only suc
 is ever modified (a role the user made is used as it is). It trusts SageMaker for this
 account's processing jobs only, and may do what :mod:`.role_policy` derives from the job.
 
-Grants do not pile up: each submission replaces the role's policy with what is needed
-now, which is this job's access merged with that of every job still running as the role
-in this region (asked of SageMaker), because taking a prefix away from a running job
-would make it fail when it uploads its outputs. When SageMaker cannot be asked, the
-earlier grants are kept and the new ones added. Every change is reported through
-``notify``, one line each, for the caller to show.
+Grants do not pile up: each submission replaces the region's S3 policy with what is
+needed now (:mod:`.role_grants`). Every change is reported through ``notify``, one line
+each, for the caller to show.
 """
 
 from __future__ import annotations
@@ -20,22 +17,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ServiceError, UserError
+from .role_grants import ROLE_FIELD, check_size, policy_name, replace_grants
 from .role_policy import (
     NO_ACCESS,
-    POLICY_LIMIT,
     Access,
-    policy_access,
     policy_text,
     processing_policy,
-    request_access,
     trust_policy,
 )
 from .session import error_code, error_message
 
-ROLE_FIELD = "role"
 MANAGED_TAG = "aws-sagemaker-remote:managed"
-POLICY_NAME = "aws-sagemaker-remote-processing"
-RUNNING = ("InProgress", "Stopping")
 
 # SageMaker's RoleArn pattern (botocore's service model).
 _ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -61,6 +53,19 @@ def resolve_role(
 
     ``access``: what this job does with S3 (:func:`role_policy.request_access`).
     ``extra``: :func:`account_statements`, granted to a role this library manages."""
+    return resolve_job_role(ctx, role, access=access, extra=extra, notify=notify)[0]
+
+
+def resolve_job_role(
+    ctx: Any,
+    role: str,
+    *,
+    access: Access = NO_ACCESS,
+    extra: Sequence[dict] = (),
+    notify: Notify = _silent,
+) -> tuple[str, bool]:
+    """As :func:`resolve_role`, and whether this library manages the role (then, once the
+    job exists, :func:`~.role_grants.confirm_grants`)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if role.startswith("arn:"):
@@ -71,7 +76,7 @@ def resolve_role(
                 fix="pass arn:aws:iam::ACCOUNT:role/NAME or a role name",
             )
         _check_role_exists(ctx, role)
-        return role
+        return role, False
     path, _, name = role.rpartition("/")
     path = f"/{path.strip('/')}/" if path.strip("/") else "/"
     if not _ROLE_NAME.fullmatch(name) or not _ROLE_PATH.fullmatch(path):
@@ -88,12 +93,12 @@ def resolve_role(
             if error_code(error) != "NoSuchEntity":
                 raise
         else:
-            if _is_managed(iam, found):
-                _update_managed_role(ctx, iam, found, access, notify)
-                _grant_account_policy(iam, found, extra, notify)
-            return found["Arn"]
+            managed = _is_managed(iam, found)
+            if managed:
+                _update_managed(ctx, iam, found, access, extra, notify)
+            return found["Arn"], managed
         policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, access)
-        _check_size(policy, role)
+        check_size(policy, role)
         created = iam.create_role(
             RoleName=name,
             Path=path,
@@ -102,7 +107,7 @@ def resolve_role(
             Tags=[{"Key": MANAGED_TAG, "Value": "true"}],
         )["Role"]
         iam.put_role_policy(
-            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy_text(policy)
+            RoleName=name, PolicyName=policy_name(ctx.region), PolicyDocument=policy_text(policy)
         )
         _grant_account_policy(iam, created, extra, notify)
     except ClientError as error:
@@ -122,7 +127,7 @@ def resolve_role(
         f"created IAM role {created['Arn']} for this account's SageMaker processing jobs"
         + (f"; granted {granted}" if granted else "")
     )
-    return created["Arn"]
+    return created["Arn"], True
 
 
 def _is_managed(iam: Any, found: dict) -> bool:
@@ -132,47 +137,18 @@ def _is_managed(iam: Any, found: dict) -> bool:
     return any(t.get("Key") == MANAGED_TAG for t in tags)
 
 
-def _check_size(policy: dict, role: str) -> None:
-    if len(policy_text(policy)) > POLICY_LIMIT:
-        raise UserError(
-            f"the policy role {role} needs for this job and the jobs running as it exceeds "
-            f"IAM's {POLICY_LIMIT} characters",
-            field=ROLE_FIELD,
-            fix="wait for running jobs to end, stage inputs under {{s3_prefix}}, "
-            "or pass a role of your own",
-        )
-
-
-def _update_managed_role(ctx: Any, iam: Any, found: dict, access: Access, notify: Notify) -> None:
-    """Make a role this library created trust and grant exactly what its jobs need now."""
+def _update_managed(
+    ctx: Any, iam: Any, found: dict, access: Access, extra: Sequence[dict], notify: Notify
+) -> None:
+    """A role this library created: trust, S3 grants and account statements as needed now."""
     from botocore.exceptions import ClientError
 
-    arn, name = found["Arn"], found["RoleName"]
     try:
         _update_trust(ctx, iam, found, notify)
-        try:
-            document = iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"]
-            before = policy_access(json.loads(document) if isinstance(document, str) else document)
-        except ClientError as error:
-            if error_code(error) != "NoSuchEntity":
-                raise
-            before = Access()
-        before = before.compact()
-        wanted = (access | running_access(ctx, arn, fallback=before, notify=notify)).compact()
-        if wanted == before:
-            return
-        policy = processing_policy(ctx.partition, ctx.region, ctx.account_id, wanted)
-        _check_size(policy, arn)
-        iam.put_role_policy(
-            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=policy_text(policy)
-        )
-    except ClientError as error:
-        # The role works for what it had; the job may still succeed, so do not stop here.
-        notify(f"warning: could not update role {arn}: {error_message(error)}")
-        return
-    added, removed = (wanted - before).describe(), (before - wanted).describe()
-    changes = [f"granted {added}" if added else "", f"withdrew {removed}" if removed else ""]
-    notify(f"updated role {arn}: " + "; ".join(c for c in changes if c))
+    except ClientError as error:  # the role works as it is; the job may still succeed
+        notify(f"warning: could not update role {found['Arn']}: {error_message(error)}")
+    replace_grants(ctx, iam, found, access, notify)
+    _grant_account_policy(iam, found, extra, notify)
 
 
 def _update_trust(ctx: Any, iam: Any, found: dict, notify: Notify) -> None:
@@ -189,32 +165,6 @@ def _update_trust(ctx: Any, iam: Any, found: dict, notify: Notify) -> None:
             f"role {found['Arn']} now trusts SageMaker only for processing jobs of account "
             f"{ctx.account_id}"
         )
-
-
-def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify) -> Access:
-    """What the jobs still running as ``role_arn`` in this region need; ``fallback`` (the
-    earlier grants) when SageMaker cannot be asked, so that nothing is taken away."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = ctx.session.client("sagemaker", region_name=ctx.region)
-    needed = Access()
-    try:
-        for status in RUNNING:
-            pages = client.get_paginator("list_processing_jobs").paginate(StatusEquals=status)
-            for page in pages:
-                for summary in page.get("ProcessingJobSummaries", []):
-                    job = client.describe_processing_job(
-                        ProcessingJobName=summary["ProcessingJobName"]
-                    )
-                    if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
-                        needed |= request_access(job)
-    except (BotoCoreError, ClientError) as error:
-        notify(
-            f"note: cannot list running processing jobs ({error}); role {role_arn} keeps its "
-            "earlier S3 grants"
-        )
-        return fallback
-    return needed
 
 
 def _check_role_exists(ctx: Any, arn: str) -> None:

@@ -166,3 +166,58 @@ def test_the_library_does_not_print_changes_itself(moto_reset, capsys):
     assert capsys.readouterr() == ("", "")
     assert len(said) == 1 and "created IAM role" in said[0] and "s3://b/in/*" in said[0]
     json.dumps(said)
+
+
+def reads(*patterns: str):
+    from aws_sagemaker_remote.aws.role_policy import Access
+
+    return Access(read=frozenset(patterns))
+
+
+@pytest.mark.e2e
+def test_each_region_has_its_own_grants(moto_reset):
+    """The policy names the region's logs too: a submission in eu-west-1 must not take
+    what a job running in us-east-1 was granted."""
+    from dataclasses import replace
+
+    from aws_sagemaker_remote.aws.role_grants import policy_name
+    from aws_sagemaker_remote.aws.roles import resolve_role
+    from aws_sagemaker_remote.aws.session import resolve_aws
+
+    east = resolve_aws(None)
+    west = replace(east, region="eu-west-1")
+    resolve_role(east, "regional", access=reads("east-bucket/in/*"))
+    resolve_role(west, "regional", access=reads("west-bucket/in/*"))
+    iam = boto3.client("iam")
+    names = iam.list_role_policies(RoleName="regional")["PolicyNames"]
+    assert {policy_name("us-east-1"), policy_name("eu-west-1")} <= set(names)
+    policy = iam.get_role_policy(RoleName="regional", PolicyName=policy_name("us-east-1"))
+    document = policy["PolicyDocument"]
+    assert allowed(document, "s3:GetObject", "arn:aws:s3:::east-bucket/in/a.csv")
+    assert not allowed(document, "s3:GetObject", "arn:aws:s3:::west-bucket/in/a.csv")
+    assert "us-east-1" in json.dumps(document) and "eu-west-1" not in json.dumps(document)
+
+
+@pytest.mark.e2e
+def test_grants_a_concurrent_submission_replaced_are_put_back(moto_reset):
+    """Submissions A and B at once: B replaces the policy after A created its job, without
+    it. A's check after creating its job puts its grants back, beside B's."""
+    from aws_sagemaker_remote.aws.role_grants import confirm_grants, policy_name
+    from aws_sagemaker_remote.aws.roles import resolve_role
+    from aws_sagemaker_remote.aws.session import resolve_aws
+
+    ctx = resolve_aws(None)
+    arn = resolve_role(ctx, "shared", access=reads("a-bucket/in/*"))  # A
+    resolve_role(ctx, "shared", access=reads("b-bucket/in/*"))  # B, not knowing A's job
+    said: list[str] = []
+    confirm_grants(ctx, arn, reads("a-bucket/in/*"), said.append)  # A, its job created
+    document = boto3.client("iam").get_role_policy(
+        RoleName="shared", PolicyName=policy_name(ctx.region)
+    )["PolicyDocument"]
+    assert allowed(document, "s3:GetObject", "arn:aws:s3:::a-bucket/in/x")
+    assert allowed(document, "s3:GetObject", "arn:aws:s3:::b-bucket/in/x")
+    assert len(said) == 1 and "changed by another submission" in said[0]
+    assert "read s3://a-bucket/in/*" in said[0]
+    said.clear()
+    confirm_grants(ctx, arn, reads("a-bucket/in/*"), said.append)
+    assert said == []  # nothing missing, nothing said
