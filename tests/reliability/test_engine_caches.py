@@ -105,3 +105,24 @@ def test_an_interpreter_replaced_by_another_minor_version_rebuilds_the_layer(tmp
     assert found.version.startswith(f"{HOST}.")
     assert record(layer)["python"] == found.path
     assert (layer / "bin" / "python").exists()
+
+
+def test_a_job_using_an_environment_does_not_hold_up_another_building_it(tmp_path):
+    """Two jobs needing the same new environment at once: the lease one holds while it
+    runs must not keep the other from building (it waits for a build, never for a job)."""
+    import threading
+
+    from aws_sagemaker_remote.backends.local.venvs import take_lease
+
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    python = find_python(HOST)
+    running = take_lease(envs / requirements_key(python.minor, None))  # another job's lease
+    built: list = []
+    builder = threading.Thread(target=lambda: built.append(lookup(envs)), daemon=True)
+    builder.start()
+    builder.join(timeout=240)  # far above a venv build; the old lock waited for the job
+    running.close()
+    assert built, "the build waited for the job holding the environment"
+    layer, found = built[0]
+    assert (layer / COMPLETE).is_file() and found.minor == python.minor

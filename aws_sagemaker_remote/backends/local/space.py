@@ -155,6 +155,7 @@ def _prune_environments(
             freed += disk_usage(layer)
             shutil.rmtree(layer, ignore_errors=True)
             lock_path(layer).unlink(missing_ok=True)  # a waiting job re-locks the new file
+            layer.with_name(f"{layer.name}.build").unlink(missing_ok=True)
         finally:
             lock.close()
         removed.append(layer.name)

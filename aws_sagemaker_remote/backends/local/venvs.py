@@ -104,7 +104,7 @@ def shared_layer(
     envs_dir.mkdir(parents=True, exist_ok=True)
     if wanted is not None:
         layer = envs_dir / requirements_key(wanted, requirements)
-        lease = take_lease(layer)  # waits while another job builds it
+        lease = take_lease(layer)  # no pruning while we look (or run)
         hit = _complete(layer)
         if hit is not None:
             return (*hit, lease)
@@ -117,22 +117,25 @@ def shared_layer(
     try:
         hit = _complete(layer)
         if hit is None:
-            hit = _build_exclusively(layer, lease, python, requirements, say, log)
+            hit = _build_exclusively(layer, python, requirements, say, log)
     except BaseException:
         lease.close()
         raise
     return (*hit, lease)
 
 
-def _build_exclusively(layer, lease, python, requirements, say, log) -> tuple[Path, Python]:
+def _build_exclusively(layer, python, requirements, say, log) -> tuple[Path, Python]:
+    """Build the layer under its build lock, a file apart from the lease: holding a lease
+    must not keep another job from building (two jobs needing the same new environment
+    at once: one builds, the other waits for the build only, not for the first job)."""
     import fcntl
 
-    try:
-        fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        log(f"waiting for the jobs that use or build environment {layer.name}")
-        fcntl.flock(lease, fcntl.LOCK_EX)
-    try:
+    with open(layer.with_name(f"{layer.name}.build"), "a") as building:
+        try:
+            fcntl.flock(building, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another job building environment {layer.name}")
+            fcntl.flock(building, fcntl.LOCK_EX)
         hit = _complete(layer)  # built meanwhile by the job we waited for
         if hit is not None:
             return hit
@@ -143,8 +146,6 @@ def _build_exclusively(layer, lease, python, requirements, say, log) -> tuple[Pa
         _write_record(layer, record)
         log(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
         return layer, python
-    finally:
-        fcntl.flock(lease, fcntl.LOCK_SH)  # back to a user's lease
 
 
 def lock_path(layer: Path) -> Path:
