@@ -99,6 +99,8 @@ def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str
 
     from ..storage.transfer import TransferConfig
 
+    if not outputs:
+        return
     client = boto3_s3_client(session, TransferConfig(), region)
     for field, uri in outputs:
         bucket = parse_s3_uri(uri).bucket

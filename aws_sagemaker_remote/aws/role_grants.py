@@ -26,7 +26,7 @@ from .role_policy import (
     processing_policy,
     request_access,
 )
-from .session import error_code, error_message
+from .session import client_of, error_code, error_message
 
 ROLE_FIELD = "role"
 LEGACY_POLICY_NAME = "aws-sagemaker-remote-processing"  # one policy for all regions (0.1)
@@ -79,7 +79,7 @@ def confirm_grants(ctx: Any, role_arn: str, access: Access, notify: Notify) -> N
     this job (which a listing may not show yet) and for every job running as the role."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    iam = ctx.session.client("iam")
+    iam = client_of(ctx.session, "iam")
     name = role_arn.rsplit("/", 1)[1]
     try:
         found = _granted(iam, name, policy_name(ctx.region))
@@ -140,7 +140,7 @@ def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify)
     earlier grants) when SageMaker cannot be asked, so that nothing is taken away."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = ctx.session.client("sagemaker", region_name=ctx.region)
+    client = client_of(ctx.session, "sagemaker", ctx.region)
     needed = Access()
     try:
         for status in RUNNING:

@@ -25,7 +25,7 @@ from .role_policy import (
     processing_policy,
     trust_policy,
 )
-from .session import error_code, error_message
+from .session import client_of, error_code, error_message
 
 MANAGED_TAG = "aws-sagemaker-remote:managed"
 
@@ -85,7 +85,7 @@ def resolve_job_role(
             field=ROLE_FIELD,
             fix="use letters, digits and +=,.@_- (at most 64), or pass a role ARN",
         )
-    iam = ctx.session.client("iam")
+    iam = client_of(ctx.session, "iam")
     try:
         try:
             found = iam.get_role(RoleName=name)["Role"]
@@ -175,7 +175,7 @@ def _check_role_exists(ctx: Any, arn: str) -> None:
     if arn.split(":")[4] != ctx.account_id:
         return
     try:
-        ctx.session.client("iam").get_role(RoleName=arn.rsplit("/", 1)[1])
+        client_of(ctx.session, "iam").get_role(RoleName=arn.rsplit("/", 1)[1])
     except ClientError as error:
         if error_code(error) == "NoSuchEntity":
             raise UserError(

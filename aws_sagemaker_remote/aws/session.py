@@ -26,6 +26,24 @@ class AwsContext:
         return partition_of(self.region)
 
 
+_CLIENTS: Any = None  # session -> {(service, region): client}; weak: a session may go
+
+
+def client_of(session: Any, service: str, region: str | None = None) -> Any:
+    """The session's one client of ``service`` in ``region``: a client costs 50 ms or more
+    to make (its service model), and a submission asks IAM, SageMaker and S3 several times."""
+    global _CLIENTS
+    if _CLIENTS is None:
+        import weakref
+
+        _CLIENTS = weakref.WeakKeyDictionary()
+    made = _CLIENTS.setdefault(session, {})
+    key = (service, region)
+    if key not in made:
+        made[key] = session.client(service, region_name=region)
+    return made[key]
+
+
 def partition_of(region: str) -> str:
     """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
     for prefix, partition in (

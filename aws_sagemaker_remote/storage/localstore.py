@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Callable
 
@@ -172,7 +173,7 @@ class LocalStore:
                         continue
         return sorted(found)
 
-    async def list(self, prefix: str) -> list[tuple[str, int]]:
+    async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         return await asyncio.to_thread(self.list_sync, prefix)
 
     async def head(self, key: str) -> int | None:

@@ -77,13 +77,25 @@ class _Boto3Credentials:
 
 
 def boto3_s3_client(session, config, region: str | None = None):
-    """A boto3 S3 client with the transfer timeouts and bounded retries."""
+    """A boto3 S3 client with the transfer timeouts and bounded retries; one per session,
+    region and timeouts (a client costs 50 ms or more to make)."""
     from botocore.config import Config
 
     if session is None:
         import boto3
 
         session = boto3.Session()
+    region = region or session.region_name  # None means the session's: one client for both
+    global _S3_CLIENTS
+    if _S3_CLIENTS is None:
+        import weakref
+
+        _S3_CLIENTS = weakref.WeakKeyDictionary()
+    made = _S3_CLIENTS.setdefault(session, {})
+    key = (region, config.connect_timeout_s, config.socket_timeout_s, config.boto3_attempts,
+           config.max_concurrency)  # fmt: skip
+    if key in made:
+        return made[key]
     settings = Config(
         # what S3 requires, no more: part checksums would have to be repeated when completing
         request_checksum_calculation="when_required",
@@ -93,7 +105,11 @@ def boto3_s3_client(session, config, region: str | None = None):
         retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
         max_pool_connections=config.max_concurrency,
     )
-    return session.client("s3", config=settings, region_name=region)
+    made[key] = session.client("s3", config=settings, region_name=region)
+    return made[key]
+
+
+_S3_CLIENTS: Any = None  # session -> {(region, timeouts...): client}
 
 
 def obstore_s3(bucket: str, session, config):

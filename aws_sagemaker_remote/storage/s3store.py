@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -89,17 +89,23 @@ class S3Store:
                 for item in page.get("Contents", [])
             )
 
-    async def list(self, prefix: str) -> list[tuple[str, int]]:
+    async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         """As :meth:`list_sync`; a directory prefix through obstore (no boto3 client to
-        build, less CPU per page) unless one of its keys is not a clean path."""
+        build, less CPU per page) unless one of its keys is not a clean path.
+
+        ``split_after``: keys the caller expects there, each ending one part of the listing;
+        the parts are listed at once (3,000 keys: one round trip, not three in a row). A
+        part goes on until it passes its end, so keys nobody expected are listed too."""
         import obstore
 
         if prefix.endswith("/") and prefix.strip("/"):
+            ends = sorted({k for k in split_after if k.startswith(prefix)})
+            parts = list(zip([None, *ends], [*ends, None]))
             try:
-                found = await self.run(
-                    lambda: obstore.list(self.store, prefix, chunk_size=1000).collect()
+                found = await asyncio.gather(
+                    *[self.run(_list_part, self.store, prefix, *p) for p in parts]
                 )
-                return sorted((meta["path"], meta["size"]) for meta in found)
+                return sorted({key: size for part in found for key, size in part}.items())
             except (ValueError, obstore.exceptions.InvalidPathError):
                 pass  # a key obstore cannot parse: boto3 lists anything
             except Exception as error:
@@ -209,6 +215,21 @@ class S3Store:
 
         with self.errors(key, "deleting"):
             await self.run(obstore.delete, self.store, key)
+
+
+def _list_part(store, prefix: str, after: str | None, upto: str | None) -> list[tuple[str, int]]:
+    """The keys under ``prefix`` after ``after`` (exclusive) up to ``upto`` (inclusive)."""
+    import obstore
+
+    found: list[tuple[str, int]] = []
+    for batch in obstore.list(store, prefix, offset=after, chunk_size=1000):
+        for meta in batch:
+            if upto is not None and meta["path"] > upto:
+                return found
+            found.append((meta["path"], meta["size"]))
+        if upto is not None and found and found[-1][0] >= upto:
+            return found  # at its end: no page more
+    return found
 
 
 _running = [0]  # calls on the pools' threads now, for :func:`calls_running`

@@ -93,6 +93,11 @@ def upload_trees(
         return run(StagingRun(store, root, base, cache, config, callback).stage(unique))
 
 
+def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
+    """Where a tree's listing splits into pages listed at once: after every 1,000th key."""
+    return sorted(prefix + e.relpath for e in tree.entries)[999::1000]
+
+
 class StagingRun:
     """One staging: look, plan, then carry the plan out; counts what happened."""
 
@@ -126,7 +131,8 @@ class StagingRun:
     async def look(self, trees: list[Tree]) -> StagingPlan:
         """One HEAD per manifest and one listing per tree, at once; then the plan."""
         heads = [self.store.head(manifest_key(self.base, t)) for t in trees]
-        lists = [self.store.list(tree_prefix(self.base, t)) for t in trees]
+        prefixes = [(tree_prefix(self.base, t), t) for t in trees]
+        lists = [self.store.list(p, split_after=_every_thousandth(p, t)) for p, t in prefixes]
         sizes, found_lists = await asyncio.gather(asyncio.gather(*heads), asyncio.gather(*lists))
         manifests = {t.digest: size is not None for t, size in zip(trees, sizes)}
         listed = {key: size for found in found_lists for key, size in found}

@@ -68,3 +68,21 @@ def test_files_deleted_from_a_staged_tree_in_the_local_store_are_restored(tmp_pa
     report = upload_trees([tree], root, progress=False)
     assert report.files_restored == 1
     assert missing.read_bytes() == open(tree.entries[1].source, "rb").read()
+
+
+def test_a_listing_split_into_parts_finds_what_one_listing_finds(bucket):
+    """The check lists a tree's pages at once, split after keys it expects: keys missing at
+    a split (k13) or found where none was expected (k13a, zz) change nothing."""
+    from aws_sagemaker_remote.storage.store import open_store
+    from aws_sagemaker_remote.storage.transfer import run
+
+    for i in range(30):
+        if i not in (5, 13):
+            bucket.put_object(Bucket=BUCKET, Key=f"p/k{i:02}", Body=b"x" * i)
+    for extra in ("p/k13a", "p/zz", "p-sibling/k00"):
+        bucket.put_object(Bucket=BUCKET, Key=extra, Body=b"extra")
+    store, _ = open_store(f"s3://{BUCKET}/p/")
+    whole = store.list_sync("p/")
+    split = run(store.list("p/", split_after=["p/k06", "p/k13", "p/k20", "q/not-under-p"]))
+    assert split == whole
+    assert len(whole) == 30 and ("p/k13a", 5) in whole and ("p/zz", 5) in whole
