@@ -133,22 +133,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
                 output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
             )
     prepare_root(staging_root, session=where.session, region=where.region)
-    managed = False  # a role this library manages: its grants are confirmed after creation
-    if where.aws and not spec.on_local_engine:
-        from .aws.role_policy import request_access
-        from .aws.roles import account_statements, resolve_job_role
-
-        access = request_access(rendered.request, staging_root)
-        role_arn, managed = resolve_job_role(
-            where.aws,
-            spec.role,
-            access=access,
-            extra=account_statements(where.aws, spec),
-            notify=lambda line: emit(on_event, "role", line),  # created, granted, replaced
-        )
-        if role_arn != submission.target.role_arn:
-            target = replace(submission.target, role_arn=role_arn)
-            rendered = render_request(spec, submission.plan.channels, target)
+    role = _RoleLookup(submission, on_event) if where.aws and not spec.on_local_engine else None
     from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
@@ -157,16 +142,20 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         staging_root,
         session=where.session,
         progress=lambda progress: emit(on_event, "progress", "", progress),
+        before_upload=role.result if role else None,  # resolved while staging looks
     )
+    if role is not None and role.arn != submission.target.role_arn:
+        target = replace(submission.target, role_arn=role.arn)
+        rendered = render_request(spec, submission.plan.channels, target)
     for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
         emit(on_event, "note", f"note: {note}")
     emit(on_event, "staged", report.summary(), report)
     submission.backend.create_job(rendered.request)
     created.append(spec.job_name)
-    if managed:
+    if role is not None and role.managed:
         from .aws.role_grants import confirm_grants
 
-        confirm_grants(where.aws, role_arn, access, lambda line: emit(on_event, "role", line))
+        confirm_grants(where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line))
     emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
     return Job(
         spec.job_name,
@@ -176,6 +165,39 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         local_outputs={o.name: o.download_dir for o in spec.outputs if o.download_dir},
         on_event=on_event,
     )
+
+
+class _RoleLookup:
+    """The job's role, resolved (created, its grants replaced) on a thread of its own while
+    staging looks at what is already stored: both are round trips to AWS, neither needs
+    the other. :meth:`result` waits for it, and says what changed, before any upload."""
+
+    def __init__(self, submission: Submission, on_event: Sink):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .aws.role_policy import request_access
+        from .aws.roles import account_statements, resolve_job_role
+
+        spec, where = submission.spec, submission.where
+        self.access = request_access(submission.rendered.request, submission.staging_root)
+        self.on_event = on_event
+        self.lines: list[str] = []  # created, granted, replaced: said in result()
+        self.arn, self.managed = "", False
+        pool = ThreadPoolExecutor(1, thread_name_prefix="asr-role")
+        self.future = pool.submit(
+            resolve_job_role,
+            where.aws,
+            spec.role,
+            access=self.access,
+            extra=account_statements(where.aws, spec),
+            notify=self.lines.append,
+        )
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def result(self) -> None:
+        self.arn, self.managed = self.future.result()
+        for line in self.lines:
+            emit(self.on_event, "role", line)
 
 
 def _warnings(spec: JobSpec, where: Where, request: dict[str, Any]) -> list[str]:

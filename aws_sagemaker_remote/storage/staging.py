@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..wording import count, size
@@ -75,8 +75,13 @@ def upload_trees(
     session=None,
     config: TransferConfig | None = None,
     progress: ProgressCallback | None | bool = None,
+    before_upload: Callable[[], object] | None = None,
 ) -> UploadReport:
     """Put every tree under ``staging_root`` (``s3://bucket/prefix``), manifests last.
+
+    ``before_upload``: called once what is there has been looked up and before anything is
+    sent (on a worker thread); what it raises stops the staging with nothing sent. A
+    submission waits there for the role it resolved meanwhile.
 
     ``session``: a boto3.Session for S3 (None -> boto3.Session()); unused for the local store.
     ``progress``: called with :class:`~.transfer.TransferProgress` events (False/None: not).
@@ -90,7 +95,8 @@ def upload_trees(
     unique = list({t.digest: t for t in trees}.values())
     callback = progress if callable(progress) else None
     with StagingCache() as cache:
-        return run(StagingRun(store, root, base, cache, config, callback).stage(unique))
+        staging = StagingRun(store, root, base, cache, config, callback, before_upload)
+        return run(staging.stage(unique))
 
 
 def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
@@ -101,9 +107,11 @@ def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
 class StagingRun:
     """One staging: look, plan, then carry the plan out; counts what happened."""
 
-    def __init__(self, store: ObjectStore, root: str, base: str, cache, config, progress):
+    def __init__(
+        self, store: ObjectStore, root: str, base: str, cache, config, progress, before_upload
+    ):
         self.store, self.root, self.base, self.cache = store, root, base, cache
-        self.config, self.progress = config, progress
+        self.config, self.progress, self.before_upload = config, progress, before_upload
         self.counts = {"uploaded": [0, 0], "copied": [0, 0], "skipped": [0, 0], "restored": [0, 0]}
         self.learned: list[tuple[str, str]] = []  # (sha256, key) stored by this run
         self.stale: list[str] = []  # sha256s whose indexed key is gone
@@ -118,6 +126,8 @@ class StagingRun:
         self.transfers.expect(sum(len(t.entries) for t in trees), sum(t.size for t in trees))
         try:
             plan = await self.look(trees)
+            if self.before_upload is not None:
+                await asyncio.to_thread(self.before_upload)
             self.count("skipped", plan.skipped)
             self.transfers.finished(len(plan.skipped), sum(e.size for e in plan.skipped))
             await self.carry_out(plan)

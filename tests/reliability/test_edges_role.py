@@ -221,3 +221,16 @@ def test_grants_a_concurrent_submission_replaced_are_put_back(moto_reset):
     said.clear()
     confirm_grants(ctx, arn, reads("a-bucket/in/*"), said.append)
     assert said == []  # nothing missing, nothing said
+
+
+@pytest.mark.e2e
+def test_a_role_that_cannot_be_resolved_stops_the_run_before_any_upload(project, s3):
+    """The role is resolved while staging looks at what is stored; its failure still
+    comes before anything is sent."""
+    s3.create_bucket(Bucket=STAGING)
+    done = submit(project, "job-1", "--input", "s3://in-bucket/data", "--sagemaker-role", "a" * 65)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--sagemaker-role" in lines[0], done.stderr
+    assert s3.list_objects_v2(Bucket=STAGING).get("KeyCount", 0) == 0  # nothing uploaded
+    assert boto3.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
