@@ -396,8 +396,13 @@ def large_file_case(work: Path, s3_url: str, env: dict, gib: float, rounds: int)
 # --- output ---------------------------------------------------------------------------------
 
 
-def empty_bucket(s3, bucket: str) -> None:
-    """Delete every object of ``bucket`` (if it exists), so the next round starts cold."""
+def empty_bucket(s3, bucket: str, data: Path | None = None) -> None:
+    """Delete every object of ``bucket`` (if it exists), so the next round starts cold.
+
+    ``data``: s3rver's directory, whose empty folders are removed too: s3rver keeps a
+    folder per key prefix after its objects are gone and walks them all when listing, so
+    every round would list slower than the one before (the staged trees have new names
+    each round, s5cmd's keys do not: the ratios drifted with the round order)."""
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
@@ -405,6 +410,10 @@ def empty_bucket(s3, bucket: str) -> None:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
     except s3.exceptions.NoSuchBucket:
         pass
+    if data is not None and (data / bucket).is_dir():
+        for folder, _, _ in sorted(os.walk(data / bucket), key=lambda w: -len(w[0])):
+            if Path(folder) != data / bucket and not any(Path(folder).iterdir()):
+                Path(folder).rmdir()
 
 
 def _mib(n: int) -> str:
@@ -477,6 +486,7 @@ def main(argv: list[str] | None = None) -> None:
         script.parent.mkdir()
         script.write_text(JOB_SCRIPT.format(input=str(data)))
         with s3_server(work) as (s3_url, credentials, server), moto_server(work) as moto_url:
+            s3rver_data = work / "s3rver-data" if server == "s3rver" else None
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode, as installed
             env.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
@@ -552,7 +562,7 @@ def main(argv: list[str] | None = None) -> None:
 
             def baseline(n: int) -> None:
                 # the same staging keys as ours: an empty bucket before, and left empty after
-                empty_bucket(s3, STAGING_BUCKET)
+                empty_bucket(s3, STAGING_BUCKET, s3rver_data)
                 old_env = {**env, "PYTHONPATH": str(old_lib)}
                 old_env["AWS_SAGEMAKER_REMOTE_HOME"] = str(work / f"old-home-{n}")
                 cold = submit(script, f"old-cold-{n}", old_env, s3)
@@ -561,11 +571,11 @@ def main(argv: list[str] | None = None) -> None:
                 _show(f"{args.baseline} warm", warm)
                 times["old"].append(cold.seconds)
                 times["old warm"].append(warm.seconds)
-                empty_bucket(s3, STAGING_BUCKET)
+                empty_bucket(s3, STAGING_BUCKET, s3rver_data)
 
             steps = [submissions, s5cmd, staging] + ([baseline] if old_lib else [])
             for n in range(1, args.rounds + 1):
-                empty_bucket(s3, STAGING_BUCKET)
+                empty_bucket(s3, STAGING_BUCKET, s3rver_data)
                 order = steps[n - 1 :] + steps[: n - 1]  # rotate: no step always goes first
                 print(f"round {n} (load average {os.getloadavg()[0]:.2f}):", flush=True)
                 for step in order:
