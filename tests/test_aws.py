@@ -186,3 +186,19 @@ def test_default_image_unknown_region():
     assert caught.value.field == "image"
     assert caught.value.fix == "pass an image URI"
     assert "xx-nowhere-1" in caught.value.one_line(flag_for_field)
+
+
+def test_default_session_is_shared_until_the_aws_environment_changes(monkeypatch):
+    """Callers without a session share one (and so its clients), but never across a change
+    of credentials or region: a stale session would talk to the wrong account."""
+    from aws_sagemaker_remote.aws.session import default_session
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    first = default_session()
+    assert default_session() is first
+    assert first.region_name == "eu-west-1"  # AWS_REGION honoured, as session_for does
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "another-key")
+    second = default_session()
+    assert second is not first
+    assert second.get_credentials().access_key == "another-key"

@@ -32,13 +32,13 @@ def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) 
     the s3_prefix field (SageMaker reads its inputs from the job's own region); a network or
     server fault is a ServiceError naming the endpoint.
     """
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ..storage.transfer import TransferConfig
+    from .session import default_session
 
     bucket = parse_s3_uri(staging_root.rstrip("/")).bucket
-    session = session if session is not None else boto3.Session()
+    session = session if session is not None else default_session()
     client = boto3_s3_client(session, config or TransferConfig(), region)
     endpoint = endpoint_name(region)
 

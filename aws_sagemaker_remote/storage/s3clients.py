@@ -82,9 +82,9 @@ def boto3_s3_client(session, config, region: str | None = None):
     from botocore.config import Config
 
     if session is None:
-        import boto3
+        from ..aws.session import default_session
 
-        session = boto3.Session()
+        session = default_session()
     region = region or session.region_name  # None means the session's: one client for both
     global _S3_CLIENTS
     if _S3_CLIENTS is None:

@@ -46,10 +46,10 @@ class S3Store:
     needs_aws = True
 
     def __init__(self, bucket: str, session, config):
-        import boto3
+        from ..aws.session import default_session
 
         self.bucket = bucket
-        self.session = session if session is not None else boto3.Session()
+        self.session = session if session is not None else default_session()
         self.config = config
         self.endpoint = endpoint_name(self.session.region_name)
         self.store = obstore_s3(bucket, self.session, config)

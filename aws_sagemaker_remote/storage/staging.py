@@ -83,7 +83,8 @@ def upload_trees(
     sent (on a worker thread); what it raises stops the staging with nothing sent. A
     submission waits there for the role it resolved meanwhile.
 
-    ``session``: a boto3.Session for S3 (None -> boto3.Session()); unused for the local store.
+    ``session``: a boto3.Session for S3 (None: ``aws.session.default_session``);
+    unused for the local store.
     ``progress``: called with :class:`~.transfer.TransferProgress` events (False/None: not).
     A user's mistake (no such bucket, access denied, no credentials) raises UserError; a
     network or server fault raises ServiceError naming the endpoint.
