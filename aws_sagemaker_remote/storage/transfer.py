@@ -15,7 +15,6 @@ finds everything in place without an event loop and should not pay for importing
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
@@ -194,8 +193,7 @@ class Transfers:
             return
         mode = store.mode_of(key)
         async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-            os.close(fd)
+            temp = _temp_beside(target)
             try:
                 await store.get_file(key, temp, size, self.moved)
                 if mode is not None:
@@ -214,8 +212,7 @@ def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link:
     if link and store.link(key, target):
         return
     mode = store.mode_of(key)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-    os.close(fd)
+    temp = _temp_beside(target)
     try:
         store.get_file_sync(key, temp, size, lambda n: None)
         if mode is not None:
@@ -224,6 +221,15 @@ def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link:
     except BaseException:
         _unlink(temp)
         raise
+
+
+def _temp_beside(target: Path) -> str:
+    """A new empty file in ``target``'s directory, to be renamed onto it once filled."""
+    import tempfile  # here: a warm local job downloads nothing
+
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+    os.close(fd)
+    return temp
 
 
 def _unlink(path: str) -> None:
