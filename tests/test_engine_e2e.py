@@ -339,3 +339,35 @@ def test_jobs_cli_mistakes_are_one_line(tmp_path):
         done = jobs_cli(*args)
         assert done.returncode == 2, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr
+
+
+def _imported(text: str) -> set[str]:
+    return {line.split("|")[-1].strip() for line in text.splitlines() if "import time:" in line}
+
+
+@pytest.mark.e2e
+def test_a_warm_offline_local_job_imports_no_event_loop_and_no_aws(tmp_path, no_aws_env):
+    """Issue 9: a job whose code is staged already reaches its script without asyncio
+    (a sixth of a warm run's time to import), boto3 or obstore, in the submitting process
+    and in its runner (forked or fresh: the variable reaches both)."""
+    script = tmp_path / "trivial.py"
+    script.write_text(
+        "from aws_sagemaker_remote.processing import sagemaker_processing_main\n"
+        "def main(args):\n"
+        "    print('trivial done')\n"
+        "sagemaker_processing_main(script=__file__, main=main)\n"
+    )
+    first = run_script(script, *LOCAL, env=no_aws_env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    name = unique("warm")
+    env = {**no_aws_env, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = run_script(script, *LOCAL, "--sagemaker-job-name", name, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "trivial done" in done.stdout + done.stderr
+    submitter = _imported(done.stderr)
+    assert "aws_sagemaker_remote.backends.local" in submitter
+    runner_log = tmp_path / "state" / "jobs" / name / "runner.log"
+    runner = _imported(runner_log.read_text()) | submitter
+    assert "aws_sagemaker_remote.backends.local.runner" in runner
+    heavy = {"asyncio", "boto3", "botocore", "obstore", "s3transfer"}
+    assert not heavy & runner, heavy & runner

@@ -226,6 +226,17 @@ def test_commands_map_opt_ml_and_python(tmp_path):
         "plain",
     ]
     assert local_command(["/bin/sh", "-c", "true"], [], opt_ml, python) == ["/bin/sh", "-c", "true"]
+    bootstrap = ["python3", "/opt/ml/processing/code/aws_sagemaker_remote/script/bootstrap.py"]
+    assert (
+        local_command(bootstrap, ["--script", "x.py"], None, python)
+        == [
+            python,
+            "-S",  # the bootstrap needs no site; the script it execs gets it
+            *bootstrap[1:],
+            "--script",
+            "x.py",
+        ]
+    )
     request = make_request("dock", f"{STORE}/x", args=["/opt/ml/processing/in"])
     docker = docker_command(request, "algo-2", opt_ml, {"A": "1"})
     image = request["AppSpecification"]["ImageUri"]

@@ -77,6 +77,7 @@ def test_local_run_imports_no_boto3(tmp_path):
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "aws_sagemaker_remote.processing" in imported
     heavy = {"boto3", "botocore", "s3transfer", "sqlite3", "dataclasses", "inspect", "tempfile"}
+    heavy |= {"shutil", "asyncio"}  # shutil: argparse imports it for the terminal width
     assert not heavy & imported, heavy & imported
 
 

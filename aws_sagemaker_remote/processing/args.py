@@ -48,6 +48,22 @@ class OneLineParser(argparse.ArgumentParser):
     """
 
     origins: dict = {}
+    _checking = False  # inside add_argument
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        self._checking = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._checking = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        """add_argument makes a formatter only to check the new flag's metavar; a default
+        one imports shutil (bz2, lzma: a few ms of every run, in the job too) to learn the
+        terminal's width, which only help and usage need."""
+        if self._checking:
+            return self.formatter_class(prog=self.prog, width=80)  # type: ignore[call-arg]
+        return super()._get_formatter()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)

@@ -20,11 +20,13 @@ one line and exits with that step's exit code.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 
-# subprocess and shutil are imported where used: every job pays for this file's imports
-# before its script starts, and most jobs have no configuration step to run
+# subprocess is imported where used: every job pays for this file's imports before its
+# script starts, and most jobs have no configuration step to run. No shlex either (it
+# imports re and enum): quote() below is shlex.quote's rule. The local engine starts this
+# file with ``-S`` (no site: it needs the standard library only), so anything imported
+# here costs every local job in full.
 
 # These mirror aws_sagemaker_remote.layout.OPT_ML and .OPT_ML_ENV (not importable here).
 OPT_ML = "/opt/ml"
@@ -126,6 +128,18 @@ def which(command: str, path: str) -> str | None:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
+
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+
+def quote(arg: str) -> str:
+    """``shlex.quote``: an argument a POSIX shell reads back as it is."""
+    if not arg:
+        return "''"
+    if all(c in _SAFE for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
 def exit_code(returncode: int) -> int:
@@ -231,7 +245,7 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
 
     env[IN_JOB_ENV] = "1"
     command = [python, script, *script_args]
-    say(f"running {' '.join(shlex.quote(part) for part in command)}")  # shlex.join: 3.8+
+    say(f"running {' '.join(quote(part) for part in command)}")
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -23,7 +23,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,6 +298,8 @@ def hash_files(
             if len(missing) == 1:
                 digests = [sha256_file(missing[0])]
             else:
+                from concurrent.futures import ThreadPoolExecutor  # only when files changed
+
                 with ThreadPoolExecutor(max_workers=workers) as pool:
                     digests = list(pool.map(sha256_file, missing))
             known.update(zip(missing, digests))

@@ -14,7 +14,6 @@ write bits when a local job links it (:meth:`LocalStore.link`), so a job cannot 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
@@ -30,6 +29,14 @@ LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
 PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
 _CHUNK = 1024 * 1024
+
+
+async def _in_thread(function: Callable, *args):
+    """``asyncio.to_thread``; asyncio is imported here, not above: a warm local run that
+    finds everything in place never starts an event loop and should not pay for one."""
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
 
 
 def state_dir() -> Path:
@@ -138,6 +145,7 @@ class LocalStore:
     bucket = LOCAL_STORE_BUCKET
     endpoint = "the local store"
     needs_aws = False
+    answers_at_once = True  # a read is a file operation: worth no event loop
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -174,19 +182,22 @@ class LocalStore:
         return sorted(found)
 
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
-        return await asyncio.to_thread(self.list_sync, prefix)
+        return await _in_thread(self.list_sync, prefix)
 
-    async def head(self, key: str) -> int | None:
+    def head_sync(self, key: str) -> int | None:
         try:
             path = self._path(key)
             return path.stat().st_size if path.is_file() else None
         except OSError:
             return None
 
+    async def head(self, key: str) -> int | None:
+        return self.head_sync(key)
+
     async def get_bytes(self, key: str) -> bytes:
         path = self._path(key)
         try:
-            return await asyncio.to_thread(path.read_bytes)
+            return await _in_thread(path.read_bytes)
         except FileNotFoundError:
             raise FileNotFoundError(self.uri(key)) from None
 
@@ -197,18 +208,20 @@ class LocalStore:
         except OSError:
             return None
 
-    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+    def get_file_sync(self, key: str, path: str, size: int, progress) -> None:
         """Fill ``path`` (opened by name, never created: see :meth:`S3Store._fetch`)."""
+        with (
+            open(self._path(key), "rb") as source,
+            open(os.open(path, os.O_WRONLY), "wb") as out,
+        ):
+            shutil.copyfileobj(source, out, _CHUNK)
+            moved = out.tell()
+        progress(moved)
 
-        def copy() -> int:
-            with (
-                open(self._path(key), "rb") as source,
-                open(os.open(path, os.O_WRONLY), "wb") as out,
-            ):
-                shutil.copyfileobj(source, out, _CHUNK)
-                return out.tell()
-
-        progress(await asyncio.to_thread(copy))
+    async def get_file(self, key: str, path: str, size: int, progress) -> None:
+        copied: list[int] = []
+        await _in_thread(self.get_file_sync, key, path, size, copied.append)
+        progress(sum(copied))  # on the loop's thread, as every progress call
 
     def link(self, key: str, target: Path) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a
@@ -251,11 +264,11 @@ class LocalStore:
 
                 atomic_write(target, write, mode)
 
-        await asyncio.to_thread(copy)
+        await _in_thread(copy)
         return 0
 
     async def put_bytes(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(atomic_write, self._path(key), lambda out: out.write(data))
+        await _in_thread(atomic_write, self._path(key), lambda out: out.write(data))
 
     async def copy(self, source_key: str, key: str) -> bool:
         source, target = self._path(source_key), self._path(key)
@@ -269,7 +282,7 @@ class LocalStore:
             except FileNotFoundError:
                 return False
 
-        return await asyncio.to_thread(copy)
+        return await _in_thread(copy)
 
     async def delete(self, key: str) -> None:
         try:

@@ -11,7 +11,6 @@ naming the endpoint.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,6 +152,8 @@ def obstore_s3(bucket: str, session, config):
 @contextmanager
 def s3_errors(endpoint: str, uri: str, doing: str) -> Iterator[None]:
     """Turn obstore's and botocore's errors into ours: the user's mistake, or a service fault."""
+    import asyncio  # here: the local store's staging imports this module's constants
+
     try:
         yield
     except (UserError, ServiceError, FileNotFoundError, asyncio.CancelledError):

@@ -44,6 +44,7 @@ class S3Store:
     """One bucket of S3 (or of the server ``AWS_ENDPOINT_URL`` names)."""
 
     needs_aws = True
+    answers_at_once = False  # every read is a round trip: asked concurrently, on a loop
 
     def __init__(self, bucket: str, session, config):
         from ..aws.session import default_session

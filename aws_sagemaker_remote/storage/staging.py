@@ -14,12 +14,15 @@ same sha256, upload) and :class:`StagingRun` carries the plan out through the tr
 engine. Uploads hash what they send and fail a file whose bytes are not its digest.
 An interrupted run resumes: what arrived is listed and kept, and no manifest names a tree
 that was not complete.
+
+A store that answers at once (the local store) is looked at without an event loop, and a
+plan with nothing to move ends there: a warm local-engine run does not import asyncio.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,10 +30,11 @@ from ..wording import count, size
 from .hashcache import StagingCache
 from .plan import BlobPlan, Put, StagingPlan, manifest_key, plan_staging, tree_prefix
 from .s3clients import PREFIX_FIELD
-from .store import ObjectStore, open_store
+from .store import AtOnceStore, ObjectStore, at_once, open_store
 from .transfer import (
     ProgressCallback,
     TransferConfig,
+    TransferProgress,
     Transfers,
     all_or_nothing,
     run,
@@ -97,7 +101,13 @@ def upload_trees(
     callback = progress if callable(progress) else None
     with StagingCache() as cache:
         staging = StagingRun(store, root, base, cache, config, callback, before_upload)
-        return run(staging.stage(unique))
+        plan = None
+        local = at_once(store)
+        if local is not None:
+            plan = staging.look_now(local, unique)
+            if not plan.blobs and not plan.manifests:
+                return staging.all_in_place(unique, plan)
+        return run(staging.stage(unique, plan))
 
 
 def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
@@ -122,11 +132,15 @@ class StagingRun:
         self.counts[what][0] += len(entries)
         self.counts[what][1] += sum(e.size for e in entries)
 
-    async def stage(self, trees: list[Tree]) -> UploadReport:
+    async def stage(self, trees: list[Tree], plan: StagingPlan | None = None) -> UploadReport:
+        """Look (unless ``plan`` says what was found already), then carry the plan out."""
+        import asyncio
+
         self.transfers = Transfers(self.config, "staging", self.progress)
         self.transfers.expect(sum(len(t.entries) for t in trees), sum(t.size for t in trees))
         try:
-            plan = await self.look(trees)
+            if plan is None:
+                plan = await self.look(trees)
             if self.before_upload is not None:
                 await asyncio.to_thread(self.before_upload)
             self.count("skipped", plan.skipped)
@@ -134,17 +148,47 @@ class StagingRun:
             await self.carry_out(plan)
         finally:
             self.transfers.close()
+        return self.report(self.transfers.bytes_resumed)
+
+    def report(self, bytes_resumed: int = 0) -> UploadReport:
         (fu, bu), (fc, _), (fs, bs), (fr, _) = (
             self.counts[k] for k in ("uploaded", "copied", "skipped", "restored")
         )
-        return UploadReport(fu, bu, fc, fs, bs, fr, self.transfers.bytes_resumed)
+        return UploadReport(fu, bu, fc, fs, bs, fr, bytes_resumed)
 
     async def look(self, trees: list[Tree]) -> StagingPlan:
         """One HEAD per manifest and one listing per tree, at once; then the plan."""
+        import asyncio
+
         heads = [self.store.head(manifest_key(self.base, t)) for t in trees]
         prefixes = [(tree_prefix(self.base, t), t) for t in trees]
         lists = [self.store.list(p, split_after=_every_thousandth(p, t)) for p, t in prefixes]
         sizes, found_lists = await asyncio.gather(asyncio.gather(*heads), asyncio.gather(*lists))
+        return self.plan(trees, sizes, found_lists)
+
+    def look_now(self, store: AtOnceStore, trees: list[Tree]) -> StagingPlan:
+        """:meth:`look` for a store that answers at once: the same questions, one by one."""
+        sizes = [store.head_sync(manifest_key(self.base, t)) for t in trees]
+        found_lists = [store.list_sync(tree_prefix(self.base, t)) for t in trees]
+        return self.plan(trees, sizes, found_lists)
+
+    def all_in_place(self, trees: list[Tree], plan: StagingPlan) -> UploadReport:
+        """The end of a staging whose plan moves nothing: counted and reported as
+        :meth:`stage` would, with no event loop started."""
+        started = time.monotonic()
+        if self.before_upload is not None:
+            self.before_upload()
+        self.count("skipped", plan.skipped)
+        if self.progress is not None:
+            files, nbytes = sum(len(t.entries) for t in trees), sum(t.size for t in trees)
+            elapsed = time.monotonic() - started
+            self.progress(
+                TransferProgress("staging", files, files, nbytes, nbytes, elapsed, final=True)
+            )
+        return self.report()
+
+    def plan(self, trees: list[Tree], sizes: list, found_lists: list) -> StagingPlan:
+        """The plan from what was found: manifest sizes (None: missing) and listings."""
         manifests = {t.digest: size is not None for t, size in zip(trees, sizes)}
         listed = {key: size for found in found_lists for key, size in found}
         hashes = [e.sha256 for t in trees for e in t.entries]
@@ -166,6 +210,8 @@ class StagingRun:
 
     async def stage_blob(self, blob: BlobPlan) -> None:
         """Every put holds the same bytes: copy from a known key, else upload one first."""
+        import asyncio
+
         source, puts = blob.source, list(blob.puts)
         if source is not None and not await self.copy(source, puts[0]):
             self.stale.append(blob.sha256)

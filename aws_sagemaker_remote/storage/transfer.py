@@ -7,22 +7,22 @@ temporary name beside the destination and rename it, only into places
 :mod:`containment` allowed. Progress goes to a callback as :class:`TransferProgress`
 events (s3transfer's subscribers, not prints): the command line decides how to draw them.
 The timeouts in :class:`TransferConfig` bound how long a stalled endpoint can hold a run.
+
+asyncio is imported where a transfer runs, not with this module: a warm local-engine run
+finds everything in place without an event loop and should not pay for importing one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .store import ContentChanged, ObjectStore
+from .store import AtOnceStore, ContentChanged, ObjectStore
 
 MiB = 1024 * 1024
 TEMP_PREFIX = ".asr-"  # temporary download files: short, so a 250-character name still fits
@@ -79,6 +79,8 @@ class _ByteBudget:
     """At most ``limit`` bytes of file bodies in flight (one oversized body may go alone)."""
 
     def __init__(self, limit: int):
+        import asyncio
+
         self.limit, self.used = limit, 0
         self.changed = asyncio.Condition()
 
@@ -110,6 +112,8 @@ class Transfers:
         *,
         every_s: float = 0.2,
     ):
+        import asyncio
+
         self.config = config
         self.what = what
         self.requests = asyncio.Semaphore(config.max_concurrency)
@@ -189,8 +193,7 @@ class Transfers:
             return
         mode = store.mode_of(key)
         async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
-            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-            os.close(fd)
+            temp = _temp_beside(target)
             try:
                 await store.get_file(key, temp, size, self.moved)
                 if mode is not None:
@@ -202,6 +205,33 @@ class Transfers:
         self.finished()
 
 
+def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link: bool) -> None:
+    """:meth:`Transfers.download` from a store that answers at once, on this thread: the
+    same link, or the same copy through a temporary name beside ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link and store.link(key, target):
+        return
+    mode = store.mode_of(key)
+    temp = _temp_beside(target)
+    try:
+        store.get_file_sync(key, temp, size, lambda n: None)
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        _unlink(temp)
+        raise
+
+
+def _temp_beside(target: Path) -> str:
+    """A new empty file in ``target``'s directory, to be renamed onto it once filled."""
+    import tempfile  # here: a warm local job downloads nothing
+
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+    os.close(fd)
+    return temp
+
+
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
@@ -211,6 +241,8 @@ def _unlink(path: str) -> None:
 
 async def all_or_nothing(coroutines: Iterable[Awaitable]) -> None:
     """Run all; on the first failure cancel the rest and raise it."""
+    import asyncio
+
     tasks = [asyncio.ensure_future(c) for c in coroutines]
     if not tasks:
         return
@@ -227,6 +259,9 @@ async def all_or_nothing(coroutines: Iterable[Awaitable]) -> None:
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, also from code that already runs an event loop (e.g. a notebook)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -33,12 +33,18 @@ def local_command(
     entrypoint: list[str], arguments: list[str], opt_ml: Path | None, python: str
 ) -> list[str]:
     """The container's command as a process here: an interpreter entrypoint is ``python``
-    (the job's environment), and with ``opt_ml`` (no namespaces) ``/opt/ml`` is mapped."""
+    (the job's environment), and with ``opt_ml`` (no namespaces) ``/opt/ml`` is mapped.
+
+    Our bootstrap as the entrypoint starts with ``-S``: it needs the standard library
+    only, and site (the environment's .pth files) would cost every job a start-up of its
+    own; it execs the script with the same interpreter, without ``-S``."""
     command = [*entrypoint, *arguments]
     if opt_ml is not None:
         command = [map_item(item, opt_ml) for item in command]
     if entrypoint and is_interpreter(entrypoint[0]):
         command[0] = python
+        if len(entrypoint) > 1 and entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
+            command.insert(1, "-S")
     return command
 
 

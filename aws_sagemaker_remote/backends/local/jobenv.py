@@ -39,12 +39,12 @@ class JobEnvironment:
         self.bin_dirs: list[Path] = []
         self.requirements: str | None = None
         self.lease: Any = None  # the shared layer's lock, held while the job runs
-        if run.isolation.mode != NAMESPACES:
-            become_subreaper()
 
     def prepare(self) -> None:
         """Build (or find) the cached environment and each instance's layer over it."""
         run = self.run
+        if run.isolation.mode != NAMESPACES:
+            become_subreaper()  # before any instance starts: its orphans become ours
         app = run.request["AppSpecification"]
         entrypoint = list(app.get("ContainerEntrypoint") or [])
         wanted = None

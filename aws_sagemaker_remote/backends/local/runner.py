@@ -36,7 +36,7 @@ from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
 from .logstreams import StreamWriter, stream_file, stream_name
-from .sandbox import NAMESPACES, choose_isolation, kill_orphans
+from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
 from .store import REASON_LIMIT, JobRecord, JobStore
 from .transfer import (
     Aborted,
@@ -92,8 +92,12 @@ class JobRun:
             stream_file(self.job_dir, stream_name(self.name, i, started))
             for i in range(1, len(self.hosts) + 1)
         ]
-        self.isolation = choose_isolation(dict(os.environ))
+        self._isolation = IsolationProbe(dict(os.environ))  # answered while inputs arrive
         self.environment = JobEnvironment(self, record.profile)
+
+    @property
+    def isolation(self) -> Isolation:
+        return self._isolation.result()
 
     # -- stopping -------------------------------------------------------------------------
     def should_stop(self) -> bool:

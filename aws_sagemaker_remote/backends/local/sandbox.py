@@ -56,26 +56,60 @@ class Isolation:
 
 def choose_isolation(env: dict[str, str]) -> Isolation:
     """Namespaces when this machine allows them (checked by running ``unshare``), else mapping."""
-    forced = env.get(NAMESPACES_ENV, "").strip().lower()
-    if forced in ("0", "no", "false", "off"):
-        return Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
-    if not sys.platform.startswith("linux"):
-        return Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
-    if not os.path.isdir("/opt"):
-        return Isolation(PATH_MAPPING, "this machine has no /opt to mount /opt/ml under")
-    try:
-        probe = subprocess.run(
-            [unshare, *_UNSHARE_FLAGS, "true"], capture_output=True, text=True, timeout=20
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return Isolation(PATH_MAPPING, f"unshare failed: {error}")
-    if probe.returncode != 0:
-        said = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
-        return Isolation(PATH_MAPPING, f"unprivileged namespaces are not allowed here ({said})")
-    return Isolation(NAMESPACES, "user, mount, PID and UTS namespaces", unshare)
+    return IsolationProbe(env).result()
+
+
+class IsolationProbe:
+    """:func:`choose_isolation` started now and answered by :meth:`result`: the runner
+    starts the probe (a process) first and asks once the job's inputs are in place."""
+
+    def __init__(self, env: dict[str, str]):
+        self._answer: Isolation | None = None
+        self._probe: subprocess.Popen | None = None
+        forced = env.get(NAMESPACES_ENV, "").strip().lower()
+        if forced in ("0", "no", "false", "off"):
+            self._answer = Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
+        elif not sys.platform.startswith("linux"):
+            self._answer = Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
+        elif (unshare := shutil.which("unshare")) is None:
+            self._answer = Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
+        elif not os.path.isdir("/opt"):
+            self._answer = Isolation(
+                PATH_MAPPING, "this machine has no /opt to mount /opt/ml under"
+            )
+        else:
+            self._unshare = unshare
+            try:
+                self._probe = subprocess.Popen(
+                    [unshare, *_UNSHARE_FLAGS, "true"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            except OSError as error:
+                self._answer = Isolation(PATH_MAPPING, f"unshare failed: {error}")
+
+    def result(self) -> Isolation:
+        if self._answer is None:
+            assert self._probe is not None
+            try:
+                _, stderr = self._probe.communicate(timeout=20)
+            except subprocess.TimeoutExpired as error:
+                self._probe.kill()
+                self._probe.communicate()
+                self._answer = Isolation(PATH_MAPPING, f"unshare failed: {error}")
+                return self._answer
+            if self._probe.returncode != 0:
+                said = (stderr.strip().splitlines() or [f"exit code {self._probe.returncode}"])[-1]
+                self._answer = Isolation(
+                    PATH_MAPPING, f"unprivileged namespaces are not allowed here ({said})"
+                )
+            else:
+                self._answer = Isolation(
+                    NAMESPACES, "user, mount, PID and UTS namespaces", self._unshare
+                )
+        return self._answer
 
 
 def namespace_command(

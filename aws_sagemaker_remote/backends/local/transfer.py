@@ -11,11 +11,14 @@ matches the raw S3Prefix exactly as SageMaker does: ``s3://b/jobs/j/clean`` also
 ``clean_v2/...``, ``s3://b/jobs/j/clean/`` does not. Keys that cannot be placed (``..``,
 a name beside a directory of the same name, ...) are refused one line each in the job's
 log by the shared containment check; the rest still arrives.
+
+The local store answers at once (:class:`~aws_sagemaker_remote.storage.store.AtOnceStore`),
+so what lies there is listed and placed on the runner's thread: no event loop, and no
+asyncio to import, between a job's record and its first instance.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import sys
@@ -27,8 +30,8 @@ from ...errors import Error
 from ...job.s3uri import S3Uri, parse_s3_uri
 from ...storage.containment import place_all, segment_problem
 from ...storage.downloads import sagemaker_relative
-from ...storage.store import ObjectStore, open_store
-from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, run
+from ...storage.store import ObjectStore, at_once, open_store
+from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, download_now, run
 from ...storage.uploads import directory_files, upload_files
 
 POLL_ABORT_S = 0.1
@@ -95,8 +98,11 @@ class Locations:
         return self._session
 
     def _do(self, what: str, make: Callable[[], Coroutine], abort=None) -> Any:
+        return self._now(what, lambda: run(_until_aborted(make(), abort)))
+
+    def _now(self, what: str, call: Callable[[], Any]) -> Any:
         try:
-            return run(_until_aborted(make(), abort))
+            return call()
         except (Aborted, TransferError):
             raise
         except (Error, OSError, ValueError) as error:
@@ -106,7 +112,11 @@ class Locations:
     def list_objects(self, uri: S3Uri) -> list[tuple[str, int]]:
         """(key, size) of every object whose key starts with ``uri.key``, sorted by key."""
         store = self.store(uri)
-        found = self._do(f"could not list {uri}", lambda: store.list(uri.key))
+        local = at_once(store)
+        if local is not None:
+            found = self._now(f"could not list {uri}", lambda: local.list_sync(uri.key))
+        else:
+            found = self._do(f"could not list {uri}", lambda: store.list(uri.key))
         return [(k, s) for k, s in found if not k.endswith("/")]
 
     def read(self, uri: S3Uri) -> bytes:
@@ -115,11 +125,34 @@ class Locations:
 
     # fetching ----------------------------------------------------------------------------
     def fetch_all(self, tasks: Sequence[FetchTask], abort: Callable[[], bool]) -> None:
+        if all(at_once(self.store(task.source)) is not None for task in tasks):
+            self._now("could not fetch the input", lambda: self._fetch_now(tasks, abort))
+            return
+
         async def fetch() -> None:
             transfers = Transfers(self.config, "fetching")
             await all_or_nothing(self._fetch(transfers, task) for task in tasks)
 
         self._do("could not fetch the input", fetch, abort)
+
+    def _fetch_now(self, tasks: Sequence[FetchTask], abort: Callable[[], bool]) -> None:
+        """:meth:`_fetch` for every task, one by one, from stores that answer at once."""
+        for task in tasks:
+            if abort():
+                raise Aborted()
+            store = at_once(self.store(task.source))
+            assert store is not None
+            size = task.size
+            if size is None:
+                size = store.head_sync(task.source.key)
+                if size is None:
+                    raise TransferError(f"could not fetch {task.source}: no such object")
+            first, *others = task.targets
+            download_now(store, task.source.key, size, first, link=True)
+            for target in others:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not store.link(task.source.key, target):
+                    shutil.copyfile(first, target)
 
     async def _fetch(self, transfers: Transfers, task: FetchTask) -> None:
         store = self.store(task.source)
@@ -133,12 +166,16 @@ class Locations:
         for target in others:  # the other instances: links of the store's file, or copies
             target.parent.mkdir(parents=True, exist_ok=True)
             if not store.link(task.source.key, target):
+                import asyncio
+
                 await asyncio.to_thread(shutil.copyfile, first, target)
 
     # storing -----------------------------------------------------------------------------
     def put_all(
         self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None
     ) -> None:
+        if not pairs:
+            return  # nothing new: no event loop to start
         by_bucket: dict[str, list[tuple[Path, str]]] = {}
         for path, uri in pairs:
             by_bucket.setdefault(uri.bucket, []).append((path, uri.key))
@@ -153,6 +190,8 @@ class Locations:
 
 
 async def _until_aborted(coroutine: Coroutine, abort: Callable[[], bool] | None) -> Any:
+    import asyncio
+
     task = asyncio.ensure_future(coroutine)
     if abort is None:
         return await task
