@@ -46,6 +46,7 @@ _forked: set[int] = set()
 
 def start_runner(name: str, store: JobStore, log: IO[bytes]) -> int:
     """Start the detached runner of job ``name``, output to ``log``; its pid. OSError if not."""
+    store.close()  # a fork must not copy an open connection; the next statement reopens
     if fork_safe(store.root, log.fileno()):
         return _fork_runner(name, store, log)
     runner = subprocess.Popen(

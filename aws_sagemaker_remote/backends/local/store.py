@@ -7,11 +7,22 @@ runner's own log. The CLI and the detached runner write the same database concur
 so it runs in WAL mode with a generous busy timeout, every change is one autocommitted
 statement, and the end of a job is recorded by a conditional update: the first terminal
 status wins, nothing ever overwrites it.
+
+Each process keeps one connection and reuses it. A connection per statement made every
+write a checkpoint: the last connection to close copies the log into the database and
+deletes it (syncs of the log, the database and the directory; then the next statement
+creates the log again), five syncs a write instead of one. Durability is unchanged: every
+commit syncs the log (``synchronous = FULL``, set rather than left to the build's default),
+and a log left behind by a process that exits without closing is read by the next one.
+:meth:`JobStore.close` ends the connection where a process must hold none: before it forks
+the runner (SQLite's lock state is per process; see :mod:`.processes`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +68,11 @@ _COLUMNS = (
     "name, request, status, failure_reason, exit_message, exit_code, creation_time, "
     "start_time, end_time, last_modified_time, runner_pid, worker_pids, docker, profile"
 )
+
+
+# Connections a forked child inherited: kept referenced, so that collecting one never closes
+# (and unlocks) the parent's database from the child.
+_INHERITED: list[Any] = []
 
 
 class JobRecord(NamedTuple):
@@ -115,43 +131,52 @@ class JobStore:
         # compare paths derived from it
         self.root = (Path(root) if root is not None else state_dir()).resolve()
         self.path = self.root / "jobs.sqlite"
-        self._ready = False
+        self._conn: Any = None  # this process's connection, opened on first use
+        self._pid = 0  # the process that opened it
+        self._lock = threading.Lock()  # one statement at a time on the shared connection
 
     def job_dir(self, name: str) -> Path:
         return self.root / "jobs" / checked_job_name(name)
 
-    def _connect(self):
+    def _connection(self):
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        if self._conn is not None:  # inherited through a fork: never used, never closed here
+            _INHERITED.append(self._conn)
+            self._conn = None
         import sqlite3
 
-        if not self._ready:
-            self.root.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self.root.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+        )
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
-            if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-                self._ready = True
+            conn.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(_SCHEMA)
         except BaseException:
             conn.close()
             raise
+        self._conn, self._pid = conn, os.getpid()
         return conn
 
+    def close(self) -> None:
+        """End this process's connection (the next statement opens another)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            elif self._conn is not None:
+                _INHERITED.append(self._conn)
+            self._conn = None
+
     def _run(self, sql: str, params: tuple = ()) -> int:
-        with self._damage_reported():
-            conn = self._connect()
-            try:
-                return conn.execute(sql, params).rowcount
-            finally:
-                conn.close()
+        with self._lock, self._damage_reported():
+            return self._connection().execute(sql, params).rowcount
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._damage_reported():
-            conn = self._connect()
-            try:
-                return conn.execute(sql, params).fetchall()
-            finally:
-                conn.close()
+        with self._lock, self._damage_reported():
+            return self._connection().execute(sql, params).fetchall()
 
     @contextmanager
     def _damage_reported(self) -> Iterator[None]:
@@ -161,7 +186,10 @@ class JobStore:
 
         try:
             yield
+        except sqlite3.IntegrityError:
+            raise
         except sqlite3.DatabaseError as error:
+            self._drop()  # the next statement starts from a fresh connection
             damaged = type(error) is sqlite3.DatabaseError or "no such table" in str(error)
             if not damaged:
                 raise
@@ -170,6 +198,14 @@ class JobStore:
                 fix=f"move it aside (mv {self.path} {self.path}.broken); "
                 "the next local job starts a new one",
             ) from None
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and self._pid == os.getpid():
+            try:
+                conn.close()
+            except Exception:
+                pass
 
     def insert(
         self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None
