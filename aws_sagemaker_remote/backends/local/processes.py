@@ -29,7 +29,7 @@ from typing import IO
 
 from ...script.layout import OPT_ML_ENV
 from ...storage.localstore import STATE_ENV
-from .sandbox import MARKER_ENV
+from .sandbox import MARKER_ENV, IsolationProbe
 from .store import JobRecord, JobStore
 
 RUNNER_MODULE = "aws_sagemaker_remote.backends.local.runner"
@@ -119,9 +119,11 @@ def _fork_runner(name: str, store: JobStore, log: IO[bytes]) -> int:
     code = 1
     try:
         _become_runner(log, env)
+        # the probe (a process of its own) first: it answers while the runner imports
+        probe = IsolationProbe(dict(os.environ))
         from .runner import main
 
-        code = main([name], forked=True)
+        code = main([name], forked=True, probe=probe)
     except BaseException:
         traceback.print_exc()
     finally:

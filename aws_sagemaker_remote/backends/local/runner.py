@@ -69,7 +69,7 @@ def say(message: str) -> None:
 class JobRun:
     """Everything the runner does for one job; see the module's docstring."""
 
-    def __init__(self, store: JobStore, record: JobRecord):
+    def __init__(self, store: JobStore, record: JobRecord, probe: IsolationProbe | None = None):
         self.store = store
         self.name = record.name
         self.request = record.request
@@ -92,7 +92,8 @@ class JobRun:
             stream_file(self.job_dir, stream_name(self.name, i, started))
             for i in range(1, len(self.hosts) + 1)
         ]
-        self._isolation = IsolationProbe(dict(os.environ))  # answered while inputs arrive
+        # started as early as the runner could (answered while inputs arrive)
+        self._isolation = probe if probe is not None else IsolationProbe(dict(os.environ))
         self.environment = JobEnvironment(self, record.profile)
 
     @property
@@ -332,7 +333,10 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
 
 
-def main(argv: list[str] | None = None, forked: bool = False) -> int:
+def main(
+    argv: list[str] | None = None, forked: bool = False, probe: IsolationProbe | None = None
+) -> int:
+    """Run the job named in ``argv``; ``probe`` is the isolation probe, when started already."""
     _stop_signal.clear()  # a forked runner: whatever the submitting process's copy held
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, _on_signal)
@@ -352,7 +356,7 @@ def main(argv: list[str] | None = None, forked: bool = False) -> int:
             return 2
         how = "forked from the submitting process" if forked else "started afresh"
         say(f"runner {os.getpid()} for job {name} ({how})")
-        run = JobRun(store, record)
+        run = JobRun(store, record, probe)
         run.run()
         return 0
     except BaseException as error:
