@@ -9,12 +9,24 @@ forwards SIGTERM/SIGINT/SIGHUP to the command, reaps every orphan, and exits whe
 command does; the kernel then kills whatever the job left behind, sessions of their own
 included. The command's wait status goes to ``--status-file``, since an init cannot die
 of a signal to say it.
+
+When the command is our bootstrap under this very interpreter (``--in-process``: the
+runner then starts this file with the job's Python), the child runs the bootstrap itself
+instead of exec'ing a second interpreter to do so: one interpreter start fewer per job.
+It is what ``python -S bootstrap.py`` would be, as long as no variable changes how such an
+interpreter behaves (any ``PYTHON*`` but PYTHONUNBUFFERED, which the bootstrap cannot
+tell: it writes to stderr only, a flushed line at a time); else the child execs as before.
+A Python without ctypes starts this file again under ``--fallback-python``.
 """
 
 import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums: slow
-import ctypes
 import os
 import sys
+
+try:
+    import ctypes
+except ImportError:  # a Python built without it: main() starts this file again elsewhere
+    ctypes = None  # type: ignore[assignment]
 
 MS_BIND = 4096
 MS_REC = 16384
@@ -24,7 +36,11 @@ OPT_ML = "/opt/ml"
 # sandbox.MARKER_ENV (this file runs standalone): the runner's, not the job's business
 MARKER_ENV = "AWS_SAGEMAKER_REMOTE_JOB_DIR"
 
-_libc = ctypes.CDLL(None, use_errno=True)
+# What ``python -S bootstrap.py`` may see in its environment and still behave as this process
+# does (started with -I, which ignores every PYTHON* variable): see the module's docstring.
+_UNOBSERVED = ("PYTHONUNBUFFERED",)
+
+_libc = ctypes.CDLL(None, use_errno=True) if ctypes is not None else None
 
 
 def _mount(source, target, fstype=None, flags=0, data=None):
@@ -65,15 +81,71 @@ def sethostname(name):
         raise OSError(errno, f"sethostname {name}: {os.strerror(errno)}")
 
 
-def run(command, status_file):
+def runs_here(command, env):
+    """Whether ``command`` is ``python -S SCRIPT ...`` that this process can be instead."""
+    if len(command) < 3 or command[0] != sys.executable or command[1] != "-S":
+        return False
+    return not any(k.startswith("PYTHON") and k not in _UNOBSERVED for k in env)
+
+
+def run_script(command):
+    """In the forked child: ``python -S SCRIPT ARGS...`` as this interpreter; never returns."""
+    script = command[2]
+    sys.argv = command[2:]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python SCRIPT` does
+    module = type(sys)("__main__")
+    module.__file__ = script
+    module.__builtins__ = __builtins__  # type: ignore[attr-defined]
+    sys.modules["__main__"] = module
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a fresh interpreter's
+    code = 1
+    try:
+        with open(script, "rb") as f:
+            source = f.read()
+        exec(compile(source, script, "exec", dont_inherit=True), module.__dict__)
+        code = 0
+    except SystemExit as done:
+        code = _exit_code(done.code)
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            _flush()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)  # how an interrupted interpreter ends
+    _flush()
+    os._exit(code)
+
+
+def _exit_code(value):
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def run(command, status_file, in_process=False):
     """Start ``command``; forward stop signals to it; reap everything; its exit code."""
     env = dict(os.environ)
     env.pop(MARKER_ENV, None)
+    here = in_process and runs_here(command, env)
     child = os.fork()
     if child == 0:
         try:
             for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
+            if here:
+                os.environ.pop(MARKER_ENV, None)
+                run_script(command)
             os.execvpe(command[0], command, env)
         except OSError as error:
             print(f"cannot run {command[0]}: {error}", file=sys.stderr, flush=True)
@@ -104,7 +176,8 @@ def run(command, status_file):
 
 
 def parse(args):
-    """``--opt-ml DIR --scratch DIR --status-file FILE [--hostname H] -- CMD...``
+    """``--opt-ml DIR --scratch DIR --status-file FILE [--hostname H] [--in-process 1]
+    [--fallback-python PYTHON] -- CMD...``
     (no argparse: this runs before every job and its import costs more than the parsing)."""
     split = args.index("--")
     options = dict(zip(args[:split:2], args[1:split:2]))
@@ -112,8 +185,15 @@ def parse(args):
 
 
 def main(argv=None):
-    options, command = parse(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    options, command = parse(args)
+    fallback = options.get("--fallback-python")
+    if ctypes is None and fallback and fallback != sys.executable:
+        kept = [part for k, v in options.items() if k != "--in-process" for part in (k, v)]
+        os.execv(fallback, [fallback, "-I", "-S", __file__, *kept, "--", *command])
     try:
+        if ctypes is None:
+            raise OSError(f"{sys.executable} has no ctypes to mount /opt/ml with")
         mount_opt_ml(options["--opt-ml"], options["--scratch"])
         if options.get("--hostname"):
             sethostname(options["--hostname"])
@@ -124,7 +204,7 @@ def main(argv=None):
             flush=True,
         )
         return 125
-    return run(command, options["--status-file"])
+    return run(command, options["--status-file"], options.get("--in-process") == "1")
 
 
 if __name__ == "__main__":

@@ -128,9 +128,16 @@ def namespace_command(
     namespace for network isolation belong here, as unshare flags and nsinit options.
     """
     assert isolation.mode == NAMESPACES and isolation.unshare
-    init = [sys.executable, "-I", "-S", str(NSINIT)]
+    from .container import BOOTSTRAP_SUFFIX  # the runner's module (not the submitter's)
+
+    # our bootstrap (``python -S .../bootstrap.py``): nsinit runs under the job's Python and
+    # becomes the bootstrap itself, one interpreter start fewer (see nsinit)
+    bootstrap = len(command) > 2 and command[1] == "-S" and command[2].endswith(BOOTSTRAP_SUFFIX)
+    init = [command[0] if bootstrap else sys.executable, "-I", "-S", str(NSINIT)]
     init += ["--opt-ml", str(opt_ml), "--scratch", str(scratch)]
     init += ["--hostname", hostname, "--status-file", str(status_file)]
+    if bootstrap:
+        init += ["--in-process", "1", "--fallback-python", sys.executable]
     flags = _UNSHARE_FLAGS if network else (*_UNSHARE_FLAGS, "--net")  # isolation: no network
     return [isolation.unshare, *flags, *init, "--", *command]
 
