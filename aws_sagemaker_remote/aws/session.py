@@ -17,6 +17,8 @@ _REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
 
 @dataclass(frozen=True)
 class AwsContext:
+    """The AWS session of a run and what it resolved: region and account."""
+
     session: Any  # boto3.Session
     region: str
     account_id: str

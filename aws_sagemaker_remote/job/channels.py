@@ -62,6 +62,8 @@ class S3Input:
 
 @dataclass(frozen=True)
 class ChannelPlan:
+    """The request's code and input channels, and the trees staging must put in place."""
+
     channels: list[StagedChannel]
     trees: list[Tree]  # what staging must put in place before the job is created
     code_summary: str = ""  # what ships as code, for the summary line

@@ -47,6 +47,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Rendered:
+    """The CreateProcessingJob request, with the field behind each item for error messages."""
+
     request: dict[str, Any]
     argument_fields: tuple[str | None, ...]  # per ContainerArguments item: the field behind it
     entrypoint_fields: tuple[str | None, ...]

@@ -37,6 +37,8 @@ TIMESTAMP_LENGTH = len("-20261125-190012-123")
 
 @dataclass(frozen=True)
 class InputSpec:
+    """One input channel as the user gave it (before staging)."""
+
     name: str
     source: str  # absolute local path, s3:// URI or job://JOB/OUTPUT
     mode: str
@@ -59,6 +61,8 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
+    """One output channel as the user gave it."""
+
     name: str
     download_dir: str | None  # where a waited run downloads it; None when given as s3://
     s3: str | None  # where it lands; None: derived from the job name
@@ -75,6 +79,8 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class ModuleSpec:
+    """One module directory (or file) shipped with the script."""
+
     name: str
     path: str  # absolute directory or .py file
 
@@ -89,6 +95,8 @@ class ModuleSpec:
 
 @dataclass(frozen=True)
 class JobSpec:
+    """Everything a run was asked for, from the parsed arguments: the one description of a job."""
+
     script: str
     job_name: str
     instance: str

@@ -19,6 +19,8 @@ NAME_MAX = 255  # bytes per path segment on the file systems we write to
 
 @dataclass(frozen=True)
 class Refused:
+    """An object a download did not write, and why."""
+
     key: str
     reason: str
 

@@ -28,6 +28,8 @@ class RemoteObject(NamedTuple):
 
 @dataclass
 class DownloadReport:
+    """What a download wrote, refused and found in place already."""
+
     written: list[Path] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     already_there: int = 0  # files in the target before, that the download did not write

@@ -26,6 +26,8 @@ MAX_PARTS = 10_000  # S3's limit per upload
 
 @dataclass(frozen=True)
 class Part:
+    """One part of a multipart upload: its number and byte range."""
+
     number: int  # 1-based, as S3 counts
     offset: int
     length: int

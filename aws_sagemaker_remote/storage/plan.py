@@ -36,6 +36,8 @@ class BlobPlan:
 
 @dataclass(frozen=True)
 class StagingPlan:
+    """What staging will do, decided before anything moves: blobs, skips, manifests."""
+
     blobs: tuple[BlobPlan, ...]
     skipped: tuple[FileEntry, ...]
     manifests: tuple[tuple[Tree, str], ...]  # (tree, manifest key) to write once all is in

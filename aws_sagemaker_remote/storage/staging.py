@@ -51,6 +51,8 @@ def manifest_body(tree: Tree) -> bytes:
 
 @dataclass(frozen=True)
 class UploadReport:
+    """What staging moved and what it found in place, for the summary line."""
+
     files_uploaded: int
     bytes_uploaded: int
     files_copied: int  # server-side copies of bytes already in the staging root

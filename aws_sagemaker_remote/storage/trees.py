@@ -25,6 +25,8 @@ ALWAYS_SKIPPED_SUFFIXES = (".pyc",)
 
 @dataclass(frozen=True)
 class FileEntry:
+    """One file of a channel's tree: where it is, its size and digest."""
+
     relpath: str  # posix path inside the channel; for a single-file channel, the file name
     source: str  # absolute local path
     size: int
@@ -34,6 +36,8 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class Tree:
+    """A channel's files and the digest that names it in the staging store."""
+
     entries: tuple[FileEntry, ...]  # sorted by relpath
     digest: str  # sha256 hex of the canonical manifest (relpath, size, sha256 per line)
 

@@ -28,6 +28,8 @@ _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.execut
 
 @dataclass(frozen=True)
 class Python:
+    """An interpreter found for a job, checked by running it, and how it was found."""
+
     path: str  # an interpreter that ran
     version: str  # X.Y.Z
     found_by: str  # "uv", "PATH", "pyenv", "host"

@@ -49,6 +49,8 @@ _UNSHARE_FLAGS = (
 
 @dataclass(frozen=True)
 class Isolation:
+    """How instances are isolated on this machine, and why (``describe`` reports it)."""
+
     mode: str  # NAMESPACES or PATH_MAPPING
     reason: str  # why: what was used, or what was missing
     unshare: str | None = None

@@ -30,6 +30,8 @@ STAGING_MANIFESTS = f"s3://{LOCAL_STORE_BUCKET}/staging/manifests/"
 
 @dataclass
 class Removed:
+    """What a removal or prune deleted, for the one line that says so."""
+
     jobs: list[str]
     trees: int
     bytes: int
