@@ -18,7 +18,6 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import secrets
 import threading
 import time
 from datetime import datetime, timezone
@@ -113,7 +112,8 @@ class CredentialsEndpoint:
     """``http://127.0.0.1:<port>/credentials``, answering only requests with its token."""
 
     def __init__(self, source: CredentialSource, say: Callable[[str], None]):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # only when used
+        import secrets  # only when used, as http.server: every offline job imports this module
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.source = source
         self.token = secrets.token_urlsafe(32)

@@ -12,7 +12,6 @@ which AWS the engine itself talks to (an emulator); it carries no secret.
 
 from __future__ import annotations
 
-import configparser
 import os
 from pathlib import Path
 
@@ -56,6 +55,8 @@ def configured_region(submitter: dict[str, str], profile: str | None) -> str:
     config_file = Path(submitter.get("AWS_CONFIG_FILE") or home / ".aws" / "config")
     profile = profile or submitter.get("AWS_PROFILE") or "default"
     if config_file.is_file():
+        import configparser  # only with a file to read: most offline jobs have none
+
         parser = configparser.RawConfigParser()
         try:
             parser.read(config_file)
