@@ -220,7 +220,8 @@ class StagingRun:
         hashes = [e.sha256 for t in trees for e in t.entries]
         known = self.cache.blob_keys(self.root, hashes)
         plan = plan_staging(trees, self.base, manifests=manifests, listed=listed, known=known)
-        self.cache.add_blobs(self.root, list(plan.present), replace=False)
+        new = [(h, k) for h, k in plan.present if h not in known]  # the rest: ignored anyway
+        self.cache.add_blobs(self.root, new, replace=False)
         return plan
 
     async def carry_out(self, plan: StagingPlan) -> None:
