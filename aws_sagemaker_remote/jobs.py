@@ -10,6 +10,7 @@ what there is to say goes to the caller's ``on_event``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -59,6 +60,8 @@ class Submission:
     target: Target
     rendered: Rendered
     warnings: list[str] = field(default_factory=list)  # said before anything is created
+    # round trips that refuse or pass (the job name is free), made beside staging's look
+    checks: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def request(self) -> dict[str, Any]:
@@ -90,15 +93,20 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
     warnings = [plan.code_summary] if plan.code_summary else []
-    if backend is not None:
+    checks: list[Callable[[], object]] = []
+    if backend is not None and (dry_run or backend is engine):
         # what only this backend refuses (Docker...), and what it records but cannot apply
         warnings += backend.check_request(rendered.request) or []
+    elif backend is not None:  # SageMaker: the job name is free (a round trip, no warning)
+        checks.append(partial(backend.check_request, rendered.request))
     warnings += _warnings(spec, where, rendered.request)
-    return Submission(spec, where, backend, staging_root, plan, target, rendered, warnings)
+    return Submission(spec, where, backend, staging_root, plan, target, rendered, warnings, checks)
 
 
 def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
-    """Check, then in order: the staging bucket, the role, the upload, the job. The Job."""
+    """Check; then look at what is staged while the job name, the output buckets and the
+    role are checked beside it; the staging bucket made if the look found none; then the
+    upload and the job. The Job."""
     created: list[str] = []
     try:
         return _create(prepare(spec), created, on_event)
@@ -119,12 +127,6 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     for note in submission.notes:
         emit(on_event, "note", f"note: {note}")
     staging_root = submission.staging_root
-    if where.aws:  # a dry run does not look: the buckets may be made before the real run
-        from .aws.buckets import check_output_buckets
-
-        check_output_buckets(
-            _foreign_outputs(spec, staging_root), session=where.session, region=where.region
-        )
     from .storage.store import check_location, prepare_root
 
     for output in spec.outputs:
@@ -132,8 +134,27 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
             check_location(
                 output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
             )
-    prepare_root(staging_root, session=where.session, region=where.region)
-    role = _RoleLookup(submission, on_event) if where.aws and not spec.on_local_engine else None
+    mistakes = [*submission.checks]  # what a user got wrong: refused before any change
+    if where.aws:  # a dry run does not look: the buckets may be made before the real run
+        from .aws.buckets import check_output_buckets
+
+        foreign = _foreign_outputs(spec, staging_root)
+        mistakes.append(
+            partial(check_output_buckets, foreign, session=where.session, region=where.region)
+        )
+    bucket = partial(prepare_root, staging_root, session=where.session, region=where.region)
+    role: _RoleLookup | None = None
+    before_upload: Callable[[], None] | None = None
+    make_bucket: Callable[[], None] | None = None
+    if where.aws and not spec.on_local_engine:
+        beside = _Beside(mistakes)
+        role = _RoleLookup(submission, on_event, after=beside.result)
+        before_upload = _all(beside.result, role.result)
+        make_bucket = bucket  # only when the look finds none, and after before_upload
+    else:  # the local engine's store answers at once: nothing to overlap
+        for check in mistakes:
+            check()
+        bucket()
     from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
@@ -142,7 +163,8 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         staging_root,
         session=where.session,
         progress=lambda progress: emit(on_event, "progress", "", progress),
-        before_upload=role.result if role else None,  # resolved while staging looks
+        before_upload=before_upload,  # all checked while staging looks
+        make_bucket=make_bucket,
     )
     if role is not None and role.arn != submission.target.role_arn:
         target = replace(submission.target, role_arn=role.arn)
@@ -167,12 +189,38 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     )
 
 
+class _Beside:
+    """Checks made in order on a thread of their own while staging looks at what is
+    stored: round trips to AWS for the user's mistakes (the job name is taken, an output
+    bucket is missing) that the look does not need. :meth:`result` waits for them and
+    raises what the first failing one raised, before anything is sent or made."""
+
+    def __init__(self, checks: Sequence[Callable[[], object]]):
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="asr-checks")
+        self.future = pool.submit(lambda: [check() for check in checks])
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def result(self) -> None:
+        self.future.result()
+
+
+def _all(*calls: Callable[[], object]) -> Callable[[], None]:
+    def each() -> None:
+        for call in calls:
+            call()
+
+    return each
+
+
 class _RoleLookup:
     """The job's role, resolved (created, its grants replaced) on a thread of its own while
     staging looks at what is already stored: both are round trips to AWS, neither needs
-    the other. :meth:`result` waits for it, and says what changed, before any upload."""
+    the other. :meth:`result` waits for it, and says what changed, before any upload.
+    ``after``: what must pass before the role is created or changed (the user's mistakes)."""
 
-    def __init__(self, submission: Submission, on_event: Sink):
+    def __init__(self, submission: Submission, on_event: Sink, *, after: Callable[[], object]):
         from concurrent.futures import ThreadPoolExecutor
 
         from .aws.role_policy import request_access
@@ -184,14 +232,15 @@ class _RoleLookup:
         self.lines: list[str] = []  # created, granted, replaced: said in result()
         self.arn, self.managed = "", False
         pool = ThreadPoolExecutor(1, thread_name_prefix="asr-role")
-        self.future = pool.submit(
-            resolve_job_role,
-            where.aws,
-            spec.role,
-            access=self.access,
-            extra=account_statements(where.aws, spec),
-            notify=self.lines.append,
-        )
+        extra = account_statements(where.aws, spec)
+
+        def resolve() -> tuple[str, bool]:
+            after()
+            return resolve_job_role(
+                where.aws, spec.role, access=self.access, extra=extra, notify=self.lines.append
+            )
+
+        self.future = pool.submit(resolve)
         pool.shutdown(wait=False)  # the thread ends with its one task
 
     def result(self) -> None:

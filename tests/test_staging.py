@@ -323,3 +323,25 @@ def test_the_plan_skips_copies_uploads_and_repairs_without_a_server():
     assert plan.repairs == 2
     assert [key for _, key in plan.manifests] == [f"p/manifests/{new.digest}.json"]
     assert plan.present == (("1" * 64, kept + "a"),)
+
+
+@pytest.mark.e2e
+def test_a_missing_bucket_is_made_after_the_checks_and_looked_at_again(s3, tmp_path):
+    """A submission's look finds no bucket on a first run: it is made (make_bucket) only
+    after before_upload's checks passed, then looked at again. Without make_bucket a
+    missing bucket is the user's one-line mistake."""
+    tree = scan_tree(make_dir(tmp_path / "data", 5))
+    with pytest.raises(UserError, match=f"bucket {BUCKET} does not exist") as caught:
+        upload_trees([tree], ROOT)
+    assert caught.value.field == "s3_prefix"
+    calls = []
+    report = upload_trees(
+        [tree],
+        ROOT,
+        before_upload=lambda: calls.append("checked"),
+        make_bucket=lambda: calls.append(s3.create_bucket(Bucket=BUCKET) and "made"),
+    )
+    assert calls == ["checked", "made"] and report.files_uploaded == 5
+    assert_staged(s3, tree)
+    again = upload_trees([tree], ROOT, make_bucket=lambda: calls.append("made again"))
+    assert again.files_uploaded == 0 and calls == ["checked", "made"]  # no bucket to make

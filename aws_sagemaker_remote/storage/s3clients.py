@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # obstore's option types exist in its stubs only
     from obstore.store import ClientConfig, RetryConfig, S3Config
 
 
+class NoSuchBucket(UserError):
+    """The bucket is not there (yet: a submission may be making it meanwhile)."""
+
+
 def s3_endpoint() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
@@ -171,7 +175,7 @@ def s3_error(error: BaseException, endpoint: str, uri: str, doing: str) -> Excep
         text = f"{code}: {response.get('Error', {}).get('Message', '')}"
     bucket = uri[len("s3://") :].split("/", 1)[0]
     if "NoSuchBucket" in text or code == "NoSuchBucket":
-        return UserError(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)
+        return NoSuchBucket(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)
     if isinstance(error, PermissionError) or any(word in text for word in _DENIED):
         return UserError(f"access denied {doing} {uri}", fix="check your access to the bucket")
     first = _first_line(text) or type(error).__name__

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from ..wording import count, size
 from .hashcache import StagingCache
 from .plan import BlobPlan, Put, StagingPlan, manifest_key, plan_staging, tree_prefix
-from .s3clients import PREFIX_FIELD
+from .s3clients import PREFIX_FIELD, NoSuchBucket
 from .store import AtOnceStore, ObjectStore, at_once, open_store
 from .transfer import (
     ProgressCallback,
@@ -82,12 +82,17 @@ def upload_trees(
     config: TransferConfig | None = None,
     progress: ProgressCallback | None | bool = None,
     before_upload: Callable[[], object] | None = None,
+    make_bucket: Callable[[], object] | None = None,
 ) -> UploadReport:
     """Put every tree under ``staging_root`` (``s3://bucket/prefix``), manifests last.
 
     ``before_upload``: called once what is there has been looked up and before anything is
     sent (on a worker thread); what it raises stops the staging with nothing sent. A
-    submission waits there for the role it resolved meanwhile.
+    submission waits there for what it checked meanwhile (the job name, the output
+    buckets, the role).
+    ``make_bucket``: called after ``before_upload`` only when the look found no bucket
+    (then it looks again). A look that lists the bucket has shown it exists, may be used,
+    and, on AWS, is in the region its requests are signed for: no HeadBucket is asked.
 
     ``session``: a boto3.Session for S3 (None: ``aws.session.default_session``);
     unused for the local store.
@@ -102,7 +107,7 @@ def upload_trees(
     unique = list({t.digest: t for t in trees}.values())
     callback = progress if callable(progress) else None
     with StagingCache() as cache:
-        staging = StagingRun(store, root, base, cache, config, callback, before_upload)
+        staging = StagingRun(store, root, base, cache, config, callback, before_upload, make_bucket)
         plan = None
         local = at_once(store)
         if local is not None:
@@ -121,10 +126,19 @@ class StagingRun:
     """One staging: look, plan, then carry the plan out; counts what happened."""
 
     def __init__(
-        self, store: ObjectStore, root: str, base: str, cache, config, progress, before_upload
+        self,
+        store: ObjectStore,
+        root: str,
+        base: str,
+        cache,
+        config,
+        progress,
+        before_upload=None,
+        make_bucket=None,
     ):
         self.store, self.root, self.base, self.cache = store, root, base, cache
-        self.config, self.progress, self.before_upload = config, progress, before_upload
+        self.config, self.progress = config, progress
+        self.before_upload, self.make_bucket = before_upload, make_bucket
         self.counts = {"uploaded": [0, 0], "copied": [0, 0], "skipped": [0, 0], "restored": [0, 0]}
         self.learned: list[tuple[str, str]] = []  # (sha256, key) stored by this run
         self.stale: list[str] = []  # sha256s whose indexed key is gone
@@ -142,9 +156,13 @@ class StagingRun:
         self.transfers.expect(sum(len(t.entries) for t in trees), sum(t.size for t in trees))
         try:
             if plan is None:
-                plan = await self.look(trees)
+                plan = await self.look_unless_no_bucket(trees)
             if self.before_upload is not None:
                 await asyncio.to_thread(self.before_upload)
+            if plan is None:  # no bucket: made now, or this says it is not there
+                if self.make_bucket is not None:
+                    await asyncio.to_thread(self.make_bucket)
+                plan = await self.look(trees)
             self.count("skipped", plan.skipped)
             self.transfers.finished(len(plan.skipped), sum(e.size for e in plan.skipped))
             await self.carry_out(plan)
@@ -167,6 +185,14 @@ class StagingRun:
         lists = [self.store.list(p, split_after=_every_thousandth(p, t)) for p, t in prefixes]
         sizes, found_lists = await asyncio.gather(asyncio.gather(*heads), asyncio.gather(*lists))
         return self.plan(trees, sizes, found_lists)
+
+    async def look_unless_no_bucket(self, trees: list[Tree]) -> StagingPlan | None:
+        """:meth:`look`; None when the bucket does not exist (a first run in an account: a
+        submission makes it then)."""
+        try:
+            return await self.look(trees)
+        except NoSuchBucket:
+            return None
 
     def look_now(self, store: AtOnceStore, trees: list[Tree]) -> StagingPlan:
         """:meth:`look` for a store that answers at once: the same questions, one by one."""
@@ -196,7 +222,8 @@ class StagingRun:
         hashes = [e.sha256 for t in trees for e in t.entries]
         known = self.cache.blob_keys(self.root, hashes)
         plan = plan_staging(trees, self.base, manifests=manifests, listed=listed, known=known)
-        self.cache.add_blobs(self.root, list(plan.present), replace=False)
+        new = [(h, k) for h, k in plan.present if h not in known]  # the rest: ignored anyway
+        self.cache.add_blobs(self.root, new, replace=False)
         return plan
 
     async def carry_out(self, plan: StagingPlan) -> None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -193,15 +193,8 @@ class Transfers:
             return
         mode = store.mode_of(key)
         async with self.budget.hold(min(size, self.config.multipart_chunk_size)), self.requests:
-            temp = _temp_beside(target)
-            try:
+            with _renamed_once_filled(target, mode) as temp:
                 await store.get_file(key, temp, size, self.moved)
-                if mode is not None:
-                    os.chmod(temp, mode)
-                os.replace(temp, target)
-            except BaseException:
-                _unlink(temp)
-                raise
         self.finished()
 
 
@@ -211,25 +204,26 @@ def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link:
     target.parent.mkdir(parents=True, exist_ok=True)
     if link and store.link(key, target):
         return
-    mode = store.mode_of(key)
-    temp = _temp_beside(target)
-    try:
+    with _renamed_once_filled(target, store.mode_of(key)) as temp:
         store.get_file_sync(key, temp, size, lambda n: None)
+
+
+@contextmanager
+def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
+    """A new empty file beside ``target`` to fill; given ``mode`` and renamed onto
+    ``target`` when filling it succeeded, removed when it did not."""
+    import tempfile  # here: a warm local job downloads nothing
+
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+    os.close(fd)
+    try:
+        yield temp
         if mode is not None:
             os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
         _unlink(temp)
         raise
-
-
-def _temp_beside(target: Path) -> str:
-    """A new empty file in ``target``'s directory, to be renamed onto it once filled."""
-    import tempfile  # here: a warm local job downloads nothing
-
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-    os.close(fd)
-    return temp
 
 
 def _unlink(path: str) -> None:
