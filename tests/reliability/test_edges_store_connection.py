@@ -69,3 +69,12 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(tm
     assert store._connection() is parents
     record = store.get("conn-1")
     assert record is not None and record.worker_pids == [4242]
+
+
+def test_every_store_of_one_file_shares_the_connection_and_one_close_ends_it(tmp_path):
+    backend_store, other = JobStore(tmp_path), JobStore(tmp_path)
+    backend_store.insert("conn-1", REQUEST, docker=False, profile=None)
+    assert other.status("conn-1") == "InProgress"
+    assert other._connection() is backend_store._connection()
+    backend_store.close()  # what start_runner closes, for every store of this process
+    assert not _holds_state_files(tmp_path.resolve(), -1)

@@ -14,8 +14,9 @@ deletes it (syncs of the log, the database and the directory; then the next stat
 creates the log again), five syncs a write instead of one. Durability is unchanged: every
 commit syncs the log (``synchronous = FULL``, set rather than left to the build's default),
 and a log left behind by a process that exits without closing is read by the next one.
-:meth:`JobStore.close` ends the connection where a process must hold none: before it forks
-the runner (SQLite's lock state is per process; see :mod:`.processes`).
+Every JobStore of one file in a process shares its connection, so :meth:`JobStore.close`
+leaves the process holding none where it must: before it forks the runner (SQLite's lock
+state is per process; see :mod:`.processes`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,38 @@ _COLUMNS = (
 _INHERITED: list[Any] = []
 
 
+class _Connection:
+    """This process's connection to one job store file, shared by every JobStore of it, so
+    that one close leaves the process holding none (the runner may then be forked)."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None  # opened on first use
+        self.pid = 0  # the process that opened it
+        self.lock = threading.Lock()  # one statement at a time
+
+    def drop(self) -> None:
+        """Forget the connection: closed if this process opened it, else kept unclosed."""
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        if self.pid != os.getpid():
+            _INHERITED.append(conn)
+            return
+        try:
+            conn.close()
+        except Exception:
+            pass
+
+
+_CONNECTIONS: dict[Path, _Connection] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _shared_connection(path: Path) -> _Connection:
+    with _CONNECTIONS_LOCK:
+        return _CONNECTIONS.setdefault(path, _Connection())
+
+
 class JobRecord(NamedTuple):
     name: str
     request: dict[str, Any]
@@ -131,19 +164,16 @@ class JobStore:
         # compare paths derived from it
         self.root = (Path(root) if root is not None else state_dir()).resolve()
         self.path = self.root / "jobs.sqlite"
-        self._conn: Any = None  # this process's connection, opened on first use
-        self._pid = 0  # the process that opened it
-        self._lock = threading.Lock()  # one statement at a time on the shared connection
+        self._shared = _shared_connection(self.path)
 
     def job_dir(self, name: str) -> Path:
         return self.root / "jobs" / checked_job_name(name)
 
     def _connection(self):
-        if self._conn is not None and self._pid == os.getpid():
-            return self._conn
-        if self._conn is not None:  # inherited through a fork: never used, never closed here
-            _INHERITED.append(self._conn)
-            self._conn = None
+        shared = self._shared
+        if shared.conn is not None and shared.pid == os.getpid():
+            return shared.conn
+        shared.drop()  # one inherited through a fork is never used, never closed here
         import sqlite3
 
         self.root.mkdir(parents=True, exist_ok=True)
@@ -158,24 +188,20 @@ class JobStore:
         except BaseException:
             conn.close()
             raise
-        self._conn, self._pid = conn, os.getpid()
+        shared.conn, shared.pid = conn, os.getpid()
         return conn
 
     def close(self) -> None:
-        """End this process's connection (the next statement opens another)."""
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            elif self._conn is not None:
-                _INHERITED.append(self._conn)
-            self._conn = None
+        """End this process's connection to the store (the next statement opens another)."""
+        with self._shared.lock:
+            self._shared.drop()
 
     def _run(self, sql: str, params: tuple = ()) -> int:
-        with self._lock, self._damage_reported():
+        with self._shared.lock, self._damage_reported():
             return self._connection().execute(sql, params).rowcount
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock, self._damage_reported():
+        with self._shared.lock, self._damage_reported():
             return self._connection().execute(sql, params).fetchall()
 
     @contextmanager
@@ -189,7 +215,7 @@ class JobStore:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as error:
-            self._drop()  # the next statement starts from a fresh connection
+            self._shared.drop()  # the next statement starts from a fresh connection
             damaged = type(error) is sqlite3.DatabaseError or "no such table" in str(error)
             if not damaged:
                 raise
@@ -198,14 +224,6 @@ class JobStore:
                 fix=f"move it aside (mv {self.path} {self.path}.broken); "
                 "the next local job starts a new one",
             ) from None
-
-    def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and self._pid == os.getpid():
-            try:
-                conn.close()
-            except Exception:
-                pass
 
     def insert(
         self, name: str, request: dict[str, Any], *, docker: bool, profile: str | None
