@@ -10,10 +10,10 @@ what there is to say goes to the caller's ``on_event``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Interrupted
 from .events import Sink, emit
@@ -24,6 +24,11 @@ from .job.spec import JobSpec, check_overlaps
 from .settings import DEFAULT_INSTANCE
 from .storage.localstore import LOCAL_STORE_BUCKET
 from .storage.store import needs_aws as _needs_aws
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+T = TypeVar("T")
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -147,9 +152,14 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     before_upload: Callable[[], None] | None = None
     make_bucket: Callable[[], None] | None = None
     if where.aws and not spec.on_local_engine:
-        beside = _Beside(mistakes)
-        role = _RoleLookup(submission, on_event, after=beside.result)
-        before_upload = _all(beside.result, role.result)
+        checked = _on_thread(lambda: [check() for check in mistakes], "asr-checks")
+        role = _RoleLookup(submission, on_event, after=checked.result)
+
+        def passed() -> None:  # raises what a check raised: nothing sent or made yet
+            checked.result()
+            role.result()
+
+        before_upload = passed
         make_bucket = bucket  # only when the look finds none, and after before_upload
     else:  # the local engine's store answers at once: nothing to overlap
         for check in mistakes:
@@ -189,29 +199,15 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     )
 
 
-class _Beside:
-    """Checks made in order on a thread of their own while staging looks at what is
-    stored: round trips to AWS for the user's mistakes (the job name is taken, an output
-    bucket is missing) that the look does not need. :meth:`result` waits for them and
-    raises what the first failing one raised, before anything is sent or made."""
+def _on_thread(call: Callable[[], T], name: str) -> Future[T]:
+    """``call`` started on a thread of its own, which ends with it: round trips to AWS made
+    while staging looks at what is stored (the look needs none of them)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    def __init__(self, checks: Sequence[Callable[[], object]]):
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(1, thread_name_prefix="asr-checks")
-        self.future = pool.submit(lambda: [check() for check in checks])
-        pool.shutdown(wait=False)  # the thread ends with its one task
-
-    def result(self) -> None:
-        self.future.result()
-
-
-def _all(*calls: Callable[[], object]) -> Callable[[], None]:
-    def each() -> None:
-        for call in calls:
-            call()
-
-    return each
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    future = pool.submit(call)
+    pool.shutdown(wait=False)
+    return future
 
 
 class _RoleLookup:
@@ -221,8 +217,6 @@ class _RoleLookup:
     ``after``: what must pass before the role is created or changed (the user's mistakes)."""
 
     def __init__(self, submission: Submission, on_event: Sink, *, after: Callable[[], object]):
-        from concurrent.futures import ThreadPoolExecutor
-
         from .aws.role_policy import request_access
         from .aws.roles import account_statements, resolve_job_role
 
@@ -231,7 +225,6 @@ class _RoleLookup:
         self.on_event = on_event
         self.lines: list[str] = []  # created, granted, replaced: said in result()
         self.arn, self.managed = "", False
-        pool = ThreadPoolExecutor(1, thread_name_prefix="asr-role")
         extra = account_statements(where.aws, spec)
 
         def resolve() -> tuple[str, bool]:
@@ -240,8 +233,7 @@ class _RoleLookup:
                 where.aws, spec.role, access=self.access, extra=extra, notify=self.lines.append
             )
 
-        self.future = pool.submit(resolve)
-        pool.shutdown(wait=False)  # the thread ends with its one task
+        self.future = _on_thread(resolve, "asr-role")
 
     def result(self) -> None:
         self.arn, self.managed = self.future.result()
