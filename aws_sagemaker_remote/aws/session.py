@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..collector import collection_paused
+
 _CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {{profile}} PROFILE"
 _REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
 
@@ -42,7 +44,8 @@ def client_of(session: Any, service: str, region: str | None = None) -> Any:
     made = _CLIENTS.setdefault(session, {})
     key = (service, region)
     if key not in made:
-        made[key] = session.client(service, region_name=region)
+        with collection_paused():
+            made[key] = session.client(service, region_name=region)
     return made[key]
 
 
@@ -63,8 +66,9 @@ def partition_of(region: str) -> str:
 
 def session_for(profile: str | None) -> Any:
     """A boto3 session; UserError naming the profile field when it does not exist."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
+    with collection_paused():
+        import boto3
+        from botocore.exceptions import ProfileNotFound
 
     try:
         session = boto3.Session(profile_name=profile)
@@ -131,7 +135,8 @@ def resolve_aws(profile: str | None) -> AwsContext:
     region = session.region_name
     if not region:
         raise UserError("no AWS region configured", field="profile", fix=_REGION_FIX)
-    sts = session.client("sts")
+    with collection_paused():
+        sts = session.client("sts")
     try:
         identity = sts.get_caller_identity()
     except ClientError as error:

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from ..aws.session import error_code, error_message
+from ..collector import collection_paused
 from ..errors import NotFound, ServiceError, UserError
 from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
@@ -37,7 +38,10 @@ class SageMakerBackend:
             from botocore.config import Config
 
             config = Config(retries={"mode": "standard", "max_attempts": 8})
-            client = self.ctx.session.client(service, region_name=self.ctx.region, config=config)
+            with collection_paused():
+                client = self.ctx.session.client(
+                    service, region_name=self.ctx.region, config=config
+                )
             self._clients[service] = client
         return client
 

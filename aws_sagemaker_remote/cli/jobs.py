@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backends import to_json
 from ..backends.status import COMPLETED
+from ..collector import skip_collection_at_exit
 from ..errors import Error, Interrupted, UserError, exit_on_error
 from ..processing.args import OneLineParser
 from ..wording import count
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int | None:
+    skip_collection_at_exit()
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)

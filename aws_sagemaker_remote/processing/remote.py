@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ..cli.flags import flag_for_field
+from ..collector import skip_collection_at_exit
 from ..errors import Interrupted, render_fields
 from ..events import Event
 from ..job.spec import JobSpec, build_spec
@@ -33,6 +34,7 @@ def run_remotely(
     argv: list[str],
 ) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
+    skip_collection_at_exit()  # this process's work from here on is ours
     command = CommandLine(args, parser=parser, channels=channels, argv=argv)
     settings = command.settings
     with blame_environment(command.origins):

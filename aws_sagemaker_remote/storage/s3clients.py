@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..collector import collection_paused
 from ..errors import ServiceError, UserError
 
 PREFIX_FIELD = "s3_prefix"
@@ -108,7 +109,8 @@ def boto3_s3_client(session, config, region: str | None = None):
         retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
         max_pool_connections=config.max_concurrency,
     )
-    made[key] = session.client("s3", config=settings, region_name=region)
+    with collection_paused():
+        made[key] = session.client("s3", config=settings, region_name=region)
     return made[key]
 
 
