@@ -11,9 +11,8 @@ what there is to say goes to the caller's ``on_event``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .errors import Interrupted
 from .events import Sink, emit
@@ -39,22 +38,25 @@ NOTHING_SUBMITTED = (
 )
 
 
-@dataclass
 class Where:
     """The account and region a run targets; ``aws`` is None when no AWS is involved."""
 
-    region: str
-    account_id: str
-    aws: Any = None  # AwsContext
-    notes: list[str] = field(default_factory=list)  # what a dry run had to guess
+    __slots__ = ("region", "account_id", "aws", "notes")
+
+    def __init__(
+        self, region: str, account_id: str, aws: Any = None, notes: list[str] | None = None
+    ):
+        self.region = region
+        self.account_id = account_id
+        self.aws = aws  # AwsContext
+        self.notes = [] if notes is None else notes  # what a dry run had to guess
 
     @property
     def session(self):
         return self.aws.session if self.aws else None
 
 
-@dataclass
-class Submission:
+class Submission(NamedTuple):
     """A job checked in full and ready to create: its request and what creating it takes."""
 
     spec: JobSpec
@@ -64,9 +66,9 @@ class Submission:
     plan: Any  # ChannelPlan: the channels and the trees to stage
     target: Target
     rendered: Rendered
-    warnings: list[str] = field(default_factory=list)  # said before anything is created
+    warnings: list[str]  # said before anything is created
     # round trips that refuse or pass (the job name is free), made beside staging's look
-    checks: list[Callable[[], object]] = field(default_factory=list)
+    checks: list[Callable[[], object]]
 
     @property
     def request(self) -> dict[str, Any]:
@@ -177,7 +179,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         make_bucket=make_bucket,
     )
     if role is not None and role.arn != submission.target.role_arn:
-        target = replace(submission.target, role_arn=role.arn)
+        target = submission.target._replace(role_arn=role.arn)
         rendered = render_request(spec, submission.plan.channels, target)
     for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
         emit(on_event, "note", f"note: {note}")
@@ -248,7 +250,7 @@ def _warnings(spec: JobSpec, where: Where, request: dict[str, Any]) -> list[str]
         return []
     from .aws.images import image_warning
     from .aws.roles import role_warning
-    from .aws.session import partition_of
+    from .aws.partitions import partition_of
 
     found = [image_warning(request["AppSpecification"]["ImageUri"], where.region)]
     if where.aws is not None:  # a placeholder account says nothing about the role's
@@ -274,8 +276,6 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
 
 def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     """The account and region, from AWS only when something of the run lives there."""
-    from .aws.session import peek_aws, resolve_aws
-
     remote_data = [u for u in sources.values() if u.startswith(("s3://", "job://"))]
     remote_data += [o.s3 for o in spec.outputs if o.s3]
     needs_aws = (
@@ -283,12 +283,12 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     )
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
+    from .aws.session import peek_aws, resolve_aws, session_for
+
     if not dry_run:
         aws = resolve_aws(spec.profile)
         return Where(aws.region, aws.account_id, aws)
     if spec.profile:
-        from .aws.session import session_for
-
         session_for(spec.profile)  # an unknown profile is a mistake, not a placeholder
     region, account = peek_aws(spec.profile)
     if region and account:
@@ -328,7 +328,7 @@ def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
     image = spec.image or default_image(where.region)
     role = spec.role
     if not role.startswith("arn:"):
-        from .aws.session import partition_of
+        from .aws.partitions import partition_of
 
         role = f"arn:{partition_of(where.region)}:iam::{where.account_id}:role/{role}"
     instance = spec.instance if not spec.on_local_engine else DEFAULT_INSTANCE

@@ -128,3 +128,39 @@ def test_strip_credentials(url, expected):
 def test_clean_tag():
     assert clean_tag("a#b%c d_e.f:g/h=i+j-k@l", 256) == "a_b_c d_e.f:g/h=i+j-k@l"
     assert clean_tag("x" * 300, 256) == "x" * 256
+
+
+@pytest.mark.e2e
+def test_where_git_could_find_a_repository(repo, tmp_path, monkeypatch):
+    """git is started only where its discovery could succeed; elsewhere the answer is the
+    one git would give (no repository) without starting it."""
+    from aws_sagemaker_remote.aws.gittags import may_be_in_repository
+
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    assert not may_be_in_repository(str(alone))
+    assert may_be_in_repository(str(repo / "jobs"))
+    (tmp_path / "link").symlink_to(repo / "jobs")  # git resolves it: so is it here
+    assert may_be_in_repository(str(tmp_path / "link"))
+    worktree = tmp_path / "worktree" / "sub"
+    worktree.mkdir(parents=True)
+    (tmp_path / "worktree" / ".git").write_text(f"gitdir: {repo / '.git'}\n")
+    assert may_be_in_repository(str(worktree))
+    bare = tmp_path / "bare.git"
+    _git(tmp_path, "init", "-q", "--bare", str(bare))
+    assert may_be_in_repository(str(bare))
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    assert may_be_in_repository(str(alone))
+
+
+@pytest.mark.e2e
+def test_git_dir_outside_the_tree(repo, tmp_path, monkeypatch):
+    """GIT_DIR names the repository wherever the script is: its tags are still taken."""
+    script = tmp_path / "elsewhere" / "wc.py"
+    script.parent.mkdir()
+    script.write_text("")
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo))
+    tags = _as_dict(git_tags(str(script)))
+    assert tags["aws-sagemaker-remote:git-commit"] == _git(repo, "rev-parse", "HEAD")

@@ -1,7 +1,9 @@
 """Tags that tie a job to the code it ran: commit, branch, remote and dirty state.
 
 Two git calls (``status --porcelain=v2 --branch`` and ``config --get-regexp``) give all of
-it. Remote URLs lose any credentials before they become tags, and every value is cut down
+it; none is made where git could find no repository (no ``.git`` in the script's directory
+or above it, no bare repository there, no ``GIT_DIR``), which saves starting git for a
+script outside any repository. Remote URLs lose any credentials before they become tags, and every value is cut down
 to SageMaker's tag charset and lengths.
 """
 
@@ -26,6 +28,8 @@ _TIMEOUT = 10
 def git_tags(script_path: str) -> list[dict[str, str]]:
     """SageMaker Tags recording the git state of the script's repository; [] outside git."""
     directory = os.path.dirname(os.path.abspath(script_path))
+    if not may_be_in_repository(directory):
+        return []
     status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
         return []
@@ -49,6 +53,33 @@ def git_tags(script_path: str) -> list[dict[str, str]]:
         tags.append((REMOTE_TAG, strip_credentials(remote)))
     tags.append((DIRTY_TAG, "true" if dirty else "false"))
     return [{"Key": clean_tag(key, 128), "Value": clean_tag(value, 256)} for key, value in tags]
+
+
+def may_be_in_repository(directory: str) -> bool:
+    """False only where git's own discovery must fail: neither ``directory`` nor a parent
+    (followed both as given and with symlinks resolved) holds ``.git`` or is a bare
+    repository, and ``GIT_DIR`` is not set. Discovery limits such as
+    ``GIT_CEILING_DIRECTORIES`` can only make git find less, so they are left to git."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    for start in {os.path.abspath(directory), os.path.realpath(directory)}:
+        path = start
+        while True:
+            if os.path.lexists(os.path.join(path, ".git")) or _is_bare_repository(path):
+                return True
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+    return False
+
+
+def _is_bare_repository(path: str) -> bool:
+    return (
+        os.path.isfile(os.path.join(path, "HEAD"))
+        and os.path.isdir(os.path.join(path, "objects"))
+        and os.path.isdir(os.path.join(path, "refs"))
+    )
 
 
 def strip_credentials(url: str) -> str:

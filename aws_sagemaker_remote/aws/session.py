@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..collector import collection_paused
+from .partitions import partition_of
 
 _CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {{profile}} PROFILE"
 _REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
@@ -47,21 +48,6 @@ def client_of(session: Any, service: str, region: str | None = None) -> Any:
         with collection_paused():
             made[key] = session.client(service, region_name=region)
     return made[key]
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
-    for prefix, partition in (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-iso-", "aws-iso"),
-    ):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 def session_for(profile: str | None) -> Any:

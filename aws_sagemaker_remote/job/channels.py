@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import UserError
 from ..script import layout
@@ -51,8 +50,7 @@ RESERVED_INPUT_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class S3Input:
+class S3Input(NamedTuple):
     """An input already on S3 (or a job's output), as looked up before planning."""
 
     uri: str  # what the request sends: a directory's prefix ends in "/"
@@ -60,8 +58,7 @@ class S3Input:
     manifest: str | None = None  # a local one-object manifest to send instead (see jobs.py)
 
 
-@dataclass(frozen=True)
-class ChannelPlan:
+class ChannelPlan(NamedTuple):
     """The request's code and input channels, and the trees staging must put in place."""
 
     channels: list[StagedChannel]

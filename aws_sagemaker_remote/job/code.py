@@ -20,8 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import UserError
 from ..wording import count
@@ -34,8 +33,7 @@ _SNIFF_BYTES = 8192
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-@dataclass(frozen=True)
-class CodeSelection:
+class CodeSelection(NamedTuple):
     """The files of the code channel, relative to ``root``, and what was found to ship."""
 
     root: str  # absolute directory the relpaths are relative to

@@ -8,8 +8,7 @@ request that breaks the service model is reported against the user's setting.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..args import flag_for
 from ..errors import UserError
@@ -18,8 +17,7 @@ from ..wording import count
 from .spec import JobSpec
 
 
-@dataclass(frozen=True)
-class StagedChannel:
+class StagedChannel(NamedTuple):
     """One ProcessingInput: where its data is on S3 and where it appears in the container."""
 
     kind: str  # "code", "requirements", "configuration", "module" or "input"
@@ -34,8 +32,7 @@ class StagedChannel:
     data_type: str = "S3Prefix"  # ManifestFile: uri names a manifest of the objects
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What the account and region decide: image, role, where outputs land, the instance."""
 
     image: str
@@ -45,8 +42,7 @@ class Target:
     tags: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     """The CreateProcessingJob request, with the field behind each item for error messages."""
 
     request: dict[str, Any]

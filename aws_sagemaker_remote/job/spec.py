@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..args import PathArgument, flag_for
 from ..errors import UserError
@@ -35,8 +35,7 @@ from .values import (
 TIMESTAMP_LENGTH = len("-20261125-190012-123")
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(NamedTuple):
     """One input channel as the user gave it (before staging)."""
 
     name: str
@@ -59,8 +58,7 @@ class InputSpec:
         return not self.source.startswith(("s3://", "job://"))
 
 
-@dataclass(frozen=True)
-class OutputSpec:
+class OutputSpec(NamedTuple):
     """One output channel as the user gave it."""
 
     name: str
@@ -77,8 +75,7 @@ class OutputSpec:
         return f"outputs.{self.name}"
 
 
-@dataclass(frozen=True)
-class ModuleSpec:
+class ModuleSpec(NamedTuple):
     """One module directory (or file) shipped with the script."""
 
     name: str

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 NAME_MAX = 255  # bytes per path segment on the file systems we write to
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """An object a download did not write, and why."""
 
     key: str

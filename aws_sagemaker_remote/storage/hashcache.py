@@ -23,8 +23,8 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .localstore import state_dir
 
@@ -43,8 +43,7 @@ CREATE TABLE IF NOT EXISTS blob (
 """
 
 
-@dataclass(frozen=True)
-class HashStats:
+class HashStats(NamedTuple):
     """Process-wide counters: how many files came from the cache and how many were read."""
 
     cache_hits: int = 0

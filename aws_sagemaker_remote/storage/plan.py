@@ -10,13 +10,12 @@ manifest exists is a *repair*: the manifest promised it, something deleted it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .trees import FileEntry, Tree
 
 
-@dataclass(frozen=True)
-class Put:
+class Put(NamedTuple):
     """One file to place at ``key``; ``repair`` when its tree's manifest said it was there."""
 
     entry: FileEntry
@@ -24,8 +23,7 @@ class Put:
     repair: bool = False
 
 
-@dataclass(frozen=True)
-class BlobPlan:
+class BlobPlan(NamedTuple):
     """Files with the same bytes: copied from ``source`` when known, else the first is
     uploaded and the rest copied from it."""
 
@@ -34,8 +32,7 @@ class BlobPlan:
     puts: tuple[Put, ...]
 
 
-@dataclass(frozen=True)
-class StagingPlan:
+class StagingPlan(NamedTuple):
     """What staging will do, decided before anything moves: blobs, skips, manifests."""
 
     blobs: tuple[BlobPlan, ...]

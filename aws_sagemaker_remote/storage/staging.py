@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..wording import count, size
 from .hashcache import StagingCache
@@ -49,8 +49,7 @@ def manifest_body(tree: Tree) -> bytes:
     return json.dumps(tree.manifest(), indent=1).encode()
 
 
-@dataclass(frozen=True)
-class UploadReport:
+class UploadReport(NamedTuple):
     """What staging moved and what it found in place, for the summary line."""
 
     files_uploaded: int

@@ -18,9 +18,8 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .store import AtOnceStore, ContentChanged, ObjectStore
 
@@ -30,8 +29,7 @@ _SMALL = MiB  # bodies below this skip the byte budget (max_concurrency bounds t
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class TransferConfig:
+class TransferConfig(NamedTuple):
     """Every transfer tunable, with its default."""
 
     max_concurrency: int = 64  # requests in flight (a multipart upload counts once)
@@ -59,8 +57,7 @@ class TransferConfig:
         return max(obstore, boto3)
 
 
-@dataclass(frozen=True)
-class TransferProgress:
+class TransferProgress(NamedTuple):
     """What a running transfer has done so far (sent to the ``progress`` callback)."""
 
     what: str  # "staging", "downloading", "uploading", "fetching"

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .hashcache import StagingCache, hash_files
 
@@ -23,19 +23,16 @@ ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__"})
 ALWAYS_SKIPPED_SUFFIXES = (".pyc",)
 
 
-@dataclass(frozen=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     """One file of a channel's tree: where it is, its size and digest."""
 
     relpath: str  # posix path inside the channel; for a single-file channel, the file name
     source: str  # absolute local path
     size: int
     sha256: str  # hex
-    mtime_ns: int = field(default=0, compare=False)  # as scanned: staging re-checks it
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     """A channel's files and the digest that names it in the staging store."""
 
     entries: tuple[FileEntry, ...]  # sorted by relpath
@@ -153,7 +150,7 @@ def scan_tree(
     digests = hash_files(sources, [st for _, _, st in found], cache=cache)
     prefix = f"{top.strip('/')}/" if top else ""
     entries = [
-        FileEntry(prefix + rel, source, st.st_size, sha, st.st_mtime_ns)
+        FileEntry(prefix + rel, source, st.st_size, sha)
         for (rel, source, st), sha in zip(found, digests)
     ]
     return make_tree(entries)

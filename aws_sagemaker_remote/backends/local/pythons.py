@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # The Python of AWS's scikit-learn processing images, by framework version (the tag's
 # head, as in ``1.2-1-cpu-py3``); from the images' Dockerfiles (sagemaker-scikit-learn-container).
@@ -26,8 +26,7 @@ _INTERPRETER = re.compile(r"python(3(?:\.(\d+))?)?")
 _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
 
 
-@dataclass(frozen=True)
-class Python:
+class Python(NamedTuple):
     """An interpreter found for a job, checked by running it, and how it was found."""
 
     path: str  # an interpreter that ran

@@ -21,8 +21,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 NAMESPACES = "namespaces"
 PATH_MAPPING = "path-mapping"
@@ -47,8 +47,7 @@ _UNSHARE_FLAGS = (
 )
 
 
-@dataclass(frozen=True)
-class Isolation:
+class Isolation(NamedTuple):
     """How instances are isolated on this machine, and why (``describe`` reports it)."""
 
     mode: str  # NAMESPACES or PATH_MAPPING
