@@ -249,8 +249,8 @@ def _warnings(spec: JobSpec, where: Where, request: dict[str, Any]) -> list[str]
     if spec.on_local_engine:
         return []
     from .aws.images import image_warning
-    from .aws.roles import role_warning
     from .aws.partitions import partition_of
+    from .aws.roles import role_warning
 
     found = [image_warning(request["AppSpecification"]["ImageUri"], where.region)]
     if where.aws is not None:  # a placeholder account says nothing about the role's

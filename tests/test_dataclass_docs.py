@@ -1,6 +1,7 @@
 """Every dataclass of the package has a docstring of its own: without one, ``@dataclass``
-computes ``inspect.signature`` of the class at import time to make one, in every run and
-job that imports it (a few ms over the submission's dataclasses)."""
+computes ``inspect.signature`` of the class at import time to make one, in every process
+that imports it. (The records of a submission and of the local engine are NamedTuples:
+no dataclass is made on that path at all.)"""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Two git calls (``status --porcelain=v2 --branch`` and ``config --get-regexp``) give all of
 it; none is made where git could find no repository (no ``.git`` in the script's directory
 or above it, no bare repository there, no ``GIT_DIR``), which saves starting git for a
-script outside any repository. Remote URLs lose any credentials before they become tags, and every value is cut down
-to SageMaker's tag charset and lengths.
+script outside any repository. Remote URLs lose any credentials before they become tags,
+and every value is cut down to SageMaker's tag charset and lengths.
 """
 
 from __future__ import annotations

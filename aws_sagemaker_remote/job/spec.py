@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -90,8 +89,7 @@ class ModuleSpec(NamedTuple):
         return f"modules.{self.name}"
 
 
-@dataclass(frozen=True)
-class JobSpec:
+class JobSpec(NamedTuple):
     """Everything a run was asked for, from the parsed arguments: the one description of a job."""
 
     script: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,13 +25,18 @@ class RemoteObject(NamedTuple):
     size: int
 
 
-@dataclass
 class DownloadReport:
     """What a download wrote, refused and found in place already."""
 
-    written: list[Path] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-    already_there: int = 0  # files in the target before, that the download did not write
+    def __init__(
+        self,
+        written: list[Path] | None = None,
+        refused: list[Refused] | None = None,
+        already_there: int = 0,
+    ) -> None:
+        self.written: list[Path] = [] if written is None else written
+        self.refused: list[Refused] = [] if refused is None else refused
+        self.already_there = already_there  # files in the target before, not written by it
 
     @property
     def count(self) -> int:

@@ -195,7 +195,7 @@ def test_output_key_without_outputs_is_refused(tmp_path, no_aws_env):
 
 
 def test_model_checks_cover_the_new_members():
-    spec_fields = set(JobSpec.__dataclass_fields__)
+    spec_fields = set(JobSpec._fields)
     from aws_sagemaker_remote.job.request import OPTIONAL_MEMBERS
 
     assert {attribute for _, attribute in OPTIONAL_MEMBERS} <= spec_fields

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from aws_sagemaker_remote.args import OPTIONAL, PathArgument
@@ -44,7 +42,7 @@ def test_defaults_are_the_documented_ones_and_paths_become_absolute(script, monk
 
 def test_the_spec_is_frozen(script):
     spec = spec_for(script)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         spec.instance = "local"  # type: ignore[misc]
 
 
