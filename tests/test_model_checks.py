@@ -457,3 +457,18 @@ def test_a_warm_call_in_a_fresh_process_imports_no_botocore(fresh_state):
         check=True,
     )
     assert json.loads(done.stdout) == {"found": expected, "botocore": []}
+
+
+def test_posix_classes_are_the_string_modules():
+    """java_patterns spells out string.hexdigits and string.punctuation (it does not import
+    string, which costs a submission 1-2 ms): they must stay the same characters."""
+    import string
+
+    from aws_sagemaker_remote.job import java_patterns
+
+    assert java_patterns._HEXDIGITS == string.hexdigits
+    assert java_patterns._PUNCTUATION == string.punctuation
+    assert java_patterns.matches(r"\p{XDigit}+", "09afAF") and not java_patterns.matches(
+        r"\p{XDigit}+", "g"
+    )
+    assert java_patterns.matches(r"\p{Punct}+", string.punctuation)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 import unicodedata
 
 # Each Unicode general category gets one private-use character. A pattern that uses
@@ -22,14 +21,16 @@ _CATEGORIES = (
 ).split()
 _PLACEHOLDER = {category: chr(0xF0000 + i) for i, category in enumerate(_CATEGORIES)}
 _ASCII = [chr(i) for i in range(128)]
+_HEXDIGITS = "0123456789abcdefABCDEF"  # string.hexdigits (importing string costs 1-2 ms)
+_PUNCTUATION = r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""  # string.punctuation
 _POSIX = {  # Java's POSIX classes are ASCII-only
     "Lower": str.islower,
     "Upper": str.isupper,
     "Alpha": str.isalpha,
     "Digit": str.isdigit,
     "Alnum": str.isalnum,
-    "XDigit": lambda c: c in string.hexdigits,
-    "Punct": lambda c: c in string.punctuation,
+    "XDigit": lambda c: c in _HEXDIGITS,
+    "Punct": lambda c: c in _PUNCTUATION,
     "Space": lambda c: c in " \t\n\x0b\x0c\r",
     "Blank": lambda c: c in " \t",
     "ASCII": lambda c: True,
