@@ -11,7 +11,6 @@ job's log.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -96,6 +95,8 @@ def candidates(version: str) -> list[tuple[str, str]]:
                 found.append((done.stdout.strip().splitlines()[-1], "uv"))
         except (OSError, subprocess.TimeoutExpired):
             pass
+    import glob  # here: only building an environment looks (the runner imports this module)
+
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     versions = glob.glob(os.path.join(root, "versions", f"{version}.*", "bin"))
     for path in sorted(versions, key=_version_order, reverse=True):

@@ -25,7 +25,6 @@ same minor version keeps the layer and updates the record, another one rebuilds 
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -253,6 +252,8 @@ def _build(layer: Path, python: Python, requirements: Path | None, say) -> None:
 
 def bundled_pip(python: Python) -> str | None:
     """The pip wheel the interpreter ships for ensurepip: installed offline, in a second."""
+    import glob  # here: only building an environment looks for it
+
     prefix = Path(os.path.realpath(python.path)).parent.parent
     wheels = glob.glob(
         str(prefix / "lib" / f"python{python.minor}" / "ensurepip" / "_bundled" / "pip-*.whl")
