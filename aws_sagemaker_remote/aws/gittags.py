@@ -21,7 +21,7 @@ REMOTE_TAG = f"{PREFIX}git-remote"
 DIRTY_TAG = f"{PREFIX}git-dirty"
 
 # SageMaker allows ([\p{L}\p{Z}\p{N}_.:/=+\-@]*); this is its ASCII subset.
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9 _.:/=+\-@]")
+_NOT_ALLOWED = r"[^A-Za-z0-9 _.:/=+\-@]"  # compiled on first use: most runs have no tags
 _TIMEOUT = 10
 
 
@@ -100,7 +100,7 @@ def strip_credentials(url: str) -> str:
 
 
 def clean_tag(text: str, limit: int) -> str:
-    return _NOT_ALLOWED.sub("_", text)[:limit]
+    return re.sub(_NOT_ALLOWED, "_", text)[:limit]
 
 
 def _remote_url(directory: str, upstream: str) -> str | None:

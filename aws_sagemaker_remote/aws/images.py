@@ -85,7 +85,8 @@ def default_image(region: str) -> str:
     return f"{account}.dkr.ecr.{region}.{ecr_domain(region)}/{REPOSITORY}:{DEFAULT_TAG}"
 
 
-_ECR_IMAGE = re.compile(
+# compiled on first use (re caches it): a local-engine run never asks
+_ECR_IMAGE = (
     r"(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.(?P<domain>[a-z0-9.]+)/.+"
 )
 
@@ -93,7 +94,7 @@ _ECR_IMAGE = re.compile(
 def image_warning(image: str, region: str) -> str | None:
     """One line when SageMaker is unlikely to pull ``image``: not in Amazon ECR, or in
     another region's ECR. A warning, not an error: the service is the judge."""
-    found = _ECR_IMAGE.fullmatch(image)
+    found = re.fullmatch(_ECR_IMAGE, image)
     if found is None:
         return (
             f"warning: image {image} is not an Amazon ECR image; SageMaker processing jobs "
