@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 from typing import IO
 
@@ -125,6 +124,8 @@ def _fork_runner(name: str, store: JobStore, log: IO[bytes]) -> int:
 
         code = main([name], forked=True, probe=probe)
     except BaseException:
+        import traceback  # here: the submitter and a runner that ends well never need it
+
         traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
