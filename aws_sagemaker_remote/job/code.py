@@ -30,7 +30,7 @@ LIBRARY_PACKAGE = "aws_sagemaker_remote"  # ships itself beside the code
 _KEY_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _SNIFF_BYTES = 8192
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REQUIREMENT_NAME = r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)"  # compiled once a job has requirements
 
 
 class CodeSelection(NamedTuple):
@@ -180,7 +180,7 @@ def requirement_names(path: str | None) -> set[str]:
         return set()
     names = set()
     for line in _read(path).splitlines():
-        match = _REQUIREMENT_NAME.match(line)
+        match = re.match(_REQUIREMENT_NAME, line)
         if match and not line.lstrip().startswith(("#", "-")):
             names.add(match.group(1).replace("-", "_").replace(".", "_").lower())
     return names
