@@ -30,6 +30,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from ...job.s3uri import S3Uri, parse_s3_uri
 from . import netns
@@ -84,6 +85,7 @@ class JobRun:
         self.deadline = time.monotonic() + self.max_runtime
         self.outputs = (self.request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         self.workers: list[Worker] = []
+        self.bytecode: Any = None  # a bytecode.JobBytecode once the environment is known
         self.stop_cause: str | None = None  # "stop" (StopProcessingJob) or "runtime"
         self._next_stop_check = 0.0
         self._uploaded: dict[str, tuple[int, int]] = {}  # target URI -> (size, mtime_ns)
@@ -159,6 +161,26 @@ class JobRun:
             say(f"fetching input {item['InputName']} from {item['S3Input']['S3Uri']}")
             tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
             self.locations.fetch_all(tasks, self.should_stop)
+
+    def place_bytecode(self) -> None:
+        """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
+        here only costs the job its compiles."""
+        from .bytecode import JobBytecode, bytecode_dir
+
+        python = str(self.environment.bin_dirs[0] / "python")
+        root = bytecode_dir(self.store.root)
+        try:
+            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say)
+            self.bytecode.place()
+        except OSError as error:
+            say(f"bytecode: not placed: {error}")
+
+    def keep_bytecode(self) -> None:
+        """What the ended instances compiled, into the cache for the next job."""
+        try:
+            self.bytecode.keep()
+        except OSError as error:
+            say(f"bytecode: not kept: {error}")
 
     def start_workers(self) -> None:
         app = self.request["AppSpecification"]
@@ -286,6 +308,7 @@ class JobRun:
             self.fetch_inputs()
             if not self.docker:
                 self.environment.prepare()
+                self.place_bytecode()
             self.start_workers()
             status, failed = self.supervise()
             if status == "Stopped":
@@ -299,6 +322,8 @@ class JobRun:
         finally:
             self.stop_workers()
             self.environment.close()
+        if self.bytecode is not None and self.workers and status != "Stopped":
+            self.keep_bytecode()
         exit_code = None
         if failed is not None:
             reason = self.algorithm_error(failed)

@@ -5,7 +5,8 @@ trees into the local store, so the state directory only grows unless jobs are re
 ``remove_jobs`` deletes named jobs (record and directory); ``prune`` deletes ended jobs
 (all, all but the newest N, or those older than a duration) and then the staged trees of
 the local store that no remaining job references, and the cached job environments no
-remaining job ran in (with a duration: only those also last used longer ago). An
+remaining job ran in (with a duration: only those also last used longer ago), and the
+cached bytecode of code no remaining job names (:mod:`.bytecode`). An
 environment a running job holds (its lease) or a job is building is never removed.
 Sizes count disk blocks, each inode once, so files hard-linked between the store and a
 job are not counted twice.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
+from .bytecode import bytecode_dir, prune_bytecode
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
 from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
@@ -36,6 +38,7 @@ class Removed:
     trees: int
     bytes: int
     environments: list[str] | None = None
+    bytecode: int = 0  # cached compiled modules
 
 
 def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
@@ -56,12 +59,14 @@ def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
 
 
 def usage(store: JobStore) -> dict[str, int]:
-    """Bytes used by job directories, cached environments and the local store."""
+    """Bytes used by job directories, cached environments, the local store and the
+    cached bytecode."""
     seen: set[tuple[int, int]] = set()
     return {
         "jobs": disk_usage(store.root / "jobs", seen),
         "environments": disk_usage(envs_dir(store.root), seen),
         "store": disk_usage(local_store_path(f"s3://{LOCAL_STORE_BUCKET}/"), seen),
+        "bytecode": disk_usage(bytecode_dir(store.root), seen),
     }
 
 
@@ -99,7 +104,17 @@ def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Re
     freed = sum(_delete(store, r.name) for r in doomed)
     trees, tree_bytes = _prune_trees(store)
     environments, env_bytes = _prune_environments(store, older_than, now)
-    return Removed([r.name for r in doomed], trees, freed + tree_bytes + env_bytes, environments)
+    referenced = {uri for record in store.all() for uri in _input_uris(record.request)}
+    pycs, pyc_bytes = prune_bytecode(bytecode_dir(store.root), referenced)
+    freed += tree_bytes + env_bytes + pyc_bytes
+    return Removed([r.name for r in doomed], trees, freed, environments, pycs)
+
+
+def _input_uris(request: dict) -> list[str]:
+    return [
+        (item.get("S3Input") or {}).get("S3Uri", "")
+        for item in request.get("ProcessingInputs") or []
+    ]
 
 
 def _delete(store: JobStore, name: str) -> int:
@@ -117,8 +132,7 @@ def _prune_trees(store: JobStore) -> tuple[int, int]:
         return 0, 0
     referenced = set()
     for record in store.all():
-        for item in record.request.get("ProcessingInputs") or []:
-            uri = (item.get("S3Input") or {}).get("S3Uri", "")
+        for uri in _input_uris(record.request):
             if uri.startswith(STAGING_TREES):
                 referenced.add(uri[len(STAGING_TREES) :].split("/", 1)[0])
     manifests = local_store_path(STAGING_MANIFESTS)

@@ -1,0 +1,322 @@
+"""Bytecode of a local job's code kept between jobs, so unchanged modules are not compiled again.
+
+Every job gets its code channel afresh from the local store, without ``__pycache__``, so
+its Python compiled every shipped module again: about 30 ms of each trivial job for the
+library's own modules alone. The runner keeps what a job compiled and gives the next job
+of the same code the compiled modules before it starts, where Python itself writes them
+(``<dir>/__pycache__/<module>.<tag>.pyc``); nothing else the job sees changes: no
+variable, no path, no other file.
+
+No shortcut goes unchecked:
+
+- Entries are *checked* hash-based pycs (PEP 552): the job's interpreter compares the hash
+  in the header with the source at every import, so an entry made from other bytes costs
+  a compile, never runs stale code. The cache only ever holds that kind.
+- Entries are compiled by :mod:`.compile_pycs` under the job's own interpreter from the
+  bytes it read, and named by the sha256 of those bytes; the pycs a job wrote itself only
+  say which modules it imported. (The source hash is keyed by the magic number and its
+  algorithm changed in 3.11: the runner's Python could not write them.)
+- An entry's name ends with the sha256 of the pyc, checked every time before the pyc is
+  placed into a job: a damaged body under a valid header would fail the import instead of
+  recompiling, and a job could write into the file it was given.
+- Entries are placed as hard links (creating a file costs 20 times as much here as
+  linking one; a copy where links fail): the file a job reads is the one checked.
+
+Layout, under ``<state dir>/bytecode/<interpreter>/`` (the interpreter by real path, size
+and modification time, as :func:`.venvs.interpreter_identity`): entries
+``<source sha256>-<pyc sha256>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
+for each code input, the pycs the last job of it had (path under LocalPath -> entry).
+Pruning keeps the records of inputs a remaining job names, and the entries those records
+name (:func:`prune_bytecode`).
+
+Only the bootstrap's jobs take part (their code: the script's directory and the module
+directories), and none whose Environment changes where or whether Python reads pycs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .container import BOOTSTRAP_SUFFIX
+from .venvs import interpreter_identity
+
+COMPILER = Path(__file__).with_name("compile_pycs.py")
+CHECKED_HASH = (0b11).to_bytes(4, "little")  # a pyc's flags: hash-based, checked
+_HEADER = 16  # magic, flags, source hash
+_ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")
+# With any of these set (non-empty) a job would not read, or not check, __pycache__ pycs.
+_UNCACHED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONOPTIMIZE")
+COMPILE_TIMEOUT_S = 300.0
+
+
+def bytecode_dir(state_root: Path) -> Path:
+    return state_root / "bytecode"
+
+
+def code_inputs(request: dict) -> list[tuple[str, str]]:
+    """(S3Uri, LocalPath) of the inputs holding the job's code: the bootstrap's script
+    directory and ``--python-path`` directories, or inputs inside them. Another entrypoint's
+    imports are unknown: none."""
+    entrypoint = list((request.get("AppSpecification") or {}).get("ContainerEntrypoint") or [])
+    if len(entrypoint) < 2 or not entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
+        return []
+    environment = request.get("Environment") or {}
+    if any(environment.get(name) for name in _UNCACHED_ENV):
+        return []
+    if environment.get("PYTHONCHECKHASHBASEDPYCS", "default") not in ("default", "always"):
+        return []
+    options = entrypoint[: entrypoint.index("--")] if "--" in entrypoint else entrypoint
+    dirs = []
+    for flag, value in zip(options, options[1:]):
+        if flag == "--script":
+            dirs.append(posixpath.dirname(value))
+        elif flag == "--python-path":
+            dirs.append(value.rstrip("/"))
+    found = []
+    for item in request.get("ProcessingInputs") or []:
+        s3 = item.get("S3Input") or {}
+        local = (s3.get("LocalPath") or "").rstrip("/")
+        if local and any(local == d or local.startswith(d + "/") for d in dirs if d):
+            found.append((s3["S3Uri"], local))
+    return found
+
+
+def source_of(rel: str) -> str | None:
+    """``a/__pycache__/m.cpython-39.pyc`` -> ``a/m.py``; None for anything else (an
+    optimised pyc, a name Python would not write, a path leaving its directory)."""
+    parts = rel.split("/")
+    if len(parts) < 2 or parts[-2] != "__pycache__":
+        return None
+    name = parts[-1].split(".")
+    if len(name) != 3 or name[2] != "pyc" or not name[0].isidentifier() or not name[1]:
+        return None
+    if any(part in ("", ".", "..") for part in parts[:-2]):
+        return None
+    return "/".join([*parts[:-2], name[0] + ".py"])
+
+
+def entry_holds(path: Path) -> bool:
+    """Whether a cache entry is a checked hash-based pyc whose bytes hash to its name."""
+    match = _ENTRY.fullmatch(path.name)
+    try:
+        data = path.read_bytes() if match else b""
+    except OSError:
+        return False
+    if len(data) <= _HEADER or data[4:8] != CHECKED_HASH:
+        return False
+    return hashlib.sha256(data).hexdigest() == match.group(1)  # type: ignore[union-attr]
+
+
+class JobBytecode:
+    """The cached bytecode of one job's code: placed before its instances start
+    (:meth:`place`), kept once they have ended (:meth:`keep`)."""
+
+    def __init__(
+        self,
+        root: Path,
+        python: str,
+        request: dict,
+        opt_ml_dirs: Sequence[Path],
+        log: Callable[[str], None],
+    ):
+        identity = interpreter_identity(python)
+        self.inputs = code_inputs(request) if identity is not None else []
+        self.python = python
+        self.dir = root
+        if identity is not None:
+            digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
+            self.dir = root / f"{os.path.basename(identity[0])}-{digest}"
+        self.opt_ml_dirs = list(opt_ml_dirs)
+        self.log = log
+        self.records: dict[str, dict[str, str]] = {}  # S3Uri -> pyc path -> entry name
+        self.placed: dict[Path, tuple[int, int]] = {}  # first instance's pycs as written
+
+    def record_path(self, uri: str) -> Path:
+        return self.dir / "inputs" / f"{hashlib.sha256(uri.encode()).hexdigest()}.json"
+
+    def place(self) -> int:
+        """Link the cached pycs of each code input into every instance; how many modules."""
+        from .transfer import container_relpath  # the runner's (pruning needs none of it)
+
+        count = 0
+        for uri, local in self.inputs:
+            files = read_record(self.record_path(uri))
+            self.records[uri] = files
+            for rel, name in files.items():
+                source, entry = source_of(rel), self.dir / name
+                if source is None or "/" in name or not entry_holds(entry):
+                    continue
+                count += 1
+                for index, opt_ml in enumerate(self.opt_ml_dirs):
+                    base = opt_ml / container_relpath(local)
+                    signature = place_pyc(entry, base / rel, base / source)
+                    if index == 0 and signature is not None:
+                        self.placed[base / rel] = signature
+        if count:
+            self.log(f"bytecode: {count} cached modules placed")
+        return count
+
+    def keep(self) -> int:
+        """Compile into the cache what the job's Python compiled itself (new or changed
+        modules) and record each code input's pycs; how many modules were compiled."""
+        from .transfer import container_relpath
+
+        if not self.inputs:
+            return 0
+        records: dict[str, dict[str, str]] = {}
+        todo: list[tuple[str, str, Path, str]] = []  # uri, pyc path, source, job's name
+        for uri, local in self.inputs:
+            base = self.opt_ml_dirs[0] / container_relpath(local)
+            records[uri] = {}
+            known = self.records.get(uri, {})
+            for rel, source in written_pycs(base):
+                path = base / rel
+                if rel in known and self.placed.get(path) == _signature(path):
+                    records[uri][rel] = known[rel]  # ours, used as it was
+                else:
+                    todo.append((uri, rel, base / source, posixpath.join(local, source)))
+        if todo:
+            names = self._compile([(str(source), shown) for _, _, source, shown in todo])
+            for (uri, rel, _, _), name in zip(todo, names):
+                if isinstance(name, str) and _ENTRY.fullmatch(name):
+                    records[uri][rel] = name
+            self.log(f"bytecode: {sum(map(bool, names))} of {len(todo)} modules compiled")
+        for uri, files in records.items():
+            if files != self.records.get(uri):
+                write_record(self.record_path(uri), uri, files)
+        return len(todo)
+
+    def _compile(self, files: list[tuple[str, str]]) -> list:
+        """Each file's entry name (None: not compiled), from the job's interpreter."""
+        try:
+            done = subprocess.run(
+                [self.python, "-I", "-S", str(COMPILER), str(self.dir)],
+                input=json.dumps(files),
+                capture_output=True,
+                text=True,
+                timeout=COMPILE_TIMEOUT_S,
+                env={"LANG": "C.UTF-8"},
+            )
+            names = json.loads(done.stdout) if done.returncode == 0 else None
+        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+            self.log(f"bytecode: not compiled: {error}")
+            return [None] * len(files)
+        if not isinstance(names, list) or len(names) != len(files):
+            self.log(f"bytecode: not compiled: {done.stderr.strip()[-500:]}")
+            return [None] * len(files)
+        return names
+
+
+def written_pycs(base: Path) -> list[tuple[str, str]]:
+    """(pyc path, source path), relative to ``base``, of every pyc Python writes for a
+    source beside it (``__pycache__/<module>.<tag>.pyc``), symbolic links not followed."""
+    found = []
+    for root, dirs, files in os.walk(base):
+        if os.path.basename(root) != "__pycache__":
+            continue
+        dirs.clear()
+        rel_dir = Path(root).relative_to(base).as_posix()
+        for name in files:
+            rel = f"{rel_dir}/{name}"
+            source = source_of(rel)
+            if source is not None and os.path.isfile(base / source):
+                found.append((rel, source))
+    return sorted(found)
+
+
+def place_pyc(entry: Path, target: Path, source: Path) -> tuple[int, int] | None:
+    """Put the cache entry at ``target`` (a link, else a copy), unless the source is not
+    there or something already is; the placed file's (inode, mtime_ns)."""
+    try:
+        if not source.is_file():
+            return None
+        target.parent.mkdir(exist_ok=True)
+        if target.parent.is_symlink() or os.path.lexists(target):
+            return None
+        try:
+            os.link(entry, target)
+        except OSError:  # another file system, or links refused: a copy, whole or none
+            temp = target.with_name(f".{target.name}.{os.getpid()}")
+            try:
+                shutil.copyfile(entry, temp)
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)
+    except OSError:
+        return None
+    return _signature(target)
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+def read_record(path: Path) -> dict[str, str]:
+    try:
+        files = json.loads(path.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def write_record(path: Path, uri: str, files: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps({"uri": uri, "files": files}, sort_keys=True) + "\n")
+    os.replace(temp, path)  # a reader sees the old record or the new one
+
+
+def prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
+    """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
+    the entries no remaining record names; (entries removed, bytes freed)."""
+    if not root.is_dir():
+        return 0, 0
+    count = freed = 0
+    for interpreter in sorted(root.iterdir()):
+        kept: set[str] = set()
+        records = interpreter / "inputs"
+        for path in sorted(records.glob("*.json")):
+            try:
+                uri = json.loads(path.read_text()).get("uri")
+            except (OSError, ValueError, AttributeError):
+                uri = None
+            if uri in referenced:
+                kept.update(read_record(path).values())
+            else:
+                freed += _remove(path)
+        for path in sorted(interpreter.glob("*.pyc")):
+            if path.name not in kept:
+                freed += _remove(path)
+                count += 1
+        for path in [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]:
+            freed += _remove(path)  # left by a compiler or runner that was killed
+        for folder in (records, interpreter):
+            try:
+                folder.rmdir()  # only once empty
+            except OSError:
+                pass
+    return count, freed
+
+
+def _remove(path: Path) -> int:
+    """Unlink ``path``; the bytes freed (none while a job's directory links the file)."""
+    try:
+        info = path.stat()
+        path.unlink()
+    except OSError:
+        return 0
+    return info.st_blocks * 512 if info.st_nlink == 1 else 0
