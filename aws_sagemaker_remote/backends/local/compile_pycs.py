@@ -36,14 +36,13 @@ def entry(source_path, shown_as):
         + importlib.util.source_hash(source)
         + marshal.dumps(code)
     )
-    name = "%s-%s.pyc" % (hashlib.sha256(source).hexdigest(), hashlib.sha256(pyc).hexdigest())
-    return name, pyc
+    return f"{hashlib.sha256(source).hexdigest()}-{hashlib.sha256(pyc).hexdigest()}.pyc", pyc
 
 
 def store(cache_dir, name, data):
     """Write the entry under its name, through a temporary name: readers see all or nothing."""
     target = os.path.join(cache_dir, name)
-    temp = "%s.%d.tmp" % (target, os.getpid())
+    temp = f"{target}.{os.getpid()}.tmp"
     with open(temp, "wb") as f:
         f.write(data)
     os.replace(temp, target)
