@@ -149,18 +149,12 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         )
     bucket = partial(prepare_root, staging_root, session=where.session, region=where.region)
     role: _RoleLookup | None = None
-    before_upload: Callable[[], None] | None = None
+    beside: _Beside | None = None
     make_bucket: Callable[[], None] | None = None
     if where.aws and not spec.on_local_engine:
-        checked = _on_thread(lambda: [check() for check in mistakes], "asr-checks")
-        role = _RoleLookup(submission, on_event, after=checked.result)
-
-        def passed() -> None:  # raises what a check raised: nothing sent or made yet
-            checked.result()
-            role.result()
-
-        before_upload = passed
-        make_bucket = bucket  # only when the look finds none, and after before_upload
+        role = _RoleLookup(submission, on_event)
+        beside = _Beside(mistakes, role)
+        make_bucket = bucket  # only when the look finds none, and after the checks passed
     else:  # the local engine's store answers at once: nothing to overlap
         for check in mistakes:
             check()
@@ -173,7 +167,8 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         staging_root,
         session=where.session,
         progress=lambda progress: emit(on_event, "progress", "", progress),
-        before_upload=before_upload,  # all checked while staging looks
+        while_looking=beside.start if beside else None,
+        before_upload=beside.passed if beside else None,  # all checked while staging looks
         make_bucket=make_bucket,
     )
     if role is not None and role.arn != submission.target.role_arn:
@@ -210,32 +205,63 @@ def _on_thread(call: Callable[[], T], name: str) -> Future[T]:
     return future
 
 
+class _Beside:
+    """What a submission asks AWS while staging looks at what is stored (neither needs the
+    other): the user's mistakes (job name, output buckets) on one thread, then the role on
+    another. Started once the look is under way, so that their CPU does not delay its
+    requests; :meth:`passed` raises what a check raised, with nothing sent or made yet."""
+
+    def __init__(self, mistakes: list[Callable[[], object]], role: _RoleLookup):
+        self.mistakes, self.role = mistakes, role
+        self.checked: Future[list[object]] | None = None
+
+    def start(self) -> Future[list[object]]:
+        if self.checked is None:
+            self.checked = _on_thread(lambda: [check() for check in self.mistakes], "asr-checks")
+            self.role.start(after=self.checked.result)
+        return self.checked
+
+    def passed(self) -> None:
+        self.start().result()  # (a look that never began still checks)
+        self.role.result()
+
+
 class _RoleLookup:
     """The job's role, resolved (created, its grants replaced) on a thread of its own while
-    staging looks at what is already stored: both are round trips to AWS, neither needs
-    the other. :meth:`result` waits for it, and says what changed, before any upload.
-    ``after``: what must pass before the role is created or changed (the user's mistakes)."""
+    staging looks at what is already stored. :meth:`result` waits for it, and says what
+    changed, before any upload."""
 
-    def __init__(self, submission: Submission, on_event: Sink, *, after: Callable[[], object]):
+    def __init__(self, submission: Submission, on_event: Sink):
         from .aws.role_policy import request_access
-        from .aws.roles import account_statements, resolve_job_role
+        from .aws.roles import account_statements
 
-        spec, where = submission.spec, submission.where
+        self.spec, self.where = submission.spec, submission.where
         self.access = request_access(submission.rendered.request, submission.staging_root)
+        self.extra = account_statements(self.where.aws, self.spec)
         self.on_event = on_event
         self.lines: list[str] = []  # created, granted, replaced: said in result()
         self.arn, self.managed = "", False
-        extra = account_statements(where.aws, spec)
+        self.future: Future[tuple[str, bool]] | None = None
+
+    def start(self, *, after: Callable[[], object]) -> None:
+        """Resolve on a thread once ``after`` (the user's mistakes) passed: nothing is
+        created or changed before."""
+        from .aws.roles import resolve_job_role
 
         def resolve() -> tuple[str, bool]:
             after()
             return resolve_job_role(
-                where.aws, spec.role, access=self.access, extra=extra, notify=self.lines.append
+                self.where.aws,
+                self.spec.role,
+                access=self.access,
+                extra=self.extra,
+                notify=self.lines.append,
             )
 
         self.future = _on_thread(resolve, "asr-role")
 
     def result(self) -> None:
+        assert self.future is not None  # started by _Beside.start
         self.arn, self.managed = self.future.result()
         for line in self.lines:
             emit(self.on_event, "role", line)

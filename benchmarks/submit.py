@@ -12,7 +12,8 @@ under benchmarks/.cache; about 3x faster than moto server for many small request
 server is not the bottleneck) and moto server (STS, IAM, SageMaker; account 123456789012,
 so the library stages to ``sagemaker-us-east-1-123456789012``, creating it). Both servers
 are warmed up first (node's JIT). Each round empties the bucket and then runs, in an order
-rotated from round to round so that none always goes first:
+rotated from round to round so that none always goes first, each timed step starting
+after ``os.sync()`` so that none pays for the writeback of another's files:
 
 - the submissions, with a fresh hash cache: cold (nothing in the bucket), warm (nothing
   changed: expect zero objects uploaded), one file changed (expect exactly one object
@@ -229,6 +230,7 @@ def _children_cpu() -> float:
 def s5cmd_upload(endpoint: str, source: Path, destination: str, env: dict) -> tuple[float, float]:
     """(wall seconds, CPU seconds) for ``s5cmd cp source/* destination``."""
     command = [s5cmd_binary(), "--endpoint-url", endpoint, "cp", f"{source}/*", destination]
+    os.sync()
     cpu, start = _children_cpu(), time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start, _children_cpu() - cpu
@@ -263,6 +265,7 @@ class Submission:
 def submit(script: Path, job_name: str, env: dict, s3) -> Submission:
     """Run one submission as a user would; time it whole and count what reached the bucket."""
     before = count_objects(s3, STAGING_BUCKET, STAGING_PREFIX)
+    os.sync()  # the last step's writes flushed: no step pays for another's writeback
     server = server_cpu(s3.meta.endpoint_url)
     command = [sys.executable, str(script), "--sagemaker-run", "true",
                "--sagemaker-wait", "false", "--sagemaker-job-name", job_name]  # fmt: skip
@@ -322,6 +325,7 @@ def stage_in_process(directory: Path, root: str, home: Path) -> dict:
     from aws_sagemaker_remote.storage.trees import scan_tree
 
     session = boto3.Session()
+    os.sync()
     cpu, start = time.process_time(), time.perf_counter()
     tree = scan_tree(directory)
     scanned = time.perf_counter()

@@ -329,7 +329,8 @@ def test_the_plan_skips_copies_uploads_and_repairs_without_a_server():
 def test_a_missing_bucket_is_made_after_the_checks_and_looked_at_again(s3, tmp_path):
     """A submission's look finds no bucket on a first run: it is made (make_bucket) only
     after before_upload's checks passed, then looked at again. Without make_bucket a
-    missing bucket is the user's one-line mistake."""
+    missing bucket is the user's one-line mistake. The checks start (while_looking) once,
+    as the first look goes out."""
     tree = scan_tree(make_dir(tmp_path / "data", 5))
     with pytest.raises(UserError, match=f"bucket {BUCKET} does not exist") as caught:
         upload_trees([tree], ROOT)
@@ -338,10 +339,17 @@ def test_a_missing_bucket_is_made_after_the_checks_and_looked_at_again(s3, tmp_p
     report = upload_trees(
         [tree],
         ROOT,
+        while_looking=lambda: calls.append("looking"),
         before_upload=lambda: calls.append("checked"),
         make_bucket=lambda: calls.append(s3.create_bucket(Bucket=BUCKET) and "made"),
     )
-    assert calls == ["checked", "made"] and report.files_uploaded == 5
+    assert calls == ["looking", "checked", "made"] and report.files_uploaded == 5
     assert_staged(s3, tree)
-    again = upload_trees([tree], ROOT, make_bucket=lambda: calls.append("made again"))
-    assert again.files_uploaded == 0 and calls == ["checked", "made"]  # no bucket to make
+    calls.clear()
+    again = upload_trees(
+        [tree],
+        ROOT,
+        while_looking=lambda: calls.append("looking"),
+        make_bucket=lambda: calls.append("made again"),
+    )
+    assert again.files_uploaded == 0 and calls == ["looking"]  # no bucket to make

@@ -81,11 +81,15 @@ def upload_trees(
     session=None,
     config: TransferConfig | None = None,
     progress: ProgressCallback | None | bool = None,
+    while_looking: Callable[[], object] | None = None,
     before_upload: Callable[[], object] | None = None,
     make_bucket: Callable[[], object] | None = None,
 ) -> UploadReport:
     """Put every tree under ``staging_root`` (``s3://bucket/prefix``), manifests last.
 
+    ``while_looking``: called once (on this thread) as soon as the look at what is there is
+    under way: a submission starts its own round trips there, on threads whose CPU would
+    otherwise delay the look's requests.
     ``before_upload``: called once what is there has been looked up and before anything is
     sent (on a worker thread); what it raises stops the staging with nothing sent. A
     submission waits there for what it checked meanwhile (the job name, the output
@@ -108,10 +112,12 @@ def upload_trees(
     callback = progress if callable(progress) else None
     with StagingCache() as cache:
         staging = StagingRun(store, root, base, cache, config, callback, before_upload, make_bucket)
+        staging.while_looking = while_looking
         plan = None
         local = at_once(store)
         if local is not None:
             plan = staging.look_now(local, unique)
+            staging.looking()
             if not plan.blobs and not plan.manifests:
                 return staging.all_in_place(unique, plan)
         return run(staging.stage(unique, plan))
@@ -139,6 +145,7 @@ class StagingRun:
         self.store, self.root, self.base, self.cache = store, root, base, cache
         self.config, self.progress = config, progress
         self.before_upload, self.make_bucket = before_upload, make_bucket
+        self.while_looking: Callable[[], object] | None = None
         self.counts = {"uploaded": [0, 0], "copied": [0, 0], "skipped": [0, 0], "restored": [0, 0]}
         self.learned: list[tuple[str, str]] = []  # (sha256, key) stored by this run
         self.stale: list[str] = []  # sha256s whose indexed key is gone
@@ -156,7 +163,10 @@ class StagingRun:
         self.transfers.expect(sum(len(t.entries) for t in trees), sum(t.size for t in trees))
         try:
             if plan is None:
-                plan = await self.look_unless_no_bucket(trees)
+                look = asyncio.ensure_future(self.look_unless_no_bucket(trees))
+                await asyncio.sleep(0)  # the look's first step: its requests go to the pool
+                self.looking()
+                plan = await look
             if self.before_upload is not None:
                 await asyncio.to_thread(self.before_upload)
             if plan is None:  # no bucket: made now, or this says it is not there
@@ -169,6 +179,12 @@ class StagingRun:
         finally:
             self.transfers.close()
         return self.report(self.transfers.bytes_resumed)
+
+    def looking(self) -> None:
+        """The look is under way: ``while_looking`` is called, once."""
+        started, self.while_looking = self.while_looking, None
+        if started is not None:
+            started()
 
     def report(self, bytes_resumed: int = 0) -> UploadReport:
         (fu, bu), (fc, _), (fs, bs), (fr, _) = (

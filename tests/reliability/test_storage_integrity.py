@@ -91,3 +91,14 @@ def test_a_corrupt_hash_cache_is_rebuilt_once_with_a_note(tmp_path, private_stat
     scan_tree(tmp_path / "data")  # the rebuilt cache serves: nothing read again, no note
     assert hashcache.stats().files_hashed == before.files_hashed
     assert hashcache.take_notes() == []
+
+
+def test_a_file_hashed_after_a_larger_one_on_the_same_thread_is_its_own_digest(tmp_path):
+    """Each thread reuses one read buffer: a small file after a large one must not be
+    hashed with what the large one left in it."""
+    large, small, empty = tmp_path / "large", tmp_path / "small", tmp_path / "empty"
+    large.write_bytes(os.urandom(hashcache.READ_CHUNK * 2 + 12345))
+    small.write_bytes(b"short")
+    empty.write_bytes(b"")
+    for path in (large, small, empty, large):
+        assert hashcache.sha256_file(str(path)) == hashlib.sha256(path.read_bytes()).hexdigest()
