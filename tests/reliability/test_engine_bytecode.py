@@ -192,8 +192,7 @@ def test_the_code_inputs_are_the_bootstraps_script_and_module_directories():
     assert code_inputs(request) == []  # not our bootstrap: what it imports is unknown
     request["AppSpecification"]["ContainerEntrypoint"] = [
         *ENTRYPOINT[:-1],
-        "--python-path",
-        "/opt/ml/processing/modules/lib",
+        "--python-path=/opt/ml/processing/modules/lib",
         "--",
     ]
     for name, local in (("lib", "/opt/ml/processing/modules/lib"), ("data", "/opt/ml/data")):

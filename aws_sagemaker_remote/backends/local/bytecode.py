@@ -27,7 +27,7 @@ and modification time, as :func:`.venvs.interpreter_identity`): entries
 ``<source sha256>-<pyc sha256>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
 for each code input, the pycs the last job of it had (path under LocalPath -> entry).
 Pruning keeps the records of inputs a remaining job names, and the entries those records
-name (:func:`prune_bytecode`).
+name (:mod:`.space`).
 
 Only the bootstrap's jobs take part (their code: the script's directory and the module
 directories), and none whose Environment changes where or whether Python reads pycs.
@@ -41,6 +41,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,6 +56,7 @@ _ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")
 # With any of these set (non-empty) a job would not read, or not check, __pycache__ pycs.
 _UNCACHED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONOPTIMIZE")
 COMPILE_TIMEOUT_S = 300.0
+RECORDS = "inputs"  # <interpreter>/inputs/<sha256 of an S3Uri>.json
 
 
 def bytecode_dir(state_root: Path) -> Path:
@@ -74,8 +76,10 @@ def code_inputs(request: dict) -> list[tuple[str, str]]:
     if environment.get("PYTHONCHECKHASHBASEDPYCS", "default") not in ("default", "always"):
         return []
     options = entrypoint[: entrypoint.index("--")] if "--" in entrypoint else entrypoint
+    pairs = [item.split("=", 1) for item in options if "=" in item and item.startswith("--")]
+    pairs += zip(options, options[1:])
     dirs = []
-    for flag, value in zip(options, options[1:]):
+    for flag, value in pairs:
         if flag == "--script":
             dirs.append(posixpath.dirname(value))
         elif flag == "--python-path":
@@ -140,7 +144,7 @@ class JobBytecode:
         self.placed: dict[Path, tuple[int, int]] = {}  # first instance's pycs as written
 
     def record_path(self, uri: str) -> Path:
-        return self.dir / "inputs" / f"{hashlib.sha256(uri.encode()).hexdigest()}.json"
+        return self.dir / RECORDS / f"{hashlib.sha256(uri.encode()).hexdigest()}.json"
 
     def place(self) -> int:
         """Link the cached pycs of each code input into every instance; how many modules."""
@@ -217,7 +221,8 @@ class JobBytecode:
 
 def written_pycs(base: Path) -> list[tuple[str, str]]:
     """(pyc path, source path), relative to ``base``, of every pyc Python writes for a
-    source beside it (``__pycache__/<module>.<tag>.pyc``), symbolic links not followed."""
+    source beside it (``__pycache__/<module>.<tag>.pyc``), symbolic links not followed:
+    the job may have left any file there, and only regular files are compiled."""
     found = []
     for root, dirs, files in os.walk(base):
         if os.path.basename(root) != "__pycache__":
@@ -227,7 +232,7 @@ def written_pycs(base: Path) -> list[tuple[str, str]]:
         for name in files:
             rel = f"{rel_dir}/{name}"
             source = source_of(rel)
-            if source is not None and os.path.isfile(base / source):
+            if source is not None and _regular(base / source):
                 found.append((rel, source))
     return sorted(found)
 
@@ -255,6 +260,13 @@ def place_pyc(entry: Path, target: Path, source: Path) -> tuple[int, int] | None
     return _signature(target)
 
 
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _signature(path: Path) -> tuple[int, int] | None:
     try:
         info = os.lstat(path)
@@ -278,45 +290,3 @@ def write_record(path: Path, uri: str, files: dict[str, str]) -> None:
     temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temp.write_text(json.dumps({"uri": uri, "files": files}, sort_keys=True) + "\n")
     os.replace(temp, path)  # a reader sees the old record or the new one
-
-
-def prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
-    """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
-    the entries no remaining record names; (entries removed, bytes freed)."""
-    if not root.is_dir():
-        return 0, 0
-    count = freed = 0
-    for interpreter in sorted(root.iterdir()):
-        kept: set[str] = set()
-        records = interpreter / "inputs"
-        for path in sorted(records.glob("*.json")):
-            try:
-                uri = json.loads(path.read_text()).get("uri")
-            except (OSError, ValueError, AttributeError):
-                uri = None
-            if uri in referenced:
-                kept.update(read_record(path).values())
-            else:
-                freed += _remove(path)
-        for path in sorted(interpreter.glob("*.pyc")):
-            if path.name not in kept:
-                freed += _remove(path)
-                count += 1
-        for path in [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]:
-            freed += _remove(path)  # left by a compiler or runner that was killed
-        for folder in (records, interpreter):
-            try:
-                folder.rmdir()  # only once empty
-            except OSError:
-                pass
-    return count, freed
-
-
-def _remove(path: Path) -> int:
-    """Unlink ``path``; the bytes freed (none while a job's directory links the file)."""
-    try:
-        info = path.stat()
-        path.unlink()
-    except OSError:
-        return 0
-    return info.st_blocks * 512 if info.st_nlink == 1 else 0

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
-from .bytecode import bytecode_dir, prune_bytecode
+from .bytecode import RECORDS, bytecode_dir, read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
 from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
@@ -105,7 +105,7 @@ def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Re
     trees, tree_bytes = _prune_trees(store)
     environments, env_bytes = _prune_environments(store, older_than, now)
     referenced = {uri for record in store.all() for uri in _input_uris(record.request)}
-    pycs, pyc_bytes = prune_bytecode(bytecode_dir(store.root), referenced)
+    pycs, pyc_bytes = _prune_bytecode(bytecode_dir(store.root), referenced)
     freed += tree_bytes + env_bytes + pyc_bytes
     return Removed([r.name for r in doomed], trees, freed, environments, pycs)
 
@@ -176,6 +176,45 @@ def _prune_environments(
             lock.close()
         removed.append(layer.name)
     return removed, freed
+
+
+def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
+    """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
+    the entries no remaining record names; (entries removed, bytes freed)."""
+    if not root.is_dir():
+        return 0, 0
+    count = freed = 0
+    for interpreter in sorted(root.iterdir()):
+        kept: set[str] = set()
+        records = interpreter / RECORDS
+        for path in sorted(records.glob("*.json")):
+            uri = read_json(path).get("uri")
+            if isinstance(uri, str) and uri in referenced:
+                kept.update(read_record(path).values())
+            else:
+                freed += _remove(path)
+        for path in sorted(interpreter.glob("*.pyc")):
+            if path.name not in kept:
+                freed += _remove(path)
+                count += 1
+        for path in [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]:
+            freed += _remove(path)  # left by a compiler or runner that was killed
+        for folder in (records, interpreter):
+            try:
+                folder.rmdir()  # only once empty
+            except OSError:
+                pass
+    return count, freed
+
+
+def _remove(path: Path) -> int:
+    """Unlink ``path``; the bytes freed (none while a job's directory links the file)."""
+    try:
+        info = path.stat()
+        path.unlink()
+    except OSError:
+        return 0
+    return info.st_blocks * 512 if info.st_nlink == 1 else 0
 
 
 def _last_use(layer: Path) -> float:
