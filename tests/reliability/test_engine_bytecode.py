@@ -4,7 +4,11 @@ compiled again, pruning removes what no job names, and the job sees nothing else
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
+import marshal
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +17,7 @@ import pytest
 from test_local_engine import STORE, log_messages, make_request, put_store, unique, wait_status
 
 import aws_sagemaker_remote
-from aws_sagemaker_remote.backends.local import LocalBackend
+from aws_sagemaker_remote.backends.local import LocalBackend, nsinit
 from aws_sagemaker_remote.backends.local.bytecode import (
     COMPILER,
     bytecode_dir,
@@ -22,7 +26,7 @@ from aws_sagemaker_remote.backends.local.bytecode import (
     source_of,
 )
 from aws_sagemaker_remote.backends.local.pythons import find_python
-from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV
+from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV, NSINIT
 from aws_sagemaker_remote.script.layout import BOOTSTRAP
 
 CODE = "/opt/ml/processing/code"
@@ -77,8 +81,10 @@ def run_job(backend: LocalBackend, code_uri: str, env: dict | None = None) -> di
     return {"name": name, **json.loads(line[len("RESULT ") :])}
 
 
-def entries(backend: LocalBackend) -> list[Path]:
-    return sorted(bytecode_dir(backend.store.root).glob("*/*.pyc"))
+def entries(backend: LocalBackend, value: int | None = None) -> list[Path]:
+    """The cache's entries; with ``value``: those of mymod.py holding it."""
+    prefix = "" if value is None else hashlib.sha256(f"VALUE = {value}\n".encode()).hexdigest()
+    return sorted(bytecode_dir(backend.store.root).glob(f"*/{prefix}*.pyc"))
 
 
 @pytest.fixture(params=["namespaces", "path-mapping"])
@@ -105,6 +111,9 @@ def test_the_second_job_of_the_same_code_imports_the_cached_bytecode(isolation):
     assert second["before"][0] in {path.stat().st_ino for path in entries(backend)}
     described = backend.describe_job(second["name"])
     assert described["LocalEngine"]["Isolation"] == isolation
+    if isolation == "namespaces":  # nsinit started as its pyc, and given the bootstrap's
+        started = (backend.store.job_dir(second["name"]) / "runner.log").read_text()
+        assert f"-I -S {NSINIT} " not in started and "--bootstrap-pyc" in started
     # nothing else differs: no variable of ours, no file beside the sources
     assert second["python"] == first["python"] == ["PYTHONUNBUFFERED"]
     assert second["files"] == first["files"]
@@ -158,15 +167,13 @@ def test_a_job_that_writes_no_bytecode_gets_none():
 def test_prune_removes_the_bytecode_no_remaining_job_names():
     backend = LocalBackend()
     run_job(backend, stage_code(1))
-    old = set(entries(backend))
     run_job(backend, stage_code(2))
-    new = set(entries(backend)) - old
-    assert old and new
+    assert entries(backend, 1) and entries(backend, 2)
     assert "bytecode" in backend.space_summary()
 
     said = backend.prune(keep=1)
-    assert set(entries(backend)) == new  # the newer job's code is still named
-    assert f"{len(old)} cached compiled modules" in said
+    assert entries(backend, 1) == [] and entries(backend, 2)  # the newer job's is named
+    assert said.startswith("removed 1 jobs") and re.search(r" [1-9]\d* cached compiled mod", said)
     backend.prune()
     assert entries(backend) == []
 
@@ -273,3 +280,23 @@ def test_every_python_accepts_the_pyc_and_refuses_it_for_another_source(tmp_path
     source.write_text("VALUE = 2\n")
     value, how = imported()
     assert value == "2" and f"code object from {source}" in how
+
+
+def test_nsinit_runs_a_bootstrap_pyc_only_for_the_source_it_was_made_from(tmp_path, capsys):
+    """The pyc says it was made from ``source`` but holds other code: what nsinit runs
+    shows which it took."""
+    script, source = str(tmp_path / "bootstrap.py"), b"print('compiled from the source')\n"
+    other = compile("print('taken from the pyc')", "x", "exec", dont_inherit=True)
+    header = importlib.util.MAGIC_NUMBER + (0b11).to_bytes(4, "little")
+    pyc = tmp_path / "bootstrap.pyc"
+    pyc.write_bytes(header + importlib.util.source_hash(source) + marshal.dumps(other))
+
+    code = nsinit.cached_code(str(pyc), source, script)
+    assert code is not None and code.co_filename == script  # as an import fixes it
+    exec(code, {})
+    assert capsys.readouterr().out == "taken from the pyc\n"
+    assert nsinit.cached_code(str(pyc), source + b"# changed\n", script) is None
+    unchecked = header[:4] + (0b01).to_bytes(4, "little") + pyc.read_bytes()[8:]
+    for bad in (pyc.read_bytes()[:20], unchecked, b""):
+        pyc.write_bytes(bad)
+        assert nsinit.cached_code(str(pyc), source, script) is None

@@ -31,6 +31,13 @@ name (:mod:`.space`).
 
 Only the bootstrap's jobs take part (their code: the script's directory and the module
 directories), and none whose Environment changes where or whether Python reads pycs.
+
+Two files are run by path, which Python never caches, under the job's Python before its
+script: :mod:`.nsinit` and the bootstrap (about 5 ms of compiling each). They are compiled
+into the cache too but never placed among the job's files: :meth:`JobBytecode.scripts`
+names their entries to nsinit (:func:`.sandbox.namespace_command`), which starts as its own
+entry (found by the sha256 of nsinit.py as it is) and uses the bootstrap's only after the
+checks the import system makes (:func:`.nsinit.cached_code`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .container import BOOTSTRAP_SUFFIX
+from .sandbox import NSINIT
 from .venvs import interpreter_identity
 
 COMPILER = Path(__file__).with_name("compile_pycs.py")
@@ -142,6 +150,10 @@ class JobBytecode:
         self.log = log
         self.records: dict[str, dict[str, str]] = {}  # S3Uri -> pyc path -> entry name
         self.placed: dict[Path, tuple[int, int]] = {}  # first instance's pycs as written
+        entrypoint = (request.get("AppSpecification") or {}).get("ContainerEntrypoint") or []
+        self.bootstrap = _within(entrypoint[1], self.inputs) if self.inputs else None
+        self._scripts: dict[str, Path] | None = None
+        self._uncompiled: set[str] = set()  # "nsinit", "bootstrap": no entry found
 
     def record_path(self, uri: str) -> Path:
         return self.dir / RECORDS / f"{hashlib.sha256(uri.encode()).hexdigest()}.json"
@@ -168,6 +180,40 @@ class JobBytecode:
             self.log(f"bytecode: {count} cached modules placed")
         return count
 
+    def scripts(self) -> dict[str, Path]:
+        """The checked entries of ``nsinit`` and the ``bootstrap`` compiled from their
+        files as they are; one missing is compiled by :meth:`keep`."""
+        from .transfer import container_relpath
+
+        if self._scripts is None:
+            self._scripts = {}
+            sources = {"nsinit": NSINIT}
+            if self.bootstrap is not None:
+                _, local, rel = self.bootstrap
+                sources["bootstrap"] = self.opt_ml_dirs[0] / container_relpath(local) / rel
+            for script, source in sources.items():
+                entry = self._script_entry(script, source)
+                if entry is None:
+                    self._uncompiled.add(script)
+                else:
+                    self._scripts[script] = entry
+        return self._scripts
+
+    def _script_entry(self, script: str, source: Path) -> Path | None:
+        try:
+            sha = hashlib.sha256(source.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        if script == "bootstrap" and self.bootstrap is not None:
+            uri, _, rel = self.bootstrap
+            candidates = [self.dir / self.records.get(uri, {}).get(rel, "-")]
+        else:
+            candidates = sorted(self.dir.glob(f"{sha}-*.pyc"))
+        for entry in candidates:
+            if entry.name.startswith(f"{sha}-") and entry_holds(entry):
+                return entry
+        return None
+
     def keep(self) -> int:
         """Compile into the cache what the job's Python compiled itself (new or changed
         modules) and record each code input's pycs; how many modules were compiled."""
@@ -187,16 +233,35 @@ class JobBytecode:
                     records[uri][rel] = known[rel]  # ours, used as it was
                 else:
                     todo.append((uri, rel, base / source, posixpath.join(local, source)))
+        todo += self._scripts_todo(records)
         if todo:
             names = self._compile([(str(source), shown) for _, _, source, shown in todo])
             for (uri, rel, _, _), name in zip(todo, names):
-                if isinstance(name, str) and _ENTRY.fullmatch(name):
+                if uri and isinstance(name, str) and _ENTRY.fullmatch(name):
                     records[uri][rel] = name
             self.log(f"bytecode: {sum(map(bool, names))} of {len(todo)} modules compiled")
         for uri, files in records.items():
             if files != self.records.get(uri):
                 write_record(self.record_path(uri), uri, files)
         return len(todo)
+
+    def _scripts_todo(self, records: dict[str, dict[str, str]]) -> list[tuple[str, str, Path, str]]:
+        """The scripts :meth:`scripts` found no entry for, to compile; the bootstrap's
+        entry carried over into ``records`` otherwise (it is not a pyc Python writes)."""
+        from .transfer import container_relpath
+
+        todo = []
+        if self.bootstrap is not None:
+            uri, local, rel = self.bootstrap
+            known = self.records.get(uri, {}).get(rel)
+            if "bootstrap" in self._uncompiled:
+                source = self.opt_ml_dirs[0] / container_relpath(local) / rel
+                todo.append((uri, rel, source, posixpath.join(local, rel)))
+            elif known:
+                records[uri][rel] = known
+        if "nsinit" in self._uncompiled:
+            todo.append(("", "", NSINIT, str(NSINIT)))  # found by its source's digest
+        return todo
 
     def _compile(self, files: list[tuple[str, str]]) -> list:
         """Each file's entry name (None: not compiled), from the job's interpreter."""
@@ -217,6 +282,19 @@ class JobBytecode:
             self.log(f"bytecode: not compiled: {done.stderr.strip()[-500:]}")
             return [None] * len(files)
         return names
+
+
+def _within(path: str, inputs: list[tuple[str, str]]) -> tuple[str, str, str] | None:
+    """(S3Uri, LocalPath, path under it) of the code input that holds container ``path``."""
+    for uri, local in inputs:
+        if path.startswith(local + "/"):
+            return uri, local, path[len(local) + 1 :]
+    return None
+
+
+def nsinit_digest() -> str:
+    """The sha256 of nsinit.py as it is: the name of its entries begins with it."""
+    return hashlib.sha256(NSINIT.read_bytes()).hexdigest()
 
 
 def written_pycs(base: Path) -> list[tuple[str, str]]:

@@ -192,7 +192,8 @@ class JobRun:
                 command[2:2] = netns.docker_options(self.request)  # after "docker run"
                 env = self.environment.docker_env()
             else:
-                command, env = self.environment.command(index, app)
+                compiled = self.bytecode.scripts() if self.bytecode is not None else None
+                command, env = self.environment.command(index, app, compiled)
             say(f"{host}: {' '.join(command)}")
             worker = Worker(host, opt_ml, command, env, opt_ml.parent.parent, self.streams[index])
             self.workers.append(worker)

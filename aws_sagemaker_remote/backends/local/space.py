@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
-from .bytecode import RECORDS, bytecode_dir, read_record
+from .bytecode import RECORDS, bytecode_dir, nsinit_digest, read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
 from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
@@ -180,10 +180,12 @@ def _prune_environments(
 
 def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
     """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
-    the entries no remaining record names; (entries removed, bytes freed)."""
+    the entries no remaining record names (but nsinit's, while a record is left);
+    (entries removed, bytes freed)."""
     if not root.is_dir():
         return 0, 0
     count = freed = 0
+    nsinit = nsinit_digest()
     for interpreter in sorted(root.iterdir()):
         kept: set[str] = set()
         records = interpreter / RECORDS
@@ -193,6 +195,8 @@ def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
                 kept.update(read_record(path).values())
             else:
                 freed += _remove(path)
+        if kept:  # the interpreter still runs jobs: this engine's nsinit with them
+            kept.update(path.name for path in interpreter.glob(f"{nsinit}-*.pyc"))
         for path in sorted(interpreter.glob("*.pyc")):
             if path.name not in kept:
                 freed += _remove(path)
