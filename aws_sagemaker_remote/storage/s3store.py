@@ -32,12 +32,17 @@ T = TypeVar("T")
 _READ = 1024 * 1024
 
 
-def _read_checked(path: str, sha256: str | None) -> bytes:
+def _put_checked(store, key: str, path: str, sha256: str | None) -> int:
+    """Read a file whole, check it is still the bytes of ``sha256``, and put it: one call on
+    a pool thread per small file (thousands of them make a cold staging)."""
+    import obstore
+
     with open(path, "rb") as source:
         data = source.read()
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise ContentChanged(path)
-    return data
+    obstore.put(store, key, data, use_multipart=False)
+    return len(data)
 
 
 class S3Store:
@@ -181,14 +186,10 @@ class S3Store:
     async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
         """Upload one file; the bytes sent are hashed on the way and must match ``sha256``.
         Returns how many bytes an interrupted earlier upload had already sent."""
-        import obstore
-
         size = os.path.getsize(path)
         with self.errors(key, "uploading to"):
             if size <= self.config.multipart_threshold:
-                data = await self.run(_read_checked, path, sha256)
-                await self.run(obstore.put, self.store, key, data, use_multipart=False)
-                progress(len(data))
+                progress(await self.run(_put_checked, self.store, key, path, sha256))
                 return 0
             upload = ResumableUpload(
                 self.client(), self.bucket, key, path, run=self.run, config=self.config
