@@ -18,13 +18,8 @@ from test_local_engine import STORE, log_messages, make_request, put_store, uniq
 
 import aws_sagemaker_remote
 from aws_sagemaker_remote.backends.local import LocalBackend, nsinit
-from aws_sagemaker_remote.backends.local.bytecode import (
-    COMPILER,
-    bytecode_dir,
-    code_inputs,
-    entry_holds,
-    source_of,
-)
+from aws_sagemaker_remote.backends.local.bytecode import COMPILER, bytecode_dir, code_inputs
+from aws_sagemaker_remote.backends.local.pycfiles import entry_holds, source_of
 from aws_sagemaker_remote.backends.local.pythons import find_python
 from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV, NSINIT
 from aws_sagemaker_remote.script.layout import BOOTSTRAP

@@ -20,7 +20,8 @@ No shortcut goes unchecked:
   placed into a job: a damaged body under a valid header would fail the import instead of
   recompiling, and a job could write into the file it was given.
 - Entries are placed as hard links (creating a file costs 20 times as much here as
-  linking one; a copy where links fail): the file a job reads is the one checked.
+  linking one; a copy where links fail). Python never writes into a pyc (it replaces
+  it); a job that did would change the entry, which the next placement then refuses.
 
 Layout, under ``<state dir>/bytecode/<interpreter>/`` (the interpreter by real path, size
 and modification time, as :func:`.venvs.interpreter_identity`): entries
@@ -46,21 +47,25 @@ import hashlib
 import json
 import os
 import posixpath
-import re
-import shutil
-import stat
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .container import BOOTSTRAP_SUFFIX
+from .pycfiles import (
+    ENTRY,
+    entry_holds,
+    place_pyc,
+    read_record,
+    signature,
+    source_of,
+    write_record,
+    written_pycs,
+)
 from .sandbox import NSINIT
 from .venvs import interpreter_identity
 
 COMPILER = Path(__file__).with_name("compile_pycs.py")
-CHECKED_HASH = (0b11).to_bytes(4, "little")  # a pyc's flags: hash-based, checked
-_HEADER = 16  # magic, flags, source hash
-_ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")
 # With any of these set (non-empty) a job would not read, or not check, __pycache__ pycs.
 _UNCACHED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONOPTIMIZE")
 COMPILE_TIMEOUT_S = 300.0
@@ -99,32 +104,6 @@ def code_inputs(request: dict) -> list[tuple[str, str]]:
         if local and any(local == d or local.startswith(d + "/") for d in dirs if d):
             found.append((s3["S3Uri"], local))
     return found
-
-
-def source_of(rel: str) -> str | None:
-    """``a/__pycache__/m.cpython-39.pyc`` -> ``a/m.py``; None for anything else (an
-    optimised pyc, a name Python would not write, a path leaving its directory)."""
-    parts = rel.split("/")
-    if len(parts) < 2 or parts[-2] != "__pycache__":
-        return None
-    name = parts[-1].split(".")
-    if len(name) != 3 or name[2] != "pyc" or not name[0].isidentifier() or not name[1]:
-        return None
-    if any(part in ("", ".", "..") for part in parts[:-2]):
-        return None
-    return "/".join([*parts[:-2], name[0] + ".py"])
-
-
-def entry_holds(path: Path) -> bool:
-    """Whether a cache entry is a checked hash-based pyc whose bytes hash to its name."""
-    match = _ENTRY.fullmatch(path.name)
-    try:
-        data = path.read_bytes() if match else b""
-    except OSError:
-        return False
-    if len(data) <= _HEADER or data[4:8] != CHECKED_HASH:
-        return False
-    return hashlib.sha256(data).hexdigest() == match.group(1)  # type: ignore[union-attr]
 
 
 class JobBytecode:
@@ -229,7 +208,7 @@ class JobBytecode:
             known = self.records.get(uri, {})
             for rel, source in written_pycs(base):
                 path = base / rel
-                if rel in known and self.placed.get(path) == _signature(path):
+                if rel in known and self.placed.get(path) == signature(path):
                     records[uri][rel] = known[rel]  # ours, used as it was
                 else:
                     todo.append((uri, rel, base / source, posixpath.join(local, source)))
@@ -237,7 +216,7 @@ class JobBytecode:
         if todo:
             names = self._compile([(str(source), shown) for _, _, source, shown in todo])
             for (uri, rel, _, _), name in zip(todo, names):
-                if uri and isinstance(name, str) and _ENTRY.fullmatch(name):
+                if uri and isinstance(name, str) and ENTRY.fullmatch(name):
                     records[uri][rel] = name
             self.log(f"bytecode: {sum(map(bool, names))} of {len(todo)} modules compiled")
         for uri, files in records.items():
@@ -295,76 +274,3 @@ def _within(path: str, inputs: list[tuple[str, str]]) -> tuple[str, str, str] | 
 def nsinit_digest() -> str:
     """The sha256 of nsinit.py as it is: the name of its entries begins with it."""
     return hashlib.sha256(NSINIT.read_bytes()).hexdigest()
-
-
-def written_pycs(base: Path) -> list[tuple[str, str]]:
-    """(pyc path, source path), relative to ``base``, of every pyc Python writes for a
-    source beside it (``__pycache__/<module>.<tag>.pyc``), symbolic links not followed:
-    the job may have left any file there, and only regular files are compiled."""
-    found = []
-    for root, dirs, files in os.walk(base):
-        if os.path.basename(root) != "__pycache__":
-            continue
-        dirs.clear()
-        rel_dir = Path(root).relative_to(base).as_posix()
-        for name in files:
-            rel = f"{rel_dir}/{name}"
-            source = source_of(rel)
-            if source is not None and _regular(base / source):
-                found.append((rel, source))
-    return sorted(found)
-
-
-def place_pyc(entry: Path, target: Path, source: Path) -> tuple[int, int] | None:
-    """Put the cache entry at ``target`` (a link, else a copy), unless the source is not
-    there or something already is; the placed file's (inode, mtime_ns)."""
-    try:
-        if not source.is_file():
-            return None
-        target.parent.mkdir(exist_ok=True)
-        if target.parent.is_symlink() or os.path.lexists(target):
-            return None
-        try:
-            os.link(entry, target)
-        except OSError:  # another file system, or links refused: a copy, whole or none
-            temp = target.with_name(f".{target.name}.{os.getpid()}")
-            try:
-                shutil.copyfile(entry, temp)
-                os.replace(temp, target)
-            finally:
-                temp.unlink(missing_ok=True)
-    except OSError:
-        return None
-    return _signature(target)
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _signature(path: Path) -> tuple[int, int] | None:
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return info.st_ino, info.st_mtime_ns
-
-
-def read_record(path: Path) -> dict[str, str]:
-    try:
-        files = json.loads(path.read_text())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    if not isinstance(files, dict):
-        return {}
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
-
-
-def write_record(path: Path, uri: str, files: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps({"uri": uri, "files": files}, sort_keys=True) + "\n")
-    os.replace(temp, path)  # a reader sees the old record or the new one

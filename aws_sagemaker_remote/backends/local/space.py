@@ -22,7 +22,8 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
-from .bytecode import RECORDS, bytecode_dir, nsinit_digest, read_record
+from .bytecode import RECORDS, bytecode_dir, nsinit_digest
+from .pycfiles import read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
 from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
