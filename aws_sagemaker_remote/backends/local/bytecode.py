@@ -141,7 +141,7 @@ class JobBytecode:
         """Link the cached pycs of each code input into every instance; how many modules."""
         from .transfer import container_relpath  # the runner's (pruning needs none of it)
 
-        count = 0
+        count, made = 0, set[Path]()
         for uri, local in self.inputs:
             files = read_record(self.record_path(uri))
             self.records[uri] = files
@@ -152,7 +152,7 @@ class JobBytecode:
                 count += 1
                 for index, opt_ml in enumerate(self.opt_ml_dirs):
                     base = opt_ml / container_relpath(local)
-                    signature = place_pyc(entry, base / rel, base / source)
+                    signature = place_pyc(entry, base / rel, base / source, made)
                     if index == 0 and signature is not None:
                         self.placed[base / rel] = signature
         if count:

@@ -64,22 +64,31 @@ def written_pycs(base: Path) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def place_pyc(entry: Path, target: Path, source: Path) -> tuple[int, int] | None:
+def place_pyc(
+    entry: Path, target: Path, source: Path, made: set[Path] | None = None
+) -> tuple[int, int] | None:
     """Put the cache entry at ``target`` (a link, else a copy), unless the source is not
-    there or something already is; the placed file's (inode, mtime_ns)."""
+    there or something already is; the placed file's (inode, mtime_ns). ``made``: the
+    ``__pycache__`` directories this caller has made already (each is made once)."""
+    made = set() if made is None else made
+    folder = target.parent
     try:
-        if not source.is_file():
+        if not stat.S_ISREG(os.stat(source).st_mode):
             return None
-        target.parent.mkdir(exist_ok=True)
-        if target.parent.is_symlink() or os.path.lexists(target):
-            return None
+        if folder not in made:
+            folder.mkdir(exist_ok=True)
+            if folder.is_symlink():
+                return None
+            made.add(folder)
         try:
             os.link(entry, target)
+        except FileExistsError:
+            return None
         except OSError:  # another file system, or links refused: a copy, whole or none
             temp = target.with_name(f".{target.name}.{os.getpid()}")
             try:
                 shutil.copyfile(entry, temp)
-                os.replace(temp, target)
+                os.link(temp, target)
             finally:
                 temp.unlink(missing_ok=True)
     except OSError:
