@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune = commands.add_parser(
         "prune",
         parents=[common],
-        help="remove ended local jobs, unreferenced staged files and job environments",
+        help="remove ended local jobs, unreferenced staged files, compiled modules, environments",
     )
     prune.add_argument("--keep", type=int, default=0, metavar="N", help="keep the newest N")
     prune.add_argument(

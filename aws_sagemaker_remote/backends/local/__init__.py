@@ -219,14 +219,16 @@ class LocalBackend:
 
     def prune(self, keep: int = 0, older_than: float | None = None) -> str:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
-        the local store's staged trees no job references and the cached environments no
-        remaining job ran in (with ``older_than``: also unused that long); in words."""
+        the local store's staged trees no job references, the cached environments no
+        remaining job ran in (with ``older_than``: also unused that long) and the cached
+        bytecode of code no job names; in words."""
         from .space import format_bytes, prune
 
         removed = prune(self.store, keep, older_than)
         environments = removed.environments or []
         said = (
-            f"removed {len(removed.jobs)} jobs, {removed.trees} staged trees and "
+            f"removed {len(removed.jobs)} jobs, {removed.trees} staged trees, "
+            f"{removed.bytecode} cached compiled modules and "
             f"{len(environments)} job environments"
         )
         if environments:

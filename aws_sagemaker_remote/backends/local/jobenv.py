@@ -82,8 +82,11 @@ class JobEnvironment:
         }
         (run.job_dir / ENGINE_FILE).write_text(json.dumps(engine, indent=2) + "\n")
 
-    def command(self, index: int, app: dict) -> tuple[list[str], dict[str, str]]:
-        """The command and environment of instance ``index`` (0-based)."""
+    def command(
+        self, index: int, app: dict, compiled: dict[str, Path] | None = None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The command and environment of instance ``index`` (0-based); ``compiled``: the
+        engine scripts' cached pycs (see :func:`.sandbox.namespace_command`)."""
         run = self.run
         host, opt_ml = run.hosts[index], run.opt_ml_dirs[index]
         bin_dir = self.bin_dirs[index]
@@ -118,6 +121,7 @@ class JobEnvironment:
             hostname=host,
             status_file=run.job_dir / host / STATUS_FILE,
             network=not netns.isolated(run.request),
+            compiled=compiled,
         )
         env[MARKER_ENV] = str(opt_ml)
         return command, env

@@ -17,9 +17,18 @@ It is what ``python -S bootstrap.py`` would be, as long as no variable changes h
 interpreter behaves (any ``PYTHON*`` but PYTHONUNBUFFERED, which the bootstrap cannot
 tell: it writes to stderr only, a flushed line at a time); else the child execs as before.
 A Python without ctypes starts this file again under ``--fallback-python``.
+
+Python never caches the bytecode of a file it runs by path, so the runner may start this
+file's compiled form instead (a pyc it checked against this file; ``--source`` names the
+file itself), and ``--bootstrap-pyc`` names a pyc of the bootstrap, which is used only
+when it is a checked hash-based pyc of this interpreter for the bootstrap's source as it
+is (what the import system checks): else the bootstrap is compiled, as before.
 """
 
+import _frozen_importlib_external as _bootstrap_external
+import _imp
 import _signal as signal  # type: ignore[import-not-found]  # signal.py builds enums: slow
+import marshal
 import os
 import sys
 
@@ -88,8 +97,30 @@ def runs_here(command, env):
     return not any(k.startswith("PYTHON") and k not in _UNOBSERVED for k in env)
 
 
-def run_script(command):
-    """In the forked child: ``python -S SCRIPT ARGS...`` as this interpreter; never returns."""
+def cached_code(pyc_path, source, script):
+    """The code of ``pyc_path`` if it is a checked hash-based pyc of this interpreter for
+    ``source`` (the bytes of ``script``), else None."""
+    try:
+        with open(pyc_path, "rb") as f:
+            data = f.read()
+        if (
+            data[:4] != _bootstrap_external.MAGIC_NUMBER
+            or data[4:8] != b"\x03\x00\x00\x00"
+            or data[8:16] != _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)  # type: ignore[attr-defined]
+        ):
+            return None
+        code = marshal.loads(memoryview(data)[16:])
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if type(code) is not type(cached_code.__code__):
+        return None
+    _imp._fix_co_filename(code, script)  # type: ignore[attr-defined]  # as imports do
+    return code
+
+
+def run_script(command, pyc=None):
+    """In the forked child: ``python -S SCRIPT ARGS...`` as this interpreter; never returns.
+    ``pyc``: the script's compiled form, used when it matches (:func:`cached_code`)."""
     script = command[2]
     sys.argv = command[2:]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python SCRIPT` does
@@ -102,7 +133,10 @@ def run_script(command):
     try:
         with open(script, "rb") as f:
             source = f.read()
-        exec(compile(source, script, "exec", dont_inherit=True), module.__dict__)
+        program = cached_code(pyc, source, script) if pyc else None
+        if program is None:
+            program = compile(source, script, "exec", dont_inherit=True)
+        exec(program, module.__dict__)
         code = 0
     except SystemExit as done:
         code = _exit_code(done.code)
@@ -133,7 +167,7 @@ def _flush():
             pass
 
 
-def run(command, status_file, in_process=False):
+def run(command, status_file, in_process=False, pyc=None):
     """Start ``command``; forward stop signals to it; reap everything; its exit code."""
     env = dict(os.environ)
     env.pop(MARKER_ENV, None)
@@ -145,7 +179,7 @@ def run(command, status_file, in_process=False):
                 signal.signal(signum, signal.SIG_DFL)
             if here:
                 os.environ.pop(MARKER_ENV, None)
-                run_script(command)
+                run_script(command, pyc)
             os.execvpe(command[0], command, env)
         except OSError as error:
             print(f"cannot run {command[0]}: {error}", file=sys.stderr, flush=True)
@@ -177,7 +211,7 @@ def run(command, status_file, in_process=False):
 
 def parse(args):
     """``--opt-ml DIR --scratch DIR --status-file FILE [--hostname H] [--in-process 1]
-    [--fallback-python PYTHON] -- CMD...``
+    [--fallback-python PYTHON] [--source NSINIT.PY] [--bootstrap-pyc PYC] -- CMD...``
     (no argparse: this runs before every job and its import costs more than the parsing)."""
     split = args.index("--")
     options = dict(zip(args[:split:2], args[1:split:2]))
@@ -190,7 +224,8 @@ def main(argv=None):
     fallback = options.get("--fallback-python")
     if ctypes is None and fallback and fallback != sys.executable:
         kept = [part for k, v in options.items() if k != "--in-process" for part in (k, v)]
-        os.execv(fallback, [fallback, "-I", "-S", __file__, *kept, "--", *command])
+        this = options.get("--source", __file__)  # run as its pyc: the file itself
+        os.execv(fallback, [fallback, "-I", "-S", this, *kept, "--", *command])
     try:
         if ctypes is None:
             raise OSError(f"{sys.executable} has no ctypes to mount /opt/ml with")
@@ -204,7 +239,8 @@ def main(argv=None):
             flush=True,
         )
         return 125
-    return run(command, options["--status-file"], options.get("--in-process") == "1")
+    in_process = options.get("--in-process") == "1"
+    return run(command, options["--status-file"], in_process, options.get("--bootstrap-pyc"))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from ...job.s3uri import S3Uri, parse_s3_uri
 from . import netns
@@ -83,6 +84,7 @@ class JobRun:
         self.deadline = time.monotonic() + self.max_runtime
         self.outputs = (self.request.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         self.workers: list[Worker] = []
+        self.bytecode: Any = None  # a bytecode.JobBytecode once the environment is known
         self.stop_cause: str | None = None  # "stop" (StopProcessingJob) or "runtime"
         self._next_stop_check = 0.0
         self._uploaded: dict[str, tuple[int, int]] = {}  # target URI -> (size, mtime_ns)
@@ -159,6 +161,26 @@ class JobRun:
             tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
             self.locations.fetch_all(tasks, self.should_stop)
 
+    def place_bytecode(self) -> None:
+        """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
+        here only costs the job its compiles."""
+        from .bytecode import JobBytecode, bytecode_dir
+
+        python = str(self.environment.bin_dirs[0] / "python")
+        root = bytecode_dir(self.store.root)
+        try:
+            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say)
+            self.bytecode.place()
+        except OSError as error:
+            say(f"bytecode: not placed: {error}")
+
+    def keep_bytecode(self) -> None:
+        """What the ended instances compiled, into the cache for the next job."""
+        try:
+            self.bytecode.keep()
+        except OSError as error:
+            say(f"bytecode: not kept: {error}")
+
     def start_workers(self) -> None:
         app = self.request["AppSpecification"]
         environment = dict(self.request.get("Environment") or {})
@@ -169,7 +191,8 @@ class JobRun:
                 command[2:2] = netns.docker_options(self.request)  # after "docker run"
                 env = self.environment.docker_env()
             else:
-                command, env = self.environment.command(index, app)
+                compiled = self.bytecode.scripts() if self.bytecode is not None else None
+                command, env = self.environment.command(index, app, compiled)
             say(f"{host}: {' '.join(command)}")
             worker = Worker(host, opt_ml, command, env, opt_ml.parent.parent, self.streams[index])
             self.workers.append(worker)
@@ -285,6 +308,7 @@ class JobRun:
             self.fetch_inputs()
             if not self.docker:
                 self.environment.prepare()
+                self.place_bytecode()
             self.start_workers()
             status, failed = self.supervise()
             if status == "Stopped":
@@ -298,6 +322,8 @@ class JobRun:
         finally:
             self.stop_workers()
             self.environment.close()
+        if self.bytecode is not None and self.workers and status != "Stopped":
+            self.keep_bytecode()
         exit_code = None
         if failed is not None:
             reason = self.algorithm_error(failed)

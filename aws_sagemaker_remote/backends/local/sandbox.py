@@ -122,11 +122,14 @@ def namespace_command(
     hostname: str,
     status_file: Path,
     network: bool = True,
+    compiled: dict[str, Path] | None = None,
 ) -> list[str]:
     """The command that runs ``command`` as one instance inside namespaces of its own.
 
     The one place that decides which namespaces a job gets: options such as a network
     namespace for network isolation belong here, as unshare flags and nsinit options.
+    ``compiled``: checked pycs of the job's Python for ``nsinit`` and the ``bootstrap``
+    (:meth:`.bytecode.JobBytecode.scripts`), which Python would compile on every start.
     """
     assert isolation.mode == NAMESPACES and isolation.unshare
     from .container import BOOTSTRAP_SUFFIX  # the runner's module (not the submitter's)
@@ -134,11 +137,18 @@ def namespace_command(
     # our bootstrap (``python -S .../bootstrap.py``): nsinit runs under the job's Python and
     # becomes the bootstrap itself, one interpreter start fewer (see nsinit)
     bootstrap = len(command) > 2 and command[1] == "-S" and command[2].endswith(BOOTSTRAP_SUFFIX)
-    init = [command[0] if bootstrap else sys.executable, "-I", "-S", str(NSINIT)]
+    compiled = (compiled or {}) if bootstrap else {}  # pycs of the job's Python only
+    init = [command[0] if bootstrap else sys.executable, "-I", "-S"]
+    if "nsinit" in compiled:
+        init += [str(compiled["nsinit"]), "--source", str(NSINIT)]
+    else:
+        init.append(str(NSINIT))
     init += ["--opt-ml", str(opt_ml), "--scratch", str(scratch)]
     init += ["--hostname", hostname, "--status-file", str(status_file)]
     if bootstrap:
         init += ["--in-process", "1", "--fallback-python", sys.executable]
+    if "bootstrap" in compiled:
+        init += ["--bootstrap-pyc", str(compiled["bootstrap"])]
     flags = _UNSHARE_FLAGS if network else (*_UNSHARE_FLAGS, "--net")  # isolation: no network
     return [isolation.unshare, *flags, *init, "--", *command]
 

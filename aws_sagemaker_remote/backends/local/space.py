@@ -5,7 +5,8 @@ trees into the local store, so the state directory only grows unless jobs are re
 ``remove_jobs`` deletes named jobs (record and directory); ``prune`` deletes ended jobs
 (all, all but the newest N, or those older than a duration) and then the staged trees of
 the local store that no remaining job references, and the cached job environments no
-remaining job ran in (with a duration: only those also last used longer ago). An
+remaining job ran in (with a duration: only those also last used longer ago), and the
+cached bytecode of code no remaining job names (:mod:`.bytecode`). An
 environment a running job holds (its lease) or a job is building is never removed.
 Sizes count disk blocks, each inode once, so files hard-linked between the store and a
 job are not counted twice.
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from ...errors import NotFound, UserError
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
+from .bytecode import RECORDS, bytecode_dir, nsinit_digest
+from .pycfiles import read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
 from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
 
@@ -36,6 +39,7 @@ class Removed:
     trees: int
     bytes: int
     environments: list[str] | None = None
+    bytecode: int = 0  # cached compiled modules
 
 
 def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
@@ -56,12 +60,14 @@ def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
 
 
 def usage(store: JobStore) -> dict[str, int]:
-    """Bytes used by job directories, cached environments and the local store."""
+    """Bytes used by job directories, cached environments, the local store and the
+    cached bytecode."""
     seen: set[tuple[int, int]] = set()
     return {
         "jobs": disk_usage(store.root / "jobs", seen),
         "environments": disk_usage(envs_dir(store.root), seen),
         "store": disk_usage(local_store_path(f"s3://{LOCAL_STORE_BUCKET}/"), seen),
+        "bytecode": disk_usage(bytecode_dir(store.root), seen),
     }
 
 
@@ -99,7 +105,17 @@ def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Re
     freed = sum(_delete(store, r.name) for r in doomed)
     trees, tree_bytes = _prune_trees(store)
     environments, env_bytes = _prune_environments(store, older_than, now)
-    return Removed([r.name for r in doomed], trees, freed + tree_bytes + env_bytes, environments)
+    referenced = {uri for record in store.all() for uri in _input_uris(record.request)}
+    pycs, pyc_bytes = _prune_bytecode(bytecode_dir(store.root), referenced)
+    freed += tree_bytes + env_bytes + pyc_bytes
+    return Removed([r.name for r in doomed], trees, freed, environments, pycs)
+
+
+def _input_uris(request: dict) -> list[str]:
+    return [
+        (item.get("S3Input") or {}).get("S3Uri", "")
+        for item in request.get("ProcessingInputs") or []
+    ]
 
 
 def _delete(store: JobStore, name: str) -> int:
@@ -117,8 +133,7 @@ def _prune_trees(store: JobStore) -> tuple[int, int]:
         return 0, 0
     referenced = set()
     for record in store.all():
-        for item in record.request.get("ProcessingInputs") or []:
-            uri = (item.get("S3Input") or {}).get("S3Uri", "")
+        for uri in _input_uris(record.request):
             if uri.startswith(STAGING_TREES):
                 referenced.add(uri[len(STAGING_TREES) :].split("/", 1)[0])
     manifests = local_store_path(STAGING_MANIFESTS)
@@ -162,6 +177,49 @@ def _prune_environments(
             lock.close()
         removed.append(layer.name)
     return removed, freed
+
+
+def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
+    """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
+    the entries no remaining record names (but nsinit's, while a record is left);
+    (entries removed, bytes freed)."""
+    if not root.is_dir():
+        return 0, 0
+    count = freed = 0
+    nsinit = nsinit_digest()
+    for interpreter in sorted(root.iterdir()):
+        kept: set[str] = set()
+        records = interpreter / RECORDS
+        for path in sorted(records.glob("*.json")):
+            uri = read_json(path).get("uri")
+            if isinstance(uri, str) and uri in referenced:
+                kept.update(read_record(path).values())
+            else:
+                freed += _remove(path)
+        if kept:  # the interpreter still runs jobs: this engine's nsinit with them
+            kept.update(path.name for path in interpreter.glob(f"{nsinit}-*.pyc"))
+        for path in sorted(interpreter.glob("*.pyc")):
+            if path.name not in kept:
+                freed += _remove(path)
+                count += 1
+        for path in [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]:
+            freed += _remove(path)  # left by a compiler or runner that was killed
+        for folder in (records, interpreter):
+            try:
+                folder.rmdir()  # only once empty
+            except OSError:
+                pass
+    return count, freed
+
+
+def _remove(path: Path) -> int:
+    """Unlink ``path``; the bytes freed (none while a job's directory links the file)."""
+    try:
+        info = path.stat()
+        path.unlink()
+    except OSError:
+        return 0
+    return info.st_blocks * 512 if info.st_nlink == 1 else 0
 
 
 def _last_use(layer: Path) -> float:
