@@ -110,8 +110,9 @@ def upload_trees(
     unique = list({t.digest: t for t in trees}.values())
     callback = progress if callable(progress) else None
     with StagingCache() as cache:
-        staging = StagingRun(store, root, base, cache, config, callback, before_upload, make_bucket)
-        staging.while_looking = while_looking
+        staging = StagingRun(
+            store, root, base, cache, config, callback, while_looking, before_upload, make_bucket
+        )
         plan = None
         local = at_once(store)
         if local is not None:
@@ -138,13 +139,14 @@ class StagingRun:
         cache,
         config,
         progress,
+        while_looking=None,
         before_upload=None,
         make_bucket=None,
     ):
         self.store, self.root, self.base, self.cache = store, root, base, cache
         self.config, self.progress = config, progress
+        self.while_looking: Callable[[], object] | None = while_looking
         self.before_upload, self.make_bucket = before_upload, make_bucket
-        self.while_looking: Callable[[], object] | None = None
         self.counts = {"uploaded": [0, 0], "copied": [0, 0], "skipped": [0, 0], "restored": [0, 0]}
         self.learned: list[tuple[str, str]] = []  # (sha256, key) stored by this run
         self.stale: list[str] = []  # sha256s whose indexed key is gone
