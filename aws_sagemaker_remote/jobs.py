@@ -209,9 +209,10 @@ def _on_thread(call: Callable[[], T], name: str) -> Future[T]:
 
 class _Beside:
     """What a submission asks AWS while staging looks at what is stored (neither needs the
-    other): the user's mistakes (job name, output buckets) on one thread, then the role on
-    another. Started once the look is under way, so that their CPU does not delay its
-    requests; :meth:`passed` raises what a check raised, with nothing sent or made yet."""
+    other): the user's mistakes (job name, output buckets) on one thread, the role on
+    another (its changes wait for the mistakes' checks). Started once the look is under way,
+    so that their CPU does not delay its requests; :meth:`passed` raises what a check
+    raised, with nothing sent or made yet."""
 
     def __init__(self, mistakes: list[Callable[[], object]], role: _RoleLookup):
         self.mistakes, self.role = mistakes, role
@@ -246,18 +247,18 @@ class _RoleLookup:
         self.future: Future[tuple[str, bool]] | None = None
 
     def start(self, *, after: Callable[[], object]) -> None:
-        """Resolve on a thread once ``after`` (the user's mistakes) passed: nothing is
-        created or changed before."""
+        """Resolve on a thread now: the reads go at once, but nothing is created or changed
+        before ``after`` (the user's mistakes) passed."""
         from .aws.roles import resolve_job_role
 
         def resolve() -> tuple[str, bool]:
-            after()
             return resolve_job_role(
                 self.where.aws,
                 self.spec.role,
                 access=self.access,
                 extra=self.extra,
                 notify=self.lines.append,
+                before_change=after,
             )
 
         self.future = _on_thread(resolve, "asr-role")

@@ -10,10 +10,13 @@ Runs the real CLI as a user would, each submission a fresh process timed as a wh
 against two local servers on 127.0.0.1: s3rver (S3, from the npm registry, installed once
 under benchmarks/.cache; about 3x faster than moto server for many small requests, so the
 server is not the bottleneck) and moto server (STS, IAM, SageMaker; account 123456789012,
-so the library stages to ``sagemaker-us-east-1-123456789012``, creating it). Both servers
-are warmed up first (node's JIT). Each round empties the bucket and then runs, in an order
-rotated from round to round so that none always goes first, each timed step starting
-after ``os.sync()`` so that none pays for the writeback of another's files:
+so the library stages to ``sagemaker-us-east-1-123456789012``, creating it). s3rver keeps
+its objects in memory (under /dev/shm; ``--server-data``), because on this VM's disk the
+kernel time it spends creating files grows after every round's deletions and so charges
+whichever step runs later. Both servers are warmed up first (node's JIT). Each round
+empties the bucket and then runs, in an order rotated from round to round so that none
+always goes first, each timed step starting after ``os.sync()`` so that none pays for the
+writeback of another's files:
 
 - the submissions, with a fresh hash cache: cold (nothing in the bucket), warm (nothing
   changed: expect zero objects uploaded), one file changed (expect exactly one object
@@ -29,8 +32,10 @@ It prints, per step, wall time, client CPU, the S3 server's CPU meanwhile (Linux
 as the wall time means the server is saturated and bounds every client alike), objects and
 bytes that reached the bucket, the library's own summary line and when it appeared on
 stderr; then medians over the rounds and the ratios cold submission / s5cmd and
-staging / s5cmd (goal: at most 1.2x). The machine's load average is printed too: on a
-shared machine, compare ratios within one run, not seconds across runs.
+staging / s5cmd (goal: at most 1.2x), each also as the median of its per-round ratios
+(a round's two steps ran minutes apart at most). The machine's load average and the CPU
+time its hypervisor stole in each round are printed too: on a shared machine, compare
+ratios within one run, not seconds across runs.
 
 The submissions import a copy of the package taken at start (on PYTHONPATH), so an edit to
 the library during the run cannot change the code channel between cold and warm. Without
@@ -67,6 +72,7 @@ REGION = "us-east-1"
 STAGING_BUCKET = f"sagemaker-{REGION}-{MOTO_ACCOUNT}"
 STAGING_PREFIX = "aws-sagemaker-remote/"  # where the library stages (remote.py)
 WARMUP_BUCKET = "bench-warmup"
+LARGE_BUCKET = "bench-large"  # emptied after each large-file round
 KiB = 1024
 
 JOB_SCRIPT = '''
@@ -194,24 +200,34 @@ def moto_server(workdir: Path) -> Iterator[str]:
         yield url
 
 
+def memory_backed_dir() -> str | None:
+    """/dev/shm when it is a writable tmpfs here (Linux), for the S3 server's objects."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @contextlib.contextmanager
-def s3_server(workdir: Path) -> Iterator[tuple[str, dict[str, str], str]]:
-    """(endpoint URL, credentials env, server name) of a local S3 server, stopped on exit."""
+def s3_server(
+    workdir: Path, data_parent: str | None
+) -> Iterator[tuple[str, dict[str, str], str, Path | None]]:
+    """(endpoint URL, credentials env, server name, s3rver's directory) of a local S3 server,
+    stopped on exit. s3rver keeps its objects in a fresh directory under ``data_parent``
+    (None: in ``workdir``)."""
     script = s3rver_script()
     if script is None:
         print("warning: node not found; using moto server (CPU-bound: slower)", file=sys.stderr)
         with moto_server(workdir) as url:
-            yield url, {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}, "moto"
+            yield url, {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}, "moto", None
         return
     port = _free_port()
-    data = workdir / "s3rver-data"
-    data.mkdir(parents=True, exist_ok=True)
     # s3rver's ListObjectsV2 continuation tokens use DES, legacy under OpenSSL 3 (node 17+)
     legacy = ["--openssl-legacy-provider"] if _node_major() >= 17 else []
-    command = ["node", *legacy, str(script), "--address", "127.0.0.1", "--port", str(port),
-               "--directory", str(data), "--silent"]  # fmt: skip
-    with _serve(command, port, workdir / "s3rver.log") as url:
-        yield url, S3RVER_CREDENTIALS, "s3rver"
+    with tempfile.TemporaryDirectory(prefix="bench-s3rver-", dir=data_parent or workdir) as tmp:
+        data = Path(tmp)
+        command = ["node", *legacy, str(script), "--address", "127.0.0.1", "--port", str(port),
+                   "--directory", str(data), "--silent"]  # fmt: skip
+        with _serve(command, port, workdir / "s3rver.log") as url:
+            yield url, S3RVER_CREDENTIALS, "s3rver", data
 
 
 def s5cmd_binary() -> str:
@@ -370,13 +386,13 @@ def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> d
 
     def s5cmd() -> None:
         os.sync()
-        found["s5cmd up"] = s5cmd_copy(s3_url, str(big), f"s3://{WARMUP_BUCKET}/s5-{n}/", env)
+        found["s5cmd up"] = s5cmd_copy(s3_url, str(big), f"s3://{LARGE_BUCKET}/s5-{n}/", env)
         os.sync()
-        found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{WARMUP_BUCKET}/s5-{n}/*", f"{down}/", env)
+        found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{LARGE_BUCKET}/s5-{n}/*", f"{down}/", env)
 
     def ours() -> None:
         tree = timed("hash", lambda: scan_tree(big))
-        root = f"s3://{WARMUP_BUCKET}/large-{n}"
+        root = f"s3://{LARGE_BUCKET}/large-{n}"
         report = timed("ours up", lambda: upload_trees([tree], root))
         got = timed("ours down", lambda: download_prefix(None, tree_uri(root, tree), mine))
         if report.files_uploaded != 1 or got.count != 1:
@@ -391,19 +407,27 @@ def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> d
     return {key: found[key] for key in ("s5cmd up", "s5cmd down", "hash", "ours up", "ours down")}
 
 
-def large_file_case(work: Path, s3_url: str, env: dict, gib: float, rounds: int) -> None:
-    """Upload and download back one ``gib`` GiB file, against s5cmd; medians and ratios."""
+def large_file_case(work: Path, s3, data: Path | None, gib: float, rounds: int, env: dict) -> None:
+    """Upload and download back one ``gib`` GiB file, against s5cmd; medians and ratios.
+    The bucket is emptied after each round, so the server's memory-backed directory holds
+    at most one round's objects."""
     big = work / "large" / "large.bin"
     big.parent.mkdir()
     with open(big, "wb") as out:
         for _ in range(int(gib * 1024)):
             out.write(os.urandom(2**20))
     times: dict[str, list[float]] = {}
+    s3.create_bucket(Bucket=LARGE_BUCKET)
     for n in range(1, rounds + 1):
-        for key, value in large_file_round(work, big, s3_url, env, n).items():
+        for key, value in large_file_round(work, big, s3.meta.endpoint_url, env, n).items():
             times.setdefault(key, []).append(value)
+        empty_bucket(s3, LARGE_BUCKET, data)
         print(f"large file round {n}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     up, down = _median(times["ours up"]), _median(times["ours down"])
+    print(
+        f"large file, per round: upload {_paired(times['ours up'], times['s5cmd up'])}; "
+        f"download {_paired(times['ours down'], times['s5cmd down'])}"
+    )
     print(f"{gib:g} GiB file: upload {up:.2f} s vs s5cmd {_median(times['s5cmd up']):.2f} s: "
           f"{up / _median(times['s5cmd up']):.2f}x; download {down:.2f} s vs s5cmd "
           f"{_median(times['s5cmd down']):.2f} s: {down / _median(times['s5cmd down']):.2f}x "
@@ -467,6 +491,32 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(steal, total) clock ticks of all CPUs so far (Linux /proc/stat); None elsewhere.
+    Steal is time the hypervisor gave this VM's CPUs to others: a round with much of it
+    ran on a slower machine, for every step alike."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_share(before: tuple[int, int] | None) -> str:
+    """The share of CPU time stolen since ``before`` (from :func:`cpu_times`)."""
+    after = cpu_times()
+    if before is None or after is None or after[1] == before[1]:
+        return "unknown"
+    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.0f}%"
+
+
+def _paired(ours: list[float], peers: list[float]) -> str:
+    """Per-round ratios (ours / the peer's in the same round), and their median."""
+    ratios = [a / b for a, b in zip(ours, peers)]
+    listed = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"median of rounds {_median(ratios):.2f}x ({listed})"
+
+
 def _spread(values: list[float]) -> str:
     return f"median {_median(values):5.2f}  (min {min(values):.2f}, max {max(values):.2f})"
 
@@ -486,6 +536,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--large-only", action="store_true", help="only the large-file case")
     parser.add_argument(
+        "--server-data",
+        metavar="DIR",
+        default=memory_backed_dir(),
+        help="where s3rver keeps its objects (default: /dev/shm when writable, else the "
+        "temporary work directory; '' for the latter). On a disk, the kernel time a server "
+        "spends creating files grows after each round's deletions (ext4 with online discard "
+        "on this VM: 0.5 to 6 s for the same 2,000 PUTs), charging whichever step runs later",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="also time cold and warm submissions of the package at git revision REV "
@@ -502,8 +561,8 @@ def main(argv: list[str] | None = None) -> None:
         script = work / "job" / "bench_job.py"
         script.parent.mkdir()
         script.write_text(JOB_SCRIPT.format(input=str(data)))
-        with s3_server(work) as (s3_url, credentials, server), moto_server(work) as moto_url:
-            s3rver_data = work / "s3rver-data" if server == "s3rver" else None
+        servers = s3_server(work, args.server_data or None), moto_server(work)
+        with servers[0] as (s3_url, credentials, server, s3rver_data), servers[1] as moto_url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode, as installed
             env.update(credentials, AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
@@ -518,7 +577,8 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
             s3 = boto3.client("s3", endpoint_url=s3_url,
                               config=Config(s3={"addressing_style": "path"}))  # fmt: skip
-            print(f"{args.files} x {args.size} B files; S3: {server} on {s3_url}; "
+            print(f"{args.files} x {args.size} B files; S3: {server} on {s3_url}, objects in "
+                  f"{s3rver_data or 'its memory'}; "
                   f"STS/IAM/SageMaker: moto on {moto_url}; {os.cpu_count()} cpus; "
                   f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
@@ -531,7 +591,7 @@ def main(argv: list[str] | None = None) -> None:
             boto3.client("iam", endpoint_url=moto_url).list_roles()
 
             if args.large_gib:
-                large_file_case(work, s3_url, env, args.large_gib, max(args.rounds, 1))
+                large_file_case(work, s3, s3rver_data, args.large_gib, max(args.rounds, 1), env)
             if args.large_only:
                 return
             timed = ("cold", "warm", "changed", "s5cmd", "staging", "upload", "old", "old warm")
@@ -595,8 +655,10 @@ def main(argv: list[str] | None = None) -> None:
                 empty_bucket(s3, STAGING_BUCKET, s3rver_data)
                 order = steps[n - 1 :] + steps[: n - 1]  # rotate: no step always goes first
                 print(f"round {n} (load average {os.getloadavg()[0]:.2f}):", flush=True)
+                cpu = cpu_times()
                 for step in order:
                     step(n)
+                print(f"  (CPU time stolen by the hypervisor this round: {steal_share(cpu)})")
 
             t = times
             print()
@@ -609,11 +671,13 @@ def main(argv: list[str] | None = None) -> None:
             s5 = _median(t["s5cmd"])
             print(
                 f"ratio submission cold / s5cmd: {_median(t['cold']) / s5:.2f}x  "
-                "(whole process: interpreter, hashing, STS/IAM/SageMaker, upload)"
+                "(whole process: interpreter, hashing, STS/IAM/SageMaker, upload); "
+                + _paired(t["cold"], t["s5cmd"])
             )
             print(
                 f"ratio staging only / s5cmd:    {_median(t['staging']) / s5:.2f}x  "
-                f"(upload_trees only {_median(t['upload']) / s5:.2f}x; goal <= 1.2x)"
+                f"(upload_trees only {_median(t['upload']) / s5:.2f}x; goal <= 1.2x); "
+                + _paired(t["staging"], t["s5cmd"])
             )
             print(f"ratio warm / cold submission:  {_median(t['warm']) / _median(t['cold']):.2f}x")
             if old_lib:
@@ -621,7 +685,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{old} s")
                 print(
                     f"ratio warm / {args.baseline} warm:  "
-                    f"{_median(t['warm']) / _median(t['old warm']):.2f}x  (goal <= 1.0x)"
+                    f"{_median(t['warm']) / _median(t['old warm']):.2f}x  (goal <= 1.0x); "
+                    + _paired(t["warm"], t["old warm"])
+                )
+                print(
+                    f"ratio cold / {args.baseline} cold:  "
+                    f"{_median(t['cold']) / _median(t['old']):.2f}x; "
+                    + _paired(t["cold"], t["old"])
                 )
             if problems:
                 raise SystemExit("; ".join(problems))

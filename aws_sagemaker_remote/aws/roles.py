@@ -63,9 +63,13 @@ def resolve_job_role(
     access: Access = NO_ACCESS,
     extra: Sequence[dict] = (),
     notify: Notify = _silent,
+    before_change: Callable[[], object] | None = None,
 ) -> tuple[str, bool]:
     """As :func:`resolve_role`, and whether this library manages the role (then, once the
-    job exists, :func:`~.role_grants.confirm_grants`)."""
+    job exists, :func:`~.role_grants.confirm_grants`).
+
+    ``before_change``: called before the first IAM call that creates or changes anything
+    (what it raises stops the lookup there); the reads before it go at once."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if role.startswith("arn:"):
@@ -86,6 +90,10 @@ def resolve_job_role(
             fix="use letters, digits and +=,.@_- (at most 64), or pass a role ARN",
         )
     iam = client_of(ctx.session, "iam")
+    if before_change is not None:
+        from .writes_after import WritesAfter
+
+        iam = WritesAfter(iam, before_change)
     try:
         try:
             found = iam.get_role(RoleName=name)["Role"]

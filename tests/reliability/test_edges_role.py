@@ -234,3 +234,29 @@ def test_a_role_that_cannot_be_resolved_stops_the_run_before_any_upload(project,
     assert len(lines) == 1 and "--sagemaker-role" in lines[0], done.stderr
     assert s3.list_objects_v2(Bucket=STAGING).get("KeyCount", 0) == 0  # nothing uploaded
     assert boto3.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
+
+
+def delete_role(name: str) -> None:
+    iam = boto3.client("iam")
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    iam.delete_role(RoleName=name)
+
+
+@pytest.mark.e2e
+def test_a_taken_job_name_stops_the_run_before_the_role_is_made_or_changed(project):
+    """The role is looked up beside the job-name check, but makes nothing before it passes."""
+    assert submit(project, "taken-1", "--input", "s3://in-bucket/data").returncode == 0
+    delete_role(ROLE)
+    done = submit(project, "taken-1", "--input", "s3://in-bucket/data")
+    assert done.returncode == 2, done.stderr
+    assert "a processing job named taken-1 already exists" in done.stderr
+    assert "IAM role" not in done.stderr
+    roles = boto3.client("iam").list_roles()["Roles"]
+    assert ROLE not in [r["RoleName"] for r in roles]  # not created
+    assert submit(project, "job-2", "--input", "s3://in-bucket/data").returncode == 0
+    before = role_policy()
+    done = submit(project, "job-2", "--input", "s3://in-bucket/data_v2")  # a new grant wanted
+    assert done.returncode == 2, done.stderr
+    assert "updated role" not in done.stderr
+    assert role_policy() == before  # not changed
