@@ -48,6 +48,17 @@ def hashed_by(scan):
     return result, after.files_hashed - before.files_hashed, after.cache_hits - before.cache_hits
 
 
+def test_the_digest_is_sha256_of_one_json_line_per_file(tmp_path):
+    """Staged keys are named by it: its form must never change between versions."""
+    files = {"dïr/ü \"q\".txt": b"x", "a.txt": b"alpha\n"}
+    tree = scan_tree(make_dir(tmp_path / "t", files))
+    lines = [
+        '["a.txt", 6, "%s"]\n' % hashlib.sha256(b"alpha\n").hexdigest(),
+        '["dïr/ü \\"q\\".txt", 1, "%s"]\n' % hashlib.sha256(b"x").hexdigest(),
+    ]
+    assert tree.digest == hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
 def test_digest_depends_on_content_only(tmp_path):
     one = scan_tree(make_dir(tmp_path / "one", FILES))
     two = scan_tree(make_dir(tmp_path / "elsewhere" / "two", FILES))

@@ -52,12 +52,13 @@ class Tree(NamedTuple):
         }
 
 
+_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), made once
+
+
 def _digest(entries: tuple[FileEntry, ...]) -> str:
-    digest = hashlib.sha256()
-    for e in entries:
-        line = json.dumps([e.relpath, e.size, e.sha256], ensure_ascii=False)
-        digest.update(line.encode("utf-8") + b"\n")
-    return digest.hexdigest()
+    """sha256 of one JSON line per file: [relpath, size, sha256]."""
+    lines = "".join(_LINE.encode([e.relpath, e.size, e.sha256]) + "\n" for e in entries)
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
 def make_tree(entries: Sequence[FileEntry]) -> Tree:
