@@ -8,8 +8,8 @@ Runs the real CLI as a user would, each submission a fresh process timed as a wh
     python bench_job.py --sagemaker-run true --sagemaker-wait false --sagemaker-job-name cold-1
 
 against two local servers on 127.0.0.1: s3rver (S3, from the npm registry, installed once
-under benchmarks/.cache; about 3x faster than moto server for many small requests, so the
-server is not the bottleneck) and moto server (STS, IAM, SageMaker; account 123456789012,
+under benchmarks/.cache; about 3x faster than moto server for many small requests, though
+still what bounds both clients here) and moto server (STS, IAM, SageMaker; account 123456789012,
 so the library stages to ``sagemaker-us-east-1-123456789012``, creating it). s3rver keeps
 its objects in memory (under /dev/shm; ``--server-data``), because on this VM's disk the
 kernel time it spends creating files grows after every round's deletions and so charges
