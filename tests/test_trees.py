@@ -50,7 +50,7 @@ def hashed_by(scan):
 
 def test_the_digest_is_sha256_of_one_json_line_per_file(tmp_path):
     """Staged keys are named by it: its form must never change between versions."""
-    files = {"dïr/ü \"q\".txt": b"x", "a.txt": b"alpha\n"}
+    files = {'dïr/ü "q".txt': b"x", "a.txt": b"alpha\n"}
     tree = scan_tree(make_dir(tmp_path / "t", files))
     alpha, x = hashlib.sha256(b"alpha\n").hexdigest(), hashlib.sha256(b"x").hexdigest()
     lines = [f'["a.txt", 6, "{alpha}"]\n', f'["dïr/ü \\"q\\".txt", 1, "{x}"]\n']
