@@ -5,11 +5,17 @@ to the upstream server over a connection of their own or answered with a fault:
 
 - ``"503"``: an S3 "SlowDown" answer, as S3 gives under load (clients retry it);
 - ``"reset"``: the connection is reset (TCP RST) after the request was read;
-- ``"stall"``: the request is read and never answered, the connection kept open.
+- ``"stall"``: the request is read and never answered, the connection kept open;
+- ``"cut"``: the upstream's answer is forwarded up to half its length, then the connection
+  is closed (a body that breaks off mid-way);
+- ``"freeze"``: the same half, then nothing more with the connection kept open (a body
+  that stalls mid-way);
+- ``"403"``: an S3 "AccessDenied" answer.
 
 ``ProxyRules.every`` picks which requests get a fault deterministically (every n-th
 request matching a predicate), so a test never depends on chance. Every request is
-recorded as (method, path and query) in ``requests``.
+recorded as (method, path and query) in ``requests``, and its Range header (or None) in
+``ranges``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 Request = tuple[str, str]  # (method, target)
+_DENIED = (
+    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+    b"<Message>Access Denied</Message></Error>"
+)
 _SLOW_DOWN = (
     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
     b"<Message>Please reduce your request rate.</Message></Error>"
@@ -31,7 +41,7 @@ _SLOW_DOWN = (
 
 @dataclass
 class Rule:
-    kind: str  # "503", "reset", "stall"
+    kind: str  # "503", "reset", "stall", "cut", "freeze", "403"
     every: int = 1  # the n-th, 2n-th, ... matching request gets the fault
     match: Callable[[str, str], bool] = lambda method, target: True
     limit: int | None = None  # at most this many faults, then pass everything
@@ -44,6 +54,7 @@ class FaultProxy:
     upstream: str
     rules: list[Rule] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    ranges: list[str | None] = field(default_factory=list)
 
     def __post_init__(self):
         parts = urlsplit(self.upstream)
@@ -92,9 +103,11 @@ class FaultProxy:
                 self._sockets.append(client)
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _fault_for(self, method: str, target: str) -> str | None:
+    def _fault_for(self, method: str, target: str, head: bytes) -> str | None:
+        found = [line for line in head.split(b"\r\n") if line.lower().startswith(b"range:")]
         with self._lock:
             self.requests.append((method, target))
+            self.ranges.append(found[0].split(b":", 1)[1].strip().decode() if found else None)
             for rule in self.rules:
                 if not rule.match(method, target):
                     continue
@@ -114,19 +127,29 @@ class FaultProxy:
                 if request is None:
                     return
                 head, body, method, target = request
-                fault = self._fault_for(method, target)
+                fault = self._fault_for(method, target, head)
                 if fault == "stall":
                     self._closed.wait()
                     return
                 if fault == "reset":
                     client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
-                if fault == "503":
+                if fault in ("503", "403"):
+                    status, text = (b"503 Slow Down", _SLOW_DOWN) if fault == "503" else (
+                        b"403 Forbidden", _DENIED)  # fmt: skip
                     client.sendall(
-                        b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
-                        b"Content-Length: %d\r\n\r\n%s" % (len(_SLOW_DOWN), _SLOW_DOWN)
+                        b"HTTP/1.1 %s\r\nContent-Type: application/xml\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (status, len(text), text)
                     )
                     continue
+                if fault in ("cut", "freeze"):
+                    answer = self._forward(head, body, method)
+                    client.sendall(answer[: len(answer) // 2])
+                    if fault == "freeze":
+                        self._closed.wait()
+                    else:
+                        client.shutdown(socket.SHUT_WR)  # all of that half arrives, then the end
+                    return
                 client.sendall(self._forward(head, body, method))
         except OSError:
             return

@@ -111,6 +111,7 @@ ASSUMED = textwrap.dedent(
     from aws_sagemaker_remote.storage import s3clients
     from aws_sagemaker_remote.storage.downloads import download_prefix
     from aws_sagemaker_remote.storage.staging import upload_trees
+    from aws_sagemaker_remote.storage.transfer import TransferConfig
     from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
 
     calls = []
@@ -128,9 +129,10 @@ ASSUMED = textwrap.dedent(
 
     s3clients._credentials = watched
     session = boto3.Session()
+    config = TransferConfig(multipart_threshold=5 * 2**20, multipart_chunk_size=5 * 2**20)
     tree = scan_tree(sys.argv[1])
-    upload_trees([tree], sys.argv[2], session=session, progress=False)
-    download_prefix(session, tree_uri(sys.argv[2], tree), sys.argv[3])
+    upload_trees([tree], sys.argv[2], session=session, progress=False, config=config)
+    download_prefix(session, tree_uri(sys.argv[2], tree), sys.argv[3], config=config)
     print(json.dumps(calls))
     """
 )
@@ -149,6 +151,8 @@ def test_refreshable_credentials_are_asked_for_on_python_threads(bucket, tmp_pat
     env.pop("AWS_SESSION_TOKEN", None)
     env.update(AWS_CONFIG_FILE=str(config), AWS_PROFILE="assumed")
     write(tmp_path / "data" / "a.txt", b"assumed\n")
+    large = os.urandom(11 * MiB)  # signed ranged GETs sign with the provider's keys too
+    write(tmp_path / "data" / "large.bin", large)
     done = subprocess.run(
         [sys.executable, "-c", ASSUMED, str(tmp_path / "data"), f"s3://{BUCKET}/stage",
          str(tmp_path / "back")],
@@ -158,3 +162,4 @@ def test_refreshable_credentials_are_asked_for_on_python_threads(bucket, tmp_pat
     calls = json.loads(done.stdout)
     assert calls and set(calls) == {"Thread"}  # asked, and only ever on a pool thread
     assert (tmp_path / "back" / "a.txt").read_bytes() == b"assumed\n"
+    assert (tmp_path / "back" / "large.bin").read_bytes() == large
