@@ -356,19 +356,21 @@ def stage_in_process(directory: Path, root: str, home: Path) -> dict:
     }
 
 
-def s5cmd_copy(endpoint: str, source: str, destination: str, env: dict) -> float:
-    """Wall seconds for ``s5cmd cp source destination`` (either side may be s3://)."""
+def s5cmd_copy(endpoint: str, source: str, destination: str, env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) for ``s5cmd cp source destination`` (either side may be
+    s3://)."""
     command = [s5cmd_binary(), "--endpoint-url", endpoint, "cp", source, destination]
-    start = time.perf_counter()
+    cpu, start = _children_cpu(), time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> dict[str, float]:
     """One file of ``big``'s size: s5cmd up and down, and the library up (upload_trees of
-    the scanned tree) and down (download_prefix), same server, same run. Which of the two
-    goes first alternates from round to round, and every step starts with the page cache's
-    dirty data written out (os.sync), so neither pays for the other's writeback."""
+    the scanned tree) and down (download_prefix), same server, same run, wall and client
+    CPU seconds of each. Which of the two goes first alternates from round to round, and
+    every step starts with the page cache's dirty data written out (os.sync), so neither
+    pays for the other's writeback."""
     from aws_sagemaker_remote.storage.downloads import download_prefix
     from aws_sagemaker_remote.storage.staging import upload_trees
     from aws_sagemaker_remote.storage.trees import scan_tree, tree_uri
@@ -379,16 +381,19 @@ def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> d
 
     def timed(name: str, step: Callable[[], Any]) -> Any:
         os.sync()
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         result = step()
         found[name] = time.perf_counter() - start
+        found[f"{name} cpu"] = time.process_time() - cpu
         return result
 
     def s5cmd() -> None:
         os.sync()
-        found["s5cmd up"] = s5cmd_copy(s3_url, str(big), f"s3://{LARGE_BUCKET}/s5-{n}/", env)
+        up = s5cmd_copy(s3_url, str(big), f"s3://{LARGE_BUCKET}/s5-{n}/", env)
+        found["s5cmd up"], found["s5cmd up cpu"] = up
         os.sync()
-        found["s5cmd down"] = s5cmd_copy(s3_url, f"s3://{LARGE_BUCKET}/s5-{n}/*", f"{down}/", env)
+        got = s5cmd_copy(s3_url, f"s3://{LARGE_BUCKET}/s5-{n}/*", f"{down}/", env)
+        found["s5cmd down"], found["s5cmd down cpu"] = got
 
     def ours() -> None:
         tree = timed("hash", lambda: scan_tree(big))
@@ -404,7 +409,7 @@ def large_file_round(work: Path, big: Path, s3_url: str, env: dict, n: int) -> d
         peer()
     shutil.rmtree(down)
     shutil.rmtree(mine)
-    return {key: found[key] for key in ("s5cmd up", "s5cmd down", "hash", "ours up", "ours down")}
+    return found
 
 
 def large_file_case(work: Path, s3, data: Path | None, gib: float, rounds: int, env: dict) -> None:
@@ -422,7 +427,9 @@ def large_file_case(work: Path, s3, data: Path | None, gib: float, rounds: int, 
         for key, value in large_file_round(work, big, s3.meta.endpoint_url, env, n).items():
             times.setdefault(key, []).append(value)
         empty_bucket(s3, LARGE_BUCKET, data)
-        print(f"large file round {n}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+        steps = ("s5cmd up", "s5cmd down", "hash", "ours up", "ours down")
+        said = [f"{k} {times[k][-1]:.2f} s (cpu {times[k + ' cpu'][-1]:.2f})" for k in steps]
+        print(f"large file round {n}: " + ", ".join(said))
     up, down = _median(times["ours up"]), _median(times["ours down"])
     print(
         f"large file, per round: upload {_paired(times['ours up'], times['s5cmd up'])}; "
@@ -432,6 +439,9 @@ def large_file_case(work: Path, s3, data: Path | None, gib: float, rounds: int, 
           f"{up / _median(times['s5cmd up']):.2f}x; download {down:.2f} s vs s5cmd "
           f"{_median(times['s5cmd down']):.2f} s: {down / _median(times['s5cmd down']):.2f}x "
           f"(goal <= 1.2x each); hashing it first {_median(times['hash']):.2f} s")  # fmt: skip
+    steps = ("s5cmd up", "ours up", "s5cmd down", "ours down")
+    cpus = [f"{k} {_median(times[k + ' cpu']):.2f} s" for k in steps]
+    print("client CPU, medians: " + ", ".join(cpus))
 
 
 # --- output ---------------------------------------------------------------------------------
