@@ -16,7 +16,14 @@ from typing import Any, NamedTuple
 from ..wording import count
 from .containment import Refused, existing_files, place_all
 from .store import ObjectStore, open_store
-from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothing, run
+from .transfer import (
+    ProgressCallback,
+    TransferConfig,
+    Transfers,
+    all_or_nothing,
+    make_directory,
+    run,
+)
 
 
 class RemoteObject(NamedTuple):
@@ -146,7 +153,7 @@ async def download_objects(
     report = DownloadReport(refused=refused)
     transfers = Transfers(config, what, progress)
     transfers.expect(len(placed), sum(sizes[k] for k, _ in placed))
-    target.mkdir(parents=True, exist_ok=True)
+    make_directory(target)
 
     async def one(key: str, path: Path) -> None:
         await transfers.download(store, key, sizes[key], path, link=link)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from ..errors import UserError
-from .store import ContentChanged
+from .store import ContentChanged, write_at
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
 PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
@@ -210,12 +210,13 @@ class LocalStore:
 
     def get_file_sync(self, key: str, path: str, size: int, progress) -> None:
         """Fill ``path`` (opened by name, never created: see :meth:`S3Store._fetch`)."""
-        with (
-            open(self._path(key), "rb") as source,
-            open(os.open(path, os.O_WRONLY), "wb") as out,
-        ):
-            shutil.copyfileobj(source, out, _CHUNK)
-            moved = out.tell()
+        with open(self._path(key), "rb") as source:
+            fd, moved = os.open(path, os.O_WRONLY), 0
+            try:
+                while chunk := source.read(_CHUNK):
+                    moved = write_at(fd, chunk, moved, path)
+            finally:
+                os.close(fd)
         progress(moved)
 
     async def get_file(self, key: str, path: str, size: int, progress) -> None:

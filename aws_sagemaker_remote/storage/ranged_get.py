@@ -28,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from .store import write_at
+
 _BUFFER = 256 * 1024  # fits a core's cache: filled from the socket, written out, reused
 _REPORT = 4 * 1024 * 1024  # progress is told every this many bytes, not per buffer
 _RETRIED_STATUS = {429, 500, 502, 503, 504}
@@ -62,9 +64,10 @@ class RangedGet:
         self.sign = sign
         self.config = config
 
-    def fetch(self, fd: int, start: int, end: int, moved: Callable[[int], None],
+    def fetch(self, fd: int, path: str, start: int, end: int, moved: Callable[[int], None],
               stop: threading.Event) -> None:  # fmt: skip
-        """Bytes ``start:end`` of the object into ``fd`` at ``start``, resuming after faults."""
+        """Bytes ``start:end`` of the object into ``fd`` (the file ``path``) at ``start``,
+        resuming after faults."""
         config = self.config
         buffer = memoryview(bytearray(_BUFFER))
         offset, unreported, attempt = start, 0, 0
@@ -79,10 +82,7 @@ class RangedGet:
                         n = _read(response, buffer)
                         if not n:
                             raise _Transient(f"the connection closed at byte {offset} of {end}")
-                        view = buffer[:n]
-                        while view:
-                            written = os.pwrite(fd, view, offset)
-                            view, offset = view[written:], offset + written
+                        offset = write_at(fd, buffer[:n], offset, path)
                         unreported += n
                         moving = time.monotonic()
                         if unreported >= _REPORT:

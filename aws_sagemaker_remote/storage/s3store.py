@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from .multipart import ResumableUpload
 from .s3clients import boto3_s3_client, endpoint_name, obstore_s3, s3_error, s3_errors
-from .store import ContentChanged
+from .store import ContentChanged, write_at
 
 T = TypeVar("T")
 
@@ -184,7 +184,7 @@ class S3Store:
         def fetch(start: int, end: int, moved, stop: threading.Event) -> None:
             fd = os.open(path, os.O_WRONLY)  # by name, never created: see _fetch
             try:
-                ranges.fetch(fd, start, end, moved, stop)
+                ranges.fetch(fd, path, start, end, moved, stop)
             finally:
                 os.close(fd)
 
@@ -201,10 +201,7 @@ class S3Store:
         try:
             offset = start
             for chunk in obstore.get(self.store, key, options=options).stream(min_chunk_size=_READ):
-                view = memoryview(chunk)
-                while view:
-                    written = os.pwrite(fd, view, offset)
-                    view, offset = view[written:], offset + written
+                offset = write_at(fd, chunk, offset, path)
                 moved(len(chunk))
         finally:
             os.close(fd)

@@ -25,6 +25,35 @@ class ContentChanged(UserError):
         super().__init__(f"{path} changed or vanished while staging it", fix="run again")
 
 
+class CannotWrite(UserError):
+    """A download could not be written here (a full disk, a read-only file system): this
+    machine's trouble, which a message must not blame on the store the bytes came from."""
+
+    def __init__(self, path: str, error: OSError):
+        import errno
+
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        fix = "free space there, or download somewhere else" if full else (
+            "download somewhere this user can write")  # fmt: skip
+        super().__init__(f"cannot write {path}: {error.strerror or error}", fix=fix)
+        self.error = error
+
+
+def write_at(fd: int, data, offset: int, path: str) -> int:
+    """Write all of ``data`` into ``fd`` at ``offset``; the offset after it. A failure is
+    :class:`CannotWrite` naming ``path``, never a fault of the store being read."""
+    import os
+
+    view = memoryview(data)
+    try:
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+    except OSError as error:
+        raise CannotWrite(path, error) from None
+    return offset
+
+
 class ObjectStore(Protocol):
     bucket: str
     endpoint: str  # what failed, for messages: a URL or "the local store"

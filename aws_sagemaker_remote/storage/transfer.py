@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from .store import AtOnceStore, ContentChanged, ObjectStore
+from .store import AtOnceStore, CannotWrite, ContentChanged, ObjectStore
 
 MiB = 1024 * 1024
 TEMP_PREFIX = ".asr-"  # temporary download files: short, so a 250-character name still fits
@@ -184,7 +184,7 @@ class Transfers:
         self, store: ObjectStore, key: str, size: int, target: Path, *, link: bool = False
     ) -> None:
         """Write object ``key`` at ``target`` (a place :mod:`containment` allowed)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(target.parent)
         if link and store.link(key, target):
             self.finished(1, size)
             return
@@ -198,26 +198,46 @@ class Transfers:
 def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link: bool) -> None:
     """:meth:`Transfers.download` from a store that answers at once, on this thread: the
     same link, or the same copy through a temporary name beside ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_directory(target.parent)
     if link and store.link(key, target):
         return
     with _renamed_once_filled(target, store.mode_of(key)) as temp:
         store.get_file_sync(key, temp, size, lambda n: None)
 
 
+def make_directory(path: Path) -> None:
+    """``path`` and its parents, where downloads go; failing is :class:`CannotWrite`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CannotWrite(str(path), error) from None
+
+
 @contextmanager
 def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
     """A new empty file beside ``target`` to fill; given ``mode`` and renamed onto
-    ``target`` when filling it succeeded, removed when it did not."""
+    ``target`` when filling it succeeded, removed when it did not. Failing to write is
+    :class:`CannotWrite` naming ``target``, not the temporary name."""
     import tempfile  # here: a warm local job downloads nothing
 
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+    except OSError as error:
+        raise CannotWrite(str(target), error) from None
     os.close(fd)
     try:
         yield temp
         if mode is not None:
             os.chmod(temp, mode)
         os.replace(temp, target)
+    except CannotWrite as failed:
+        _unlink(temp)
+        raise CannotWrite(str(target), failed.error) from None
+    except OSError as error:
+        _unlink(temp)
+        if error.filename != temp:  # the store's (an object gone), not this file's
+            raise
+        raise CannotWrite(str(target), error) from None
     except BaseException:
         _unlink(temp)
         raise
