@@ -10,7 +10,7 @@ to the upstream server over a connection of their own or answered with a fault:
   is closed (a body that breaks off mid-way);
 - ``"freeze"``: the same half, then nothing more with the connection kept open (a body
   that stalls mid-way);
-- ``"403"``: an S3 "AccessDenied" answer.
+- ``"403"``: an S3 "AccessDenied" answer; ``"400"``: an "InvalidArgument" one.
 
 ``ProxyRules.every`` picks which requests get a fault deterministically (every n-th
 request matching a predicate), so a test never depends on chance. Every request is
@@ -29,19 +29,20 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 Request = tuple[str, str]  # (method, target)
-_DENIED = (
-    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
-    b"<Message>Access Denied</Message></Error>"
-)
-_SLOW_DOWN = (
-    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
-    b"<Message>Please reduce your request rate.</Message></Error>"
-)
+_ANSWERS = {  # fault -> (status line, S3 error document)
+    kind: (status, b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>%s</Code>"
+           b"<Message>%s</Message></Error>" % (code, message))
+    for kind, status, code, message in [
+        ("503", b"503 Slow Down", b"SlowDown", b"Please reduce your request rate."),
+        ("403", b"403 Forbidden", b"AccessDenied", b"Access Denied"),
+        ("400", b"400 Bad Request", b"InvalidArgument", b"Invalid Argument"),
+    ]
+}  # fmt: skip
 
 
 @dataclass
 class Rule:
-    kind: str  # "503", "reset", "stall", "cut", "freeze", "403"
+    kind: str  # "503", "reset", "stall", "cut", "freeze", "403", "400"
     every: int = 1  # the n-th, 2n-th, ... matching request gets the fault
     match: Callable[[str, str], bool] = lambda method, target: True
     limit: int | None = None  # at most this many faults, then pass everything
@@ -134,9 +135,8 @@ class FaultProxy:
                 if fault == "reset":
                     client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
-                if fault in ("503", "403"):
-                    status, text = (b"503 Slow Down", _SLOW_DOWN) if fault == "503" else (
-                        b"403 Forbidden", _DENIED)  # fmt: skip
+                if fault in _ANSWERS:
+                    status, text = _ANSWERS[fault]
                     client.sendall(
                         b"HTTP/1.1 %s\r\nContent-Type: application/xml\r\n"
                         b"Content-Length: %d\r\n\r\n%s" % (status, len(text), text)

@@ -122,12 +122,14 @@ class RangedGet:
             target = url.path + (f"?{url.query}" if url.query else "")
             connection.request("GET", target, headers={"Range": f"bytes={start}-{end - 1}"})
             response = connection.getresponse()
-            _check(response, start, end)
         except (OSError, http.client.HTTPException) as error:
             connection.close()
-            if isinstance(error, (PermissionError, FileNotFoundError)):
-                raise
             raise _Transient(_said(error)) from None
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            _check(response, start, end)  # outside the above: what it refuses is not retried
         except BaseException:
             connection.close()
             raise

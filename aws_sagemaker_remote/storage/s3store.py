@@ -154,7 +154,7 @@ class S3Store:
             span = max(
                 self.config.multipart_chunk_size, -(-size // self.config.multipart_concurrency)
             )
-            fetch = self._ranged(key, path)
+            fetch = await self.run(self._ranged, key, path)  # signing may ask for credentials
             stop = threading.Event()
             try:
                 await _gather_or_cancel(

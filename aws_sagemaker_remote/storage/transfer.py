@@ -233,11 +233,6 @@ def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
     except CannotWrite as failed:
         _unlink(temp)
         raise CannotWrite(str(target), failed.error) from None
-    except OSError as error:
-        _unlink(temp)
-        if error.filename != temp:  # the store's (an object gone), not this file's
-            raise
-        raise CannotWrite(str(target), error) from None
     except BaseException:
         _unlink(temp)
         raise

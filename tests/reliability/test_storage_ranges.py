@@ -117,6 +117,13 @@ def test_a_refused_range_is_access_denied_not_a_server_fault(large, tmp_path, pr
     assert proxy.count("GET", "X-Amz-Signature=") <= 2  # not retried
 
 
+def test_a_refusal_other_than_403_is_one_service_error_not_retried(large, tmp_path, proxy):
+    proxy.add("400", match=signed_get)
+    with pytest.raises(ServiceError, match="400 Bad Request: InvalidArgument"):
+        download(tmp_path)
+    assert proxy.count("GET", "X-Amz-Signature=") <= 2  # one per range at most
+
+
 def test_through_a_proxy_large_objects_stay_with_obstore(large, tmp_path, proxy, monkeypatch,
                                                          moto_server):  # fmt: skip
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
