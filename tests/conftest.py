@@ -116,6 +116,14 @@ def no_aws_env(tmp_path):
     return env
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """``preexec_fn`` of a child a test sends SIGINT: a test run started in the background
+    (``cmd &`` in a script) ignores SIGINT, and its children would inherit that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_script(script, *args, env=None, cwd=None, timeout=120) -> subprocess.CompletedProcess:
     """Run a Python script in a fresh interpreter, as a user would."""
     return subprocess.run(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import boto3
 import pytest
+from conftest import ctrl_c_as_in_a_terminal
 from test_sagemaker_backend import processing_request, put_logs
 
 from aws_sagemaker_remote.aws.session import resolve_aws
@@ -328,6 +329,7 @@ def test_local_ctrl_c_then_stop(local_backend, no_aws_env):
             env=env,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
         seen = []
         for line in follower.stderr:  # the job prints a line every 50 ms: no wait is long

@@ -14,7 +14,7 @@ import time
 
 import boto3
 import pytest
-from conftest import run_script
+from conftest import ctrl_c_as_in_a_terminal, run_script
 from scripts import write_script
 
 ACCOUNT = "123456789012"
@@ -231,6 +231,7 @@ def test_ctrl_c_before_the_job_exists_says_nothing_was_submitted(project):
     proc = subprocess.Popen(
         [sys.executable, str(project / "job.py"), *REMOTE],
         cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )  # fmt: skip
     try:
         silent.settimeout(30)
