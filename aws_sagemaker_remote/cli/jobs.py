@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs: argparse.ArgumentParser = top.add_parser(
         "jobs", help="processing jobs", description="Processing jobs."
     )
+    # run by their own modules (cli/__init__.py dispatches on the first word); named here
+    # so that --help lists every command
+    top.add_parser("run", help="run an unchanged processing script as a job", add_help=False)
+    top.add_parser("serve", help="a local SageMaker, S3 and Logs on 127.0.0.1", add_help=False)
+    top.add_parser("console", help="the jobs console for a SageMaker account", add_help=False)
     commands = jobs.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
