@@ -15,8 +15,8 @@ from aws_sagemaker_remote.backends.local.transfer import (
     output_files,
     plan_input,
 )
-from aws_sagemaker_remote.job.s3uri import S3Uri, parse_s3_uri
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
+from aws_sagemaker_remote.uris import S3Uri, parse_s3_uri
 
 STORE = f"s3://{LOCAL_STORE_BUCKET}"
 

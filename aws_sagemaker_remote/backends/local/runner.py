@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...job.s3uri import S3Uri, parse_s3_uri
+from ...uris import S3Uri, parse_s3_uri
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment

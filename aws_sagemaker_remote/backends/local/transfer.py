@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...errors import Error
-from ...job.s3uri import S3Uri, parse_s3_uri
 from ...storage.containment import place_all, segment_problem
 from ...storage.downloads import sagemaker_relative
 from ...storage.store import ObjectStore, at_once, open_store
 from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, download_now, run
 from ...storage.uploads import directory_files, upload_files
+from ...uris import S3Uri, parse_s3_uri
 
 POLL_ABORT_S = 0.1
 

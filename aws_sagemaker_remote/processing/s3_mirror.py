@@ -17,12 +17,8 @@ import tempfile
 
 from ..cli.flags import flag_for_field
 from ..errors import UserError
-from ..job.s3uri import S3Uri, checked_s3_uri
+from ..uris import S3Uri, checked_s3_uri
 from ..wording import count as counted
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
-    from ..backends import Backend
 
 
 class S3Mirror:
@@ -92,22 +88,16 @@ class S3Mirror:
 
     def _resolve_job_uri(self, uri: str, field: str) -> str:
         from ..job.lineage import resolve_job_input
+        from ..submission.backends import open_backend
 
-        backend: Backend
-        if self.instance == "local":
-            from ..backends.local import LocalBackend
-
-            backend = LocalBackend(profile=self.profile)
-        else:
-            from ..aws.session import resolve_aws
-            from ..backends.sagemaker import SageMakerBackend
-
+        if self.instance != "local":
             try:
-                backend = SageMakerBackend(resolve_aws(self.profile))
+                backend = open_backend(local=False, profile=self.profile)
                 return resolve_job_input(uri, backend, field=field)
             except UserError:
                 _refer_to_local_engine(uri, field, self.profile)
                 raise
+        backend = open_backend(local=True, profile=self.profile)
         return resolve_job_input(uri, backend, field=field)
 
     def __enter__(self) -> S3Mirror:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .errors import UserError
-from .job.channels import S3Input
-from .job.spec import JobSpec
-from .storage.store import needs_aws as _needs_aws
+from ..errors import UserError
+from ..job.channels import S3Input
+from ..job.spec import JobSpec
+from ..storage.store import needs_aws as _needs_aws
 
 if TYPE_CHECKING:
-    from .jobs import Where
+    from .where import Where
 
 
 def resolve_s3_inputs(
@@ -36,7 +36,7 @@ def resolve_s3_inputs(
             continue
         if uri.startswith("job://"):
             if backend is None:  # a dry run without AWS: where our jobs put their outputs
-                from .job.lineage import parse_job_uri
+                from ..job.lineage import parse_job_uri
 
                 job, output, inside = parse_job_uri(uri, spec_input.field)
                 guess = "/".join(p for p in (output_root_of(job), output, inside) if p)
@@ -45,7 +45,7 @@ def resolve_s3_inputs(
                     f"{{{{{spec_input.field}}}}} {uri} assumed at its default location"
                 )
                 continue
-            from .job.lineage import resolve_job_input
+            from ..job.lineage import resolve_job_input
 
             uri = resolve_job_input(uri, backend, field=spec_input.field)
         if spec_input.data_type == "ManifestFile":  # the URI names the manifest object itself
@@ -68,7 +68,7 @@ def _as_directory(uri: str) -> str:
 def _s3_input(where: Where, uri: str, field: str) -> S3Input:
     """One object as given (or by manifest, see :func:`_one_object_manifest`), a directory
     with "/"."""
-    from .storage.s3objects import keys_beside, s3_input_kind
+    from ..storage.s3objects import keys_beside, s3_input_kind
 
     is_object = s3_input_kind(where.session, uri, field=field)
     if is_object:
@@ -94,7 +94,7 @@ def _one_object_manifest(uri: str) -> str:
     import hashlib
     import json
 
-    from .storage.localstore import state_dir
+    from ..storage.localstore import state_dir
 
     prefix, name = uri.rsplit("/", 1)
     body = json.dumps([{"prefix": prefix + "/"}, name]).encode()

@@ -14,15 +14,17 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from .errors import Interrupted
-from .events import Sink, emit
+from ..errors import Interrupted
+from ..events import Sink, emit
+from ..job.request import Rendered, Target, check_request, render_request
+from ..job.spec import JobSpec, check_overlaps
+from ..settings import DEFAULT_INSTANCE
+from ..storage.localstore import LOCAL_STORE_BUCKET
+from ..storage.store import needs_aws as _needs_aws
+from .backends import open_backend
 from .handle import Job
 from .inputs import resolve_s3_inputs
-from .job.request import Rendered, Target, check_request, render_request
-from .job.spec import JobSpec, check_overlaps
-from .settings import DEFAULT_INSTANCE
-from .storage.localstore import LOCAL_STORE_BUCKET
-from .storage.store import needs_aws as _needs_aws
+from .where import Where
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -36,24 +38,6 @@ NOTHING_SUBMITTED = (
     "interrupted before the job was created; nothing was submitted "
     "(files already staged are kept and not uploaded again)"
 )
-
-
-class Where:
-    """The account and region a run targets; ``aws`` is None when no AWS is involved."""
-
-    __slots__ = ("region", "account_id", "aws", "notes")
-
-    def __init__(
-        self, region: str, account_id: str, aws: Any = None, notes: list[str] | None = None
-    ):
-        self.region = region
-        self.account_id = account_id
-        self.aws = aws  # AwsContext
-        self.notes = [] if notes is None else notes  # what a dry run had to guess
-
-    @property
-    def session(self):
-        return self.aws.session if self.aws else None
 
 
 class Submission(NamedTuple):
@@ -93,7 +77,7 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     staging_root = _staging_root(spec, where)
     s3_inputs = resolve_s3_inputs(spec, sources, where, backend, partial(_output_root_of, where))
 
-    from .job.channels import plan_channels
+    from ..job.channels import plan_channels
 
     plan = plan_channels(spec, staging_root, s3_inputs)
     target = _target(spec, where, _output_root(spec, where))
@@ -134,7 +118,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     for note in submission.notes:
         emit(on_event, "note", f"note: {note}")
     staging_root = submission.staging_root
-    from .storage.store import check_location, prepare_root
+    from ..storage.store import check_location, prepare_root
 
     for output in spec.outputs:
         if output.s3:
@@ -143,7 +127,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
             )
     mistakes = [*submission.checks]  # what a user got wrong: refused before any change
     if where.aws:  # a dry run does not look: the buckets may be made before the real run
-        from .aws.buckets import check_output_buckets
+        from ..aws.buckets import check_output_buckets
 
         foreign = _foreign_outputs(spec, staging_root)
         mistakes.append(
@@ -161,8 +145,8 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         for check in mistakes:
             check()
         bucket()
-    from .storage.hashcache import take_notes
-    from .storage.staging import upload_trees
+    from ..storage.hashcache import take_notes
+    from ..storage.staging import upload_trees
 
     report = upload_trees(
         submission.plan.trees,
@@ -182,7 +166,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     submission.backend.create_job(rendered.request)
     created.append(spec.job_name)
     if role is not None and role.managed:
-        from .aws.role_grants import confirm_grants
+        from ..aws.role_grants import confirm_grants
 
         confirm_grants(where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line))
     emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
@@ -235,8 +219,8 @@ class _RoleLookup:
     changed, before any upload."""
 
     def __init__(self, submission: Submission, on_event: Sink):
-        from .aws.role_policy import request_access
-        from .aws.roles import account_statements
+        from ..aws.role_policy import request_access
+        from ..aws.roles import account_statements
 
         self.spec, self.where = submission.spec, submission.where
         self.access = request_access(submission.rendered.request, submission.staging_root)
@@ -249,7 +233,7 @@ class _RoleLookup:
     def start(self, *, after: Callable[[], object]) -> None:
         """Resolve on a thread now: the reads go at once, but nothing is created or changed
         before ``after`` (the user's mistakes) passed."""
-        from .aws.roles import resolve_job_role
+        from ..aws.roles import resolve_job_role
 
         def resolve() -> tuple[str, bool]:
             return resolve_job_role(
@@ -275,9 +259,9 @@ def _warnings(spec: JobSpec, where: Where, request: dict[str, Any]) -> list[str]
     ECR, a role of another account or partition (said before anything is created)."""
     if spec.on_local_engine:
         return []
-    from .aws.images import image_warning
-    from .aws.partitions import partition_of
-    from .aws.roles import role_warning
+    from ..aws.images import image_warning
+    from ..aws.partitions import partition_of
+    from ..aws.roles import role_warning
 
     found = [image_warning(request["AppSpecification"]["ImageUri"], where.region)]
     if where.aws is not None:  # a placeholder account says nothing about the role's
@@ -294,7 +278,7 @@ def _input_sources(spec: JobSpec, local_backend) -> dict[str, str]:
     for spec_input in spec.inputs:
         source = spec_input.source
         if local_backend is not None and source.startswith("job://"):
-            from .job.lineage import resolve_job_input
+            from ..job.lineage import resolve_job_input
 
             source = resolve_job_input(source, local_backend, field=spec_input.field)
         sources[spec_input.name] = source
@@ -310,7 +294,7 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     )
     if not needs_aws:
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
-    from .aws.session import peek_aws, resolve_aws, session_for
+    from ..aws.session import peek_aws, resolve_aws, session_for
 
     if not dry_run:
         aws = resolve_aws(spec.profile)
@@ -349,13 +333,13 @@ def _output_root_of(where: Where, job_name: str) -> str:
 
 
 def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
-    from .aws.gittags import git_tags
-    from .aws.images import default_image
+    from ..aws.gittags import git_tags
+    from ..aws.images import default_image
 
     image = spec.image or default_image(where.region)
     role = spec.role
     if not role.startswith("arn:"):
-        from .aws.partitions import partition_of
+        from ..aws.partitions import partition_of
 
         role = f"arn:{partition_of(where.region)}:iam::{where.account_id}:role/{role}"
     instance = spec.instance if not spec.on_local_engine else DEFAULT_INSTANCE
@@ -366,17 +350,14 @@ def _target(spec: JobSpec, where: Where, output_root: str) -> Target:
 
 def _backend(spec: JobSpec, where: Where | None):
     if spec.on_local_engine:
-        from .backends.local import LocalBackend
-
-        return LocalBackend(
-            docker=spec.docker,
+        return open_backend(
+            local=True,
             profile=spec.profile,
+            docker=spec.docker,
             host_credentials=spec.local_host_credentials,
         )
-    from .backends.sagemaker import SageMakerBackend
-
     assert where is not None  # only the local engine's backend is made before the account
-    return SageMakerBackend(where.aws)
+    return open_backend(local=False, aws=where.aws)
 
 
 def _bucket(uri: str) -> str:

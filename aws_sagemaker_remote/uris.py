@@ -33,7 +33,7 @@ def parse_s3_uri(text: str) -> S3Uri:
 
 def checked_s3_uri(text: str, field: str) -> S3Uri:
     """parse_s3_uri for user input: a UserError naming ``field`` instead of a ValueError."""
-    from ..errors import UserError
+    from .errors import UserError
 
     try:
         return parse_s3_uri(text)

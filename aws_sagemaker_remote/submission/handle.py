@@ -12,11 +12,11 @@ import os
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple
 
-from .backends import Backend, to_json
-from .backends.status import UNSUCCESSFUL
-from .backends.watch import LogTail, Watch, last_log_lines, outcome_error
-from .errors import UserError
-from .events import Event
+from ..backends import Backend, to_json
+from ..backends.watch import LogTail, Watch, last_log_lines, outcome_error
+from ..errors import UserError
+from ..events import Event
+from ..job.status import UNSUCCESSFUL
 
 LOCAL_POLL_SECONDS = 0.05  # a local describe is one SQLite read
 REMOTE_POLL_SECONDS = 5.0
@@ -155,7 +155,7 @@ class Job:
                     field="dir",
                     fix="pass a directory to download into",
                 )
-        from .storage.downloads import download_prefix
+        from ..storage.downloads import download_prefix
 
         done = {}
         for name, path in targets.items():
@@ -175,12 +175,12 @@ class Job:
 
     def session_for(self, uri: str) -> Any:
         """A boto3 session for an S3 URI; None for the local store (no AWS involved)."""
-        from .storage.store import needs_aws
+        from ..storage.store import needs_aws
 
         if not needs_aws(uri):
             return None
         if self._aws is None:
-            from .aws.session import resolve_aws
+            from ..aws.session import resolve_aws
 
             self._aws = resolve_aws(self.profile)
         return self._aws.session
