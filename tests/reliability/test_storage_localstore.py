@@ -1,4 +1,4 @@
-"""Issue 7 item 8 (storage part): local-store keys are contained, modes are kept, the
+"""Local-store keys are contained, modes are kept, the
 state directory is private."""
 
 from __future__ import annotations

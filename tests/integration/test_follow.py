@@ -11,7 +11,6 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_sagemaker_backend import now_ms, processing_request, put_logs
 
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import LogEvent, LogPage
@@ -25,6 +24,7 @@ from aws_sagemaker_remote.cli.follow import (
     wait_job,
 )
 from aws_sagemaker_remote.errors import JobFailed
+from integration.test_sagemaker_backend import now_ms, processing_request, put_logs
 
 FAST = 0.05
 

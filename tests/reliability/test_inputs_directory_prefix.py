@@ -1,4 +1,4 @@
-"""Issue 7 item 3: an input that denotes a directory is sent as a prefix ending in "/".
+"""An input that denotes a directory is sent as a prefix ending in "/".
 
 SageMaker delivers every key that starts with an S3Prefix, so ``job://prep/clean`` sent as
 ``.../clean`` would also hand the job ``.../clean_v2/...``. Each test has sibling outputs
@@ -14,8 +14,8 @@ import os
 import boto3
 import pytest
 from conftest import run_script
+from integration.test_sagemaker_backend import processing_request
 from scripts import write_script
-from test_sagemaker_backend import processing_request
 
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend

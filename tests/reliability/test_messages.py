@@ -1,4 +1,4 @@
-"""Issue 10: messages that point at the right thing. Each test reproduces one rough edge a
+"""Messages that point at the right thing. Each test reproduces one rough edge a
 new user hit; the engine and moto server really run."""
 
 from __future__ import annotations

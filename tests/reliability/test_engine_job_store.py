@@ -1,4 +1,4 @@
-"""Issue 7 items 8 and 9: job names the local engine must refuse, a corrupt job store."""
+"""Job names the local engine must refuse, a corrupt job store."""
 
 from __future__ import annotations
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from test_sagemaker_backend import processing_request
 
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.lineage import resolve_job_input
+from integration.test_sagemaker_backend import processing_request
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Issue 7 item 7: the role this library creates grants what the job needs, and no more.
+"""The role this library creates grants what the job needs, and no more.
 
 Inputs are read-only, outputs writable on their own prefixes, the staging prefix both;
 the trust policy names this account's processing jobs; grants are replaced, not piled up;

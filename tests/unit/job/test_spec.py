@@ -77,7 +77,7 @@ def test_bad_job_names_name_their_field(script, argv, field):
 
 
 def test_an_explicit_base_job_name_is_cleaned_and_cut_like_the_script_name(script):
-    """Issue 10: --sagemaker-base-job-name is cleaned as the script's name is."""
+    """--sagemaker-base-job-name is cleaned as the script's name is."""
     assert spec_for(script, ["--sagemaker-base-job-name", "not valid!"]).job_name == (
         "not-valid-20261202-103015-123"
     )

@@ -1,4 +1,4 @@
-"""Issue 7 item 11: a git remote URL loses every credential before it becomes a tag."""
+"""A git remote URL loses every credential before it becomes a tag."""
 
 from __future__ import annotations
 

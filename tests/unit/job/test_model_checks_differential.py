@@ -17,7 +17,7 @@ import random
 from typing import Any, Callable
 
 import pytest
-from test_model_checks import valid_request
+from .test_model_checks import valid_request
 
 from aws_sagemaker_remote.job import model_checks, service_model
 from aws_sagemaker_remote.job.model_checks import find_violations

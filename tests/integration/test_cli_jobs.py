@@ -11,10 +11,10 @@ from datetime import datetime
 import boto3
 import pytest
 from conftest import ctrl_c_as_in_a_terminal
-from test_sagemaker_backend import processing_request, put_logs
 
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
+from integration.test_sagemaker_backend import processing_request, put_logs
 
 
 def cli(*args, env=None, cwd=None) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""Issue 10: the request fields company accounts require (VPC, network isolation, KMS keys,
+"""The request fields company accounts require (VPC, network isolation, KMS keys,
 experiments, manifest inputs): flags, environment defaults, the dry run, the service
 model, the role, and what the local engine does with each."""
 

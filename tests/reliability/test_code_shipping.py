@@ -1,4 +1,4 @@
-"""Issue 10: code that ships itself (local imports, a source directory, .gitignore, secrets),
+"""Code that ships itself (local imports, a source directory, .gitignore, secrets),
 modules importable in a plain local run, and what a script sees inside a job."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7 items 4 and 11: channels that overlap, and channel declarations that clash.
+"""Channels that overlap, and channel declarations that clash.
 
 An output equal to, inside or containing an input or a module would be downloaded into
 what the next run ships; a script that declares clashing channels must say so in one line

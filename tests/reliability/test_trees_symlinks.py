@@ -1,4 +1,4 @@
-"""Issue 7 item 6: symlinks inside an input or module directory.
+"""Symlinks inside an input or module directory.
 
 A link that stays inside the tree is followed; a link that leaves it (say to ``~/.ssh``)
 stops the submission before anything is uploaded, in one line naming the link, unless the

@@ -347,7 +347,7 @@ def _imported(text: str) -> set[str]:
 
 @pytest.mark.e2e
 def test_a_warm_offline_local_job_imports_no_event_loop_and_no_aws(tmp_path, no_aws_env):
-    """Issue 9: a job whose code is staged already reaches its script without asyncio
+    """A job whose code is staged already reaches its script without asyncio
     (a sixth of a warm run's time to import), boto3 or obstore, in the submitting process
     and in its runner (forked or fresh: the variable reaches both); nor dataclasses (with
     ``inspect``, 10 ms to import, and 1-5 ms to make each class): its records are

@@ -19,7 +19,7 @@ from wheels import build_wheel
 
 from aws_sagemaker_remote.script import bootstrap
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = REPO / "aws_sagemaker_remote" / "script" / "bootstrap.py"
 PREFIX = "[aws-sagemaker-remote] "
 
