@@ -17,10 +17,11 @@ import random
 from typing import Any, Callable
 
 import pytest
-from .test_model_checks import valid_request
 
 from aws_sagemaker_remote.job import model_checks, service_model
 from aws_sagemaker_remote.job.model_checks import find_violations
+
+from .test_model_checks import valid_request
 
 OPERATION = ("sagemaker", "CreateProcessingJob")
 
