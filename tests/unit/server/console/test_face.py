@@ -9,7 +9,7 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from consolekit import fetch, links_of, put, record, served, token_of
+from consolekit import fetch, links_of, put, record, record_many, served, token_of
 
 from aws_sagemaker_remote.aws.gittags import BRANCH_TAG, COMMIT_TAG, DIRTY_TAG
 from aws_sagemaker_remote.backends.local.logstreams import StreamWriter, stream_file, stream_name
@@ -29,8 +29,9 @@ def test_the_bare_path_redirects_to_the_list(console):
 
 
 def test_a_thousand_jobs_are_listed_newest_first_fifty_a_page(engine, console):
-    for i in range(1000):
-        record(engine, f"bulk-{i:04d}", "Failed" if i % 3 == 0 else "Completed")
+    record_many(
+        engine, [(f"bulk-{i:04d}", ("Failed", "Completed")[i % 3 > 0]) for i in range(1000)]
+    )
     first = fetch(console + "/_console/")
     assert first.status == 200
     assert names_listed(first.text) == [f"bulk-{i:04d}" for i in range(999, 949, -1)]
