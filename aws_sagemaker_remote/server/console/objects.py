@@ -55,6 +55,8 @@ def fold(
     folders: dict[str, None] = {}
     objects: list[ObjectEntry] = []
     for key, size, modified in sorted(entries):
+        if not key.startswith(prefix):
+            continue
         rest = key[len(prefix) :]
         slash = rest.find("/")
         name = prefix + rest[: slash + 1] if slash >= 0 else key
