@@ -62,7 +62,9 @@ def _server(face: Any, port: int) -> Any:
     from ..server.http import HttpServer
 
     if not 0 <= port <= 65535:
-        raise UserError(f"{port} is not a port", field="port", fix="use 1-65535 (0: any free)")
+        raise UserError(
+            f"{port} is not a port", field="port", fix="use 1-65535, or 0 for any free port"
+        )
     try:
         return HttpServer(face, "127.0.0.1", port)
     except OSError as error:

@@ -48,7 +48,7 @@ _SECURITY = [
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),  # "no-referrer" makes a form's Origin "null"
     ("X-Frame-Options", "DENY"),
 ]
 
