@@ -201,7 +201,7 @@ def _static(name: str) -> Response:
         data = resources.files(__package__).joinpath("static", name).read_bytes()
     except (FileNotFoundError, OSError):
         return _error_page(404, "Not found", f"no static file {name}")
-    headers = [("Content-Type", _STATIC_TYPES[suffix]), ("Cache-Control", "max-age=300")]
+    headers = [("Content-Type", _STATIC_TYPES[suffix]), ("Cache-Control", "no-cache")]
     return Response(200, headers + _SECURITY, data)
 
 

@@ -62,17 +62,16 @@ def when(value: datetime | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``1h 2m 3s``, as the SageMaker console writes durations."""
+    """``1h 2m 3s`` (``1h``, ``0s``): a duration the way people say it."""
     if seconds is None:
         return "-"
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h"] if hours else []
-    if hours or minutes:
-        parts.append(f"{minutes}m")
-    parts.append(f"{secs}s")
-    return " ".join(parts)
+    parts = [
+        f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if value
+    ]
+    return " ".join(parts) or "0s"
 
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[str]], empty: str = "None") -> str:
