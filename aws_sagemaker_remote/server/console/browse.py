@@ -25,12 +25,13 @@ def job_paths(description: dict[str, Any]) -> list[tuple[str, str]]:
     uris = [(i.get("S3Input") or {}).get("S3Uri") for i in description.get("ProcessingInputs", [])]
     outputs = (description.get("ProcessingOutputConfig") or {}).get("Outputs", [])
     uris += [(o.get("S3Output") or {}).get("S3Uri") for o in outputs]
-    found = []
+    found: list[tuple[str, str]] = []
     for uri in uris:
         try:
-            found.append(parse_s3_uri(uri))
-        except (TypeError, ValueError):
+            bucket, key = parse_s3_uri(uri if isinstance(uri, str) else "")
+        except ValueError:
             continue
+        found.append((bucket, key))
     return found
 
 

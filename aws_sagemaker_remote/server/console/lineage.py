@@ -24,6 +24,8 @@ _CODE_CHANNELS = (layout.CODE_CHANNEL, layout.REQUIREMENTS_CHANNEL, layout.CONFI
 
 @dataclass(frozen=True)
 class Link:
+    """One edge: ``producer``'s output ``output`` is read as ``consumer``'s ``input``."""
+
     producer: str
     output: str  # the producer's output name
     consumer: str
@@ -106,6 +108,8 @@ def consumers_of(source: Any, name: str, seen: dict[str, dict[str, Any]]) -> lis
 
 @dataclass(frozen=True)
 class Lineage:
+    """A job's place among the jobs it reads from and that read from it."""
+
     parents: list[Link]  # jobs whose outputs this job reads
     children: list[Link]  # jobs that read this job's outputs
     edges: list[Link]  # the whole graph within MAX_HOPS, this job included

@@ -23,6 +23,8 @@ _CHUNK = 1024 * 1024
 
 @dataclass(frozen=True)
 class ObjectEntry:
+    """One object of a listing; ``modified`` where the store knows it."""
+
     key: str
     size: int
     modified: datetime | None
@@ -30,6 +32,8 @@ class ObjectEntry:
 
 @dataclass(frozen=True)
 class Listing:
+    """One page of a prefix, split at "/" as S3 does with a delimiter."""
+
     folders: list[str]  # common prefixes, each ending in "/"
     objects: list[ObjectEntry]
     next_token: str | None  # more entries after these
@@ -37,6 +41,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class ObjectBody:
+    """An object to send: its size first (Content-Length), then its bytes as they come."""
+
     size: int
     chunks: Iterable[bytes]  # closed by the server once sent (``close`` if it has one)
 

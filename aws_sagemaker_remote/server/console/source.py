@@ -48,6 +48,8 @@ class JobRow:
 
 @dataclass(frozen=True)
 class JobsPage:
+    """One page of the jobs list, and whether another follows."""
+
     rows: list[JobRow]
     page: int  # from 1
     has_next: bool
