@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ...errors import NotFound
+from ...job.lineage import JOB_NAME
 from ...job.s3uri import parse_s3_uri
 from ...wording import size
 from .html import code, esc, job_url, page, table, url, when
@@ -42,7 +43,7 @@ def check_browsable(source: ConsoleSource, bucket: str, key: str, job: str | Non
         raise NotFound(f"{where} is not in a bucket this console serves")
     if not getattr(source, "job_paths_only", False):
         return
-    if job:
+    if job and JOB_NAME.fullmatch(job):
         for root_bucket, root_key in job_paths(source.describe(job)):
             if root_bucket == bucket and key.startswith(root_key):
                 return

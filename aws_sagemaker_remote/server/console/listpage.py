@@ -75,7 +75,8 @@ def jobs_list_page(
             f'<a rel="prev" href="{esc(url("", page=listed.page - 1, **filters))}">'
             "&larr; Previous</a>"
         )
-    pager.append(f"<span>Page {listed.page}</span>")
+    pages = -(-listed.total // PER_PAGE) if listed.total else None
+    pager.append(f"<span>Page {listed.page}" + (f" of {pages}" if pages else "") + "</span>")
     if listed.has_next:
         pager.append(
             f'<a rel="next" href="{esc(url("", page=listed.page + 1, **filters))}">Next &rarr;</a>'

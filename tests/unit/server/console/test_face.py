@@ -35,7 +35,8 @@ def test_a_thousand_jobs_are_listed_newest_first_fifty_a_page(engine, console):
     first = fetch(console + "/_console/")
     assert first.status == 200
     assert names_listed(first.text) == [f"bulk-{i:04d}" for i in range(999, 949, -1)]
-    assert "1000 jobs" in first.text and 'rel="prev"' not in first.text
+    assert "1000 jobs" in first.text and "Page 1 of 20" in first.text
+    assert 'rel="prev"' not in first.text
     following = [link for link in links_of(first.text) if "page=2" in link]
     second = fetch(console + html.unescape(following[0]))
     assert names_listed(second.text)[0] == "bulk-0949"
@@ -195,6 +196,25 @@ def test_logs_json_gives_the_lines_after_the_cursor(engine, console):
     bad = json.dumps({stream: "not-a-cursor"})
     assert (
         fetch(f"{console}/_console/jobs/talky/logs.json?{urlencode({'after': bad})}").status == 400
+    )
+
+
+def test_the_instances_logs_sit_side_by_side_in_instance_order(engine, console):
+    record(engine, "wide", "InProgress")
+    for instance in (10, 2, 1):
+        stream = stream_name("wide", instance, 1733570000)
+        writer = StreamWriter(stream_file(engine.store.job_dir("wide"), stream))
+        writer.write(f"from instance {instance}")
+        writer.close()
+    page = fetch(console + "/_console/jobs/wide").text
+    labels = re.findall(
+        r'<div class="stream" data-stream="[^"]+" data-cursor="\d+"><h3>([^<]+)', page
+    )
+    assert labels == ["algo-1", "algo-2", "algo-10"]
+    assert (
+        page.index("from instance 1\n")
+        < page.index("from instance 2")
+        < page.index("from instance 10")
     )
 
 

@@ -79,6 +79,7 @@ def test_s3_paths_of_the_job_are_browsed_and_downloaded(sagemaker_console):
         ("s3", {"bucket": BUCKET, "prefix": "jobs/", "job": "made"}),  # above its paths
         ("s3/object", {"bucket": BUCKET, "key": "secret/key.txt", "job": "made"}),
         ("s3/object", {"bucket": "other", "key": "jobs/made/out/result.csv", "job": "made"}),
+        ("s3", {"bucket": BUCKET, "prefix": "jobs/made/out/", "job": "../made"}),
     ],
 )
 def test_paths_no_job_names_are_not_served(sagemaker_console, path, query):
