@@ -307,7 +307,11 @@ class DevTools:
                 return message.get("result", {})
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        """The expression's value; None while the page is between documents (navigating)."""
+        try:
+            result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        except RuntimeError:
+            return None
         return result.get("result", {}).get("value")
 
     def open(self, url: str) -> None:
