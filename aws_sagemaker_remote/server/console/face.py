@@ -40,6 +40,7 @@ from .source import ConsoleSource
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_MAX_PAGE = 100_000  # past any real listing; SQLite's OFFSET is a 64-bit integer
 _JOB_PATH = re.compile(r"jobs/([^/]+)(/logs\.json|/stop)?")
 _SECURITY = [
     (
@@ -120,7 +121,7 @@ class _Console:
             return _html(
                 jobs_list_page(
                     self.source,
-                    page_number=int(number) if number.isdigit() else 1,
+                    page_number=min(int(number), _MAX_PAGE) if number.isdigit() else 1,
                     status=request.param("status") or None,
                     name_contains=request.param("name") or None,
                 )

@@ -40,6 +40,8 @@ def test_a_thousand_jobs_are_listed_newest_first_fifty_a_page(engine, console):
     following = [link for link in links_of(first.text) if "page=2" in link]
     second = fetch(console + html.unescape(following[0]))
     assert names_listed(second.text)[0] == "bulk-0949"
+    for beyond in ("21", "9" * 40, "-1", "x"):  # nothing there, or not a page: no fault
+        assert fetch(f"{console}/_console/?page={beyond}").status == 200
     last = fetch(console + "/_console/?page=20")
     assert names_listed(last.text)[-1] == "bulk-0000"
     assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
