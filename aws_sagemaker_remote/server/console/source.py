@@ -240,11 +240,11 @@ class SageMakerSource:
 
     def tags(self, description: dict[str, Any]) -> list[dict[str, str]] | None:
         """None where ListTags is refused: the console needs no more than describe."""
-        from ...errors import Error
+        from ...errors import UserError
 
         try:
             return self.backend.job_tags(description["ProcessingJobArn"])
-        except Error:
+        except UserError:
             return None
 
     def stop(self, job_name: str) -> None:
