@@ -90,7 +90,7 @@ def _inputs(source: ConsoleSource, d: dict[str, Any], name: str) -> str:
             [
                 esc(item.get("InputName")),
                 link,
-                code(s3.get("LocalPath", "-")),
+                f'<code class="path">{esc(s3.get("LocalPath", "-"))}</code>',
                 esc(s3.get("S3DataType", "-")),
                 esc(s3.get("S3InputMode", "-")),
                 esc(s3.get("S3DataDistributionType", "-")),
@@ -111,7 +111,7 @@ def _outputs(source: ConsoleSource, d: dict[str, Any], name: str) -> str:
         rows.append(
             [
                 esc(item.get("OutputName")),
-                code(s3.get("LocalPath", "-")),
+                f'<code class="path">{esc(s3.get("LocalPath", "-"))}</code>',
                 s3_link(source, uri, name) if uri else "-",
                 esc(s3.get("S3UploadMode", "-")),
             ]
