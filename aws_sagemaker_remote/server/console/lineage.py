@@ -3,8 +3,10 @@
 A ``job://prep/features`` input reaches the request already resolved to the S3 prefix
 where that output landed, so lineage is found by S3 location: an input is another job's
 output when its URI is that output's prefix or lies under it. Candidates come from the
-source's search of requests (SQLite for the local engine) and are then checked against
-the candidate's own description, so a job that merely reads the same data is no parent.
+source's search of requests (SQLite for the local engine; for SageMaker, the jobs it has
+described) and from the job name the default layout puts in an output's path, and are
+then checked against the candidate's own description, so a job that merely reads the same
+data is no parent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import Error
+from ...job.lineage import JOB_NAME
 from ...script import layout
 from .html import esc, job_url
 
@@ -78,11 +81,23 @@ def _describe(source: Any, name: str, seen: dict[str, dict[str, Any]]) -> dict[s
     return seen[name]
 
 
+def _named_in_path(uri: str) -> list[str]:
+    """Job names the default output layout puts in a URI: ``.../jobs/<job>/<output>/``."""
+    parts = uri[len("s3://") :].split("/")
+    return [
+        after
+        for before, after in zip(parts, parts[1:])
+        if before == "jobs" and JOB_NAME.fullmatch(after)
+    ]
+
+
 def producers_of(source: Any, name: str, seen: dict[str, dict[str, Any]]) -> list[Link]:
     inputs = data_inputs(_describe(source, name, seen))
     texts = [json.dumps(a) for _, uri in inputs for a in _ancestors(uri)]
+    candidates = dict.fromkeys(source.jobs_mentioning(texts) if texts else [])
+    candidates.update(dict.fromkeys(n for _, uri in inputs for n in _named_in_path(uri)))
     links = []
-    for candidate in source.jobs_mentioning(texts) if texts else []:
+    for candidate in candidates:
         if candidate == name:
             continue
         for output, output_uri in outputs(_describe(source, candidate, seen)):

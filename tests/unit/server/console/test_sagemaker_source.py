@@ -90,3 +90,15 @@ def test_paths_no_job_names_are_not_served(sagemaker_console, path, query):
 def test_a_read_only_console_refuses_stop(sagemaker_console):
     answer = fetch(sagemaker_console + "/_console/jobs/made/stop", method="POST", body=b"csrf=x")
     assert answer.status == 405
+
+
+def test_lineage_is_found_among_sagemaker_jobs(sagemaker_console):
+    made = f"s3://{BUCKET}/jobs/made/out/"
+    boto3.client("sagemaker").create_processing_job(
+        **job_request("reads-made", inputs=[("data", made + "part/")])
+    )
+    reader = fetch(sagemaker_console + "/_console/jobs/reads-made").text
+    assert 'href="/_console/jobs/made"' in reader  # its producer, named by the output path
+    fetch(sagemaker_console + "/_console/")  # the list describes (and keeps) ended jobs
+    producer = fetch(sagemaker_console + "/_console/jobs/made").text
+    assert 'href="/_console/jobs/reads-made"' in producer  # and the consumer, both ways
