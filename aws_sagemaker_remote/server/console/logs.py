@@ -48,7 +48,8 @@ def initial_logs(source: Any, name: str, active: bool) -> str:
     where = f"{job_url(name)}/logs.json"
     return section(
         "Logs",
-        f'<div class="streams" data-logs="{esc(where)}" data-active="{"1" if active else "0"}">'
+        f'<div class="streams" data-logs="{esc(where)}" data-active="{"1" if active else "0"}" '
+        f'data-poll-ms="{int(getattr(source, "poll_seconds", 1.0) * 1000)}">'
         + "".join(columns)
         + "</div>",
         anchor="logs",

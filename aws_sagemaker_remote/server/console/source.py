@@ -62,6 +62,7 @@ class ConsoleSource(Protocol):
     name: str  # "local" or "sagemaker"
     objects: ObjectReader
     job_paths_only: bool  # browse only the S3 paths a job names (not whole buckets)
+    poll_seconds: float  # how often a running job's page asks for new log lines
 
     def jobs_page(
         self, *, page: int, per_page: int, status: str | None, name_contains: str | None
@@ -111,6 +112,7 @@ class LocalSource:
 
     name = "local"
     job_paths_only = False  # the local store is this user's own
+    poll_seconds = 1.0  # a running job's page asks for new log lines this often
 
     def __init__(self, backend: Any, objects: ObjectReader | None = None):
         from .objects import local_store_objects
@@ -163,6 +165,7 @@ class SageMakerSource:
 
     name = "sagemaker"
     job_paths_only = True
+    poll_seconds = 5.0  # three API calls a poll; CloudWatch Logs' quotas are per account
 
     def __init__(self, backend: Any, objects: ObjectReader, *, workers: int = 8):
         self.backend = backend

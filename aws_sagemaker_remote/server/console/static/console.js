@@ -44,6 +44,7 @@ function streamColumn(container, stream, label) {
 function followLogs() {
   const container = document.querySelector(".streams[data-logs]");
   if (!container || container.dataset.active !== "1") return;
+  const every = Number(container.dataset.pollMs) || 1000;
   const poll = async () => {
     const after = {};
     for (const column of container.querySelectorAll(".stream")) {
@@ -70,13 +71,13 @@ function followLogs() {
       column.dataset.cursor = part.cursor;
     }
     if (update.active) {
-      setTimeout(poll, 1000);
+      setTimeout(poll, every);
     } else {
       container.dataset.active = "0";
       location.reload();  // the ended job's times, reason and outputs
     }
   };
-  setTimeout(poll, 1000);
+  setTimeout(poll, every);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
