@@ -45,9 +45,12 @@ def build_parser() -> Any:
 def _source(args: Any) -> tuple[Any, bool]:
     """(the console's source, whether it is read-only)."""
     if args.local:
-        from ..backends.local import LocalBackend
         from ..server.console import LocalSource
 
+        try:
+            from ..backends.local import LocalBackend
+        except ImportError as error:
+            raise UserError(f"the local engine is not available: {error}", field="local") from None
         return LocalSource(LocalBackend(profile=args.profile)), False
     from ..aws.session import resolve_aws
     from ..backends.sagemaker import SageMakerBackend
