@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ...backends import LogPage
 from ...backends.status import ACTIVE, TERMINAL
+from ...errors import NotFound
 from .objects import ObjectReader
 
 # The members of a CreateProcessingJob request that DescribeProcessingJob gives back.
@@ -129,7 +130,10 @@ class LocalSource:
         for record in records[:per_page]:
             status_now = record.status
             if status_now in ACTIVE:  # a runner that died is noticed by describe
-                status_now = self.backend.describe_job(record.name)["ProcessingJobStatus"]
+                try:
+                    status_now = self.backend.describe_job(record.name)["ProcessingJobStatus"]
+                except NotFound:  # removed since the page was read
+                    continue
             end = record.end_time
             if status_now in TERMINAL and end is None:
                 end = (self.store.get(record.name) or record).end_time
