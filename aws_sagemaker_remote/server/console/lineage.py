@@ -137,14 +137,13 @@ def lineage_of(source: Any, name: str) -> Lineage:
     children = consumers_of(source, name, seen)
     depth = {name: 0}
     edges = {*parents, *children}
-    for step, links_of in ((-1, producers_of), (1, consumers_of)):
+    for step, links_of, first_hop in ((-1, producers_of, parents), (1, consumers_of, children)):
         frontier = [name]
         for hop in range(1, MAX_HOPS + 1):
             following = []
             for job in frontier:
-                found = parents if job == name and step < 0 else None
-                found = children if job == name and step > 0 else found
-                for link in found if found is not None else links_of(source, job, seen):
+                found = first_hop if job == name else links_of(source, job, seen)
+                for link in found:
                     other = link.producer if step < 0 else link.consumer
                     edges.add(link)
                     if other not in depth and len(depth) < MAX_NODES:
