@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.request
 from urllib.parse import urlencode
 
 import boto3
@@ -19,8 +20,12 @@ from aws_sagemaker_remote.server.console import S3Objects, SageMakerSource, cons
 BUCKET = "console-data"
 
 
-@pytest.fixture()
-def sagemaker_console(moto_reset):
+@pytest.fixture(scope="module")
+def moto_jobs(moto_server):
+    """The emulated account's jobs and objects, made once for this module's tests."""
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=10
+    ).close()
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="jobs/made/out/result.csv", Body=b"a,b\n1,2\n")
@@ -35,6 +40,13 @@ def sagemaker_console(moto_reset):
             tags=[{"Key": COMMIT_TAG, "Value": "feedface" * 5}],
         )
         sagemaker.create_processing_job(**request)
+    reader = job_request("reads-made", inputs=[("data", f"s3://{BUCKET}/jobs/made/out/part/")])
+    sagemaker.create_processing_job(**reader)
+
+
+@pytest.fixture()
+def sagemaker_console(moto_jobs):
+    """A console with nothing described yet, over the module's account."""
     context = resolve_aws(None)
     source = SageMakerSource(SageMakerBackend(context), S3Objects(context.session, context.region))
     with served(console_face(source, read_only=True)) as base:
@@ -44,7 +56,7 @@ def sagemaker_console(moto_reset):
 def test_jobs_are_listed_and_filtered(sagemaker_console):
     page = fetch(sagemaker_console + "/_console/").text
     listed = re.findall(r'<a href="/_console/jobs/([^"]+)">', page)
-    assert sorted(listed) == ["made", "prep-1", "prep-2"]
+    assert sorted(listed) == ["made", "prep-1", "prep-2", "reads-made"]
     assert "on SageMaker" in page and "sagemaker-scikit-learn:1.2-1-cpu-py3" in page
     named = fetch(f"{sagemaker_console}/_console/?{urlencode({'name': 'prep'})}").text
     assert sorted(re.findall(r'<a href="/_console/jobs/([^"]+)">', named)) == ["prep-1", "prep-2"]
@@ -93,10 +105,6 @@ def test_a_read_only_console_refuses_stop(sagemaker_console):
 
 
 def test_lineage_is_found_among_sagemaker_jobs(sagemaker_console):
-    made = f"s3://{BUCKET}/jobs/made/out/"
-    boto3.client("sagemaker").create_processing_job(
-        **job_request("reads-made", inputs=[("data", made + "part/")])
-    )
     reader = fetch(sagemaker_console + "/_console/jobs/reads-made").text
     assert 'href="/_console/jobs/made"' in reader  # its producer, named by the output path
     fetch(sagemaker_console + "/_console/")  # the list describes (and keeps) ended jobs
