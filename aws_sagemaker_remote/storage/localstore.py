@@ -194,6 +194,21 @@ class LocalStore:
     async def head(self, key: str) -> int | None:
         return self.head_sync(key)
 
+    def modified_sync(self, key: str) -> float | None:
+        """The object's modification time (epoch seconds), for a listing; None if absent."""
+        try:
+            path = self._path(key)
+            return path.stat().st_mtime if path.is_file() else None
+        except (OSError, UserError):
+            return None
+
+    def open_sync(self, key: str) -> IO[bytes]:
+        """The object opened for reading, to stream it (FileNotFoundError if absent)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(self.uri(key))
+        return open(path, "rb")
+
     async def get_bytes(self, key: str) -> bytes:
         path = self._path(key)
         try:
