@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ...errors import NotFound
 from ...job.lineage import JOB_NAME
-from ...job.s3uri import parse_s3_uri
+from ...uris import parse_s3_uri
 from ...wording import size
 from .html import code, esc, job_url, page, table, url, when
 from .objects import ObjectBody

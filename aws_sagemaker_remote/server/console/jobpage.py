@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...backends.status import ACTIVE
+from ...job.status import ACTIVE
 from ...script import layout
 from .html import (
     code,
@@ -57,7 +57,7 @@ _SECTIONS = (
 
 def s3_link(source: ConsoleSource, uri: str, job_name: str) -> str:
     """An S3 URI that opens the console's browser where the source serves its bucket."""
-    from ...job.s3uri import parse_s3_uri
+    from ...uris import parse_s3_uri
 
     try:
         bucket, key = parse_s3_uri(uri)

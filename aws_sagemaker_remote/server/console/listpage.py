@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ... import wording
-from ...backends import status as statuses
+from ...job import status as statuses
 from .html import duration, esc, job_url, page, status_badge, table, url, when
 from .source import ConsoleSource, JobRow
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...backends.status import ACTIVE
 from ...errors import UserError
+from ...job.status import ACTIVE
 from .html import esc, job_url, section
 
 SHOWN_LINES = 5000  # per stream in the page; older lines are left to `jobs logs`

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ...backends import LogPage
-from ...backends.status import ACTIVE, TERMINAL
 from ...errors import NotFound
+from ...job.status import ACTIVE, TERMINAL
 from .objects import ObjectReader
 
 # The members of a CreateProcessingJob request that DescribeProcessingJob gives back.
