@@ -117,6 +117,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Iterable[bytes] = b""
     length: int | None = None  # Content-Length for an iterable body, or for HEAD; else chunked
+    close: bool = False  # answered before the body was read: close, rather than read the rest
 
 
 Face = Callable[[Request], Response]
@@ -157,7 +158,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         try:
             response = self.server.face(request)
-            body.drain()
+            if response.close:
+                self.close_connection = True
+            else:
+                body.drain()
         except BodyError:
             self.close_connection = True  # the stream's framing is lost
             return
@@ -175,6 +179,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         if length is None:
             self.send_header("Transfer-Encoding", "chunked")
         else:
