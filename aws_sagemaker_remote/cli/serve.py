@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     app.config = dataclasses.replace(config, endpoint=local)
     _point_jobs_here(config, local)
     signal.signal(signal.SIGTERM, _stop_on)
+    signal.signal(signal.SIGINT, _stop_on)  # even when started with SIGINT ignored (a &)
     print(f"serving SageMaker, S3, CloudWatch Logs, STS and IAM at {url}: "
           f"export AWS_ENDPOINT_URL={url}", flush=True)  # fmt: skip
     try:
