@@ -51,8 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--region", help="region of ARNs for unsigned requests (default: AWS_REGION or us-east-1)"
     )
-    parser.add_argument("--access-key-id", help="the key id clients must sign with")
-    parser.add_argument("--secret-access-key", help="the secret clients must sign with")
+    parser.add_argument(
+        "--access-key-id", help="with --secret-access-key: refuse requests not signed with them"
+    )
+    parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
     return parser
 
 
@@ -77,8 +79,8 @@ def _config(args: argparse.Namespace):
     if bool(args.access_key_id) != bool(args.secret_access_key):
         missing = "secret_access_key" if args.access_key_id else "access_key_id"
         raise UserError("a key pair takes both halves", field=missing, fix="give both")
-    verify = not is_loopback(args.host)
-    if verify and not args.access_key_id:
+    verify = bool(args.access_key_id)  # a key pair given: every request must be signed with it
+    if not is_loopback(args.host) and not verify:
         raise UserError(
             f"{args.host} is not a loopback address, and a server others can reach must "
             "refuse requests not signed with its key",

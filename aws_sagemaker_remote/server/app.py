@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import parse_qsl
 
 from .http import BodyError, Face, Request, Response
@@ -26,6 +26,9 @@ from .protocols import (
     xml_text,
 )
 from .sigv4 import SignatureProblem, Verifier, credential_scope
+
+if TYPE_CHECKING:
+    from ..storage.localbuckets import LocalBuckets
 
 CONSOLE_PATH = "/_console"
 DEFAULT_ACCOUNT = "000000000000"
@@ -177,6 +180,7 @@ def make_app(
 ) -> App:
     """The dispatcher over the local engine, the server's buckets and its IAM records."""
     from ..backends.local import LocalBackend
+    from ..storage.localbuckets import LocalBuckets
     from ..storage.localstore import state_dir
     from .iam import Iam
     from .log_events import LogEvents
@@ -186,8 +190,9 @@ def make_app(
     from .sts import Sts
 
     root = config.state_dir or state_dir()
-    buckets_root = root / "buckets"
-    backend = LocalBackend(buckets_root=buckets_root)
+    # the default root keeps the local store's bucket where the local engine keeps it
+    buckets = LocalBuckets(root / "buckets" if config.state_dir else None)
+    backend = LocalBackend(buckets_root=buckets.root)
 
     def region_of(request: Request) -> str:
         scope = credential_scope(request)
@@ -199,7 +204,7 @@ def make_app(
         "sts": Sts(config.account_id, config.secret_access_key),
         "iam": Iam(config.account_id, root / "serve" / "iam.json"),
     }
-    s3 = s3_face(buckets_root)
+    s3 = s3_face(buckets)
     if s3 is not None:
         faces["s3"] = s3
     elif say is not None:
@@ -207,11 +212,10 @@ def make_app(
     return App(faces, config, console)
 
 
-def s3_face(buckets_root: Path) -> Face | None:
-    """The S3 face over the buckets under ``buckets_root``; None in a build without it."""
+def s3_face(buckets: LocalBuckets) -> Face | None:
+    """The S3 face over ``buckets``; None in a build without it."""
     try:
-        from ..storage.localbuckets import LocalBuckets
         from .s3 import S3  # type: ignore[import-not-found]
     except ImportError:
         return None
-    return S3(LocalBuckets(buckets_root))
+    return S3(buckets)

@@ -37,7 +37,7 @@ from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_confi
 from .jobenv import JobEnvironment
 from .logstreams import StreamWriter, stream_file, stream_name
 from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
-from .store import REASON_LIMIT, JobRecord, JobStore
+from .store import BUCKETS_OPTION, OPTIONS_FILE, REASON_LIMIT, JobRecord, JobStore, read_json
 from .transfer import (
     Aborted,
     Locations,
@@ -78,7 +78,8 @@ class JobRun:
         cluster = (self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
-        self.locations = Locations(record.profile)
+        buckets = read_json(self.job_dir / OPTIONS_FILE).get(BUCKETS_OPTION)
+        self.locations = Locations(record.profile, buckets_root=Path(buckets) if buckets else None)
         stopping = self.request.get("StoppingCondition") or {}
         self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
         self.deadline = time.monotonic() + self.max_runtime
