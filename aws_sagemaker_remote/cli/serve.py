@@ -146,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         config = _config(args)
         from ..server.app import make_app
 
-        app = make_app(config, say=lambda line: print(f"{PROG}: {line}", file=sys.stderr))
+        notes: list[str] = []  # said once the port is known to be ours
+        app = make_app(config, say=notes.append)
         server = _bind(app, args.host, args.port)
     except Error as error:
         exit_on_error(error, prog=PROG, name=serve_option_for_field)
+    for note in notes:
+        print(f"{PROG}: {note}", file=sys.stderr)
     port = server.server_address[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}"
