@@ -69,6 +69,11 @@ class _LimitedBody:
             self._stream.readline(16)  # the CRLF after the chunk
         return data
 
+    @property
+    def finished(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._done
+
     def drain(self) -> None:
         """Read what is left, so the connection can carry the next request."""
         while self.read(1024 * 1024):
@@ -117,6 +122,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Iterable[bytes] = b""
     length: int | None = None  # Content-Length for an iterable body, or for HEAD; else chunked
+    close: bool = False  # close the connection after it, leaving the request's body unread
 
 
 Face = Callable[[Request], Response]
@@ -157,7 +163,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         try:
             response = self.server.face(request)
-            body.drain()
+            if response.close and not body.finished:
+                self.close_connection = True  # e.g. a refused 5 GiB body: not worth reading
+            else:
+                body.drain()
         except BodyError:
             self.close_connection = True  # the stream's framing is lost
             return
@@ -175,6 +184,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         if length is None:
             self.send_header("Transfer-Encoding", "chunked")
         else:
