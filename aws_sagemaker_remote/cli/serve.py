@@ -16,7 +16,6 @@ import ipaddress
 import os
 import re
 import signal
-import sys
 
 from ..errors import Error, UserError, exit_on_error
 from ..processing.args import OneLineParser
@@ -139,25 +138,19 @@ def _stop_on(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``aws-sagemaker-remote serve [--port N] [--host H] ...``."""
-    import dataclasses
-
     args = build_parser().parse_args(argv)
     try:
         config = _config(args)
         from ..server.app import make_app
 
-        notes: list[str] = []  # said once the port is known to be ours
-        app = make_app(config, say=notes.append)
+        app = make_app(config)
         server = _bind(app, args.host, args.port)
     except Error as error:
         exit_on_error(error, prog=PROG, name=serve_option_for_field)
-    for note in notes:
-        print(f"{PROG}: {note}", file=sys.stderr)
     port = server.server_address[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}"
     local = f"http://127.0.0.1:{port}" if not is_loopback(args.host) else url
-    app.config = dataclasses.replace(config, endpoint=local)
     _point_jobs_here(config, local)
     signal.signal(signal.SIGTERM, _stop_on)
     signal.signal(signal.SIGINT, _stop_on)  # even when started with SIGINT ignored (a &)

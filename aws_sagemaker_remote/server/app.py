@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 from urllib.parse import parse_qsl
 
 from .http import BodyError, Face, Request, Response
@@ -26,9 +24,6 @@ from .protocols import (
     xml_text,
 )
 from .sigv4 import SignatureProblem, Verifier, credential_scope
-
-if TYPE_CHECKING:
-    from ..storage.localbuckets import LocalBuckets
 
 CONSOLE_PATH = "/_console"
 DEFAULT_ACCOUNT = "000000000000"
@@ -50,9 +45,7 @@ class ServerConfig:
     region: str = DEFAULT_REGION  # for ARNs of requests that name none
     access_key_id: str = "local"  # the key pair jobs and (beyond loopback) clients sign with
     secret_access_key: str = "local"
-    verify_signatures: bool = False  # on when bound beyond loopback
-    state_dir: Path | None = None  # None: the local engine's state directory
-    endpoint: str = ""  # this server's URL, given to jobs as AWS_ENDPOINT_URL
+    verify_signatures: bool = False  # on with a key pair (which binding beyond loopback needs)
 
 
 class _Buffered:
@@ -176,7 +169,6 @@ def make_app(
     config: ServerConfig,
     *,
     console: Face | None = None,
-    say: Callable[[str], None] | None = None,
 ) -> App:
     """The dispatcher over the local engine, the server's buckets and its IAM records."""
     from ..backends.local import LocalBackend
@@ -186,12 +178,12 @@ def make_app(
     from .log_events import LogEvents
     from .logs import Logs
     from .processing_jobs import ProcessingJobs
+    from .s3 import s3_face
     from .sagemaker import SageMaker
     from .sts import Sts
 
-    root = config.state_dir or state_dir()
-    # the default root keeps the local store's bucket where the local engine keeps it
-    buckets = LocalBuckets(root / "buckets" if config.state_dir else None)
+    root = state_dir()  # the local engine's: jobs, buckets and IAM records survive restarts
+    buckets = LocalBuckets()  # its default keeps the local store's bucket where the engine does
     backend = LocalBackend(buckets_root=buckets.root)
 
     def region_of(request: Request) -> str:
@@ -204,18 +196,5 @@ def make_app(
         "sts": Sts(config.account_id, config.secret_access_key),
         "iam": Iam(config.account_id, root / "serve" / "iam.json"),
     }
-    s3 = s3_face(buckets)
-    if s3 is not None:
-        faces["s3"] = s3
-    elif say is not None:
-        say("S3 is not answered: this build has no S3 face (aws_sagemaker_remote.server.s3)")
+    faces["s3"] = s3_face(buckets)
     return App(faces, config, console)
-
-
-def s3_face(buckets: LocalBuckets) -> Face | None:
-    """The S3 face over ``buckets``; None in a build without it."""
-    try:
-        from .s3 import S3  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return S3(buckets)

@@ -69,6 +69,11 @@ class _LimitedBody:
             self._stream.readline(16)  # the CRLF after the chunk
         return data
 
+    @property
+    def finished(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._done
+
     def drain(self) -> None:
         """Read what is left, so the connection can carry the next request."""
         while self.read(1024 * 1024):
@@ -117,7 +122,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Iterable[bytes] = b""
     length: int | None = None  # Content-Length for an iterable body, or for HEAD; else chunked
-    close: bool = False  # answered before the body was read: close, rather than read the rest
+    close: bool = False  # close the connection after it, leaving the request's body unread
 
 
 Face = Callable[[Request], Response]
@@ -158,8 +163,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         try:
             response = self.server.face(request)
-            if response.close:
-                self.close_connection = True
+            if response.close and not body.finished:
+                self.close_connection = True  # e.g. a refused 5 GiB body: not worth reading
             else:
                 body.drain()
         except BodyError:

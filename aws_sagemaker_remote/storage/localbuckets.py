@@ -45,6 +45,7 @@ _MAX_SEGMENT_BYTES = 255  # a file name's limit on every common file system
 
 class InvalidBucketName(UserError):
     def __init__(self, bucket: str):
+        self.bucket = bucket
         super().__init__(
             f"{bucket!r} is not a valid bucket name",
             field="bucket",
@@ -55,6 +56,7 @@ class InvalidBucketName(UserError):
 
 class NoSuchBucket(NotFound):
     def __init__(self, bucket: str):
+        self.bucket = bucket
         super().__init__(f"the bucket {bucket} does not exist", field="bucket")
 
 
