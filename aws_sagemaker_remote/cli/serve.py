@@ -132,8 +132,16 @@ def _point_jobs_here(config, endpoint: str) -> None:
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
-def _stop_on(signum, frame) -> None:
-    raise KeyboardInterrupt
+def stop_on_signals(server) -> None:
+    """Ctrl-C (even when started with SIGINT ignored, as ``cmd &`` does) and SIGTERM end
+    ``serve_forever`` from a thread: no KeyboardInterrupt lands anywhere mid-statement."""
+    import threading
+
+    def stop(signum, frame) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,14 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{shown}:{port}"
     local = f"http://127.0.0.1:{port}" if not is_loopback(args.host) else url
     _point_jobs_here(config, local)
-    signal.signal(signal.SIGTERM, _stop_on)
-    signal.signal(signal.SIGINT, _stop_on)  # even when started with SIGINT ignored (a &)
+    stop_on_signals(server)
     print(f"serving SageMaker, S3, CloudWatch Logs, STS and IAM at {url}: "
           f"export AWS_ENDPOINT_URL={url}", flush=True)  # fmt: skip
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
     return 0

@@ -9,8 +9,6 @@ from datetime import datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from aws_sagemaker_remote.storage.localbuckets import LocalBuckets
-
 from .conftest import job_request, wait_for_end
 
 pytestmark = pytest.mark.e2e
@@ -30,14 +28,12 @@ def error_of(call) -> dict:
 
 
 def test_create_runs_the_job_over_the_servers_buckets(serve, job_name):
-    buckets = LocalBuckets(serve.state / "buckets")
+    s3 = serve.client("s3")
     bucket = f"in-{job_name}"
-    buckets.create(bucket)
+    s3.create_bucket(Bucket=bucket)
     payload = {"a.bin": bytes(range(256)) * 40, "b.txt": b"second\n"}
     for key, data in payload.items():
-        path = buckets.object_path(bucket, f"data/{key}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        s3.put_object(Bucket=bucket, Key=f"data/{key}", Body=data)
     sagemaker = serve.client("sagemaker")
     request = job_request(
         job_name,
@@ -84,7 +80,7 @@ def test_create_runs_the_job_over_the_servers_buckets(serve, job_name):
     assert s3_input["S3InputMode"] == "File"  # SageMaker's defaults, written back
     assert s3_input["S3DataDistributionType"] == "FullyReplicated"
     for key, data in payload.items():
-        assert buckets.object_path(bucket, f"out/{key}.copy").read_bytes() == data
+        assert s3.get_object(Bucket=bucket, Key=f"out/{key}.copy")["Body"].read() == data
 
 
 def test_a_failed_job_says_why(serve, job_name):
