@@ -122,12 +122,14 @@ class Verifier:
             credential, signed, signature = match.groups()
             stamp = request.header("X-Amz-Date") or ""
             payload = request.header("X-Amz-Content-SHA256")
+            expires = None
         elif request.param("X-Amz-Signature"):
             credential = request.param("X-Amz-Credential") or ""
             signed = request.param("X-Amz-SignedHeaders") or ""
             signature = request.param("X-Amz-Signature") or ""
             stamp = request.param("X-Amz-Date") or ""
             payload = "UNSIGNED-PAYLOAD"
+            expires = request.param("X-Amz-Expires") or ""
         else:
             raise SignatureProblem(
                 "MissingAuthenticationToken",
@@ -141,7 +143,7 @@ class Verifier:
             raise SignatureProblem(
                 "InvalidClientTokenId", f"the access key id {scope.access_key} is not this server's"
             )
-        self._check_time(stamp)
+        self._check_time(stamp, expires)
         if payload is None:
             payload = hashlib.sha256(body or b"").hexdigest()
         path = request.path or "/"
@@ -175,14 +177,20 @@ class Verifier:
             )
 
     @staticmethod
-    def _check_time(stamp: str) -> None:
+    def _check_time(stamp: str, expires: str | None) -> None:
+        """Signed within 15 minutes of now; a presigned URL: not yet expired."""
         try:
             when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
         except ValueError:
             raise SignatureProblem(
                 "IncompleteSignature", "X-Amz-Date is missing or malformed"
             ) from None
-        skew = abs((datetime.now(timezone.utc) - when).total_seconds())
+        age = (datetime.now(timezone.utc) - when).total_seconds()
+        if expires is not None:
+            if not expires.isdigit() or age > int(expires):
+                raise SignatureProblem("AccessDenied", "the presigned URL has expired")
+            age = min(age, 0)  # only a URL signed in the future is checked for skew below
+        skew = abs(age)
         if skew > MAX_SKEW_SECONDS:
             raise SignatureProblem(
                 "RequestTimeTooSkewed",

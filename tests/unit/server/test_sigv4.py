@@ -104,3 +104,16 @@ def test_an_unsigned_request_is_refused():
     with pytest.raises(SignatureProblem) as problem:
         Verifier(KEY, SECRET).verify(as_received(request), b"")
     assert problem.value.code == "MissingAuthenticationToken"
+
+
+def test_an_expired_presigned_url_is_refused():
+    from datetime import datetime, timedelta, timezone
+
+    request = AWSRequest("GET", "http://127.0.0.1:8642/bucket/key.txt", headers={})
+    S3SigV4QueryAuth(Credentials(KEY, SECRET), "s3", "us-east-1", expires=600).add_auth(request)
+    received = as_received(request)
+    long_ago = (datetime.now(timezone.utc) - timedelta(hours=2)).strftime("%Y%m%dT%H%M%SZ")
+    received.query = [(k, long_ago if k == "X-Amz-Date" else v) for k, v in received.query]
+    with pytest.raises(SignatureProblem) as problem:
+        Verifier(KEY, SECRET).verify(received, None)
+    assert problem.value.code == "AccessDenied"
