@@ -64,6 +64,10 @@ class _Buffered:
     def drain(self) -> None:
         self._at = len(self._data)
 
+    @property
+    def finished(self) -> bool:
+        return self._at >= len(self._data)
+
 
 def buffered(request: Request, data: bytes) -> Request:
     return dataclasses.replace(request, body=_Buffered(data), content_length=len(data))
@@ -113,8 +117,8 @@ class App:
             service, request = self._service_of(request)
             if self.verifier is not None:
                 request = self._verified(service, request)
-        except ServiceFault as fault:
-            return _error_for("sts", fault)
+        except ServiceFault as refused:  # a form body, or a signed body, too large
+            return _error_for(service, refused)
         except SignatureProblem as problem:
             status = 400 if problem.code == "IncompleteSignature" else 403
             return _error_for(service, ServiceFault(problem.code, problem.message, status))

@@ -11,13 +11,14 @@ with no traceback (the traceback goes to the server's log stream, ``on_error``).
 from __future__ import annotations
 
 import http.server
+import io
 import socketserver
 import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -25,10 +26,19 @@ class BodyError(Exception):
     """The request's body could not be read: too large, malformed, or the client went away."""
 
 
+class Body(Protocol):
+    """A request's body as a face reads it (the socket's, or bytes read already)."""
+
+    @property
+    def finished(self) -> bool: ...  # all of it read
+    def read(self, size: int = -1) -> bytes: ...
+    def drain(self) -> None: ...
+
+
 class _LimitedBody:
     """A request body read from the socket: at most ``length`` bytes, or chunked."""
 
-    def __init__(self, stream: BinaryIO, length: int | None, chunked: bool):
+    def __init__(self, stream: BinaryIO | io.BufferedIOBase, length: int | None, chunked: bool):
         self._stream = stream
         self._left = length or 0
         self._chunked = chunked
@@ -88,7 +98,7 @@ class Request:
     path: str  # as sent: percent-encoded, without the query
     query: list[tuple[str, str]]  # decoded, blank values kept, in order
     headers: Message  # case-insensitive ``get``
-    body: _LimitedBody
+    body: Body
     content_length: int | None
     client: str  # the peer's address
 
@@ -235,4 +245,5 @@ class HttpServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"

@@ -160,7 +160,7 @@ class ProcessingJobs:
         }
         return {k: v for k, v in summary.items() if v is not None}
 
-    def list(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+    def list_jobs(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         """ListProcessingJobs: its filters, sort orders and NextToken/MaxResults paging."""
         sort_by = params.get("SortBy", "CreationTime")
         order = params.get("SortOrder", "Descending")

@@ -27,7 +27,7 @@ class SageMaker:
         self._operations: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
             "CreateProcessingJob": jobs.create,
             "DescribeProcessingJob": lambda p, r: jobs.describe(p.get("ProcessingJobName"), r),
-            "ListProcessingJobs": jobs.list,
+            "ListProcessingJobs": jobs.list_jobs,
             "StopProcessingJob": lambda p, r: jobs.stop(p.get("ProcessingJobName")),
             "AddTags": lambda p, r: jobs.add_tags(p),
             "ListTags": lambda p, r: jobs.list_tags(p),
