@@ -235,3 +235,64 @@ def test_many_clients_at_once(serve, job_name):
         answers = list(pool.map(ask, range(64)))
     assert answers == [job_name] * 64, time.monotonic() - started
     wait_for_end(sagemaker, job_name)
+
+
+def test_sharded_inputs_reach_each_instance_from_the_servers_bucket(serve, job_name):
+    s3 = serve.client("s3")
+    bucket = f"shard-{job_name}"
+    s3.create_bucket(Bucket=bucket)
+    for i in range(4):
+        s3.put_object(Bucket=bucket, Key=f"parts/p{i}", Body=f"part {i}".encode())
+    code = (
+        "import os; names = sorted(os.listdir('/opt/ml/processing/input')); "
+        "host = os.environ['HOSTNAME']; "
+        "open(f'/opt/ml/processing/output/{host}.txt', 'w').write(','.join(names))"
+    )
+    request = job_request(
+        job_name,
+        code,
+        ProcessingInputs=[
+            {
+                "InputName": "parts",
+                "S3Input": {
+                    "S3Uri": f"s3://{bucket}/parts/",
+                    "LocalPath": "/opt/ml/processing/input",
+                    "S3DataType": "S3Prefix",
+                    "S3DataDistributionType": "ShardedByS3Key",
+                },
+            }
+        ],
+        ProcessingOutputConfig={
+            "Outputs": [
+                {
+                    "OutputName": "seen",
+                    "S3Output": {
+                        "S3Uri": f"s3://{bucket}/seen",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+    )
+    request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 2
+    sagemaker = serve.client("sagemaker")
+    sagemaker.create_processing_job(**request)
+    described = wait_for_end(sagemaker, job_name)
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    seen = {
+        host: s3.get_object(Bucket=bucket, Key=f"seen/{host}.txt")["Body"].read()
+        for host in ("algo-1", "algo-2")
+    }
+    assert seen == {"algo-1": b"p0,p2", "algo-2": b"p1,p3"}
+
+
+def test_max_runtime_stops_the_job(serve, job_name):
+    sagemaker = serve.client("sagemaker")
+    request = job_request(
+        job_name, "import time; time.sleep(300)", StoppingCondition={"MaxRuntimeInSeconds": 1}
+    )
+    sagemaker.create_processing_job(**request)
+    described = wait_for_end(sagemaker, job_name)
+    assert described["ProcessingJobStatus"] == "Stopped"
+    assert described["FailureReason"].startswith("MaxRuntimeExceeded")
