@@ -151,9 +151,7 @@ def test_delete_and_delete_objects(s3c, s3_face_server):
         s3c.put_object(Bucket="data", Key=key, Body=key.encode())
     s3c.delete_object(Bucket="data", Key="b")
     s3c.delete_object(Bucket="data", Key="never-there")  # S3 answers 204 all the same
-    answer = s3c.delete_objects(
-        Bucket="data", Delete={"Objects": [{"Key": "a/1"}, {"Key": "zz"}]}
-    )
+    answer = s3c.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "a/1"}, {"Key": "zz"}]})
     assert sorted(d["Key"] for d in answer["Deleted"]) == ["a/1", "zz"]
     quiet = s3c.delete_objects(Bucket="data", Delete={"Objects": [{"Key": "a/2"}], "Quiet": True})
     assert "Deleted" not in quiet and "Errors" not in quiet
@@ -237,7 +235,9 @@ def test_an_invalid_continuation_token_is_refused(listed):
 
 # copy --------------------------------------------------------------------------------------
 def test_copy_keeps_or_replaces_metadata(s3c):
-    s3c.put_object(Bucket="data", Key="src", Body=b"payload", ContentType="text/x", Metadata={"a": "1"})  # noqa: E501
+    s3c.put_object(
+        Bucket="data", Key="src", Body=b"payload", ContentType="text/x", Metadata={"a": "1"}
+    )  # noqa: E501
     s3c.create_bucket(Bucket="other")
     copied = s3c.copy_object(Bucket="other", Key="dst", CopySource={"Bucket": "data", "Key": "src"})
     assert copied["CopyObjectResult"]["ETag"] == f'"{md5_hex(b"payload")}"'
@@ -318,11 +318,11 @@ def test_a_small_part_before_the_last_is_too_small(s3c):
         s3c.upload_part(Bucket="data", Key="mp", UploadId=uid, PartNumber=n, Body=b"x")["ETag"]
         for n in (1, 2)
     ]
+    parts = [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]
     with pytest.raises(ClientError) as error:
         s3c.complete_multipart_upload(
-            Bucket="data", Key="mp", UploadId=uid,
-            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]},
-        )  # fmt: skip
+            Bucket="data", Key="mp", UploadId=uid, MultipartUpload={"Parts": parts}
+        )
     assert code_of(error) == "EntityTooSmall"
     s3c.abort_multipart_upload(Bucket="data", Key="mp", UploadId=uid)
     with pytest.raises(ClientError) as error:
@@ -402,9 +402,8 @@ def test_a_wrong_content_md5_is_bad_digest_and_stores_nothing(s3c, s3_face_serve
 
 def test_multipart_checksums_are_composite_as_s3s(s3c):
     data = os.urandom(11 * MiB)
-    s3c.upload_fileobj(
-        io.BytesIO(data), "data", "mp", Config=SMALL_PARTS, ExtraArgs={"ChecksumAlgorithm": "SHA256"}
-    )
+    sha256 = {"ChecksumAlgorithm": "SHA256"}
+    s3c.upload_fileobj(io.BytesIO(data), "data", "mp", Config=SMALL_PARTS, ExtraArgs=sha256)
     head = s3c.head_object(Bucket="data", Key="mp", ChecksumMode="ENABLED")
     parts = [data[i : i + 5 * MiB] for i in range(0, len(data), 5 * MiB)]
     inner = b"".join(hashlib.sha256(p).digest() for p in parts)
