@@ -46,6 +46,7 @@ from .s3_xml import (
 )
 
 MAX_DELETE = 1000
+_REFUSED_UNREAD = ("EntityTooLarge", "MaxMessageLengthExceeded")
 
 # subresources this face does not serve: query parameter -> the operation's name
 _BUCKET_EXTRAS = {
@@ -118,7 +119,9 @@ def s3_face(buckets: lb.LocalBuckets) -> Face:
                 ) from None
         except S3Error as error:
             response = error_response(error, unquote(request.path), request.method)
-            response.close = not request.body.finished  # never read a refused body
+            # a body refused for its size is not read; any other is, so the client sees the
+            # answer rather than a connection reset in the middle of sending
+            response.close = error.code in _REFUSED_UNREAD and not request.body.finished
         return response
 
     return face

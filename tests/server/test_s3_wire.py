@@ -206,3 +206,16 @@ def test_many_concurrent_clients(face, s3c):
     with ThreadPoolExecutor(32) as pool:
         assert all(pool.map(put_and_get, range(200)))
     assert s3c.list_objects_v2(Bucket="data", Prefix="many/")["KeyCount"] == 200
+
+
+def test_a_refused_upload_is_read_so_the_client_gets_the_answer_and_keeps_its_connection(face):
+    connection = connect(face)
+    try:
+        connection.request("PUT", "/absent/k", body=os.urandom(2 * MiB))
+        answer = connection.getresponse()
+        assert answer.status == 404 and error_code(answer.read()) == "NoSuchBucket"
+        connection.request("GET", "/")  # the same connection carries the next request
+        answer = connection.getresponse()
+        assert answer.status == 200 and b"<Name>data</Name>" in answer.read()
+    finally:
+        connection.close()
