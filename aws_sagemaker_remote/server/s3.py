@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ..errors import UserError
 from ..storage import localbuckets as lb
-from .http import Face, Request, Response
+from .http import BodyError, Face, Request, Response
 from .s3_body import read_xml_body
 from .s3_list import OWNER_ID, OWNER_NAME, list_objects
 from .s3_multipart import (
@@ -112,6 +112,8 @@ def s3_face(buckets: lb.LocalBuckets) -> Face:
                 response = _route(buckets, request)
             except UserError as error:
                 raise _from_storage(error) from None
+            except (ConnectionError, TimeoutError) as error:  # the client, not the store
+                raise BodyError(f"the client went away: {error}") from None
             except OSError as error:
                 raise S3Error(
                     "InternalError",

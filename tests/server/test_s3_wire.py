@@ -9,6 +9,7 @@ import http.client
 import io
 import os
 import socket
+import struct
 import time
 from urllib.parse import urlsplit
 
@@ -160,8 +161,11 @@ def _wait_for(condition, deadline_s: float = 20.0) -> bool:
     return condition()
 
 
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
 @pytest.mark.parametrize("path", ["/data/dropped", "/data/dropped?partNumber=1&uploadId={uid}"])
-def test_a_connection_dropped_mid_put_leaves_no_object_and_no_temporary_file(face, s3c, path):
+def test_a_connection_dropped_mid_put_leaves_no_object_and_no_temporary_file(
+    face, s3c, path, reset
+):
     if "{uid}" in path:
         uid = s3c.create_multipart_upload(Bucket="data", Key="dropped")["UploadId"]
         path = path.format(uid=uid)
@@ -170,6 +174,8 @@ def test_a_connection_dropped_mid_put_leaves_no_object_and_no_temporary_file(fac
     sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {8 * MiB}\r\n\r\n".encode())
     sock.sendall(os.urandom(3 * MiB))
     assert _wait_for(lambda: bool(partials(face)) or bool(_upload_partials(face)))
+    if reset:  # a reset rather than an orderly close: SO_LINGER with a zero timeout
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()  # the client goes away in the middle of the body
     assert _wait_for(lambda: not partials(face) and not _upload_partials(face))
     assert not (face.root / "data" / "dropped").exists()
