@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from ..errors import UserError
 from ..storage import localbuckets as lb
-from .http import Face, Request, Response
+from .http import BodyError, Face, Request, Response
 from .s3_body import read_xml_body
 from .s3_list import OWNER_ID, OWNER_NAME, list_objects
 from .s3_multipart import (
@@ -46,6 +46,7 @@ from .s3_xml import (
 )
 
 MAX_DELETE = 1000
+_REFUSED_UNREAD = ("EntityTooLarge", "MaxMessageLengthExceeded")
 
 # subresources this face does not serve: query parameter -> the operation's name
 _BUCKET_EXTRAS = {
@@ -111,6 +112,8 @@ def s3_face(buckets: lb.LocalBuckets) -> Face:
                 response = _route(buckets, request)
             except UserError as error:
                 raise _from_storage(error) from None
+            except (ConnectionError, TimeoutError) as error:  # the client, not the store
+                raise BodyError(f"the client went away: {error}") from None
             except OSError as error:
                 raise S3Error(
                     "InternalError",
@@ -118,7 +121,9 @@ def s3_face(buckets: lb.LocalBuckets) -> Face:
                 ) from None
         except S3Error as error:
             response = error_response(error, unquote(request.path), request.method)
-            response.close = not request.body.finished  # never read a refused body
+            # a body refused for its size is not read; any other is, so the client sees the
+            # answer rather than a connection reset in the middle of sending
+            response.close = error.code in _REFUSED_UNREAD and not request.body.finished
         return response
 
     return face

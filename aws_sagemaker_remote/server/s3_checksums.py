@@ -10,6 +10,7 @@ never stored unverified.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import zlib
 
@@ -18,23 +19,19 @@ from .s3_xml import S3Error
 ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
 
 
-def _crc32c_table() -> list[int]:
+@functools.cache
+def _crc32c_table() -> tuple[int, ...]:
     table = []
     for byte in range(256):
         value = byte
         for _ in range(8):
             value = (value >> 1) ^ 0x82F63B78 if value & 1 else value >> 1
         table.append(value)
-    return table
-
-
-_CRC32C_TABLE: list[int] = []
+    return tuple(table)
 
 
 def _crc32c_python(data: bytes, value: int) -> int:
-    if not _CRC32C_TABLE:
-        _CRC32C_TABLE.extend(_crc32c_table())
-    table = _CRC32C_TABLE
+    table = _crc32c_table()
     value ^= 0xFFFFFFFF
     for byte in data:
         value = table[(value ^ byte) & 0xFF] ^ (value >> 8)

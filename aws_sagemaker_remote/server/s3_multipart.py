@@ -219,16 +219,17 @@ def complete_upload(
         raise S3Error("InvalidPartOrder", _PART_ORDER)
     have = _parts(directory)
     algorithm = record.get("algorithm")
-    for index, (number, etag, sums) in enumerate(asked):
+    for number, etag, sums in asked:
         part = have.get(number)
         sent = sums.get(algorithm) if algorithm else None
         if part is None or part["etag"] != etag or (sent and sent != part.get("checksum")):
             raise S3Error("InvalidPart", _INVALID_PART, PartNumber=number, ETag=etag)
-        if index < len(asked) - 1 and part["size"] < MIN_PART:
+    for number in numbers[:-1]:
+        if have[number]["size"] < MIN_PART:
             raise S3Error(
                 "EntityTooSmall",
                 "Your proposed upload is smaller than the minimum allowed object size.",
-                ProposedSize=part["size"],
+                ProposedSize=have[number]["size"],
                 MinSizeAllowed=MIN_PART,
                 PartNumber=number,
             )

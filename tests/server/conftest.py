@@ -183,7 +183,7 @@ def s3_face_server(tmp_path) -> Iterator[S3Face]:
     errors: list[str] = []
     root = tmp_path / "buckets"
     server = HttpServer(s3_face(LocalBuckets(root)), "127.0.0.1", 0, on_error=errors.append)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield S3Face(server.url, root, errors)
