@@ -78,9 +78,9 @@ class LogEvents:
         """Every stream whose name starts with ``prefix``, sorted by name."""
         job_prefix = prefix.partition("/")[0]
         found = []
-        for record in self.backend.store.all():
-            if record.name.startswith(job_prefix):
-                found += [s for s in self.backend.log_streams(record.name) if s.startswith(prefix)]
+        for name in self.backend.store.names():
+            if name.startswith(job_prefix):
+                found += [s for s in self.backend.log_streams(name) if s.startswith(prefix)]
         return sorted(found)
 
     # -- DescribeLogStreams -------------------------------------------------------------

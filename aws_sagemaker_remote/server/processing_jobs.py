@@ -114,11 +114,7 @@ class ProcessingJobs:
     # -- read ---------------------------------------------------------------------------
     def _find(self, name: str) -> JobRecord | None:
         """The job named ``name`` in any case (SageMaker's names are unique regardless)."""
-        folded = name.lower()
-        for record in self.backend.store.all():
-            if record.name.lower() == folded:
-                return record
-        return None
+        return self.backend.store.get_any_case(name)
 
     def _record(self, name: Any) -> JobRecord:
         if not isinstance(name, str) or not name:

@@ -259,6 +259,15 @@ class JobStore:
         rows = self._query(sql, (*params, max(0, int(max_results))))
         return [JobRecord.from_row(row) for row in rows]
 
+    def get_any_case(self, name: str) -> JobRecord | None:
+        """The job whose name equals ``name`` regardless of case (names are unique so)."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs WHERE lower(name) = lower(?)", (name,))
+        return JobRecord.from_row(rows[0]) if rows else None
+
+    def names(self) -> list[str]:
+        """Every job's name, newest first (no request parsed)."""
+        return [row[0] for row in self._query("SELECT name FROM jobs ORDER BY creation_time DESC")]
+
     def all(self) -> list[JobRecord]:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
         return [JobRecord.from_row(row) for row in rows]
