@@ -23,6 +23,8 @@ from .flags import serve_option_for_field
 
 PROG = "aws-sagemaker-remote serve"
 DEFAULT_PORT = 8642
+KEY_ID_ENV = "AWS_SAGEMAKER_REMOTE_SERVE_ACCESS_KEY_ID"
+SECRET_ENV = "AWS_SAGEMAKER_REMOTE_SERVE_SECRET_ACCESS_KEY"
 _ACCOUNT = re.compile(r"\d{12}")
 
 
@@ -51,9 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", help="region of ARNs for unsigned requests (default: AWS_REGION or us-east-1)"
     )
     parser.add_argument(
-        "--access-key-id", help="with --secret-access-key: refuse requests not signed with them"
+        "--access-key-id",
+        default=os.environ.get(KEY_ID_ENV),
+        help=f"with --secret-access-key: refuse requests not signed with them ({KEY_ID_ENV})",
     )
-    parser.add_argument("--secret-access-key", help="the secret of --access-key-id")
+    parser.add_argument(
+        "--secret-access-key",
+        default=os.environ.get(SECRET_ENV),
+        help=f"the secret of --access-key-id ({SECRET_ENV}: kept out of the process list)",
+    )
     return parser
 
 

@@ -296,3 +296,27 @@ def test_max_runtime_stops_the_job(serve, job_name):
     described = wait_for_end(sagemaker, job_name)
     assert described["ProcessingJobStatus"] == "Stopped"
     assert described["FailureReason"].startswith("MaxRuntimeExceeded")
+
+
+def test_a_job_gets_its_roles_credentials_from_the_servers_sts(serve, job_name):
+    """As in a container: the credentials endpoint answers the role's temporary credentials
+    (AssumeRole, answered by the server), and AWS_ENDPOINT_URL names the server."""
+    code = (
+        "import json,os,urllib.request as u;e=os.environ;"
+        "r=u.Request(e['AWS_CONTAINER_CREDENTIALS_FULL_URI'],"
+        "headers={'Authorization':e['AWS_CONTAINER_AUTHORIZATION_TOKEN']});"
+        "print(json.load(u.urlopen(r))['AccessKeyId'][:4],e['AWS_ENDPOINT_URL'])"
+    )
+    sagemaker = serve.client("sagemaker")
+    sagemaker.create_processing_job(**job_request(job_name, code))
+    described = wait_for_end(sagemaker, job_name)
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    logs = serve.client("logs")
+    group = "/aws/sagemaker/ProcessingJobs"
+    stream = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{job_name}/")
+    events = logs.get_log_events(
+        logGroupName=group,
+        logStreamName=stream["logStreams"][0]["logStreamName"],
+        startFromHead=True,
+    )["events"]
+    assert f"ASIA {serve.url}" in [e["message"] for e in events]
