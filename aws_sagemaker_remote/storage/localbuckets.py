@@ -262,11 +262,19 @@ class LocalBuckets:
         return self.meta_dir(bucket) / digest[:2] / digest
 
     def object_path(self, bucket: str, key: str) -> Path:
-        """The file of ``key`` (InvalidKey for a key it cannot be; NoSuchBucket)."""
+        """The file of ``key`` (InvalidKey for a key it cannot be; NoSuchBucket).
+
+        Contained: a symbolic link in the bucket's directory that leads out of it (placed
+        there by hand) is refused, so no key reads or writes a file outside the bucket."""
         check_key(key)
         if not self.exists(bucket):
             raise NoSuchBucket(bucket)
-        return self.bucket_dir(bucket) / key
+        top = self.bucket_dir(bucket)
+        path = top / key
+        real_top = os.path.realpath(top)
+        if not os.path.realpath(path).startswith(real_top + os.sep):
+            raise InvalidKey(key, "leads out of the bucket through a symbolic link")
+        return path
 
     def find(self, bucket: str, key: str) -> StoredObject | None:
         """The object with its checked record, or None when there is no such object."""

@@ -155,3 +155,18 @@ def test_a_file_removed_under_its_record_is_not_found(tmp_path):
     put(buckets, "data", "k", b"v")
     os.unlink(tmp_path / "data" / "k")
     assert buckets.find("data", "k") is None
+
+
+def test_a_symbolic_link_out_of_a_bucket_is_neither_read_nor_written_through(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"not an object")
+    buckets = LocalBuckets(tmp_path / "root")
+    buckets.create("data")
+    (tmp_path / "root" / "data" / "link").symlink_to(outside / "secret")
+    (tmp_path / "root" / "data" / "dir").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidKey):
+        buckets.find("data", "link")
+    with pytest.raises(InvalidKey):
+        put(buckets, "data", "dir/new", b"written outside?")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret"]
