@@ -237,6 +237,7 @@ def complete_upload(
     meta = ObjectMeta(**record["meta"])
     meta.etag = hashlib.md5(b"".join(bytes.fromhex(p["etag"]) for p in chosen)).hexdigest()
     meta.etag += f"-{len(chosen)}"
+    meta.part_sizes = [p["size"] for p in chosen]
     temp = buckets.temp_file(bucket)
     try:
         with open(temp, "xb") as out:

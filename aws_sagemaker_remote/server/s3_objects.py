@@ -261,6 +261,7 @@ def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) 
     else:
         meta = ObjectMeta(**{**source.meta.__dict__})
     multipart = "-" in source.meta.etag
+    meta.part_sizes = []  # a copy is one part
     meta.checksums = {} if source.meta.checksum_type == "COMPOSITE" else dict(source.meta.checksums)
     meta.checksum_type = "FULL_OBJECT" if meta.checksums else ""
     temp = buckets.temp_file(bucket)

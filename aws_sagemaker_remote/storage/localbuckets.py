@@ -122,12 +122,15 @@ class ObjectMeta:
     user: dict[str, str] = field(default_factory=dict)  # x-amz-meta-* without the prefix
     checksums: dict[str, str] = field(default_factory=dict)  # "crc32" -> base64, as S3 sends
     checksum_type: str = ""  # "FULL_OBJECT" or "COMPOSITE" when checksums are kept
+    part_sizes: list[int] = field(default_factory=list)  # a multipart upload's, for its ETag
+    ctime_ns: int = 0  # no one can set a file's ctime: a write in place always changes it
 
     def matches(self, stat: os.stat_result) -> bool:
-        return (self.size, self.mtime_ns, self.inode) == (
+        return (self.size, self.mtime_ns, self.inode, self.ctime_ns) == (
             stat.st_size,
             stat.st_mtime_ns,
             stat.st_ino,
+            stat.st_ctime_ns,
         )
 
 
@@ -146,6 +149,22 @@ def file_md5(path: Path) -> str:
         while chunk := source.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_etag(path: Path, part_sizes: list[int]) -> str:
+    """S3's ETag of the file's bytes: their MD5, or, cut into parts of ``part_sizes``, the
+    MD5 of the parts' MD5s with ``-N`` (sizes that do not add up: the plain MD5)."""
+    if len(part_sizes) < 1 or sum(part_sizes) != os.path.getsize(path):
+        return file_md5(path)
+    digests = []
+    with open(path, "rb") as source:
+        for size in part_sizes:
+            digest = hashlib.md5()
+            while size > 0 and (chunk := source.read(min(_CHUNK, size))):
+                digest.update(chunk)
+                size -= len(chunk)
+            digests.append(digest.digest())
+    return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(part_sizes)}"
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
@@ -287,13 +306,20 @@ class LocalBuckets:
             return None
         meta = self._read_meta(bucket, key)
         if meta is None or not meta.matches(stat):
-            kept = meta  # user metadata of a record made for other bytes is not carried over
-            meta = ObjectMeta(etag=file_md5(path))
-            if kept is not None and kept.etag == meta.etag and kept.size == stat.st_size:
-                meta = ObjectMeta(**{**asdict(kept), "etag": meta.etag})  # same bytes, touched
+            meta = self._recomputed(path, meta)
             self._stamp(meta, stat)
             self._write_meta(bucket, key, meta)
         return StoredObject(path, stat, meta)
+
+    @staticmethod
+    def _recomputed(path: Path, kept: ObjectMeta | None) -> ObjectMeta:
+        """A record for the file's bytes as they are. What ``kept`` says besides the ETag
+        (type, metadata, checksums) is carried over only when its ETag is the bytes' own:
+        the file was linked or touched, not changed."""
+        etag = file_etag(path, kept.part_sizes if kept is not None else [])
+        if kept is not None and kept.etag == etag:
+            return kept
+        return ObjectMeta(etag=file_md5(path) if "-" in etag else etag)
 
     def _read_meta(self, bucket: str, key: str) -> ObjectMeta | None:
         try:
@@ -311,6 +337,7 @@ class LocalBuckets:
     @staticmethod
     def _stamp(meta: ObjectMeta, stat: os.stat_result) -> None:
         meta.size, meta.mtime_ns, meta.inode = stat.st_size, stat.st_mtime_ns, stat.st_ino
+        meta.ctime_ns = stat.st_ctime_ns
 
     def temp_file(self, bucket: str) -> Path:
         """A fresh temporary name inside the bucket's directory (hidden from readers), where
