@@ -8,10 +8,10 @@ local store's reserved bucket is one of the buckets, so staged files of
 What S3 knows about an object that a plain file cannot hold (ETag, Content-Type, user
 metadata, checksums) is a small JSON record kept apart from the objects, under
 ``<root>/.meta/<bucket>/``, named by a digest of the key: no key can collide with a record
-and no reader of a bucket's directory ever sees one. A record names the size, mtime and
-inode of the file it describes; one that no longer matches its file (the object was
-rewritten by someone else, or the record is stale or corrupt) is never trusted: the ETag
-is recomputed from the bytes and the record written again. Records and objects are
+and no reader of a bucket's directory ever sees one. A record names the size, mtime, ctime
+and inode of the file it describes; one that no longer matches its file (the object was
+rewritten or linked by someone else, or the record is stale or corrupt) is never trusted:
+the ETag is recomputed from the bytes and the record written again. Records and objects are
 written through a temporary name and a rename, so a reader sees the old one or the new.
 
 Layout under ``root`` (bucket names cannot start with a dot, so nothing collides)::
@@ -19,7 +19,7 @@ Layout under ``root`` (bucket names cannot start with a dot, so nothing collides
     <bucket>/<key>                objects, plain files
     .buckets/<bucket>.json        the bucket's creation time
     .meta/<bucket>/<xx>/<digest>  object records
-    .uploads/<bucket>/<id>/       multipart uploads in progress (see :mod:`.localuploads`)
+    .uploads/<bucket>/<id>/       multipart uploads in progress (``server/s3_multipart.py``)
 """
 
 from __future__ import annotations
