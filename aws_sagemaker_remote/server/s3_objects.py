@@ -160,6 +160,12 @@ def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -
         ("response-expires", "Expires"),
     ):
         value = request.param(parameter)
+        if value is not None and ("\r" in value or "\n" in value):
+            raise S3Error(
+                "InvalidArgument",
+                f"{parameter} may not hold a line break.",
+                ArgumentName=parameter,
+            )
         if value is not None:
             headers = [(n, v) for n, v in headers if n.lower() != header.lower()]
             headers.append((header, value))

@@ -225,3 +225,13 @@ def test_a_refused_upload_is_read_so_the_client_gets_the_answer_and_keeps_its_co
         assert answer.status == 200 and b"<Name>data</Name>" in answer.read()
     finally:
         connection.close()
+
+
+def test_a_response_override_cannot_inject_a_header(face, s3c):
+    s3c.put_object(Bucket="data", Key="k", Body=b"x")
+    path = "/data/k?response-content-type=text/plain%0D%0AX-Injected:%20yes"
+    status, headers, answer = request(face, "GET", path)
+    assert status == 400 and error_code(answer) == "InvalidArgument"
+    assert "X-Injected" not in headers
+    status, headers, _ = request(face, "GET", "/data/k?response-content-type=text/plain")
+    assert status == 200 and headers["Content-Type"] == "text/plain"
