@@ -32,20 +32,28 @@ KEPT_HEADERS = ("Cache-Control", "Content-Disposition", "Content-Language", "Exp
 DEFAULT_TYPE = "binary/octet-stream"
 _MAX_USER_METADATA = 2048  # bytes of x-amz-meta-* names and values, as S3 allows
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_FOLD = re.compile(r"[\r\n]+[ \t]*")
 
 
 def no_such_key(key: str) -> S3Error:
     return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
 
 
+def _unfolded(value: str) -> str:
+    return _FOLD.sub(" ", value).strip()
+
+
 def request_meta(request: Request) -> ObjectMeta:
-    """What a PUT, a multipart upload or a REPLACE copy asks to keep beside the bytes."""
-    headers = {name: request.header(name) for name in KEPT_HEADERS if request.header(name)}
+    """What a PUT, a multipart upload or a REPLACE copy asks to keep beside the bytes
+    (values unfolded: what is answered later is one header line each)."""
+    headers = {
+        name: _unfolded(request.header(name) or "") for name in KEPT_HEADERS if request.header(name)
+    }
     encoding = stored_content_encoding(request)
     if encoding:
-        headers["Content-Encoding"] = encoding
+        headers["Content-Encoding"] = _unfolded(encoding)
     user = {
-        name.lower()[len("x-amz-meta-") :]: value
+        name.lower()[len("x-amz-meta-") :]: _unfolded(value)
         for name, value in request.headers.items()
         if name.lower().startswith("x-amz-meta-")
     }
@@ -57,7 +65,7 @@ def request_meta(request: Request) -> ObjectMeta:
         )
     return ObjectMeta(
         etag="",
-        content_type=request.header("Content-Type") or DEFAULT_TYPE,
+        content_type=_unfolded(request.header("Content-Type") or "") or DEFAULT_TYPE,
         headers=headers,  # type: ignore[arg-type]
         user=user,
     )

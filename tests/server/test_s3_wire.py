@@ -235,3 +235,15 @@ def test_a_response_override_cannot_inject_a_header(face, s3c):
     assert "X-Injected" not in headers
     status, headers, _ = request(face, "GET", "/data/k?response-content-type=text/plain")
     assert status == 200 and headers["Content-Type"] == "text/plain"
+
+
+def test_a_folded_metadata_header_comes_back_on_one_line(face):
+    host, port = urlsplit(face.url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            b"PUT /data/folded HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+            b"x-amz-meta-note: first\r\n second\r\nConnection: close\r\n\r\nx"
+        )
+        assert sock.makefile("rb").read().startswith(b"HTTP/1.1 200")
+    status, headers, _ = request(face, "HEAD", "/data/folded")
+    assert status == 200 and headers["x-amz-meta-note"] == "first second"
