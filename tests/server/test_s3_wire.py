@@ -247,3 +247,28 @@ def test_a_folded_metadata_header_comes_back_on_one_line(face):
         assert sock.makefile("rb").read().startswith(b"HTTP/1.1 200")
     status, headers, _ = request(face, "HEAD", "/data/folded")
     assert status == 200 and headers["x-amz-meta-note"] == "first second"
+
+
+def test_a_stalled_upload_is_given_up_and_leaves_nothing(tmp_path):
+    import threading
+
+    from aws_sagemaker_remote.server.http import HttpServer
+    from aws_sagemaker_remote.server.s3 import s3_face
+    from aws_sagemaker_remote.storage.localbuckets import LocalBuckets
+
+    buckets = LocalBuckets(tmp_path)
+    buckets.create("data")
+    errors: list[str] = []
+    server = HttpServer(s3_face(buckets), on_error=errors.append, idle_timeout_s=0.5)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        with socket.create_connection((host, port), timeout=30) as sock:
+            sock.sendall(b"PUT /data/stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            sock.sendall(b"x" * 1000)  # and then nothing more: the client hangs
+            assert sock.recv(1024) == b""  # the server gives up and closes the connection
+        assert _wait_for(lambda: not list((tmp_path / "data").iterdir()))
+        assert errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
