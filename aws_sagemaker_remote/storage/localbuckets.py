@@ -183,9 +183,12 @@ class LocalBuckets:
     """The buckets under ``root`` (default: ``<state dir>/buckets``), plus the local store's."""
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else state_dir() / "buckets"
-        # the reserved bucket stays where LocalStore keeps it, so staged files show up
-        self._reserved = store_root() if root is None else self.root / LOCAL_STORE_BUCKET
+        default = state_dir() / "buckets"
+        self.root = Path(root) if root is not None else default
+        # the reserved bucket stays where LocalStore keeps it, so staged files show up; a
+        # root of one's own (tests) keeps it inside, as any other bucket
+        own = os.path.abspath(self.root) != os.path.abspath(default)
+        self._reserved = self.root / LOCAL_STORE_BUCKET if own else store_root()
 
     # buckets -----------------------------------------------------------------------------
     def bucket_dir(self, bucket: str) -> Path:

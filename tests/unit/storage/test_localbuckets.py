@@ -70,6 +70,8 @@ def test_default_root_keeps_the_local_store_where_local_runs_stage(tmp_path, mon
     buckets = LocalBuckets()
     assert buckets.root == tmp_path / "state" / "buckets"
     assert buckets.bucket_dir(LOCAL_STORE_BUCKET) == tmp_path / "state" / "store"
+    named = LocalBuckets(buckets.root)  # the default root, named: the same buckets
+    assert named.bucket_dir(LOCAL_STORE_BUCKET) == tmp_path / "state" / "store"
 
 
 def test_objects_are_plain_files_and_records_live_apart(tmp_path):
