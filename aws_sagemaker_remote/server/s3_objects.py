@@ -8,6 +8,7 @@ from that descriptor, so an object replaced meanwhile is answered whole, old or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -150,10 +151,37 @@ def parse_range(text: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _open_found(buckets: LocalBuckets, bucket: str, key: str, request: Request):
+    """(the object, an open file of exactly the bytes its record describes, or None for a
+    HEAD): opened, then checked against the record, so an object replaced between the two
+    is looked up again rather than answered with another object's length and ETag."""
+    for _ in range(5):
+        found = buckets.find(bucket, key)
+        if found is None:
+            raise no_such_key(key)
+        if request.method == "HEAD":
+            return found, None
+        try:
+            source = open(found.path, "rb")
+        except FileNotFoundError:
+            continue
+        if found.meta.matches(os.fstat(source.fileno())):
+            return found, source
+        source.close()
+    raise S3Error("SlowDown", "The object kept changing while it was read; try again.", 503)
+
+
 def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -> Response:
-    found = buckets.find(bucket, key)
-    if found is None:
-        raise no_such_key(key)
+    found, source = _open_found(buckets, bucket, key, request)
+    try:
+        return _answer(found, source, request)
+    except BaseException:
+        if source is not None:
+            source.close()
+        raise
+
+
+def _answer(found: StoredObject, source, request: Request) -> Response:
     check_conditions(request, found.meta)
     size = found.stat.st_size
     wanted = parse_range(request.header("Range"), size)
@@ -181,10 +209,9 @@ def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -
     if wanted is not None:
         status, (start, end) = 206, wanted
         headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
-    if request.method == "HEAD":
+    if source is None:
         return Response(status, headers, b"", length=end - start)
-    # opened now: a later replace of the object cannot change what this answer sends
-    source = open(found.path, "rb")
+    # from the file opened before: a later replace cannot change what this answer sends
     return Response(status, headers, _stream_from(source, start, end), length=end - start)
 
 
@@ -273,7 +300,7 @@ def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) 
     if directive == "REPLACE":
         meta = request_meta(request)
     else:
-        meta = ObjectMeta(**{**source.meta.__dict__})
+        meta = dataclasses.replace(source.meta)
     multipart = "-" in source.meta.etag
     meta.part_sizes = []  # a copy is one part
     meta.checksums = {} if source.meta.checksum_type == "COMPOSITE" else dict(source.meta.checksums)

@@ -272,3 +272,28 @@ def test_a_stalled_upload_is_given_up_and_leaves_nothing(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_object_replaced_while_it_is_read_is_answered_whole_old_or_new(face):
+    import threading
+
+    versions = [os.urandom(50_000), os.urandom(70_000), os.urandom(30_000)]
+    assert request(face, "PUT", "/data/busy", versions[0])[0] == 200
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        index = 0
+        while not stop.is_set():
+            index += 1
+            request(face, "PUT", "/data/busy", versions[index % len(versions)])
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for _ in range(200):
+            status, headers, body = request(face, "GET", "/data/busy")
+            assert status == 200 and body in versions
+            assert headers["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    finally:
+        stop.set()
+        writer.join()
