@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
 from collections.abc import Iterator
 
 from ..storage.localbuckets import LocalBuckets, ObjectMeta, StoredObject
@@ -284,6 +283,40 @@ def find_source(buckets: LocalBuckets, request: Request) -> StoredObject:
     return found
 
 
+def open_checked(found: StoredObject):
+    """``found``'s file, opened and checked to be the one its record describes (replaced
+    since it was found: SlowDown, the client tries again)."""
+    source = open(found.path, "rb")
+    if not found.meta.matches(os.fstat(source.fileno())):
+        source.close()
+        raise S3Error("SlowDown", "The source changed while it was copied; try again.", 503)
+    return source
+
+
+def copy_range(source, out, start: int, count: int) -> None:
+    """``count`` bytes of ``source`` from ``start`` appended to ``out``: in the kernel
+    (``copy_file_range``, which also shares extents where the file system can)."""
+    out.flush()
+    moved = 0
+    try:
+        while moved < count:
+            step = os.copy_file_range(source.fileno(), out.fileno(), count - moved, start + moved)
+            if step == 0:
+                raise S3Error("InternalError", "The source shrank while it was copied; try again.")
+            moved += step
+    except (AttributeError, OSError):  # no copy_file_range here: copy in user space
+        source.seek(start + moved)
+        out.seek(0, os.SEEK_END)
+        left = count - moved
+        while left > 0 and (data := source.read(min(READ, left))):
+            out.write(data)
+            left -= len(data)
+        if left:
+            raise S3Error(
+                "InternalError", "The source shrank while it was copied; try again."
+            ) from None
+
+
 def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -> Response:
     source = find_source(buckets, request)
     directive = (request.header("x-amz-metadata-directive") or "COPY").upper()
@@ -307,10 +340,8 @@ def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) 
     meta.checksum_type = "FULL_OBJECT" if meta.checksums else ""
     temp = buckets.temp_file(bucket)
     try:
-        shutil.copyfile(source.path, temp)  # copy_file_range: in the kernel, reflinks if it can
-        after = os.stat(source.path)
-        if not source.meta.matches(after) or os.path.getsize(temp) != after.st_size:
-            raise S3Error("InternalError", "The source changed while it was copied; try again.")
+        with open_checked(source) as src, open(temp, "xb") as out:
+            copy_range(src, out, 0, source.stat.st_size)
         if multipart:
             from ..storage.localbuckets import file_md5
 
