@@ -79,6 +79,10 @@ class InvalidKey(UserError):
         super().__init__(f"the key {key!r} {why}", field="key")
 
 
+class KeyTooLong(InvalidKey):
+    """A key over S3's 1,024 bytes."""
+
+
 def check_bucket_name(bucket: str) -> None:
     """InvalidBucketName unless ``bucket`` follows S3's naming rules."""
     if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket or _IP_ADDRESS.fullmatch(bucket):
@@ -94,7 +98,7 @@ def check_key(key: str) -> None:
     if not key:
         raise InvalidKey(key, "is empty")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise InvalidKey(key[:64] + "...", f"is longer than {MAX_KEY_BYTES} bytes")
+        raise KeyTooLong(key[:64] + "...", f"is longer than {MAX_KEY_BYTES} bytes")
     if "\0" in key:
         raise InvalidKey(key, "holds a NUL character")
     if key.endswith("/"):
