@@ -137,8 +137,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: HttpServer
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout_s  # a client silent this long is gone
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout_s)  # silent this long: gone
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base's name
         pass  # one line per request would drown the server's own output

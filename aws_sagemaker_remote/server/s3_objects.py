@@ -66,7 +66,7 @@ def request_meta(request: Request) -> ObjectMeta:
     return ObjectMeta(
         etag="",
         content_type=_unfolded(request.header("Content-Type") or "") or DEFAULT_TYPE,
-        headers=headers,  # type: ignore[arg-type]
+        headers=headers,
         user=user,
     )
 
