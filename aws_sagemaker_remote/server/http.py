@@ -146,6 +146,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SDKs reuse connections
     server: HttpServer
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout_s)  # silent this long: gone
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base's name
         pass  # one line per request would drown the server's own output
 
@@ -173,17 +177,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         try:
             response = self.server.face(request)
-            if response.close and not body.finished:
-                self.close_connection = True  # e.g. a refused 5 GiB body: not worth reading
-            else:
-                body.drain()
-        except BodyError:
-            self.close_connection = True  # the stream's framing is lost
+        except (BodyError, TimeoutError, ConnectionError):
+            self.close_connection = True  # the client went away or stalled: framing is lost
             return
         except Exception:  # a face's bug: no traceback to the client, one to the log
             self.server.on_error(traceback.format_exc())
             self.close_connection = True
             response = Response(500, [("Content-Type", "text/plain")], b"internal error\n")
+        if response.close and not body.finished:
+            self.close_connection = True  # e.g. a refused 5 GiB body: not worth reading
+        else:
+            try:
+                body.drain()
+            except (BodyError, OSError):
+                self.close_connection = True
+                return
         self._write(response)
 
     def _write(self, response: Response) -> None:
@@ -237,9 +245,14 @@ class HttpServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
         on_error: Callable[[str], None] = _report,
+        idle_timeout_s: float = 300.0,
     ):
+        """``idle_timeout_s``: how long a connection may stay silent (between requests, or
+        in the middle of a body) before it is closed, so a stalled client holds no thread
+        and no half-written upload for ever."""
         self.face = face
         self.on_error = on_error
+        self.idle_timeout_s = idle_timeout_s
         super().__init__((host, port), _Handler)
 
     @property

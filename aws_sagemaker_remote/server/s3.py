@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..storage import localbuckets as lb
 from .http import BodyError, Face, Request, Response
 from .s3_body import read_xml_body
-from .s3_list import OWNER_ID, OWNER_NAME, list_objects
+from .s3_list import list_objects, owner_xml
 from .s3_multipart import (
     abort_upload,
     complete_upload,
@@ -98,7 +98,7 @@ def _from_storage(error: UserError) -> S3Error:
         )
     if isinstance(error, lb.BucketNotEmpty):
         return S3Error("BucketNotEmpty", "The bucket you tried to delete is not empty")
-    if isinstance(error, lb.InvalidKey) and "longer than" in error.message:
+    if isinstance(error, lb.KeyTooLong):
         return S3Error("KeyTooLongError", "Your key is too long")
     return S3Error("InvalidArgument", error.message)
 
@@ -223,8 +223,7 @@ def _list_buckets(buckets: lb.LocalBuckets) -> Response:
         + "</Bucket>"
         for name in buckets.names()
     )
-    owner = f"<Owner>{element('ID', OWNER_ID)}{element('DisplayName', OWNER_NAME)}</Owner>"
-    return xml_response("ListAllMyBucketsResult", f"{owner}<Buckets>{entries}</Buckets>")
+    return xml_response("ListAllMyBucketsResult", f"{owner_xml()}<Buckets>{entries}</Buckets>")
 
 
 def _create_bucket(buckets: lb.LocalBuckets, bucket: str, request: Request) -> Response:

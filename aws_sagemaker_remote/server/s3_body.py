@@ -142,14 +142,13 @@ def _expected_checksums(request: Request) -> tuple[dict[str, str | None], set[st
         for name in (request.header("x-amz-trailer") or "").split(",")
         if name.strip()
     }
-    for name in trailer_names:
-        if name.startswith("x-amz-checksum-"):
-            algorithm = requested_algorithm(name[len("x-amz-checksum-") :])
-            expected.setdefault(algorithm, None)
-    for header in ("x-amz-sdk-checksum-algorithm", "x-amz-checksum-algorithm"):
-        algorithm = requested_algorithm(request.header(header))
-        if algorithm is not None:
-            expected.setdefault(algorithm, None)
+    named = [n[len("x-amz-checksum-") :] for n in trailer_names if n.startswith("x-amz-checksum-")]
+    named += [request.header("x-amz-sdk-checksum-algorithm") or ""]
+    named += [request.header("x-amz-checksum-algorithm") or ""]
+    for name in named:
+        asked = requested_algorithm(name)
+        if asked is not None:
+            expected.setdefault(asked, None)
     return expected, trailer_names
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ..storage.localbuckets import LocalBuckets
+from ..storage.localbuckets import InvalidKey, LocalBuckets
 from .http import Request, Response
 from .s3_xml import S3Error, element, encode_key, iso_date, xml_response
 
@@ -126,7 +126,10 @@ def list_objects(buckets: LocalBuckets, bucket: str, request: Request, v2: bool)
             parts.append(element("NextMarker", encode_key(last, url)))
     parts.append(element("IsTruncated", "true" if truncated else "false"))
     for key, _ in objects:
-        found = buckets.find(bucket, key)
+        try:
+            found = buckets.find(bucket, key)
+        except InvalidKey:
+            continue  # a link out of the bucket, put there by hand: not an object
         if found is None:
             continue  # deleted since it was listed
         meta = found.meta

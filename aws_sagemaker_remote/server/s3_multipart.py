@@ -27,7 +27,7 @@ from .http import Request, Response
 from .s3_body import MAX_OBJECT, READ, read_xml_body, receive
 from .s3_checksums import checksum_header, composite, encode, new_checksum, requested_algorithm
 from .s3_list import owner_xml
-from .s3_objects import find_source, parse_range, request_meta
+from .s3_objects import copy_range, find_source, open_checked, parse_range, request_meta
 from .s3_xml import (
     MAX_XML_BODY,
     S3Error,
@@ -172,7 +172,7 @@ def upload_part_copy(
     md5 = hashlib.md5()
     temp = directory / f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
     try:
-        with open(source.path, "rb") as src, open(temp, "xb") as out:
+        with open_checked(source) as src, open(temp, "xb") as out:
             src.seek(start)
             left = end - start
             while left > 0 and (data := src.read(min(READ, left))):
@@ -237,6 +237,7 @@ def complete_upload(
     meta = ObjectMeta(**record["meta"])
     meta.etag = hashlib.md5(b"".join(bytes.fromhex(p["etag"]) for p in chosen)).hexdigest()
     meta.etag += f"-{len(chosen)}"
+    meta.part_sizes = [p["size"] for p in chosen]
     temp = buckets.temp_file(bucket)
     try:
         with open(temp, "xb") as out:
@@ -265,20 +266,8 @@ def complete_upload(
 
 
 def _append(part: Path, out) -> None:
-    out.flush()
     with open(part, "rb") as source:
-        size = os.fstat(source.fileno()).st_size
-        offset = 0
-        try:
-            while offset < size:
-                moved = os.copy_file_range(source.fileno(), out.fileno(), size - offset)
-                if moved == 0:
-                    raise S3Error("InternalError", f"A part of the upload shrank: {part.name}.")
-                offset += moved
-        except (AttributeError, OSError):  # no copy_file_range here: copy in user space
-            source.seek(offset)
-            out.seek(0, os.SEEK_END)
-            shutil.copyfileobj(source, out, READ)
+        copy_range(source, out, 0, os.fstat(source.fileno()).st_size)
 
 
 def _file_checksum(path: Path, algorithm: str) -> str:

@@ -8,9 +8,9 @@ from that descriptor, so an object replaced meanwhile is answered whole, old or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-import shutil
 from collections.abc import Iterator
 
 from ..storage.localbuckets import LocalBuckets, ObjectMeta, StoredObject
@@ -32,20 +32,28 @@ KEPT_HEADERS = ("Cache-Control", "Content-Disposition", "Content-Language", "Exp
 DEFAULT_TYPE = "binary/octet-stream"
 _MAX_USER_METADATA = 2048  # bytes of x-amz-meta-* names and values, as S3 allows
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_FOLD = re.compile(r"[\r\n]+[ \t]*")
 
 
 def no_such_key(key: str) -> S3Error:
     return S3Error("NoSuchKey", "The specified key does not exist.", Key=key)
 
 
+def _unfolded(value: str) -> str:
+    return _FOLD.sub(" ", value).strip()
+
+
 def request_meta(request: Request) -> ObjectMeta:
-    """What a PUT, a multipart upload or a REPLACE copy asks to keep beside the bytes."""
-    headers = {name: request.header(name) for name in KEPT_HEADERS if request.header(name)}
+    """What a PUT, a multipart upload or a REPLACE copy asks to keep beside the bytes
+    (values unfolded: what is answered later is one header line each)."""
+    headers = {
+        name: _unfolded(request.header(name) or "") for name in KEPT_HEADERS if request.header(name)
+    }
     encoding = stored_content_encoding(request)
     if encoding:
-        headers["Content-Encoding"] = encoding
+        headers["Content-Encoding"] = _unfolded(encoding)
     user = {
-        name.lower()[len("x-amz-meta-") :]: value
+        name.lower()[len("x-amz-meta-") :]: _unfolded(value)
         for name, value in request.headers.items()
         if name.lower().startswith("x-amz-meta-")
     }
@@ -57,8 +65,8 @@ def request_meta(request: Request) -> ObjectMeta:
         )
     return ObjectMeta(
         etag="",
-        content_type=request.header("Content-Type") or DEFAULT_TYPE,
-        headers=headers,  # type: ignore[arg-type]
+        content_type=_unfolded(request.header("Content-Type") or "") or DEFAULT_TYPE,
+        headers=headers,
         user=user,
     )
 
@@ -142,10 +150,37 @@ def parse_range(text: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _open_found(buckets: LocalBuckets, bucket: str, key: str, request: Request):
+    """(the object, an open file of exactly the bytes its record describes, or None for a
+    HEAD): opened, then checked against the record, so an object replaced between the two
+    is looked up again rather than answered with another object's length and ETag."""
+    for _ in range(5):
+        found = buckets.find(bucket, key)
+        if found is None:
+            raise no_such_key(key)
+        if request.method == "HEAD":
+            return found, None
+        try:
+            source = open(found.path, "rb")
+        except FileNotFoundError:
+            continue
+        if found.meta.matches(os.fstat(source.fileno())):
+            return found, source
+        source.close()
+    raise S3Error("SlowDown", "The object kept changing while it was read; try again.", 503)
+
+
 def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -> Response:
-    found = buckets.find(bucket, key)
-    if found is None:
-        raise no_such_key(key)
+    found, source = _open_found(buckets, bucket, key, request)
+    try:
+        return _answer(found, source, request)
+    except BaseException:
+        if source is not None:
+            source.close()
+        raise
+
+
+def _answer(found: StoredObject, source, request: Request) -> Response:
     check_conditions(request, found.meta)
     size = found.stat.st_size
     wanted = parse_range(request.header("Range"), size)
@@ -160,6 +195,12 @@ def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -
         ("response-expires", "Expires"),
     ):
         value = request.param(parameter)
+        if value is not None and ("\r" in value or "\n" in value):
+            raise S3Error(
+                "InvalidArgument",
+                f"{parameter} may not hold a line break.",
+                ArgumentName=parameter,
+            )
         if value is not None:
             headers = [(n, v) for n, v in headers if n.lower() != header.lower()]
             headers.append((header, value))
@@ -167,10 +208,9 @@ def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -
     if wanted is not None:
         status, (start, end) = 206, wanted
         headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
-    if request.method == "HEAD":
+    if source is None:
         return Response(status, headers, b"", length=end - start)
-    # opened now: a later replace of the object cannot change what this answer sends
-    source = open(found.path, "rb")
+    # from the file opened before: a later replace cannot change what this answer sends
     return Response(status, headers, _stream_from(source, start, end), length=end - start)
 
 
@@ -243,6 +283,40 @@ def find_source(buckets: LocalBuckets, request: Request) -> StoredObject:
     return found
 
 
+def open_checked(found: StoredObject):
+    """``found``'s file, opened and checked to be the one its record describes (replaced
+    since it was found: SlowDown, the client tries again)."""
+    source = open(found.path, "rb")
+    if not found.meta.matches(os.fstat(source.fileno())):
+        source.close()
+        raise S3Error("SlowDown", "The source changed while it was copied; try again.", 503)
+    return source
+
+
+def copy_range(source, out, start: int, count: int) -> None:
+    """``count`` bytes of ``source`` from ``start`` appended to ``out``: in the kernel
+    (``copy_file_range``, which also shares extents where the file system can)."""
+    out.flush()
+    moved = 0
+    try:
+        while moved < count:
+            step = os.copy_file_range(source.fileno(), out.fileno(), count - moved, start + moved)
+            if step == 0:
+                raise S3Error("InternalError", "The source shrank while it was copied; try again.")
+            moved += step
+    except (AttributeError, OSError):  # no copy_file_range here: copy in user space
+        source.seek(start + moved)
+        out.seek(0, os.SEEK_END)
+        left = count - moved
+        while left > 0 and (data := source.read(min(READ, left))):
+            out.write(data)
+            left -= len(data)
+        if left:
+            raise S3Error(
+                "InternalError", "The source shrank while it was copied; try again."
+            ) from None
+
+
 def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -> Response:
     source = find_source(buckets, request)
     directive = (request.header("x-amz-metadata-directive") or "COPY").upper()
@@ -259,16 +333,15 @@ def copy_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) 
     if directive == "REPLACE":
         meta = request_meta(request)
     else:
-        meta = ObjectMeta(**{**source.meta.__dict__})
+        meta = dataclasses.replace(source.meta)
     multipart = "-" in source.meta.etag
+    meta.part_sizes = []  # a copy is one part
     meta.checksums = {} if source.meta.checksum_type == "COMPOSITE" else dict(source.meta.checksums)
     meta.checksum_type = "FULL_OBJECT" if meta.checksums else ""
     temp = buckets.temp_file(bucket)
     try:
-        shutil.copyfile(source.path, temp)  # copy_file_range: in the kernel, reflinks if it can
-        after = os.stat(source.path)
-        if not source.meta.matches(after) or os.path.getsize(temp) != after.st_size:
-            raise S3Error("InternalError", "The source changed while it was copied; try again.")
+        with open_checked(source) as src, open(temp, "xb") as out:
+            copy_range(src, out, 0, source.stat.st_size)
         if multipart:
             from ..storage.localbuckets import file_md5
 

@@ -8,10 +8,10 @@ local store's reserved bucket is one of the buckets, so staged files of
 What S3 knows about an object that a plain file cannot hold (ETag, Content-Type, user
 metadata, checksums) is a small JSON record kept apart from the objects, under
 ``<root>/.meta/<bucket>/``, named by a digest of the key: no key can collide with a record
-and no reader of a bucket's directory ever sees one. A record names the size, mtime and
-inode of the file it describes; one that no longer matches its file (the object was
-rewritten by someone else, or the record is stale or corrupt) is never trusted: the ETag
-is recomputed from the bytes and the record written again. Records and objects are
+and no reader of a bucket's directory ever sees one. A record names the size, mtime, ctime
+and inode of the file it describes; one that no longer matches its file (the object was
+rewritten or linked by someone else, or the record is stale or corrupt) is never trusted:
+the ETag is recomputed from the bytes and the record written again. Records and objects are
 written through a temporary name and a rename, so a reader sees the old one or the new.
 
 Layout under ``root`` (bucket names cannot start with a dot, so nothing collides)::
@@ -19,7 +19,7 @@ Layout under ``root`` (bucket names cannot start with a dot, so nothing collides
     <bucket>/<key>                objects, plain files
     .buckets/<bucket>.json        the bucket's creation time
     .meta/<bucket>/<xx>/<digest>  object records
-    .uploads/<bucket>/<id>/       multipart uploads in progress (see :mod:`.localuploads`)
+    .uploads/<bucket>/<id>/       multipart uploads in progress (``server/s3_multipart.py``)
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ class InvalidKey(UserError):
         super().__init__(f"the key {key!r} {why}", field="key")
 
 
+class KeyTooLong(InvalidKey):
+    """A key over S3's 1,024 bytes."""
+
+
 def check_bucket_name(bucket: str) -> None:
     """InvalidBucketName unless ``bucket`` follows S3's naming rules."""
     if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket or _IP_ADDRESS.fullmatch(bucket):
@@ -94,7 +98,7 @@ def check_key(key: str) -> None:
     if not key:
         raise InvalidKey(key, "is empty")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise InvalidKey(key[:64] + "...", f"is longer than {MAX_KEY_BYTES} bytes")
+        raise KeyTooLong(key[:64] + "...", f"is longer than {MAX_KEY_BYTES} bytes")
     if "\0" in key:
         raise InvalidKey(key, "holds a NUL character")
     if key.endswith("/"):
@@ -122,12 +126,15 @@ class ObjectMeta:
     user: dict[str, str] = field(default_factory=dict)  # x-amz-meta-* without the prefix
     checksums: dict[str, str] = field(default_factory=dict)  # "crc32" -> base64, as S3 sends
     checksum_type: str = ""  # "FULL_OBJECT" or "COMPOSITE" when checksums are kept
+    part_sizes: list[int] = field(default_factory=list)  # a multipart upload's, for its ETag
+    ctime_ns: int = 0  # no one can set a file's ctime: a write in place always changes it
 
     def matches(self, stat: os.stat_result) -> bool:
-        return (self.size, self.mtime_ns, self.inode) == (
+        return (self.size, self.mtime_ns, self.inode, self.ctime_ns) == (
             stat.st_size,
             stat.st_mtime_ns,
             stat.st_ino,
+            stat.st_ctime_ns,
         )
 
 
@@ -148,6 +155,22 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_etag(path: Path, part_sizes: list[int]) -> str:
+    """S3's ETag of the file's bytes: their MD5, or, cut into parts of ``part_sizes``, the
+    MD5 of the parts' MD5s with ``-N`` (sizes that do not add up: the plain MD5)."""
+    if len(part_sizes) < 1 or sum(part_sizes) != os.path.getsize(path):
+        return file_md5(path)
+    digests = []
+    with open(path, "rb") as source:
+        for size in part_sizes:
+            digest = hashlib.md5()
+            while size > 0 and (chunk := source.read(min(_CHUNK, size))):
+                digest.update(chunk)
+                size -= len(chunk)
+            digests.append(digest.digest())
+    return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(part_sizes)}"
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f"{PARTIAL_PREFIX}{target.name}.{os.getpid()}.{time.monotonic_ns()}")
@@ -164,9 +187,12 @@ class LocalBuckets:
     """The buckets under ``root`` (default: ``<state dir>/buckets``), plus the local store's."""
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root is not None else state_dir() / "buckets"
-        # the reserved bucket stays where LocalStore keeps it, so staged files show up
-        self._reserved = store_root() if root is None else self.root / LOCAL_STORE_BUCKET
+        default = state_dir() / "buckets"
+        self.root = Path(root) if root is not None else default
+        # the reserved bucket stays where LocalStore keeps it, so staged files show up; a
+        # root of one's own (tests) keeps it inside, as any other bucket
+        own = os.path.abspath(self.root) != os.path.abspath(default)
+        self._reserved = self.root / LOCAL_STORE_BUCKET if own else store_root()
 
     # buckets -----------------------------------------------------------------------------
     def bucket_dir(self, bucket: str) -> Path:
@@ -262,11 +288,19 @@ class LocalBuckets:
         return self.meta_dir(bucket) / digest[:2] / digest
 
     def object_path(self, bucket: str, key: str) -> Path:
-        """The file of ``key`` (InvalidKey for a key it cannot be; NoSuchBucket)."""
+        """The file of ``key`` (InvalidKey for a key it cannot be; NoSuchBucket).
+
+        Contained: a symbolic link in the bucket's directory that leads out of it (placed
+        there by hand) is refused, so no key reads or writes a file outside the bucket."""
         check_key(key)
         if not self.exists(bucket):
             raise NoSuchBucket(bucket)
-        return self.bucket_dir(bucket) / key
+        top = self.bucket_dir(bucket)
+        path = top / key
+        real_top = os.path.realpath(top)
+        if not os.path.realpath(path).startswith(real_top + os.sep):
+            raise InvalidKey(key, "leads out of the bucket through a symbolic link")
+        return path
 
     def find(self, bucket: str, key: str) -> StoredObject | None:
         """The object with its checked record, or None when there is no such object."""
@@ -279,13 +313,20 @@ class LocalBuckets:
             return None
         meta = self._read_meta(bucket, key)
         if meta is None or not meta.matches(stat):
-            kept = meta  # user metadata of a record made for other bytes is not carried over
-            meta = ObjectMeta(etag=file_md5(path))
-            if kept is not None and kept.etag == meta.etag and kept.size == stat.st_size:
-                meta = ObjectMeta(**{**asdict(kept), "etag": meta.etag})  # same bytes, touched
+            meta = self._recomputed(path, meta)
             self._stamp(meta, stat)
             self._write_meta(bucket, key, meta)
         return StoredObject(path, stat, meta)
+
+    @staticmethod
+    def _recomputed(path: Path, kept: ObjectMeta | None) -> ObjectMeta:
+        """A record for the file's bytes as they are. What ``kept`` says besides the ETag
+        (type, metadata, checksums) is carried over only when its ETag is the bytes' own:
+        the file was linked or touched, not changed."""
+        etag = file_etag(path, kept.part_sizes if kept is not None else [])
+        if kept is not None and kept.etag == etag:
+            return kept
+        return ObjectMeta(etag=file_md5(path) if "-" in etag else etag)
 
     def _read_meta(self, bucket: str, key: str) -> ObjectMeta | None:
         try:
@@ -303,6 +344,7 @@ class LocalBuckets:
     @staticmethod
     def _stamp(meta: ObjectMeta, stat: os.stat_result) -> None:
         meta.size, meta.mtime_ns, meta.inode = stat.st_size, stat.st_mtime_ns, stat.st_ino
+        meta.ctime_ns = stat.st_ctime_ns
 
     def temp_file(self, bucket: str) -> Path:
         """A fresh temporary name inside the bucket's directory (hidden from readers), where

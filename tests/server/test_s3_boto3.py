@@ -457,3 +457,14 @@ def test_the_local_store_bucket_shows_staged_files(s3_face_server):
     assert answer["Contents"][0]["ETag"] == f'"{md5_hex(b"staged bytes")}"'
     body = s3.get_object(Bucket=LOCAL_STORE_BUCKET, Key="stage/code.tar.gz")["Body"].read()
     assert body == b"staged bytes"
+
+
+def test_a_link_out_of_a_bucket_is_not_served(s3c, s3_face_server, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"not an object")
+    s3c.put_object(Bucket="data", Key="real", Body=b"object")
+    (s3_face_server.root / "data" / "link").symlink_to(secret)
+    assert [o["Key"] for o in s3c.list_objects_v2(Bucket="data")["Contents"]] == ["real"]
+    with pytest.raises(ClientError) as error:
+        s3c.get_object(Bucket="data", Key="link")
+    assert code_of(error) == "InvalidArgument"

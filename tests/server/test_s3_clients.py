@@ -1,8 +1,8 @@
 """The S3 face driven by clients no one here wrote: obstore (and this project's own S3
 store on top of it), s5cmd and the AWS CLI v1. Bytes are compared exactly.
 
-s5cmd and the AWS CLI are marked ``compat`` and skip, saying why, when they are not
-installed (``pip install -e '.[compat]'``)."""
+s5cmd and the AWS CLI are marked ``compat`` (and ``e2e``: subprocesses) and skip, saying
+why, when they are not installed (``pip install -e '.[compat]'``)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,7 @@ def test_this_projects_s3_store_stages_and_fetches_through_the_face(
 
 # s5cmd -------------------------------------------------------------------------------------
 @pytest.mark.compat
+@pytest.mark.e2e
 def test_s5cmd_copies_many_files_up_and_down_and_lists_them(s3c, s3_face_server, tmp_path):
     s5cmd = tool("s5cmd")
     env = client_env(s3_face_server)
@@ -140,6 +141,7 @@ def test_s5cmd_copies_many_files_up_and_down_and_lists_them(s3c, s3_face_server,
 
 
 @pytest.mark.compat
+@pytest.mark.e2e
 def test_s5cmd_moves_a_large_file_in_parts(s3c, s3_face_server, tmp_path):
     s5cmd = tool("s5cmd")
     env = client_env(s3_face_server)
@@ -155,6 +157,7 @@ def test_s5cmd_moves_a_large_file_in_parts(s3c, s3_face_server, tmp_path):
 
 # the AWS CLI v1 ----------------------------------------------------------------------------
 @pytest.mark.compat
+@pytest.mark.e2e
 def test_aws_cli_cp_sync_ls_rm_and_head_object(s3c, s3_face_server, tmp_path):
     aws = tool("aws")
     env = client_env(s3_face_server)

@@ -225,3 +225,75 @@ def test_a_refused_upload_is_read_so_the_client_gets_the_answer_and_keeps_its_co
         assert answer.status == 200 and b"<Name>data</Name>" in answer.read()
     finally:
         connection.close()
+
+
+def test_a_response_override_cannot_inject_a_header(face, s3c):
+    s3c.put_object(Bucket="data", Key="k", Body=b"x")
+    path = "/data/k?response-content-type=text/plain%0D%0AX-Injected:%20yes"
+    status, headers, answer = request(face, "GET", path)
+    assert status == 400 and error_code(answer) == "InvalidArgument"
+    assert "X-Injected" not in headers
+    status, headers, _ = request(face, "GET", "/data/k?response-content-type=text/plain")
+    assert status == 200 and headers["Content-Type"] == "text/plain"
+
+
+def test_a_folded_metadata_header_comes_back_on_one_line(face):
+    host, port = urlsplit(face.url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            b"PUT /data/folded HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+            b"x-amz-meta-note: first\r\n second\r\nConnection: close\r\n\r\nx"
+        )
+        assert sock.makefile("rb").read().startswith(b"HTTP/1.1 200")
+    status, headers, _ = request(face, "HEAD", "/data/folded")
+    assert status == 200 and headers["x-amz-meta-note"] == "first second"
+
+
+def test_a_stalled_upload_is_given_up_and_leaves_nothing(tmp_path):
+    import threading
+
+    from aws_sagemaker_remote.server.http import HttpServer
+    from aws_sagemaker_remote.server.s3 import s3_face
+    from aws_sagemaker_remote.storage.localbuckets import LocalBuckets
+
+    buckets = LocalBuckets(tmp_path)
+    buckets.create("data")
+    errors: list[str] = []
+    server = HttpServer(s3_face(buckets), on_error=errors.append, idle_timeout_s=0.5)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        with socket.create_connection((host, port), timeout=30) as sock:
+            sock.sendall(b"PUT /data/stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            sock.sendall(b"x" * 1000)  # and then nothing more: the client hangs
+            assert sock.recv(1024) == b""  # the server gives up and closes the connection
+        assert _wait_for(lambda: not list((tmp_path / "data").iterdir()))
+        assert errors == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_object_replaced_while_it_is_read_is_answered_whole_old_or_new(face):
+    import threading
+
+    versions = [os.urandom(50_000), os.urandom(70_000), os.urandom(30_000)]
+    assert request(face, "PUT", "/data/busy", versions[0])[0] == 200
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        index = 0
+        while not stop.is_set():
+            index += 1
+            request(face, "PUT", "/data/busy", versions[index % len(versions)])
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for _ in range(200):
+            status, headers, body = request(face, "GET", "/data/busy")
+            assert status == 200 and body in versions
+            assert headers["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    finally:
+        stop.set()
+        writer.join()

@@ -70,6 +70,8 @@ def test_default_root_keeps_the_local_store_where_local_runs_stage(tmp_path, mon
     buckets = LocalBuckets()
     assert buckets.root == tmp_path / "state" / "buckets"
     assert buckets.bucket_dir(LOCAL_STORE_BUCKET) == tmp_path / "state" / "store"
+    named = LocalBuckets(buckets.root)  # the default root, named: the same buckets
+    assert named.bucket_dir(LOCAL_STORE_BUCKET) == tmp_path / "state" / "store"
 
 
 def test_objects_are_plain_files_and_records_live_apart(tmp_path):
@@ -155,3 +157,46 @@ def test_a_file_removed_under_its_record_is_not_found(tmp_path):
     put(buckets, "data", "k", b"v")
     os.unlink(tmp_path / "data" / "k")
     assert buckets.find("data", "k") is None
+
+
+def test_a_symbolic_link_out_of_a_bucket_is_neither_read_nor_written_through(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"not an object")
+    buckets = LocalBuckets(tmp_path / "root")
+    buckets.create("data")
+    (tmp_path / "root" / "data" / "link").symlink_to(outside / "secret")
+    (tmp_path / "root" / "data" / "dir").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidKey):
+        buckets.find("data", "link")
+    with pytest.raises(InvalidKey):
+        put(buckets, "data", "dir/new", b"written outside?")
+    assert sorted(p.name for p in outside.iterdir()) == ["secret"]
+
+
+def test_a_rewrite_in_place_that_keeps_size_and_mtime_is_still_caught(tmp_path):
+    buckets = LocalBuckets(tmp_path)
+    buckets.create("data")
+    put(buckets, "data", "k", b"aaaa", user={"k": "v"})
+    path = tmp_path / "data" / "k"
+    before = path.stat()
+    with open(path, "r+b") as out:  # same inode, same size
+        out.write(b"bbbb")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old mtime
+    found = buckets.find("data", "k")
+    assert found.meta.etag == hashlib.md5(b"bbbb").hexdigest() and found.meta.user == {}
+
+
+def test_a_linked_multipart_object_keeps_its_etag_and_metadata(tmp_path):
+    buckets = LocalBuckets(tmp_path)
+    buckets.create("data")
+    parts = [b"a" * 10, b"b" * 10, b"c" * 3]
+    etag = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-3"
+    temp = buckets.temp_file("data")
+    temp.write_bytes(b"".join(parts))
+    meta = ObjectMeta(etag=etag, content_type="text/x", part_sizes=[10, 10, 3])
+    buckets.commit("data", "k", temp, meta)
+    os.link(tmp_path / "data" / "k", tmp_path / "linked")  # as the local engine does: ctime moves
+    found = buckets.find("data", "k")
+    assert found.meta.etag == etag and found.meta.content_type == "text/x"
+    assert found.meta.matches(found.stat)
