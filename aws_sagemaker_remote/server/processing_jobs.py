@@ -101,7 +101,7 @@ class ProcessingJobs:
                     f"with this name already exists ({self.arn(name, region)})",
                 )
             try:
-                self.backend.create_job(request)
+                self.backend.create_job(request, container_arn=self.arn(name, region))
             except UserError as error:
                 if self._find(name) is not None:  # created meanwhile by another client
                     raise ServiceFault("ResourceInUse", _user_message(error)) from None

@@ -320,3 +320,18 @@ def test_a_job_gets_its_roles_credentials_from_the_servers_sts(serve, job_name):
         startFromHead=True,
     )["events"]
     assert f"ASIA {serve.url}" in [e["message"] for e in events]
+
+
+def test_the_jobs_config_file_names_its_arn_with_the_servers_account(serve, job_name):
+    code = (
+        "import json; print(json.load(open('/opt/ml/config/processingjobconfig.json'))"
+        "['ProcessingJobArn'])"
+    )
+    sagemaker = serve.client("sagemaker")
+    arn = sagemaker.create_processing_job(**job_request(job_name, code))["ProcessingJobArn"]
+    assert wait_for_end(sagemaker, job_name)["ProcessingJobStatus"] == "Completed"
+    logs = serve.client("logs")
+    found = logs.filter_log_events(
+        logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{job_name}/"
+    )
+    assert arn in [e["message"] for e in found["events"]]

@@ -36,6 +36,7 @@ from .store import (
     ACTIVE,
     BUCKETS_OPTION,
     ENGINE_FILE,
+    JOB_ARN_OPTION,
     OPTIONS_FILE,
     DuplicateJob,
     JobRecord,
@@ -97,7 +98,9 @@ class LocalBackend:
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
         return check_request(request, docker=self.docker, store=self.store)
 
-    def create_job(self, request: dict[str, Any]) -> None:
+    def create_job(self, request: dict[str, Any], *, container_arn: str | None = None) -> None:
+        """``container_arn``: the ARN the job's container sees (serve's, with its account); by
+        default the engine's own placeholder."""
         reap()
         self.check_request(request)
         name = request["ProcessingJobName"]
@@ -112,6 +115,8 @@ class LocalBackend:
         options: dict[str, Any] = {"HostCredentials": self.host_credentials}
         if self.buckets_root is not None:
             options[BUCKETS_OPTION] = str(self.buckets_root)
+        if container_arn is not None:
+            options[JOB_ARN_OPTION] = container_arn
         (job_dir / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
         try:
             with open(job_dir / "runner.log", "ab") as log:

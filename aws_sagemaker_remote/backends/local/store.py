@@ -37,6 +37,7 @@ from ...storage.localstore import state_dir
 ENGINE_FILE = "engine.json"  # in a job's directory, by the runner: how the job ran
 OPTIONS_FILE = "options.json"  # in a job's directory, by create_job: what was asked of it
 BUCKETS_OPTION = "Buckets"  # in OPTIONS_FILE: the LocalBuckets root every S3 URI resolves in
+JOB_ARN_OPTION = "JobArn"  # in OPTIONS_FILE: the ARN processingjobconfig.json gives the job
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
