@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..errors import Error
 from .http import Request, Response
 from .log_events import GROUP, LogEvents
 from .protocols import ServiceFault, json_error, json_response, read_json
@@ -40,6 +41,9 @@ class Logs:
             return json_response(handler(read_json(request)))
         except ServiceFault as fault:
             return json_error(fault)
+        except Error as error:  # the engine's state cannot be read (a damaged job store)
+            message = f"the local engine failed: {error.one_line(lambda field: field)}"
+            return json_error(ServiceFault("InternalFailure", message, 500, sender=False))
 
     def _describe_groups(self, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("logGroupNamePrefix") or ""

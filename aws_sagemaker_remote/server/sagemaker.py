@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..errors import Error
 from .http import Request, Response
 from .processing_jobs import ProcessingJobs
 from .protocols import ServiceFault, json_error, json_response, read_json
@@ -51,3 +52,6 @@ class SageMaker:
             return json_response(handler(params, self.region_of(request)))
         except ServiceFault as fault:
             return json_error(fault)
+        except Error as error:  # the engine's state cannot be read (a damaged job store)
+            message = f"the local engine failed: {error.one_line(lambda field: field)}"
+            return json_error(ServiceFault("InternalFailure", message, 500, sender=False))
