@@ -335,3 +335,22 @@ def test_the_jobs_config_file_names_its_arn_with_the_servers_account(serve, job_
         logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{job_name}/"
     )
     assert arn in [e["message"] for e in found["events"]]
+
+
+def test_jobs_created_at_once_by_many_clients_all_run(serve, job_name):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sagemaker = serve.client("sagemaker", max_pool_connections=8)
+    names = [f"{job_name}-{i}" for i in range(6)]
+
+    def create(name: str) -> str:
+        return sagemaker.create_processing_job(**job_request(name, f"print('{name}')"))[
+            "ProcessingJobArn"
+        ]
+
+    with ThreadPoolExecutor(6) as pool:
+        arns = list(pool.map(create, names))
+    assert [arn.rsplit("/", 1)[1] for arn in arns] == names
+    for name in names:
+        described = wait_for_end(sagemaker, name)
+        assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
