@@ -36,6 +36,8 @@ from ...storage.localstore import state_dir
 
 ENGINE_FILE = "engine.json"  # in a job's directory, by the runner: how the job ran
 OPTIONS_FILE = "options.json"  # in a job's directory, by create_job: what was asked of it
+BUCKETS_OPTION = "Buckets"  # in OPTIONS_FILE: the LocalBuckets root every S3 URI resolves in
+JOB_ARN_OPTION = "JobArn"  # in OPTIONS_FILE: the ARN processingjobconfig.json gives the job
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
@@ -290,6 +292,15 @@ class JobStore:
             tuple(texts),
         )
         return [JobRecord.from_row(row) for row in rows]
+
+    def get_any_case(self, name: str) -> JobRecord | None:
+        """The job whose name equals ``name`` regardless of case (names are unique so)."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs WHERE lower(name) = lower(?)", (name,))
+        return JobRecord.from_row(rows[0]) if rows else None
+
+    def names(self) -> list[str]:
+        """Every job's name, newest first (no request parsed)."""
+        return [row[0] for row in self._query("SELECT name FROM jobs ORDER BY creation_time DESC")]
 
     def all(self) -> list[JobRecord]:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
