@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     local = f"http://127.0.0.1:{port}" if not is_loopback(args.host) else url
     _point_jobs_here(config, local)
     stop_on_signals(server)
-    print(f"serving SageMaker, S3, CloudWatch Logs, STS and IAM at {url}: "
+    console = "" if config.verify_signatures else f" (console: {url}/_console/)"
+    print(f"serving SageMaker, S3, CloudWatch Logs, STS and IAM at {url}{console}: "
           f"export AWS_ENDPOINT_URL={url}", flush=True)  # fmt: skip
     try:
         server.serve_forever(poll_interval=0.2)

@@ -110,7 +110,11 @@ class App:
     def __call__(self, request: Request) -> Response:
         if request.path == CONSOLE_PATH or request.path.startswith(CONSOLE_PATH + "/"):
             if self.console is None:
-                return Response(404, [("Content-Type", "text/plain")], b"no console here\n")
+                said = (
+                    b"no console here: a server that requires signed requests shows none; "
+                    b"run `aws-sagemaker-remote console --local` on its machine\n"
+                )
+                return Response(404, [("Content-Type", "text/plain")], said)
             return self.console(request)
         service = "sts"
         try:
@@ -169,12 +173,10 @@ class App:
         return buffered(request, data)
 
 
-def make_app(
-    config: ServerConfig,
-    *,
-    console: Face | None = None,
-) -> App:
-    """The dispatcher over the local engine, the server's buckets and its IAM records."""
+def make_app(config: ServerConfig, *, console: bool = True) -> App:
+    """The dispatcher over the local engine, the server's buckets and its IAM records, and
+    the console at ``/_console/`` (not where signatures are required: a browser signs
+    nothing, so a server others can reach shows no console)."""
     from ..backends.local import LocalBackend
     from ..storage.localbuckets import LocalBuckets
     from ..storage.localstore import state_dir
@@ -201,4 +203,11 @@ def make_app(
         "iam": Iam(config.account_id, root / "serve" / "iam.json"),
     }
     faces["s3"] = s3_face(buckets)
-    return App(faces, config, console)
+    console_face = None
+    if console and not config.verify_signatures:
+        from .console import LocalSource, StoreObjects
+        from .console import console_face as make_console
+
+        objects = StoreObjects(buckets.store, buckets.names)
+        console_face = make_console(LocalSource(backend, objects), read_only=False)
+    return App(faces, config, console_face)
