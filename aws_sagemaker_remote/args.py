@@ -40,10 +40,25 @@ class PathArgument:
     EndOfJob/Continuous for outputs; ``remote`` is where an output lands on S3 ("default":
     generated from the job name); ``distribution`` is FullyReplicated or ShardedByS3Key;
     ``data_type`` is S3Prefix (every object under the URI) or ManifestFile (the URI names a
-    manifest listing the objects).
+    manifest listing the objects); ``container_path`` is where the channel appears inside
+    the job (default: ``<mount>/<channel name>``, under ``/opt/ml/processing/``).
+
+    The original package's ``attributes``, ``repeat``, ``repeated``, ``shuffle`` and
+    ``split_workers`` are accepted and have no effect. Any other keyword is a mistake
+    (``distrbution=``): it is reported, naming the keyword, when the channel is declared
+    (:func:`check_keywords`), rather than silently ignored.
     """
 
-    __slots__ = ("local", "remote", "optional", "mode", "distribution", "data_type")
+    __slots__ = (
+        "local",
+        "remote",
+        "optional",
+        "mode",
+        "distribution",
+        "data_type",
+        "container_path",
+        "unknown_keywords",
+    )
 
     def __init__(
         self,
@@ -53,7 +68,8 @@ class PathArgument:
         mode: str | None = None,
         distribution: str | None = None,
         data_type: str | None = None,
-        **_ignored: object,  # split_workers, attributes...: accepted for old scripts
+        container_path: str | None = None,
+        **legacy: object,
     ):
         self.local = local
         self.remote = remote or "default"
@@ -61,21 +77,55 @@ class PathArgument:
         self.mode = mode
         self.distribution = distribution
         self.data_type = data_type
+        self.container_path = container_path
+        self.unknown_keywords = tuple(sorted(set(legacy) - LEGACY_KEYWORDS))
 
     def __repr__(self) -> str:
         return (
             f"PathArgument(local={self.local!r}, remote={self.remote!r}, "
             f"optional={self.optional!r}, mode={self.mode!r}, distribution={self.distribution!r}, "
-            f"data_type={self.data_type!r})"
+            f"data_type={self.data_type!r}, container_path={self.container_path!r})"
         )
 
 
+# Keywords of the original package's PathArgument that mean nothing here, kept working.
+LEGACY_KEYWORDS = frozenset({"attributes", "repeat", "repeated", "shuffle", "split_workers"})
+KEYWORDS = (
+    "local",
+    "remote",
+    "optional",
+    "mode",
+    "distribution",
+    "data_type",
+    "container_path",
+)
+
 OPTIONAL = PathArgument(optional=True)
+
+
+def check_keywords(argument: PathArgument, where: str) -> None:
+    """UserError naming a keyword ``argument`` was given that PathArgument does not take.
+
+    ``where`` names the channel in the caller's terms (``inputs['data']``)."""
+    if not argument.unknown_keywords:
+        return
+    import difflib
+
+    from .errors import UserError
+
+    keyword = argument.unknown_keywords[0]
+    close = difflib.get_close_matches(keyword, KEYWORDS, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}=?)" if close else ""
+    raise UserError(
+        f"{where}: PathArgument does not take the keyword {keyword}={hint}",
+        fix=f"it takes {', '.join(k + '=' for k in KEYWORDS)}",
+    )
 
 
 def as_path_argument(value: object, *, kind: str, name: str) -> PathArgument:
     """Normalise what users write for a channel: a path, None, a PathArgument or (local, s3)."""
     if isinstance(value, PathArgument):
+        check_keywords(value, f"{kind}s[{name!r}]")
         return value
     if value is None:
         return PathArgument(optional=True)
@@ -83,8 +133,11 @@ def as_path_argument(value: object, *, kind: str, name: str) -> PathArgument:
         return PathArgument(value)
     if isinstance(value, tuple) and len(value) == 2 and kind == "output":
         return PathArgument(value[0], remote=value[1])
-    raise TypeError(
-        f"{kind} {name!r}: expected a path, an s3:// URI or a PathArgument, got {value!r}"
+    from .errors import UserError
+
+    raise UserError(
+        f"{kind}s[{name!r}] is {value!r}",
+        fix="pass a path, an s3:// URI or a PathArgument",
     )
 
 

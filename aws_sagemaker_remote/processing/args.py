@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import posixpath
 import sys
 
 from ..args import (
@@ -26,10 +27,11 @@ from ..args import (
     parse_bool,
 )
 from ..errors import UserError
-from ..settings import ENV_PREFIX, SETTINGS, Setting, parse_ids, resolve
+from ..settings import BY_NAME, ENV_PREFIX, SETTINGS, Setting, parse_ids, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from collections.abc import Collection
     from typing import Any, Callable
 
 
@@ -38,6 +40,11 @@ ENV_EPILOG = (
     f"{ENV_PREFIX}<NAME> when it is set (--sagemaker-instance: {ENV_PREFIX}INSTANCE); "
     "the command line overrides it."
 )
+
+
+# What the usage line says for the --sagemaker-* flags it leaves out.
+_SAGEMAKER_USAGE = argparse.Action(["--sagemaker-*"], dest="sagemaker", metavar="...")
+_CHANNEL_USAGE = argparse.Action(["--NAME-*"], dest="channel", metavar="...")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -49,6 +56,8 @@ class OneLineParser(argparse.ArgumentParser):
 
     origins: dict = {}
     _checking = False  # inside add_argument
+    channel_names: frozenset[str] = frozenset()  # dests of the channels' own flags
+    channel_dests: frozenset[str] = frozenset()  # and of all their flags (-mode...)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         self._checking = True
@@ -68,6 +77,37 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         raise SystemExit(2)
+
+    def format_usage(self) -> str:
+        formatter = self._get_formatter()
+        formatter.add_usage(self.usage, self._usage_actions(), self._mutually_exclusive_groups)
+        return formatter.format_help()
+
+    def format_help(self) -> str:
+        """argparse's help, but the usage names the script's own flags and channels and
+        sums up the library's as ``[--sagemaker-* ...]``; their groups come last."""
+        formatter = self._get_formatter()
+        formatter.add_usage(self.usage, self._usage_actions(), self._mutually_exclusive_groups)
+        formatter.add_text(self.description)
+        for group in self._action_groups:
+            formatter.start_section(group.title)
+            formatter.add_text(group.description)
+            formatter.add_arguments(group._group_actions)
+            formatter.end_section()
+        formatter.add_text(self.epilog)
+        return formatter.format_help()
+
+    def _usage_actions(self) -> list[argparse.Action]:
+        """What the usage line spells out: the script's own flags, then each channel's
+        flag; a channel's other flags and the ``--sagemaker-*`` flags are summed up (a
+        usage of every flag is 30 lines)."""
+        library = [a for a in self._actions if a.dest.startswith("sagemaker_")]
+        channels = [a for a in self._actions if a.dest in self.channel_dests]
+        own = [a for a in self._actions if a not in library and a not in channels]
+        shown = own + [a for a in channels if a.dest in self.channel_names]
+        if len(shown) < len(channels) + len(own):
+            shown.append(_CHANNEL_USAGE)
+        return shown + ([_SAGEMAKER_USAGE] if library else [])
 
 
 class Channels:
@@ -125,11 +165,13 @@ def _add_setting(group: Any, setting: Setting, default: Any) -> None:
             help=setting.help,
         )
     else:
-        shown = "" if default in (None, "") else f" (default: {default})"
+        stated = "(default:" in setting.help  # the help says the default in words
+        shown = "" if default in (None, "") or stated else f" (default: {default})"
         group.add_argument(
             setting.flag,
             default=default,
             type=int if setting.kind == "int" else None,
+            metavar=_METAVARS.get(setting.name),
             help=setting.help + shown,
         )
 
@@ -142,6 +184,121 @@ def _ids(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"{text!r} is not {error}") from None
 
 
+# The --sagemaker-* flags in --help, after the script's own flags and channels: one group
+# per question a user asks of them. A setting left out lands in the last group.
+SETTING_GROUPS = (
+    (
+        "SageMaker: where and how this run goes",
+        "Run this script as a SageMaker Processing job (or on the local engine) instead of here.",
+        ("run", "dry_run", "wait", "download", "output_json"),
+    ),
+    (
+        "SageMaker: the job",
+        None,
+        (
+            "instance",
+            "instance_count",
+            "image",
+            "role",
+            "profile",
+            "job_name",
+            "base_job_name",
+            "runtime_seconds",
+            "volume_size",
+            "python",
+            "env",
+            "tags",
+        ),
+    ),
+    (
+        "SageMaker: the code and its environment",
+        None,
+        (
+            "script",
+            "source_dir",
+            "requirements",
+            "configuration_script",
+            "configuration_command",
+            "allow_secrets",
+            "follow_external_links",
+            "s3_prefix",
+        ),
+    ),
+    ("SageMaker: the local engine", None, ("docker", "local_host_credentials")),
+    (
+        "SageMaker: networks, encryption and experiments",
+        None,
+        (
+            "subnets",
+            "security_groups",
+            "network_isolation",
+            "inter_container_encryption",
+            "volume_kms_key",
+            "output_kms_key",
+            "experiment",
+            "trial",
+            "experiment_run",
+        ),
+    ),
+    (
+        "SageMaker: container paths",
+        "Where channels appear inside the job; --NAME-container-path sets one channel's.",
+        ("input_mount", "output_mount", "module_mount"),
+    ),
+)
+_METAVARS = {
+    "instance": "TYPE",
+    "instance_count": "N",
+    "image": "URI",
+    "role": "NAME|ARN",
+    "profile": "PROFILE",
+    "job_name": "NAME",
+    "base_job_name": "PREFIX",
+    "runtime_seconds": "SECONDS",
+    "volume_size": "GB",
+    "python": "PYTHON",
+    "script": "FILE",
+    "source_dir": "DIR",
+    "requirements": "FILE",
+    "configuration_script": "FILE",
+    "configuration_command": "COMMAND",
+    "s3_prefix": "S3_URI",
+    "output_json": "FILE",
+    "volume_kms_key": "KEY",
+    "output_kms_key": "KEY",
+    "experiment": "NAME",
+    "trial": "NAME",
+    "experiment_run": "NAME",
+    "input_mount": "DIR",
+    "output_mount": "DIR",
+    "module_mount": "DIR",
+}
+
+
+def add_settings(
+    parser: argparse.ArgumentParser,
+    defaults: dict[str, Any],
+    *,
+    leave_out: Collection[str] = (),
+) -> list[argparse._ArgumentGroup]:
+    """One ``--sagemaker-*`` flag per setting (but ``leave_out``), in :data:`SETTING_GROUPS`;
+    returns the groups, so a caller can put them where it wants them in the help."""
+    placed = {name for _, _, names in SETTING_GROUPS for name in names}
+    rest = tuple(s.name for s in SETTINGS if s.name not in placed)
+    groups = []
+    for index, (title, description, names) in enumerate(SETTING_GROUPS):
+        if index == len(SETTING_GROUPS) - 1:
+            names = names + rest
+        wanted = [BY_NAME[name] for name in names if name not in leave_out]
+        if not wanted:
+            continue
+        group = parser.add_argument_group(title, description)
+        for setting in wanted:
+            _add_setting(group, setting, defaults[setting.name])
+        groups.append(group)
+    return groups
+
+
 def add_sagemaker_arguments(
     parser: argparse.ArgumentParser,
     *,
@@ -149,7 +306,7 @@ def add_sagemaker_arguments(
     channels: Channels,
     **code_defaults: Any,
 ) -> dict[str, str]:
-    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``.
+    """Declare one flag per channel and every ``--sagemaker-*`` flag on ``parser``.
 
     ``code_defaults`` are the script's own defaults of settings (``instance="local"``);
     the environment overrides them. Returns where each default came from.
@@ -157,24 +314,27 @@ def add_sagemaker_arguments(
     code_defaults["script"] = code_defaults.get("script") or script
     code_defaults["base_job_name"] = code_defaults.get("base_job_name") or script_stem(script)
     defaults, origins = resolve({}, code_defaults)
-    g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
-    for setting in SETTINGS:
-        _add_setting(g, setting, defaults[setting.name])
-    _add_input_flags(parser, channels)
-    _add_output_flags(parser, channels)
+    mounts = (defaults["input_mount"], defaults["output_mount"])
+    _add_input_flags(parser, channels, mounts)
+    _add_output_flags(parser, channels, mounts)
     if channels.modules:
         gm = parser.add_argument_group(
             "modules", "Directories shipped with the job and put on PYTHONPATH."
         )
         for name, path in channels.modules.items():
             gm.add_argument(
-                flag_for(name), dest=name, default=path, help=f"module {name} (default: {path})"
+                flag_for(name),
+                dest=name,
+                default=path,
+                metavar="DIR",
+                help=f"the module {name}: a package directory or .py file (default: {path})",
             )
+    add_settings(parser, defaults)
     return origins
 
 
-def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
-    """``--NAME``, ``--NAME-mode``, ``--NAME-distribution`` and ``--NAME-data-type`` per input."""
+def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
+    """``--NAME`` and its ``-mode``, ``-distribution``, ``-data-type`` and ``-container-path``."""
     if channels.inputs:
         gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
         for name, arg in channels.inputs.items():
@@ -183,7 +343,8 @@ def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels) -> Non
                 flag,
                 dest=name,
                 default=arg.local,
-                help=f"input {name}{' (optional)' if arg.optional else ''}"
+                metavar="PATH|URI",
+                help=f"where {name} comes from{' (optional)' if arg.optional else ''}"
                 f" (default: {arg.local or 'none'})",
             )
             gi.add_argument(
@@ -212,10 +373,11 @@ def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels) -> Non
                 help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
                 f"manifest listing the objects (default: {arg.data_type or 'S3Prefix'})",
             )
+            _add_container_path_flag(gi, name, arg, mounts[0])
 
 
-def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
-    """``--NAME``, ``--NAME-mode`` and ``--NAME-s3`` per output."""
+def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
+    """``--NAME`` and its ``-mode``, ``-s3`` and ``-container-path``."""
     if channels.outputs:
         go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
         for name, arg in channels.outputs.items():
@@ -224,8 +386,9 @@ def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels) -> No
                 flag,
                 dest=name,
                 default=arg.local,
-                help=f"output {name}: where main writes it here, and where a "
-                f"waited remote run downloads it (default: {arg.local or 'none'})",
+                metavar="DIR|URI",
+                help=f"where main writes {name} here, and where a waited remote run "
+                f"downloads it (default: {arg.local or 'none'})",
             )
             go.add_argument(
                 flag + "-mode",
@@ -239,9 +402,22 @@ def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels) -> No
                 flag + "-s3",
                 dest=f"{name}_s3",
                 default=arg.remote,
+                metavar="S3_URI",
                 help=f"where {name} lands on S3 in a remote run; 'default' derives it "
                 f"from the job name (default: {arg.remote})",
             )
+            _add_container_path_flag(go, name, arg, mounts[1])
+
+
+def _add_container_path_flag(group: Any, name: str, arg: PathArgument, mount: str) -> None:
+    group.add_argument(
+        flag_for(name) + "-container-path",
+        dest=f"{name}_container_path",
+        default=arg.container_path,
+        metavar="PATH",
+        help=f"where {name} is inside the job, under /opt/ml/processing/ "
+        f"(default: {arg.container_path or posixpath.join(mount, name)})",
+    )
 
 
 def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:
@@ -288,9 +464,18 @@ def script_stem(script: str) -> str:
     return os.path.splitext(os.path.basename(script))[0] or "processing"
 
 
+def channel_dests(channels: Channels) -> set[str]:
+    """Where argparse puts each flag of each channel (``data``, ``data_mode``...)."""
+    dests = set(channels.modules)
+    for kind, names in (("inputs", channels.inputs), ("outputs", channels.outputs)):
+        for name in names:
+            dests |= {name + suffix.replace("-", "_") for suffix in _CHANNEL_FLAGS[kind]}
+    return dests
+
+
 _CHANNEL_FLAGS = {
-    "inputs": ("", "-mode", "-distribution", "-data-type"),
-    "outputs": ("", "-mode", "-s3"),
+    "inputs": ("", "-mode", "-distribution", "-data-type", "-container-path"),
+    "outputs": ("", "-mode", "-s3", "-container-path"),
     "modules": ("",),
 }
 
@@ -328,10 +513,6 @@ def check_channel_names(declared: dict[str, dict]) -> None:
                 flags[flag] = where
 
 
-def _script_stem(script: str) -> str:
-    return os.path.splitext(os.path.basename(script))[0] or "processing"
-
-
 def build_parser(
     *,
     script: str,
@@ -350,6 +531,8 @@ def build_parser(
     channels = Channels(inputs or {}, outputs or {}, modules or {})
     parser = OneLineParser(description=description, allow_abbrev=False, epilog=ENV_EPILOG)
     parser.origins = add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
+    parser.channel_names = frozenset([*channels.inputs, *channels.outputs, *channels.modules])
+    parser.channel_dests = frozenset(channel_dests(channels))
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:
@@ -359,7 +542,15 @@ def build_parser(
             argparse_callback(parser)
         except argparse.ArgumentError as error:
             raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
+    _library_groups_last(parser)
     return parser, channels
+
+
+def _library_groups_last(parser: argparse.ArgumentParser) -> None:
+    """The script's own groups (from ``argparse_callback``) before the ``--sagemaker-*`` ones."""
+    groups = parser._action_groups
+    library = [g for g in groups if (g.title or "").startswith("SageMaker")]
+    parser._action_groups = [g for g in groups if g not in library] + library
 
 
 def sagemaker_processing_parser_for_docs() -> argparse.ArgumentParser:
