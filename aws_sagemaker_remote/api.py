@@ -27,15 +27,24 @@ _NOT_KEYWORDS = {
 }
 
 
-def _spec(
+# Settings that place channels by name; run_script places each channel by its key.
+_PLACED_BY_KEY = ("input_mount", "output_mount", "module_mount")
+
+
+def job_spec(
     script: str | os.PathLike,
     inputs: Mapping[str, Any] | None,
     outputs: Mapping[str, Any] | None,
     modules: Mapping[str, Any] | None,
     arguments: Sequence[str],
     settings: dict[str, Any],
+    *,
+    plain_script: bool = False,
 ) -> tuple[JobSpec, dict[str, Any], dict[str, str]]:
-    """The JobSpec of keyword settings, the resolved settings and where each came from."""
+    """The JobSpec of keyword settings, the resolved settings and where each came from.
+
+    ``plain_script``: channels are keyed by container path (:mod:`.container_channels`)
+    and the script gets its arguments and nothing else."""
     from .processing.args import Channels, check_channel_names, script_stem
 
     for name, why in _NOT_KEYWORDS.items():
@@ -47,10 +56,23 @@ def _spec(
     given = {"script": script, **settings}
     explicit = {name for name, value in given.items() if value is not None}
     values, origins = resolve(given, {"base_job_name": script_stem(script)})
-    declared = {"inputs": dict(inputs or {}), "outputs": dict(outputs or {})}
-    declared["modules"] = dict(modules or {})
-    check_channel_names(declared)
-    channels = Channels(declared["inputs"], declared["outputs"], declared["modules"])
+    if plain_script:
+        from .container_channels import container_channels
+
+        for name in _PLACED_BY_KEY:
+            if name in settings:
+                raise TypeError(
+                    f"{name}= is not a keyword of run_script: key each channel by "
+                    "its container path"
+                )
+        channels = Channels(
+            container_channels(inputs, "input"), container_channels(outputs, "output"), {}
+        )
+    else:
+        declared = {"inputs": dict(inputs or {}), "outputs": dict(outputs or {})}
+        declared["modules"] = dict(modules or {})
+        check_channel_names(declared)
+        channels = Channels(declared["inputs"], declared["outputs"], declared["modules"])
     with blame_environment(origins):
         spec = build_spec(
             values,
@@ -59,6 +81,7 @@ def _spec(
             modules=channels.modules,
             arguments=[str(a) for a in arguments],
             explicit=explicit | {n for n, o in origins.items() if o == "environment"},
+            plain_script=plain_script,
         )
         writable_file(values.get("output_json"), "output_json")
     return spec, values, origins
@@ -83,9 +106,79 @@ def submit(
     :class:`~aws_sagemaker_remote.errors.JobFailed` unless it completed, and downloads the
     outputs given as local paths (unless ``download=False``).
     """
+    spec, values, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    return _submit(spec, values, origins, wait=wait, on_event=on_event)
+
+
+def run_script(
+    script: str | os.PathLike,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
+    arguments: Sequence[str] = (),
+    wait: bool = False,
+    on_event: Sink = None,
+    **settings: Any,
+) -> Job:
+    """Run ``script`` unchanged as a processing job, as the SageMaker SDK's
+    ``ScriptProcessor.run`` does: for a script that reads ``/opt/ml/processing/...`` itself
+    and parses its own arguments (no ``sagemaker_processing_main``).
+
+    :param script: the script to run; it ships with the local modules it imports (or all
+        of ``source_dir=``).
+    :param inputs: ``{"[NAME:]CONTAINER_PATH": SOURCE}``: SOURCE (a local file or
+        directory, an ``s3://`` URI or ``job://JOB/OUTPUT``) appears at CONTAINER_PATH,
+        under ``/opt/ml/processing/``. The channel is named after the path's last part
+        unless NAME is given. A :class:`~aws_sagemaker_remote.args.PathArgument` as the
+        value sets ``mode``, ``distribution`` and ``data_type`` too.
+    :param outputs: ``{"[NAME:]CONTAINER_PATH": DESTINATION}``: what the script writes
+        there goes to DESTINATION, an ``s3://`` URI, or a local directory (it lands on S3
+        under the staging root, and a waited run downloads it there).
+    :param arguments: the script's command line in the job, exactly: nothing is added.
+    :param wait: return when the job has ended, as :func:`submit` does.
+    :param on_event: called with each :class:`~aws_sagemaker_remote.Event` instead of
+        printing.
+    :param settings: every ``--sagemaker-*`` setting as a keyword (``instance="local"``,
+        ``requirements=``, ``image=``...), as for :func:`submit`; but channels are placed
+        by their keys, so there is no ``input_mount``, ``output_mount`` or
+        ``module_mount``.
+    :returns: the :class:`Job`; raises
+        :class:`~aws_sagemaker_remote.errors.UserError` naming the keyword before anything
+        is uploaded.
+    """
+    spec, values, origins = job_spec(
+        script, inputs, outputs, None, arguments, settings, plain_script=True
+    )
+    return _submit(spec, values, origins, wait=wait, on_event=on_event)
+
+
+def run_script_request(
+    script: str | os.PathLike,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
+    arguments: Sequence[str] = (),
+    on_event: Sink = None,
+    **settings: Any,
+) -> dict[str, Any]:
+    """The CreateProcessingJob request :func:`run_script` would send, as :func:`request`
+    gives :func:`submit`'s: nothing uploaded, no job created. Same keywords."""
+    spec, _, origins = job_spec(
+        script, inputs, outputs, None, arguments, settings, plain_script=True
+    )
+    return _request(spec, origins, on_event)
+
+
+def _submit(
+    spec: JobSpec,
+    values: dict[str, Any],
+    origins: dict[str, str],
+    *,
+    wait: bool,
+    on_event: Sink,
+) -> Job:
     from . import jobs
 
-    spec, values, origins = _spec(script, inputs, outputs, modules, arguments, settings)
     with blame_environment(origins):
         job = jobs.submit(spec, on_event=on_event)
     output_json = values.get("output_json")
@@ -119,10 +212,14 @@ def request(
     Nothing is uploaded and no job is created. Without AWS credentials the account and
     region are placeholders; each such assumption is an ``on_event`` note.
     """
+    spec, _, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    return _request(spec, origins, on_event)
+
+
+def _request(spec: JobSpec, origins: dict[str, str], on_event: Sink) -> dict[str, Any]:
     from . import jobs
     from .events import emit
 
-    spec, _, origins = _spec(script, inputs, outputs, modules, arguments, settings)
     with blame_environment(origins):
         submission = jobs.prepare(spec, dry_run=True)
     for warning in submission.warnings:
@@ -156,4 +253,4 @@ def backend_for(*, local: bool, profile: str | None) -> Any:
     return SageMakerBackend(resolve_aws(profile))
 
 
-__all__ = ["attach", "request", "submit"]
+__all__ = ["attach", "request", "run_script", "run_script_request", "submit"]
