@@ -105,6 +105,33 @@ def submit(
     the call returns when the job has ended, raises
     :class:`~aws_sagemaker_remote.errors.JobFailed` unless it completed, and downloads the
     outputs given as local paths (unless ``download=False``).
+
+    :param script: a script that calls
+        :func:`~aws_sagemaker_remote.processing.sagemaker_processing_main` (for one that
+        parses its own arguments, use :func:`run_script`).
+    :param inputs: channel name -> a local file or directory, an ``s3://`` URI,
+        ``job://JOB/OUTPUT`` or a :class:`~aws_sagemaker_remote.args.PathArgument`; the
+        script receives each as its ``--NAME`` flag.
+    :param outputs: channel name -> a local directory (downloaded there after a waited
+        run), an ``s3://`` URI or a :class:`~aws_sagemaker_remote.args.PathArgument`.
+    :param modules: name -> a package directory or ``.py`` file shipped with the script and
+        put on ``PYTHONPATH``.
+    :param arguments: the script's own arguments, before the channels' flags.
+    :param wait: return only when the job has ended (see above).
+    :param on_event: called with each :class:`~aws_sagemaker_remote.Event` (staging,
+        creation, status, log lines) instead of printing.
+    :param settings: every ``--sagemaker-*`` setting as a keyword of the same name:
+        ``instance``, ``instance_count``, ``image``, ``role``, ``profile``, ``job_name``,
+        ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``,
+        ``requirements``, ``configuration_script``, ``configuration_command``,
+        ``s3_prefix``, ``env`` (a dict), ``tags`` (a dict), ``download``, ``output_json``,
+        ``docker``, ``local_host_credentials``, ``follow_external_links``, ``subnets``,
+        ``security_groups``, ``network_isolation``, ``inter_container_encryption``,
+        ``volume_kms_key``, ``output_kms_key``, ``experiment``, ``trial``,
+        ``experiment_run``, ``source_dir``, ``allow_secrets``, ``input_mount``,
+        ``output_mount``, ``module_mount`` (:ref:`flags` says what each does). A setting
+        left out takes its ``AWS_SAGEMAKER_REMOTE_<NAME>`` variable, then the code default.
+    :returns: the :class:`Job`.
     """
     spec, values, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
     return _submit(spec, values, origins, wait=wait, on_event=on_event)
@@ -162,7 +189,16 @@ def run_script_request(
     **settings: Any,
 ) -> dict[str, Any]:
     """The CreateProcessingJob request :func:`run_script` would send, as :func:`request`
-    gives :func:`submit`'s: nothing uploaded, no job created. Same keywords."""
+    gives :func:`submit`'s: nothing uploaded, no job created.
+
+    :param script: as for :func:`run_script`.
+    :param inputs: as for :func:`run_script`.
+    :param outputs: as for :func:`run_script`.
+    :param arguments: as for :func:`run_script`.
+    :param on_event: receives the warnings and the notes of assumptions.
+    :param settings: as for :func:`run_script`.
+    :returns: the request, as boto3 would send it.
+    """
     spec, _, origins = job_spec(
         script, inputs, outputs, None, arguments, settings, plain_script=True
     )
@@ -211,6 +247,15 @@ def request(
 
     Nothing is uploaded and no job is created. Without AWS credentials the account and
     region are placeholders; each such assumption is an ``on_event`` note.
+
+    :param script: as for :func:`submit`.
+    :param inputs: as for :func:`submit`.
+    :param outputs: as for :func:`submit`.
+    :param modules: as for :func:`submit`.
+    :param arguments: as for :func:`submit`.
+    :param on_event: receives the warnings and the notes of assumptions.
+    :param settings: as for :func:`submit`.
+    :returns: the request, as boto3 would send it.
     """
     spec, _, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
     return _request(spec, origins, on_event)
@@ -233,7 +278,13 @@ def attach(
     name: str, *, local: bool = False, profile: str | None = None, on_event: Sink = None
 ) -> Job:
     """A :class:`Job` for an existing job: on SageMaker, or on the local engine with
-    ``local=True``. Raises :class:`~aws_sagemaker_remote.errors.NotFound` if there is none."""
+    ``local=True``. Raises :class:`~aws_sagemaker_remote.errors.NotFound` if there is none.
+
+    :param name: the processing job's name.
+    :param local: look on the local engine instead of SageMaker.
+    :param profile: the AWS profile for SageMaker and S3 (default: the usual chain).
+    :param on_event: receives the job's status changes and log lines while it is followed.
+    """
     backend = backend_for(local=local, profile=profile)
     aws = getattr(backend, "ctx", None)  # SageMaker's account, reused for S3 downloads
     job = Job(name, backend, aws=aws, profile=profile, on_event=on_event)

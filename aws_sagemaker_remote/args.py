@@ -35,18 +35,21 @@ parse_bool.__name__ = "yes/no"  # argparse names the type in its messages
 class PathArgument:
     """A channel declared with more than its default path.
 
-    ``local`` is the default path (or ``s3://`` URI); ``optional`` lets the channel be left
-    empty, in which case it is not shipped; ``mode`` is File/Pipe for inputs and
-    EndOfJob/Continuous for outputs; ``remote`` is where an output lands on S3 ("default":
-    generated from the job name); ``distribution`` is FullyReplicated or ShardedByS3Key;
-    ``data_type`` is S3Prefix (every object under the URI) or ManifestFile (the URI names a
-    manifest listing the objects); ``container_path`` is where the channel appears inside
-    the job (default: ``<mount>/<channel name>``, under ``/opt/ml/processing/``).
-
-    The original package's ``attributes``, ``repeat``, ``repeated``, ``shuffle`` and
-    ``split_workers`` are accepted and have no effect. Any other keyword is a mistake
-    (``distrbution=``): it is reported, naming the keyword, when the channel is declared
-    (:func:`check_keywords`), rather than silently ignored.
+    :param local: the default path (or ``s3://`` URI; ``job://JOB/OUTPUT`` for an input).
+    :param remote: where an output lands on S3 (``"default"``: generated from the job name).
+    :param optional: the channel may be left empty; it is then not shipped.
+    :param mode: ``File`` or ``Pipe`` for an input, ``EndOfJob`` or ``Continuous`` for an
+        output.
+    :param distribution: ``FullyReplicated`` or ``ShardedByS3Key`` (an input's objects
+        split across instances).
+    :param data_type: ``S3Prefix`` (every object under the URI) or ``ManifestFile`` (the
+        URI names a manifest listing the objects).
+    :param container_path: where the channel is inside the job, under
+        ``/opt/ml/processing/`` (default: ``<mount>/<channel name>``).
+    :param legacy: the original package's ``attributes``, ``repeat``, ``repeated``,
+        ``shuffle`` and ``split_workers``, accepted with no effect. Any other keyword is a
+        mistake (``distrbution=``), reported with the keywords it takes when the channel
+        is declared (:func:`check_keywords`), never silently ignored.
     """
 
     __slots__ = (
