@@ -290,7 +290,9 @@ def check_request(rendered: Rendered) -> None:
         fix = _FIXES["arguments"]
     else:
         fix = _FIXES.get(field or "")
-    raise UserError(text, field=None if field == "arguments" else field, fix=fix)
+    if field == "arguments":  # no flag to name: say whose they are
+        raise UserError(f"the script's arguments: {text}", fix=fix)
+    raise UserError(text, field=field, fix=fix)
 
 
 def _field_for(path: str, rendered: Rendered) -> str | None:

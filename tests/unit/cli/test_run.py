@@ -123,3 +123,8 @@ def test_run_spells_fields_as_its_own_flags():
     assert run_option_for_field("outputs.out.s3") == "--output out"
     assert run_option_for_field("instance") == "--sagemaker-instance"
     assert run_option_for_field("script") == "SCRIPT"
+
+
+def test_too_many_arguments_are_the_scripts_arguments(project, capsys):
+    line = one_line_error(capsys, "job.py", *DRY, "--", *map(str, range(101)))
+    assert "error: the script's arguments: has 101 items; at most 100 allowed" in line
