@@ -86,7 +86,8 @@ def run_parser() -> OneLineParser:
             help=f"the {attribute.replace('_', ' ')} of the {kind} NAME (default: {choices[0]})",
         )
     defaults, _ = resolve({})
-    add_settings(parser, defaults, leave_out=LEFT_OUT)
+    first = add_settings(parser, defaults, leave_out=LEFT_OUT)[0]
+    first.description = "SageMaker, or the local engine with --sagemaker-instance local."
     return parser
 
 
