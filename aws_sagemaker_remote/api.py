@@ -45,7 +45,8 @@ def job_spec(
 
     ``plain_script``: channels are keyed by container path (:mod:`.container_channels`)
     and the script gets its arguments and nothing else."""
-    from .processing.args import Channels, check_channel_names, script_stem
+    from .processing.args import Channels, script_stem
+    from .processing.channel_flags import check_channel_names
 
     for name, why in _NOT_KEYWORDS.items():
         if name in settings:

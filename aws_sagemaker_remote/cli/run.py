@@ -14,7 +14,8 @@ import argparse
 
 from ..args import DATA_TYPES, DISTRIBUTIONS, INPUT_MODES, OUTPUT_MODES, PathArgument
 from ..errors import Error, UserError, exit_on_error
-from ..processing.args import ENV_EPILOG, OneLineParser, add_settings, setting_dest
+from ..processing.args import ENV_EPILOG, OneLineParser
+from ..processing.setting_flags import add_settings, setting_dest
 from ..settings import BY_NAME, SETTINGS, resolve
 from .flags import run_option_for_field
 

@@ -41,6 +41,8 @@ JOB_SIDE_MODULES = (
     "script/jobconfig.py",
     "processing/__init__.py",
     "processing/args.py",
+    "processing/channel_flags.py",
+    "processing/setting_flags.py",
     "processing/main.py",
 )
 RESERVED_INPUT_NAMES = {

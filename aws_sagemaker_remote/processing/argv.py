@@ -13,7 +13,9 @@ from typing import Any
 
 from ..args import PathArgument
 from ..settings import ENVIRONMENT, GIVEN, SETTINGS
-from .args import Channels, channel_dests, setting_dest
+from .args import Channels
+from .channel_flags import channel_dests
+from .setting_flags import setting_dest
 
 
 class CommandLine:

@@ -8,11 +8,8 @@ import re
 
 import pytest
 
-from aws_sagemaker_remote.processing.args import (
-    SETTING_GROUPS,
-    build_parser,
-    sagemaker_processing_parser_for_docs,
-)
+from aws_sagemaker_remote.processing.args import build_parser, sagemaker_processing_parser_for_docs
+from aws_sagemaker_remote.processing.setting_flags import SETTING_GROUPS
 from aws_sagemaker_remote.settings import SETTINGS
 
 
