@@ -155,10 +155,11 @@ def run_script(
     :param script: the script to run; it ships with the local modules it imports (or all
         of ``source_dir=``).
     :param inputs: ``{"[NAME:]CONTAINER_PATH": SOURCE}``: SOURCE (a local file or
-        directory, an ``s3://`` URI or ``job://JOB/OUTPUT``) appears at CONTAINER_PATH,
-        under ``/opt/ml/processing/``. The channel is named after the path's last part
-        unless NAME is given. A :class:`~aws_sagemaker_remote.args.PathArgument` as the
-        value sets ``mode``, ``distribution`` and ``data_type`` too.
+        directory, an ``s3://`` URI or ``job://JOB/OUTPUT``) is delivered into the
+        directory CONTAINER_PATH, under ``/opt/ml/processing/`` (a file keeps its name).
+        The channel is named after the path's last part unless NAME is given. A
+        :class:`~aws_sagemaker_remote.args.PathArgument` as the value sets ``mode``,
+        ``distribution`` and ``data_type`` too.
     :param outputs: ``{"[NAME:]CONTAINER_PATH": DESTINATION}``: what the script writes
         there goes to DESTINATION, an ``s3://`` URI, or a local directory (it lands on S3
         under the staging root, and a waited run downloads it there).

@@ -67,8 +67,8 @@ def run_parser() -> OneLineParser:
         action="append",
         default=[],
         metavar="[NAME:]CONTAINER_PATH=SOURCE",
-        help="SOURCE (a local file or directory, an s3:// URI or job://JOB/OUTPUT) appears "
-        "at CONTAINER_PATH in the job",
+        help="SOURCE (a local file or directory, an s3:// URI or job://JOB/OUTPUT) is "
+        "delivered into the directory CONTAINER_PATH in the job (a file keeps its name)",
     )
     channels.add_argument(
         "--output",
