@@ -123,3 +123,26 @@ def test_a_script_without_arguments_gets_none(project):
     )
     # ContainerArguments holds at least one item in the service model: left out, not [].
     assert "ContainerArguments" not in request["AppSpecification"]
+
+
+@pytest.mark.e2e
+def test_on_sagemaker_the_job_created_is_the_dry_runs_request(project, moto_reset):
+    import boto3
+
+    common = (
+        "preprocess.py",
+        "--input", "/opt/ml/processing/input/train=data",
+        "--output", "/opt/ml/processing/train=s3://results-bucket/train",
+        "--sagemaker-job-name", "plain-on-sagemaker",
+    )  # fmt: skip
+    boto3.client("s3").create_bucket(Bucket="results-bucket")
+    dry = run_cli(*common, "--sagemaker-dry-run", "true", "--", *ARGUMENTS, cwd=project)
+    assert dry.returncode == 0, dry.stderr
+    expected = json.loads(dry.stdout)
+    done = run_cli(*common, "--sagemaker-wait", "false", "--", *ARGUMENTS, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "plain-on-sagemaker"
+    job = boto3.client("sagemaker").describe_processing_job(ProcessingJobName="plain-on-sagemaker")
+    assert job["AppSpecification"]["ContainerArguments"] == ARGUMENTS
+    for member in ("AppSpecification", "ProcessingInputs", "ProcessingOutputConfig", "RoleArn"):
+        assert job[member] == expected[member], member
