@@ -146,3 +146,20 @@ def test_on_sagemaker_the_job_created_is_the_dry_runs_request(project, moto_rese
     assert job["AppSpecification"]["ContainerArguments"] == ARGUMENTS
     for member in ("AppSpecification", "ProcessingInputs", "ProcessingOutputConfig", "RoleArn"):
         assert job[member] == expected[member], member
+
+
+def test_submitting_it_as_a_processing_script_says_what_runs_it_unchanged(project):
+    events = []
+    request = asr.request(
+        project / "preprocess.py",
+        inputs={"train": str(project / "data")},
+        arguments=ARGUMENTS,
+        instance="local",
+        on_event=events.append,
+    )
+    warnings = [e.text for e in events if e.kind == "warning"]
+    assert any(
+        "preprocess.py does not call sagemaker_processing_main" in w and "run_script()" in w
+        for w in warnings
+    ), warnings
+    assert request["AppSpecification"]["ContainerArguments"][:4] == ARGUMENTS  # as documented
