@@ -135,6 +135,7 @@ def submit(
     :returns: the :class:`Job`.
     """
     spec, values, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    _warn_if_plain(spec, on_event)
     return _submit(spec, values, origins, wait=wait, on_event=on_event)
 
 
@@ -260,7 +261,29 @@ def request(
     :returns: the request, as boto3 would send it.
     """
     spec, _, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    _warn_if_plain(spec, on_event)
     return _request(spec, origins, on_event)
+
+
+def _warn_if_plain(spec: JobSpec, on_event: Sink) -> None:
+    """A script that never names sagemaker_processing_main most likely parses its own
+    arguments, which the channels' flags :func:`submit` adds would break: say so, and what
+    runs it unchanged. (One that calls it through a module of its own is only told.)"""
+    try:
+        with open(spec.script, encoding="utf-8", errors="replace") as source:
+            if "sagemaker_processing_main" in source.read():
+                return
+    except OSError:
+        return
+    from .events import emit
+
+    emit(
+        on_event,
+        "warning",
+        f"{os.path.basename(spec.script)} does not call sagemaker_processing_main: its job "
+        "gets each channel as --NAME PATH and --sagemaker-run false after its arguments; "
+        "run_script() runs a script that parses its own arguments unchanged",
+    )
 
 
 def _request(spec: JobSpec, origins: dict[str, str], on_event: Sink) -> dict[str, Any]:
