@@ -220,7 +220,8 @@ def _library_groups_last(parser: argparse.ArgumentParser) -> None:
 
 
 def sagemaker_processing_parser_for_docs() -> argparse.ArgumentParser:
-    """The documented parser, with one input, one output and one module (for sphinx-argparse)."""
+    """The documented parser, with one input, one output and one module: the docs' flag
+    reference (docs/_ext/flagref.py) renders it, and sphinx-argparse can."""
     parser, _ = build_parser(
         script="script.py",
         inputs={"input": "/path/to/input"},
