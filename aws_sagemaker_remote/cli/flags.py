@@ -60,3 +60,20 @@ _SERVE_OPTIONS = {
 def serve_option_for_field(field: str) -> str:
     """The ``serve`` command's spelling of a field."""
     return _SERVE_OPTIONS.get(field) or flag_for_field(field)
+
+
+def run_option_for_field(field: str) -> str:
+    """``aws-sagemaker-remote run``'s spelling: a channel by its ``--input``/``--output``
+    (and the channel's name), the script as SCRIPT, other settings as their flags."""
+    kind, _, rest = field.partition(".")
+    if kind in ("inputs", "outputs"):
+        flag = "--" + kind[:-1]
+        name, _, attribute = rest.partition(".")
+        if attribute in ("mode", "distribution", "data_type"):
+            flag += "-" + attribute.replace("_", "-")
+        return f"{flag} {name}" if name else flag
+    if field == "script":
+        return "SCRIPT"
+    if field == "arguments":
+        return "the script's arguments (after --)"
+    return flag_for_field(field)

@@ -41,6 +41,8 @@ JOB_SIDE_MODULES = (
     "script/jobconfig.py",
     "processing/__init__.py",
     "processing/args.py",
+    "processing/channel_flags.py",
+    "processing/setting_flags.py",
     "processing/main.py",
 )
 RESERVED_INPUT_NAMES = {
@@ -239,9 +241,9 @@ class _Planner:
             raise UserError(
                 f"the input name {name!r} is reserved for the job's code",
                 field=spec_input.field,
-                fix="rename the input in the script",
+                fix="give the input another name",
             )
-        container_path = posixpath.join(spec.input_mount, name)
+        container_path = spec_input.container_path
         modes = (spec_input.mode, spec_input.distribution)
         if spec_input.is_local_path:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cli.flags import flag_for_field
@@ -34,18 +35,30 @@ def run_remotely(
     argv: list[str],
 ) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
-    skip_collection_at_exit()  # this process's work from here on is ours
     command = CommandLine(args, parser=parser, channels=channels, argv=argv)
-    settings = command.settings
     with blame_environment(command.origins):
         spec = build_spec(
-            settings,
+            command.settings,
             inputs=command.inputs,
             outputs=command.outputs,
             modules=command.modules,
             arguments=command.arguments,
             explicit=command.explicit,
         )
+    return run_spec(spec, command.settings, command.origins)
+
+
+def run_spec(
+    spec: JobSpec,
+    settings: Mapping[str, Any],
+    origins: Mapping[str, str],
+    name: Callable[[str], str] = flag_for_field,
+) -> dict[str, Any] | None:
+    """Print the request of ``spec`` (``settings["dry_run"]``), or submit it and say what
+    happens; returns the final description when waited. ``name`` spells fields as the
+    command line at hand spells them (``run`` has flags of its own)."""
+    skip_collection_at_exit()  # this process's work from here on is ours
+    with blame_environment(origins):
         output_json = writable_file(settings["output_json"], "output_json")
         from ..submission import order
 
@@ -55,12 +68,12 @@ def run_remotely(
             except KeyboardInterrupt:
                 raise Interrupted(order.NOTHING_SUBMITTED) from None
             for warning in submission.warnings:
-                print(render_fields(warning, flag_for_field), file=sys.stderr)
+                print(render_fields(warning, name), file=sys.stderr)
             for note in submission.notes:
-                print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
+                print(f"dry run: {render_fields(note, name)}", file=sys.stderr)
             print(json.dumps(submission.request, indent=2))
             return None
-        announcer = _Announcer()
+        announcer = _Announcer(name)
         job = order.submit(spec, on_event=announcer)
     announcer.announce(job)
     if not settings["wait"]:
@@ -77,6 +90,9 @@ class _Announcer:
     request: dict[str, Any] = {}
     progress: Any = None  # a ProgressPrinter, made when a transfer first reports
 
+    def __init__(self, name: Callable[[str], str]):
+        self.name = name
+
     def __call__(self, event: Event) -> None:
         if event.kind == "created":
             self.request = event.data
@@ -87,7 +103,7 @@ class _Announcer:
                 self.progress = ProgressPrinter()
             self.progress(event.data)
         else:
-            print(render_fields(event.text, flag_for_field), file=sys.stderr)
+            print(render_fields(event.text, self.name), file=sys.stderr)
 
     def announce(self, job: Any) -> None:
         name, region = job.name, job.region

@@ -77,8 +77,11 @@ class Job:
         self.backend.stop_job(self.name)
 
     def logs(self, follow: bool = False) -> Iterator[str]:
-        """The job's log lines (``algo-N | `` before each when it has several instances);
-        with ``follow``, keep yielding until the job ends."""
+        """The job's log lines, each starting with ``algo-N |`` when the job has several
+        instances.
+
+        :param follow: keep yielding lines until the job ends.
+        """
         if not follow:
             self.describe()  # "no such job" rather than nothing
             yield from LogTail(self.backend, self.name).poll()
@@ -88,7 +91,11 @@ class Job:
                 yield update.line or ""
 
     def watch(self, *, logs: bool = True, poll_seconds: float | None = None) -> Watch:
-        """Status changes and log lines until the job ends (see :class:`.backends.watch.Watch`)."""
+        """Status changes and log lines until the job ends, as an iterator of updates.
+
+        :param logs: include the log lines, not only the status changes.
+        :param poll_seconds: how often to ask (default: 0.05 s locally, 5 s on SageMaker).
+        """
         return Watch(
             self.backend, self.name, poll_seconds=poll_seconds or self.poll_seconds, logs=logs
         )
@@ -97,6 +104,8 @@ class Job:
         """Wait until the job ends; its final status: ``Completed``, ``Failed`` or ``Stopped``.
 
         Status changes (and, with a callback, log lines) go to ``on_event``.
+
+        :param poll_seconds: how often to ask (default: 0.05 s locally, 5 s on SageMaker).
         """
         return str(self.follow(poll_seconds=poll_seconds).get("ProcessingJobStatus"))
 
@@ -131,8 +140,12 @@ class Job:
         }
 
     def download(self, dir: str | None = None, *, output: str | None = None) -> dict[str, Download]:
-        """Fetch outputs: into ``dir``/<output-name>/ when ``dir`` is given, otherwise each
-        output that was given as a local path to that path. ``output`` picks one."""
+        """Fetch outputs; output name -> what was downloaded where.
+
+        :param dir: download each output into ``dir/<output name>/``; without it, each
+            output that was given as a local path goes to that path.
+        :param output: fetch only the output of this name.
+        """
         uris = self.output_uris()
         if output is not None:
             if output not in uris:

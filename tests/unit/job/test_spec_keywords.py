@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aws_sagemaker_remote.api import _spec
+from aws_sagemaker_remote.api import job_spec
 from aws_sagemaker_remote.args import PathArgument
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.spec import build_spec
@@ -111,7 +111,7 @@ def test_keywords_and_flags_give_the_same_spec(project, monkeypatch):
         if name != "AWS_SAGEMAKER_REMOTE_HOME":
             monkeypatch.delenv(name)
     script = str(project / "job.py")
-    api_spec, _, _ = _spec(
+    api_spec, _, _ = job_spec(
         script,
         {"data": "data"},
         {"out": "out"},
