@@ -503,3 +503,20 @@ def test_a_full_object_multipart_checksum_is_computed_and_checked(s3c, s3_face_s
     assert head["ChecksumCRC32"] == whole and head["ChecksumType"] == "FULL_OBJECT"
     got = s3c.get_object(Bucket="data", Key="full", ChecksumMode="ENABLED")
     assert got["Body"].read() == data  # botocore checks the CRC32 as it reads
+
+
+def test_a_part_of_a_multipart_object_is_read_by_its_number(s3c):
+    data = os.urandom(12 * MiB)
+    s3c.upload_fileobj(io.BytesIO(data), "data", "mp", Config=SMALL_PARTS)
+    second = s3c.get_object(Bucket="data", Key="mp", PartNumber=2)
+    assert second["Body"].read() == data[5 * MiB : 10 * MiB]
+    assert (
+        second["PartsCount"] == 3
+        and second["ContentRange"] == f"bytes {5 * MiB}-{10 * MiB - 1}/{12 * MiB}"
+    )  # noqa: E501
+    assert s3c.head_object(Bucket="data", Key="mp", PartNumber=3)["ContentLength"] == 2 * MiB
+    with pytest.raises(ClientError) as error:
+        s3c.get_object(Bucket="data", Key="mp", PartNumber=4)
+    assert code_of(error) == "InvalidPartNumber" and status_of(error) == 416
+    s3c.put_object(Bucket="data", Key="one", Body=b"single")
+    assert s3c.get_object(Bucket="data", Key="one", PartNumber=1)["Body"].read() == b"single"
