@@ -199,8 +199,6 @@ def _object_operation(
     if method in ("GET", "HEAD"):
         if upload_id is not None and method == "GET":
             return list_parts(buckets, bucket, key, upload_id, request)
-        if request.param("partNumber") is not None:
-            raise _not_implemented(request, "ObjectPart")
         return get_object(buckets, bucket, key, request)
     if method == "DELETE":
         if upload_id is not None:

@@ -245,6 +245,13 @@ def complete_upload(
                 _append(directory / part["file"], out)
         if algorithm and record.get("checksum_type") == "FULL_OBJECT":
             meta.checksums = {algorithm: _file_checksum(temp, algorithm)}
+            sent = request.header(checksum_header(algorithm))
+            if sent is not None and sent.strip() != meta.checksums[algorithm]:
+                raise S3Error(
+                    "BadDigest",
+                    f"The {algorithm.upper()} you specified for the whole object did not "
+                    "match the calculated checksum.",
+                )
         elif algorithm:
             meta.checksums = {algorithm: composite([p["checksum"] for p in chosen], algorithm)}
         meta.checksum_type = record.get("checksum_type", "") if algorithm else ""

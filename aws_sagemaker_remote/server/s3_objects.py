@@ -183,9 +183,14 @@ def get_object(buckets: LocalBuckets, bucket: str, key: str, request: Request) -
 def _answer(found: StoredObject, source, request: Request) -> Response:
     check_conditions(request, found.meta)
     size = found.stat.st_size
-    wanted = parse_range(request.header("Range"), size)
+    part = request.param("partNumber")
+    wanted = (
+        part_range(part, found.meta, size) if part else parse_range(request.header("Range"), size)
+    )
     checksums = (request.header("x-amz-checksum-mode") or "").upper() == "ENABLED"
     headers = base_headers(request_id()) + object_headers(found.meta, checksums and not wanted)
+    if part is not None and found.meta.part_sizes:
+        headers.append(("x-amz-mp-parts-count", str(len(found.meta.part_sizes))))
     for parameter, header in (
         ("response-content-type", "Content-Type"),
         ("response-content-disposition", "Content-Disposition"),
@@ -212,6 +217,21 @@ def _answer(found: StoredObject, source, request: Request) -> Response:
         return Response(status, headers, b"", length=end - start)
     # from the file opened before: a later replace cannot change what this answer sends
     return Response(status, headers, _stream_from(source, start, end), length=end - start)
+
+
+def part_range(text: str, meta: ObjectMeta, size: int) -> tuple[int, int] | None:
+    """(start, end) of part ``text`` of a multipart object (a single-part object is its own
+    part 1, answered whole); InvalidPartNumber past the last part."""
+    sizes = meta.part_sizes if sum(meta.part_sizes) == size and meta.part_sizes else [size]
+    if not text.isdigit() or not 1 <= int(text) <= len(sizes):
+        raise S3Error(
+            "InvalidPartNumber", "The requested partnumber is not satisfiable", 416,
+            PartNumberRequested=text, ActualPartCount=len(sizes),
+        )  # fmt: skip
+    if len(sizes) == 1:
+        return None
+    start = sum(sizes[: int(text) - 1])
+    return start, start + sizes[int(text) - 1]
 
 
 def _stream_from(source, start: int, end: int) -> Iterator[bytes]:

@@ -468,3 +468,55 @@ def test_a_link_out_of_a_bucket_is_not_served(s3c, s3_face_server, tmp_path):
     with pytest.raises(ClientError) as error:
         s3c.get_object(Bucket="data", Key="link")
     assert code_of(error) == "InvalidArgument"
+
+
+def test_a_full_object_multipart_checksum_is_computed_and_checked(s3c, s3_face_server):
+    data = os.urandom(7 * MiB)
+    parts = [data[: 5 * MiB], data[5 * MiB :]]
+    uid = s3c.create_multipart_upload(
+        Bucket="data", Key="full", ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    sent = [
+        s3c.upload_part(
+            Bucket="data", Key="full", UploadId=uid, PartNumber=n, Body=part,
+            ChecksumCRC32=_expected("CRC32", part),
+        )
+        for n, part in enumerate(parts, 1)
+    ]  # fmt: skip
+    done = [
+        {"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]}
+        for n, r in enumerate(sent, 1)
+    ]
+    whole = _expected("CRC32", data)
+    with pytest.raises(ClientError) as error:
+        s3c.complete_multipart_upload(
+            Bucket="data", Key="full", UploadId=uid, MultipartUpload={"Parts": done},
+            ChecksumCRC32=_expected("CRC32", data + b"!"), ChecksumType="FULL_OBJECT",
+        )  # fmt: skip
+    assert code_of(error) == "BadDigest"
+    assert list((s3_face_server.root / "data").iterdir()) == []
+    s3c.complete_multipart_upload(
+        Bucket="data", Key="full", UploadId=uid, MultipartUpload={"Parts": done},
+        ChecksumCRC32=whole, ChecksumType="FULL_OBJECT",
+    )  # fmt: skip
+    head = s3c.head_object(Bucket="data", Key="full", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == whole and head["ChecksumType"] == "FULL_OBJECT"
+    got = s3c.get_object(Bucket="data", Key="full", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data  # botocore checks the CRC32 as it reads
+
+
+def test_a_part_of_a_multipart_object_is_read_by_its_number(s3c):
+    data = os.urandom(12 * MiB)
+    s3c.upload_fileobj(io.BytesIO(data), "data", "mp", Config=SMALL_PARTS)
+    second = s3c.get_object(Bucket="data", Key="mp", PartNumber=2)
+    assert second["Body"].read() == data[5 * MiB : 10 * MiB]
+    assert (
+        second["PartsCount"] == 3
+        and second["ContentRange"] == f"bytes {5 * MiB}-{10 * MiB - 1}/{12 * MiB}"
+    )  # noqa: E501
+    assert s3c.head_object(Bucket="data", Key="mp", PartNumber=3)["ContentLength"] == 2 * MiB
+    with pytest.raises(ClientError) as error:
+        s3c.get_object(Bucket="data", Key="mp", PartNumber=4)
+    assert code_of(error) == "InvalidPartNumber" and status_of(error) == 416
+    s3c.put_object(Bucket="data", Key="one", Body=b"single")
+    assert s3c.get_object(Bucket="data", Key="one", PartNumber=1)["Body"].read() == b"single"
