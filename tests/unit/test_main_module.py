@@ -3,7 +3,6 @@ parser, the same one-line errors and exit codes."""
 
 from __future__ import annotations
 
-import runpy
 import sys
 
 import pytest
@@ -12,9 +11,12 @@ from aws_sagemaker_remote import __version__
 
 
 def run_module(monkeypatch, *argv: str) -> int:
+    """What ``python -m aws_sagemaker_remote *argv`` does: run the module's body (it has
+    no ``if __name__`` guard, so importing it afresh runs the command)."""
     monkeypatch.setattr(sys, "argv", ["aws-sagemaker-remote", *argv])
+    monkeypatch.delitem(sys.modules, "aws_sagemaker_remote.__main__", raising=False)
     with pytest.raises(SystemExit) as done:
-        runpy.run_module("aws_sagemaker_remote", run_name="__main__", alter_sys=False)
+        from aws_sagemaker_remote import __main__  # noqa: F401
     return done.value.code or 0
 
 
