@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 
 import pytest
 
@@ -18,6 +19,7 @@ LOCAL = f"s3://{LOCAL_STORE_BUCKET}"
 
 @pytest.fixture()
 def store(tmp_path, monkeypatch) -> LocalStore:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # kept copies stay in tmp_path
     monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(tmp_path / "state"))
     local = LocalStore()
     for key, body in {"in/a.csv": b"a\n", "in/sub/b.csv": b"b\n", "in/a.csv.bak": b"x"}.items():
