@@ -118,7 +118,7 @@ def test_a_mistake_in_the_declaration_exits_2_before_parsing(project, capsys):
 
 def test_modules_import_as_in_the_job(project, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setenv("PYTHONPATH", "")  # recorded, so what the run sets is undone
     (tmp_path / "libs" / "helperlib").mkdir(parents=True)
     (tmp_path / "libs" / "helperlib" / "__init__.py").write_text("ANSWER = 42\n")
     seen = []
