@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.events import Event
 from aws_sagemaker_remote.processing import sagemaker_processing_main
 from aws_sagemaker_remote.processing.remote import _Announcer
@@ -71,7 +72,7 @@ def test_an_output_json_that_cannot_be_written_is_refused_naming_its_flag(script
 
 
 def test_events_are_printed_on_stderr_with_flags_for_fields(capsys):
-    announcer = _Announcer()
+    announcer = _Announcer(flag_for_field)
     announcer(Event("warning", "{{instance}} is not what you think"))
     announcer(Event("note", "note: {{inputs.data}} was assumed"))
     err = capsys.readouterr().err.splitlines()
@@ -84,7 +85,7 @@ def test_the_announcement_says_how_to_follow_the_job_and_where_outputs_go(capsys
             "Outputs": [{"OutputName": "out", "S3Output": {"S3Uri": "s3://bucket/jobs/j/out"}}]
         }
     }
-    announcer = _Announcer()
+    announcer = _Announcer(flag_for_field)
     announcer(Event("created", "created processing job j", request))
     assert capsys.readouterr().err == "", "the created event is announced with the job"
     announcer.announce(Job("j", MemoryBackend(name="local")))
