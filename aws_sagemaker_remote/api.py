@@ -153,7 +153,7 @@ def backend_for(*, local: bool, profile: str | None) -> Any:
     from .aws.session import resolve_aws
     from .backends.sagemaker import SageMakerBackend
 
-    return SageMakerBackend(resolve_aws(profile))
+    return SageMakerBackend(resolve_aws(profile, instead="{{local}} for the local engine's jobs"))
 
 
 __all__ = ["attach", "request", "submit"]

@@ -23,6 +23,23 @@ class Event(NamedTuple):
     text: str  # one line for a person; may name fields as {{field}}
     data: Any = None
 
+    def __str__(self) -> str:
+        """The line a person reads (``on_event=print``): the text with fields spelled as
+        the Python API's keywords, never the description or request in ``data``."""
+        if self.kind == "progress" and not self.text and self.data is not None:
+            from .wording import size
+
+            p = self.data
+            return (
+                f"{p.what}: {p.files_done}/{p.files_total} files, "
+                f"{size(p.bytes_done)}/{size(p.bytes_total)}"
+            )
+        if "{{" not in self.text:
+            return self.text
+        from .errors import render_fields
+
+        return render_fields(self.text)
+
 
 Sink = Optional[Callable[[Event], None]]
 

@@ -313,7 +313,8 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     from .aws.session import peek_aws, resolve_aws, session_for
 
     if not dry_run:
-        aws = resolve_aws(spec.profile)
+        instead = None if spec.on_local_engine else "{{instance}} local to run on this machine"
+        aws = resolve_aws(spec.profile, instead=instead)
         return Where(aws.region, aws.account_id, aws)
     if spec.profile:
         session_for(spec.profile)  # an unknown profile is a mistake, not a placeholder

@@ -15,3 +15,13 @@ def size(n: float) -> str:
             return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def did_you_mean(value: object, choices: list[str] | tuple[str, ...], cutoff: float = 0.6) -> str:
+    """``; did you mean 'local'?`` for the choice nearest to ``value`` (difflib, any case),
+    or "" when none is near: the one hint every check of a value against a set gives."""
+    import difflib
+
+    by_lower = {c.lower(): c for c in choices}
+    found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=cutoff)
+    return f"; did you mean {by_lower[found[0]]!r}?" if found else ""

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_parser("run", help="run an unchanged processing script as a job", add_help=False)
     top.add_parser("serve", help="a local SageMaker, S3 and Logs on 127.0.0.1", add_help=False)
     top.add_parser("console", help="the jobs console for a SageMaker account", add_help=False)
+    # also before the command (`jobs --local list`); merged into the command's own by main()
+    jobs.add_argument("--local", dest="jobs_local", action="store_true", help=argparse.SUPPRESS)
+    jobs.add_argument("--profile", dest="jobs_profile", metavar="P", help=argparse.SUPPRESS)
     commands = jobs.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -103,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("name", metavar="NAME")
 
     remove = commands.add_parser(
-        "rm", parents=[common], help="remove ended local jobs: their records and directories"
+        "rm",
+        parents=[common],
+        help="remove ended local jobs: their records and directories (--local is implied)",
     )
     remove.add_argument("names", nargs="+", metavar="NAME")
     prune = commands.add_parser(
@@ -131,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int | None:
     skip_collection_at_exit()
     args = build_parser().parse_args(argv)
+    args.local = args.local or args.jobs_local
+    args.profile = args.profile or args.jobs_profile
     try:
         return _COMMANDS[args.command](args)
     except Error as error:
@@ -175,9 +182,13 @@ def _list(args: argparse.Namespace) -> int:
     if args.max < 1:
         raise UserError("must be at least 1", field="max")
     backend = _backend(args)
-    jobs = backend.list_jobs(args.max, args.name_contains)
+    jobs = backend.list_jobs(args.max + 1, args.name_contains)  # one more: are there more?
+    more, jobs = len(jobs) > args.max, jobs[: args.max]
+    _say_how_many(args, backend, len(jobs), more)
     if args.json:
         print(to_json(jobs))
+        return 0
+    if not jobs:
         return 0
     local = getattr(backend, "name", "") == "local"
     rows = [("NAME", "STATUS", "CREATED", "DURATION", *(("SIZE",) if local else ()))]
@@ -209,6 +220,25 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool) -> None:
+    """On stderr: that the list is empty, or that it is cut at --max ("20 of 23 jobs")."""
+    local = getattr(backend, "name", "") == "local"
+    matching = f" whose name contains {args.name_contains!r}" if args.name_contains else ""
+    if not shown:
+        where = "local jobs" if local else "SageMaker processing jobs"
+        if local:
+            hint = "jobs run with --sagemaker-instance local appear here"
+        else:
+            region = getattr(getattr(backend, "ctx", None), "region", None)
+            where += f" in {region}" if region else ""
+            hint = "for the local engine's jobs: --local"
+        print(f"no {where}{matching} ({hint})", file=sys.stderr)
+    elif more:
+        total = backend.count_jobs(args.name_contains) if local else None
+        of = f"{shown} of {total}" if total else f"the newest {shown}; there are more"
+        print(f"{of} jobs{matching} shown (--max N to see more)", file=sys.stderr)
+
+
 def _local_only(args: argparse.Namespace) -> Any:
     if not args.local:
         raise UserError(
@@ -218,7 +248,8 @@ def _local_only(args: argparse.Namespace) -> Any:
 
 
 def _rm(args: argparse.Namespace) -> int:
-    print(_local_only(args).remove_jobs(args.names), file=sys.stderr)
+    args.local = True  # only the local engine's jobs can be removed
+    print(_backend(args).remove_jobs(args.names), file=sys.stderr)
     return 0
 
 

@@ -181,6 +181,10 @@ class LocalBackend:
             summaries.append({k: v for k, v in summary.items() if v is not None})
         return summaries
 
+    def count_jobs(self, name_contains: str | None = None) -> int:
+        """How many jobs ``list_jobs`` could list (for "20 of 23")."""
+        return self.store.count(name_contains)
+
     # -- stop -----------------------------------------------------------------------------
     def stop_job(self, job_name: str) -> None:
         record = self._record(job_name)

@@ -276,7 +276,7 @@ class JobRun:
         return text.encode("utf-8")[:REASON_LIMIT].decode("utf-8", "ignore") or None
 
     def algorithm_error(self, worker: Worker) -> str:
-        """One line: how the instance ended and its last line on stderr (the traceback
+        """One line: how the instance ended and its last line of output (the traceback
         itself is in the log, printed once), plus why /opt/ml is missing when mapped."""
         code = worker.returncode
         if code < 0:
@@ -286,10 +286,10 @@ class JobRun:
         else:
             how = f"exited with exit code {code}"
         reason = f"AlgorithmError: {worker.host} {how}"
-        last = next((line for line in reversed(worker.stderr_tail) if line.strip()), None)
+        last = next((line for line in reversed(worker.tail) if line.strip()), None)
         if last:
             reason += f": {last.strip()}"
-        if self.isolation.mode != NAMESPACES and _missing_opt_ml(worker.stderr_tail):
+        if self.isolation.mode != NAMESPACES and _missing_opt_ml(worker.tail):
             reason += (
                 f". The job opened /opt/ml literally, but this machine runs local jobs without "
                 f"namespaces ({self.isolation.reason}), so /opt/ml is mapped to the job's "

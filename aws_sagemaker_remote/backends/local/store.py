@@ -258,6 +258,13 @@ class JobStore:
         rows = self._query(sql, (*params, max(0, int(max_results))))
         return [JobRecord.from_row(row) for row in rows]
 
+    def count(self, name_contains: str | None = None) -> int:
+        """How many jobs there are (whose name contains ``name_contains``)."""
+        sql, params = "SELECT count(*) FROM jobs", ()
+        if name_contains:
+            sql, params = sql + " WHERE instr(lower(name), lower(?)) > 0", (name_contains,)
+        return int(self._query(sql, params)[0][0])
+
     def all(self) -> list[JobRecord]:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
         return [JobRecord.from_row(row) for row in rows]
