@@ -5,7 +5,8 @@ where Linux allows, namespaces of its own: :mod:`.sandbox`), so a stop reaches e
 it started. Its stdout and stderr share one pipe, as a container's do on one terminal, so
 the log stream keeps the order they were written in (two pipes read by two threads put a
 print in the middle of a traceback); the last lines are kept for the failure reason of a
-job that ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this module knows how.
+job that ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this
+module knows how.
 """
 
 from __future__ import annotations
