@@ -125,6 +125,8 @@ def request(
     spec, _, origins = _spec(script, inputs, outputs, modules, arguments, settings)
     with blame_environment(origins):
         submission = jobs.prepare(spec, dry_run=True)
+    for info in submission.infos:
+        emit(on_event, "info", info)
     for warning in submission.warnings:
         emit(on_event, "warning", warning)
     for note in submission.notes:

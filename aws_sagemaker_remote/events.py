@@ -4,13 +4,15 @@ The API prints nothing: progress and announcements go to an optional ``on_event`
 callback as :class:`Event` values (as s3transfer reports to subscribers). The command line
 passes a callback that prints them; a notebook may log them or ignore them.
 
-Kinds: ``warning`` (what SageMaker may refuse once the job exists, what a backend records
-but cannot apply, what ships as code), ``note`` (an assumption a dry run had to make),
-``staged`` (what was uploaded or reused), ``created`` (the job exists), ``status`` (the
-job's status changed; ``data`` is its description), ``log`` (one line of its logs),
-``role`` (the IAM role was created, granted more, or its policy replaced) and ``progress``
-(a transfer moved on; ``data`` is a
+Kinds: ``info`` (what ships as code: worth knowing, nothing to act on), ``warning`` (what
+SageMaker may refuse once the job exists, what a backend records but cannot apply, outputs
+that several instances overwrite, an instance a sharded input leaves idle), ``note`` (an
+assumption a dry run had to make), ``staged`` (what was uploaded or reused), ``created``
+(the job exists), ``status`` (the job's status changed; ``data`` is its description),
+``log`` (one line of its logs), ``role`` (the IAM role was created, granted more, or its
+policy replaced) and ``progress`` (a transfer moved on; ``data`` is a
 :class:`~aws_sagemaker_remote.storage.transfer.TransferProgress`, ``text`` is empty).
+Each has a short ``str()``: ``on_event=print`` prints one line per event.
 """
 
 from __future__ import annotations

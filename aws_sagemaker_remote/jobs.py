@@ -19,6 +19,7 @@ from .events import Sink, emit
 from .handle import Job
 from .inputs import resolve_s3_inputs
 from .job.request import Rendered, Target, check_request, render_request
+from .job.sharding import sharding_warnings
 from .job.spec import JobSpec, check_overlaps
 from .settings import DEFAULT_INSTANCE
 from .storage.localstore import LOCAL_STORE_BUCKET
@@ -76,6 +77,11 @@ class Submission(NamedTuple):
         return self.rendered.request
 
     @property
+    def infos(self) -> list[str]:
+        """What the user may like to know and need not act on: what ships as code."""
+        return [self.plan.code_summary] if self.plan.code_summary else []
+
+    @property
     def notes(self) -> list[str]:
         """What a dry run had to assume (no credentials, unchecked inputs)."""
         return self.where.notes
@@ -99,7 +105,7 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     target = _target(spec, where, _output_root(spec, where))
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
-    warnings = [plan.code_summary] if plan.code_summary else []
+    warnings: list[str] = []
     checks: list[Callable[[], object]] = []
     if backend is not None and (dry_run or backend is engine):
         # what only this backend refuses (Docker...), and what it records but cannot apply
@@ -107,6 +113,7 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     elif backend is not None:  # SageMaker: the job name is free (a round trip, no warning)
         checks.append(partial(backend.check_request, rendered.request))
     warnings += _warnings(spec, where, rendered.request)
+    warnings += sharding_warnings(spec, plan.file_counts or {})
     return Submission(spec, where, backend, staging_root, plan, target, rendered, warnings, checks)
 
 
@@ -129,6 +136,8 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
 
 def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     spec, where, rendered = submission.spec, submission.where, submission.rendered
+    for info in submission.infos:
+        emit(on_event, "info", info)
     for warning in submission.warnings:
         emit(on_event, "warning", warning)
     for note in submission.notes:

@@ -54,8 +54,8 @@ def run_remotely(
                 submission = jobs.prepare(spec, dry_run=True)
             except KeyboardInterrupt:
                 raise Interrupted(jobs.NOTHING_SUBMITTED) from None
-            for warning in submission.warnings:
-                print(render_fields(warning, flag_for_field), file=sys.stderr)
+            for line in submission.infos + submission.warnings:
+                print(render_fields(line, flag_for_field), file=sys.stderr)
             for note in submission.notes:
                 print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
             print(json.dumps(submission.request, indent=2))
