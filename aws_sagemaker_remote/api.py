@@ -89,6 +89,10 @@ def submit(
     with blame_environment(origins):
         job = jobs.submit(spec, on_event=on_event)
     output_json = values.get("output_json")
+    if wait and values.get("download"):
+        from .planned_downloads import record
+
+        record(job.name, job.local_outputs)  # for jobs wait, if this wait is cut short
     if not wait:
         if output_json:
             job.write_description(os.path.abspath(output_json))
@@ -100,7 +104,10 @@ def submit(
     if failure is not None:
         raise failure
     if values.get("download") and job.local_outputs:
+        from .planned_downloads import mark_downloaded
+
         job.download()
+        mark_downloaded(job.name)
     return job
 
 
@@ -138,10 +145,16 @@ def attach(
     name: str, *, local: bool = False, profile: str | None = None, on_event: Sink = None
 ) -> Job:
     """A :class:`Job` for an existing job: on SageMaker, or on the local engine with
-    ``local=True``. Raises :class:`~aws_sagemaker_remote.errors.NotFound` if there is none."""
+    ``local=True``. Raises :class:`~aws_sagemaker_remote.errors.NotFound` if there is none.
+
+    Outputs a waited run on this machine meant to download are known to the handle, so
+    ``download()`` with no directory puts them there."""
+    from .planned_downloads import recall
+
     backend = backend_for(local=local, profile=profile)
     aws = getattr(backend, "ctx", None)  # SageMaker's account, reused for S3 downloads
-    job = Job(name, backend, aws=aws, profile=profile, on_event=on_event)
+    planned, _ = recall(name)
+    job = Job(name, backend, aws=aws, profile=profile, local_outputs=planned, on_event=on_event)
     job.describe()
     return job
 

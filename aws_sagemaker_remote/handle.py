@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 from .backends import Backend, to_json
 from .backends.status import UNSUCCESSFUL
 from .backends.watch import LogTail, Watch, last_log_lines, outcome_error
-from .errors import UserError
+from .errors import JobFailed, UserError
 from .events import Event
 
 LOCAL_POLL_SECONDS = 0.05  # a local describe is one SQLite read
@@ -132,17 +132,30 @@ class Job:
 
     def download(self, dir: str | None = None, *, output: str | None = None) -> dict[str, Download]:
         """Fetch outputs: into ``dir``/<output-name>/ when ``dir`` is given, otherwise each
-        output that was given as a local path to that path. ``output`` picks one."""
-        uris = self.output_uris()
+        output that was given as a local path to that path. ``output`` picks one.
+
+        A job that ended Failed or Stopped uploaded nothing, unless a Continuous output
+        did before it ended: with nothing to fetch, JobFailed says so and nothing is made."""
+        description = self.describe()
+        uris = self.output_uris(description)
         if output is not None:
             if output not in uris:
+                from .wording import did_you_mean
+
                 known = ", ".join(uris) or "the job has none"
+                hint = did_you_mean(output, list(uris))
                 raise UserError(
-                    f"job {self.name} has no output named {output!r}",
+                    f"job {self.name} has no output named {output!r}{hint}",
                     field="output",
                     fix=f"choose one of: {known}",
                 )
             uris = {output: uris[output]}
+        status = description.get("ProcessingJobStatus")
+        if status in UNSUCCESSFUL and not self._anything_under(uris.values()):
+            raise JobFailed(
+                f"job {self.name} ended {status} and produced no outputs: nothing to download "
+                "(a job uploads its outputs when it completes; Continuous ones as it runs)"
+            )
         if dir is not None:
             if os.path.exists(dir) and not os.path.isdir(dir):
                 raise UserError(f"{dir} is not a directory", field="dir", fix="pass a directory")
@@ -162,6 +175,11 @@ class Job:
             report = download_prefix(self.session_for(uris[name]), uris[name], path)
             done[name] = Download(uris[name], path, report.count, tuple(report.lines(name, path)))
         return done
+
+    def _anything_under(self, uris: Any) -> bool:
+        from .storage.downloads import list_prefix
+
+        return any(list_prefix(self.session_for(uri), uri, limit=1) for uri in uris)
 
     def write_description(self, path: str, description: dict[str, Any] | None = None) -> None:
         """The job's description as JSON in ``path`` (``--sagemaker-output-json``)."""

@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wait.add_argument("name", metavar="NAME")
     wait.add_argument("--no-logs", action="store_true", help="status changes only")
+    wait.add_argument(
+        "--no-download",
+        action="store_true",
+        help="do not download the outputs a cut-short waited run meant to download",
+    )
 
     stop = commands.add_parser("stop", parents=[common], help="ask the job to stop")
     stop.add_argument("name", metavar="NAME")
@@ -127,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")
     download.add_argument("name", metavar="NAME")
     download.add_argument(
-        "--output", default=".", metavar="DIR", help="into DIR/<output-name>/ (default: .)"
+        "--output",
+        metavar="DIR",
+        help="into DIR/<output-name>/ (default: where the run that waited for the job on "
+        "this machine meant to download them, else .)",
     )
     download.add_argument("--name", dest="output_name", metavar="OUTPUT", help="only this output")
     return parser
@@ -248,8 +256,12 @@ def _local_only(args: argparse.Namespace) -> Any:
 
 
 def _rm(args: argparse.Namespace) -> int:
+    from ..planned_downloads import forget
+
     args.local = True  # only the local engine's jobs can be removed
     print(_backend(args).remove_jobs(args.names), file=sys.stderr)
+    for name in args.names:
+        forget(name)
     return 0
 
 
@@ -293,12 +305,19 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
+    """Follow the job; once it completed, download what a waited run that was cut short
+    meant to download, where it meant to (see :mod:`..planned_downloads`)."""
+    from ..planned_downloads import mark_downloaded, recall
     from .follow import wait_job
 
     job = _job(args)
     wait_job(
         job.backend, job.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
     )
+    planned, downloaded = recall(job.name)
+    if planned and not downloaded and not args.no_download:
+        _print_downloads(job.download())
+        mark_downloaded(job.name)
     return 0
 
 
@@ -309,21 +328,36 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    """Exit 0 once a completed job's outputs are here; 1 for a job that ended Failed or
+    Stopped (whatever its Continuous outputs uploaded is fetched, and said to be partial)."""
+    from ..backends.status import UNSUCCESSFUL
+
     job = _job(args)
-    description = job.describe()
-    status = description.get("ProcessingJobStatus")
-    if status != COMPLETED:
+    status = job.status()
+    if status != COMPLETED and status not in UNSUCCESSFUL:
         print(
             f"warning: job {args.name} is {status}; its outputs may be incomplete", file=sys.stderr
         )
-    done = job.download(args.output or ".", output=args.output_name)
+    into = args.output if args.output or job.local_outputs else "."
+    _print_downloads(job.download(into, output=args.output_name))
+    if status in UNSUCCESSFUL:
+        print(
+            f"job {args.name} ended {status}: these are only what its Continuous outputs "
+            "uploaded before it ended",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _print_downloads(done: dict[str, Any]) -> None:
+    """Keys that could not be placed and a line per output on stderr; each path on stdout."""
     for name, download in done.items():
         for line in download.lines[:-1]:  # keys that could not be placed
             print(line, file=sys.stderr)
         files = count(download.files, "file")
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)
-    return 0
 
 
 _COMMANDS = {

@@ -63,6 +63,10 @@ def run_remotely(
         announcer = _Announcer()
         job = jobs.submit(spec, on_event=announcer)
     announcer.announce(job)
+    if settings["wait"] and settings["download"]:
+        from ..planned_downloads import record
+
+        record(job.name, job.local_outputs)  # for `jobs wait` if this wait is cut short
     if not settings["wait"]:
         print(job.name, flush=True)  # stdout, for scripts: NAME=$(python job.py ...)
         if output_json:
@@ -114,7 +118,12 @@ def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -
     from ..backends.watch import check_outcome
     from ..cli.follow import follow_job
 
-    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds)
+    description = follow_job(
+        job.backend,
+        job.name,
+        poll_seconds=job.poll_seconds,
+        download_to=job.local_outputs if download else None,
+    )
     if output_json:
         job.write_description(output_json, description)
     check_outcome(description, [])  # the log was printed as it came: the traceback once
@@ -126,10 +135,13 @@ def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, down
     from ..storage.downloads import list_prefix
 
     uris = job.output_uris(description)
-    if download:
-        for done in job.download().values() if job.local_outputs else ():
+    if download and job.local_outputs:
+        from ..planned_downloads import mark_downloaded
+
+        for done in job.download().values():
             for line in done.lines:
                 print(f"output {line}", file=sys.stderr)
+        mark_downloaded(job.name)
     for output in spec.outputs:
         if download and output.download_dir:
             continue
