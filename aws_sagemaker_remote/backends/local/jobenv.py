@@ -57,7 +57,7 @@ class JobEnvironment:
             if not requirements.is_file():
                 requirements, self.requirements = None, None  # the bootstrap will say so
         envs = envs_dir(run.store.root)
-        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note, run.log)
+        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note_once, run.log)
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))
             (run.job_dir / host / "home").mkdir(exist_ok=True)

@@ -147,8 +147,16 @@ class JobRun:
 
     def note(self, message: str) -> None:
         """A line of the engine's in every instance's log stream (and the runner's log)."""
+        self._note(message, self.streams)
+
+    def note_once(self, message: str) -> None:
+        """A line about what all instances share (their environment's build): in the first
+        instance's log stream only, so a follower of N instances reads it once, not N times."""
+        self._note(message, self.streams[:1])
+
+    def _note(self, message: str, streams: list[Path]) -> None:
         say(message)
-        for path in self.streams:
+        for path in streams:
             writer = StreamWriter(path)
             writer.write("[aws-sagemaker-remote] " + message)
             writer.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -268,11 +269,39 @@ def _run(command: list[str], say, cwd: Path | None = None) -> None:
     for line in done.stdout.splitlines():
         say(line)
     if done.returncode != 0:
-        last = (done.stdout.strip().splitlines() or [""])[-1]
         raise BuildError(
             f"{os.path.basename(command[0])} {' '.join(command[1:3])} failed with exit code "
-            f"{done.returncode}: {last}"
+            f"{done.returncode}: {problem_line(done.stdout)}"
         )
+
+
+_MARKS = "×├╰─▶│ \t"  # uv's tree of causes
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: .*)?")
+
+
+def problem_line(output: str) -> str:
+    """The line of an installer's output that names the problem, for a one-line reason:
+    uv's ``error:`` (or ``×``) line and its last cause, then the exception a package's
+    build raised, if any; never a line of carets (``^^^^``) from a traceback."""
+    raw = [line.strip() for line in output.splitlines()]
+    kept = [(line, line.lstrip(_MARKS)) for line in raw if re.search(r"[A-Za-z0-9]", line)]
+    if not kept:
+        return "no output"
+    heads = [i for i, (line, _) in enumerate(kept) if line.startswith(("error:", "ERROR:", "×"))]
+    exceptions = [clean for _, clean in kept if _EXCEPTION.fullmatch(clean)]
+    if not heads:
+        return exceptions[-1] if exceptions else kept[-1][1]
+    said = re.sub(r"^(error|ERROR):\s*", "", kept[heads[0]][1]).rstrip(":")
+    causes = [
+        re.sub(r"^(cause|Caused by):\s*", "", clean)
+        for line, clean in kept[heads[0] + 1 :]
+        if line.startswith(("cause:", "Caused by:", "├─▶", "╰─▶"))
+    ]
+    if causes:
+        said += f": {causes[-1]}"
+    if exceptions:
+        said += f": {exceptions[-1]}"
+    return said
 
 
 def site_packages(layer: Path) -> Path:
