@@ -49,7 +49,9 @@ class JobEnvironment:
         entrypoint = list(app.get("ContainerEntrypoint") or [])
         wanted = None
         if entrypoint and is_interpreter(entrypoint[0]):
-            wanted = wanted_version(entrypoint[0], app.get("ImageUri"))
+            wanted, guess = wanted_version(entrypoint[0], app.get("ImageUri"))
+            if guess:
+                run.note_once(guess)
         self.requirements = bootstrap_requirements(entrypoint)
         requirements = None
         if self.requirements:
