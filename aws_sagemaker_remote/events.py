@@ -29,13 +29,9 @@ class Event(NamedTuple):
         """The line a person reads (``on_event=print``): the text with fields spelled as
         the Python API's keywords, never the description or request in ``data``."""
         if self.kind == "progress" and not self.text and self.data is not None:
-            from .wording import size
+            from .wording import progress_line
 
-            p = self.data
-            return (
-                f"{p.what}: {p.files_done}/{p.files_total} files, "
-                f"{size(p.bytes_done)}/{size(p.bytes_total)}"
-            )
+            return progress_line(self.data)
         if "{{" not in self.text:
             return self.text
         from .errors import render_fields

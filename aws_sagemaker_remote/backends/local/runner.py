@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ...job.s3uri import S3Uri, parse_s3_uri
+from ...wording import progress_line
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
@@ -39,8 +40,10 @@ from .logstreams import StreamWriter, stream_file, stream_name
 from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
 from .store import REASON_LIMIT, JobRecord, JobStore
 from .transfer import (
+    INPUTS_FILE,
     Aborted,
     Locations,
+    Placement,
     TransferError,
     container_relpath,
     output_files,
@@ -53,6 +56,7 @@ POLL_SECONDS = 0.05
 STOP_CHECK_SECONDS = 0.5  # how often the store is asked whether a stop was requested
 CONTINUOUS_SECONDS = 0.5  # how often Continuous outputs are synchronised
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
+PROGRESS_SECONDS = 10.0  # a long step says how far it got at least this often
 
 _stop_signal = threading.Event()
 
@@ -162,12 +166,47 @@ class JobRun:
             writer.close()
 
     def fetch_inputs(self) -> None:
+        """Every input at its LocalPath in every instance; a long one says how far it got
+        at least every :data:`PROGRESS_SECONDS`, and how each was placed (linked, copied,
+        downloaded) goes to ``inputs.json`` for ``describe``."""
+        placed: dict[str, Any] = {}
+        if os.geteuid() == 0 and not self.docker:  # see Locations.owner_unmapped
+            self.locations.owner_unmapped = self.isolation.mode == NAMESPACES
         for item in self.request.get("ProcessingInputs") or []:
             if self.should_stop():
                 raise Aborted()
-            say(f"fetching input {item['InputName']} from {item['S3Input']['S3Uri']}")
+            name = item["InputName"]
+            say(f"fetching input {name} from {item['S3Input']['S3Uri']}")
             tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
-            self.locations.fetch_all(tasks, self.should_stop)
+            self.warn_idle(name, item["S3Input"], tasks)
+            placement = Placement(
+                f"input {name}",
+                tasks,
+                lambda progress: self.note_once(progress_line(progress)),
+                every_s=PROGRESS_SECONDS,
+            )
+            self.locations.fetch_all(tasks, self.should_stop, placement)
+            placed[name] = placement.summary()
+            if time.monotonic() - placement.started >= PROGRESS_SECONDS:
+                self.note_once(progress_line(placement.progress()))  # and how it ended
+        if placed:
+            _write_json(self.job_dir / INPUTS_FILE, placed)
+
+    def warn_idle(self, name: str, s3_input: dict, tasks: list) -> None:
+        """ShardedByS3Key with fewer objects than instances: say which get nothing."""
+        if s3_input.get("S3DataDistributionType") != "ShardedByS3Key":
+            return
+        fed = {path for task in tasks for path in task.targets}
+        idle = [
+            host
+            for host, opt_ml in zip(self.hosts, self.opt_ml_dirs)
+            if not any(opt_ml in path.parents for path in fed)
+        ]
+        if idle:
+            self.note(
+                f"warning: input {name} has fewer objects than instances with ShardedByS3Key: "
+                f"{', '.join(idle)} got none"
+            )
 
     def place_bytecode(self) -> None:
         """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
