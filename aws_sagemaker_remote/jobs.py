@@ -121,9 +121,13 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
     """Check; then look at what is staged while the job name, the output buckets and the
     role are checked beside it; the staging bucket made if the look found none; then the
     upload and the job. The Job."""
+    from .storage.hashcache import hashing_reported
+
     created: list[str] = []
     try:
-        return _create(prepare(spec), created, on_event)
+        with hashing_reported(lambda progress: emit(on_event, "progress", "", progress)):
+            submission = prepare(spec)  # hashes what is to be staged: seconds for gigabytes
+        return _create(submission, created, on_event)
     except KeyboardInterrupt:
         local = " --local" if spec.on_local_engine else ""
         if created:
