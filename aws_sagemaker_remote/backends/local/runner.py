@@ -297,6 +297,7 @@ class JobRun:
             if continuous_only and s3["S3UploadMode"] != "Continuous":
                 continue
             base = parse_s3_uri(s3["S3Uri"])
+            shared: list[str] = []  # written by more than one instance: one copy is kept
             for opt_ml in self.opt_ml_dirs:
                 for path, rel in output_files(opt_ml / container_relpath(s3["LocalPath"])):
                     try:
@@ -304,7 +305,17 @@ class JobRun:
                     except FileNotFoundError:
                         continue
                     target = base.join(rel)
+                    if str(target) in todo:
+                        shared.append(rel)
                     todo[str(target)] = (path, target, (info.st_size, info.st_mtime_ns))
+            if shared and not continuous_only:
+                self.note(
+                    f"warning: {len(shared)} file(s) of output {output['OutputName']} were "
+                    f"written by several instances ({', '.join(sorted(set(shared))[:3])}"
+                    f"{', ...' if len(set(shared)) > 3 else ''}); the highest-numbered "
+                    "instance's copy is kept, as S3 keeps the last upload: write into a "
+                    "subfolder per instance (current_host in /opt/ml/config/resourceconfig.json)"
+                )
         changed = {k: v for k, v in todo.items() if self._uploaded.get(k) != v[2]}
         self.locations.put_all([(path, target) for path, target, _ in changed.values()])
         for key, (_, _, signature) in changed.items():
