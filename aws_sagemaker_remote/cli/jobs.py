@@ -242,9 +242,12 @@ def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool
             hint = "for the local engine's jobs: --local"
         print(f"no {where}{matching} ({hint})", file=sys.stderr)
     elif more:
-        total = backend.count_jobs(args.name_contains) if local else None
-        of = f"{shown} of {total}" if total else f"the newest {shown}; there are more"
-        print(f"{of} jobs{matching} shown (--max N to see more)", file=sys.stderr)
+        if local:
+            total = backend.count_jobs(args.name_contains)
+            said = f"{shown} of {total} jobs{matching} shown"
+        else:  # counting them all would list every page of the account's jobs
+            said = f"the newest {shown} jobs{matching} shown; there are more"
+        print(f"{said} (--max N to see more)", file=sys.stderr)
 
 
 def _local_only(args: argparse.Namespace) -> Any:

@@ -86,3 +86,24 @@ def test_an_empty_list_says_so(local_env):
     done = jobs("list", "--local", "--name-contains", "zzz", "--json", env=local_env)
     assert done.stdout.strip() == "[]"
     assert "no local jobs whose name contains 'zzz'" in done.stderr
+
+
+def test_sagemaker_lists_say_when_cut_or_empty(moto_reset):
+    from test_sagemaker_backend import processing_request
+
+    from aws_sagemaker_remote.aws.session import resolve_aws
+    from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
+
+    done = jobs("list")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "no SageMaker processing jobs in us-east-1 (for the local engine's jobs: --local)" in (
+        done.stderr
+    )
+    backend = SageMakerBackend(resolve_aws(None))
+    for name in ("listed-a", "listed-b", "listed-c"):
+        backend.create_job(processing_request(name))
+    done = jobs("list", "--max", "2")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3
+    assert "the newest 2 jobs shown; there are more (--max N to see more)" in done.stderr
