@@ -104,10 +104,10 @@ def submit(
     if failure is not None:
         raise failure
     if values.get("download") and job.local_outputs:
-        from .planned_downloads import mark_downloaded
+        from .planned_downloads import forget
 
         job.download()
-        mark_downloaded(job.name)
+        forget(job.name)
     return job
 
 
@@ -153,7 +153,7 @@ def attach(
 
     backend = backend_for(local=local, profile=profile)
     aws = getattr(backend, "ctx", None)  # SageMaker's account, reused for S3 downloads
-    planned, _ = recall(name)
+    planned = recall(name)
     job = Job(name, backend, aws=aws, profile=profile, local_outputs=planned, on_event=on_event)
     job.describe()
     return job

@@ -1,12 +1,12 @@
-"""Where a waited run meant to download a job's outputs, kept on this machine.
+"""Where a waited run meant to download a job's outputs, kept on this machine until done.
 
 A run that waits downloads each output given as a local path to that path once the job
 completes. If the wait is cut short (Ctrl-C, a closed laptop), the job goes on and the
 paths would be lost; so they are recorded at submission in ``<state dir>/downloads/
 <job>.json``, never in the job's request or tags (local paths are this machine's business,
 and tags have a narrow character set). ``jobs wait`` finishes what the run would have
-done, and ``jobs download`` without ``--output`` puts the outputs there. A record says
-whether its outputs were downloaded, so waiting again does not download twice.
+done, and ``jobs download`` without ``--output`` puts the outputs there. Once they are
+there (by the run itself, or later), the record is dropped: only runs cut short leave one.
 """
 
 from __future__ import annotations
@@ -23,39 +23,28 @@ def _path(job_name: str) -> Path:
 
 def record(job_name: str, paths: dict[str, str]) -> None:
     """Remember ``paths`` (output name -> absolute local path) for ``job_name``."""
-    if paths:
-        _write(job_name, paths, downloaded=False)
-
-
-def _write(job_name: str, paths: dict[str, str], *, downloaded: bool) -> None:
+    if not paths:
+        return
     from .storage.localstore import atomic_write
 
-    text = json.dumps({"outputs": paths, "downloaded": downloaded}, indent=1).encode()
+    text = json.dumps({"outputs": paths}, indent=1).encode()
     try:
         atomic_write(_path(job_name), lambda out: out.write(text), mode=0o600)
     except OSError:
         pass  # a convenience for later: never worth failing a submission for
 
 
-def recall(job_name: str) -> tuple[dict[str, str], bool]:
-    """(output name -> path, whether they were downloaded); ({}, False) when none recorded."""
+def recall(job_name: str) -> dict[str, str]:
+    """Output name -> the path the run meant; empty when nothing is pending."""
     try:
         data = json.loads(_path(job_name).read_text())
-        outputs = {str(k): str(v) for k, v in data["outputs"].items()}
-        return outputs, bool(data.get("downloaded"))
+        return {str(k): str(v) for k, v in data["outputs"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}, False
-
-
-def mark_downloaded(job_name: str) -> None:
-    """The outputs are where the run meant them to be: a later wait leaves them alone."""
-    paths, done = recall(job_name)
-    if paths and not done:
-        _write(job_name, paths, downloaded=True)
+        return {}
 
 
 def forget(job_name: str) -> None:
-    """Drop the record (the job was removed)."""
+    """The outputs are where the run meant them to be (or the job was removed)."""
     try:
         _path(job_name).unlink()
     except OSError:

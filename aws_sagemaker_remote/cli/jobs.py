@@ -17,6 +17,7 @@ from ..backends import to_json
 from ..backends.status import COMPLETED
 from ..collector import skip_collection_at_exit
 from ..errors import Error, Interrupted, UserError, exit_on_error
+from ..planned_downloads import forget
 from ..processing.args import OneLineParser
 from ..wording import count
 from .flags import jobs_option_for_field
@@ -259,8 +260,6 @@ def _local_only(args: argparse.Namespace) -> Any:
 
 
 def _rm(args: argparse.Namespace) -> int:
-    from ..planned_downloads import forget
-
     args.local = True  # only the local engine's jobs can be removed
     print(_backend(args).remove_jobs(args.names), file=sys.stderr)
     for name in args.names:
@@ -310,17 +309,15 @@ def _logs(args: argparse.Namespace) -> int:
 def _wait(args: argparse.Namespace) -> int:
     """Follow the job; once it completed, download what a waited run that was cut short
     meant to download, where it meant to (see :mod:`..planned_downloads`)."""
-    from ..planned_downloads import mark_downloaded, recall
     from .follow import wait_job
 
     job = _job(args)
     wait_job(
         job.backend, job.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
     )
-    planned, downloaded = recall(job.name)
-    if planned and not downloaded and not args.no_download:
+    if job.local_outputs and not args.no_download:
         _print_downloads(job.download())
-        mark_downloaded(job.name)
+        forget(job.name)
     return 0
 
 
@@ -341,8 +338,11 @@ def _download(args: argparse.Namespace) -> int:
         print(
             f"warning: job {args.name} is {status}; its outputs may be incomplete", file=sys.stderr
         )
-    into = args.output if args.output or job.local_outputs else "."
+    planned = not args.output and bool(job.local_outputs)  # where a waited run meant
+    into = args.output if args.output or planned else "."
     _print_downloads(job.download(into, output=args.output_name))
+    if planned and status == COMPLETED and args.output_name is None:
+        forget(job.name)
     if status in UNSUCCESSFUL:
         print(
             f"job {args.name} ended {status}: these are only what its Continuous outputs "

@@ -136,12 +136,12 @@ def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, down
 
     uris = job.output_uris(description)
     if download and job.local_outputs:
-        from ..planned_downloads import mark_downloaded
+        from ..planned_downloads import forget
 
         for done in job.download().values():
             for line in done.lines:
                 print(f"output {line}", file=sys.stderr)
-        mark_downloaded(job.name)
+        forget(job.name)
     for output in spec.outputs:
         if download and output.download_dir:
             continue

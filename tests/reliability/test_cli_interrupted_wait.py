@@ -77,9 +77,8 @@ def open_gate(name: str) -> None:
     (job_dir / "algo-1" / "opt" / "ml" / "output" / "go").write_text("")
 
 
-def test_ctrl_c_says_the_download_command_and_jobs_wait_downloads_where_the_run_would(
-    tmp_path,
-):
+@pytest.mark.parametrize("fetch", ["wait", "download"])
+def test_ctrl_c_says_the_download_command_and_it_puts_outputs_where_the_run_would(tmp_path, fetch):
     script = tmp_path / "gated.py"
     script.write_text(GATED)
     name, said = interrupt_once_waiting(script, tmp_path)
@@ -91,21 +90,21 @@ def test_ctrl_c_says_the_download_command_and_jobs_wait_downloads_where_the_run_
     assert not (tmp_path / "results").exists()
 
     open_gate(name)
-    waited = subprocess.run(
-        [sys.executable, "-m", "aws_sagemaker_remote", "jobs", "wait", name, "--local"],
-        cwd="/",  # the paths are the run's, not relative to where wait runs
+    if fetch == "download":  # the job ends first; then the command Ctrl-C gave
+        assert jobs("wait", name, "--local", "--no-download").returncode == 0
+        assert not (tmp_path / "results").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "aws_sagemaker_remote", "jobs", fetch, name, "--local"],
+        cwd="/",  # the paths are the run's, not relative to where the command runs
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert waited.returncode == 0, waited.stderr
+    assert done.returncode == 0, done.stderr
     result = tmp_path / "results" / "here" / "result.txt"
     assert result.read_bytes() == b"made by the job\n"
-    assert waited.stdout.strip() == str(tmp_path / "results" / "here")
+    assert done.stdout.strip() == str(tmp_path / "results" / "here")
 
-    result.unlink()  # waiting again does not download again
+    result.unlink()  # done: waiting again does not download again
     assert jobs("wait", name, "--local").returncode == 0
     assert not result.exists()
-    done = jobs("download", name, "--local")  # the command Ctrl-C gave
-    assert done.returncode == 0, done.stderr
-    assert result.read_bytes() == b"made by the job\n"
