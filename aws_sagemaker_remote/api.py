@@ -102,6 +102,9 @@ def submit(
         job.write_description(os.path.abspath(output_json), description)
     failure = job.failure(description)
     if failure is not None:
+        from .planned_downloads import forget
+
+        forget(job.name)  # it ended without outputs to download
         raise failure
     if values.get("download") and job.local_outputs:
         from .planned_downloads import forget

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..backends import to_json
 from ..backends.status import COMPLETED
 from ..collector import skip_collection_at_exit
-from ..errors import Error, Interrupted, UserError, exit_on_error
+from ..errors import Error, Interrupted, JobFailed, UserError, exit_on_error
 from ..planned_downloads import forget
 from ..processing.args import OneLineParser
 from ..wording import count
@@ -312,9 +312,17 @@ def _wait(args: argparse.Namespace) -> int:
     from .follow import wait_job
 
     job = _job(args)
-    wait_job(
-        job.backend, job.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
-    )
+    try:
+        wait_job(
+            job.backend,
+            job.name,
+            out=sys.stderr,
+            poll_seconds=args.poll_seconds,
+            logs=not args.no_logs,
+        )
+    except JobFailed:
+        forget(job.name)  # it ended without outputs to download
+        raise
     if job.local_outputs and not args.no_download:
         _print_downloads(job.download())
         forget(job.name)

@@ -115,6 +115,7 @@ class _Announcer:
 
 
 def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -> dict[str, Any]:
+    from ..backends.status import COMPLETED
     from ..backends.watch import check_outcome
     from ..cli.follow import follow_job
 
@@ -126,6 +127,10 @@ def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -
     )
     if output_json:
         job.write_description(output_json, description)
+    if description.get("ProcessingJobStatus") != COMPLETED:
+        from ..planned_downloads import forget
+
+        forget(job.name)  # it ended without outputs to download
     check_outcome(description, [])  # the log was printed as it came: the traceback once
     _fetch_outputs(job, spec, description, download=download)
     return description
