@@ -113,7 +113,8 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     elif backend is not None:  # SageMaker: the job name is free (a round trip, no warning)
         checks.append(partial(backend.check_request, rendered.request))
     warnings += _warnings(spec, where, rendered.request)
-    warnings += sharding_warnings(spec, plan.file_counts or {})
+    single = {name: 1 for name, found in s3_inputs.items() if found.is_object}
+    warnings += sharding_warnings(spec, {**single, **(plan.file_counts or {})})
     return Submission(spec, where, backend, staging_root, plan, target, rendered, warnings, checks)
 
 

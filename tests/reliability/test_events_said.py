@@ -100,3 +100,23 @@ def test_several_instances_warn_about_one_output_prefix_and_idle_instances(proje
     )
     warnings = [str(e) for e in events if e.kind == "warning"]
     assert len(warnings) == 1 and "2 instances upload" in warnings[0]
+
+
+def test_a_sharded_s3_object_for_two_instances_warns(project, s3):
+    s3.create_bucket(Bucket="sharded-inputs")
+    s3.put_object(Bucket="sharded-inputs", Key="one/table.csv", Body=b"a,b\n")
+    events: list[Event] = []
+    asr.request(
+        project / "job.py",
+        instance="ml.m5.large",
+        instance_count=2,
+        inputs={
+            "input": PathArgument(
+                "s3://sharded-inputs/one/table.csv", distribution="ShardedByS3Key"
+            )
+        },
+        outputs={"output": "s3://sharded-inputs/out"},
+        on_event=events.append,
+    )
+    warnings = [str(e) for e in events if e.kind == "warning"]
+    assert any("inputs['input'] has 1 file for 2 instances" in w for w in warnings), warnings
