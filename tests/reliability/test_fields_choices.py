@@ -3,6 +3,9 @@ a mistyped instance is refused before credentials are looked for."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from conftest import run_script
 from scripts import write_script
@@ -79,3 +82,31 @@ def test_an_instance_typed_in_the_api_names_the_keyword(project):
         request(project / "job.py", instance="Local", inputs={"input": str(project / "data")})
     assert str(raised.value).startswith("instance=: 'Local' is neither 'local'")
     assert "did you mean 'local'?" in str(raised.value)
+
+
+@pytest.mark.e2e
+def test_a_mistyped_yes_or_no_suggests_the_nearest(project):
+    done = run_script(project / "job.py", "--sagemaker-run", "ture", cwd=project)
+    assert done.returncode == 2
+    line = done.stderr.strip().splitlines()[-1]
+    assert "--sagemaker-run" in line and "got 'ture'; did you mean 'true'?" in line
+
+
+@pytest.mark.e2e
+def test_a_mistyped_output_name_of_a_job_suggests_the_nearest(project):
+    done = run_script(
+        project / "job.py", "--sagemaker-run", "true", "--sagemaker-instance", "local", cwd=project
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.splitlines()
+    name = next(line.split()[-1] for line in said if "created processing job" in line)
+    fetched = subprocess.run(
+        [sys.executable, "-m", "aws_sagemaker_remote", "jobs", "download", name, "--local"]
+        + ["--name", "outptu", "--output", str(project / "fetched")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert fetched.returncode == 2
+    line = fetched.stderr.strip()
+    assert "--name: job" in line and "no output named 'outptu'; did you mean 'output'?" in line
