@@ -3,6 +3,7 @@ install gives the line that names the problem as the failure reason."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -90,3 +91,28 @@ def test_an_unresolvable_requirement_is_the_failure_reason(tmp_path):
     reason = done.stderr.strip().splitlines()[-1]
     assert "reason: AlgorithmError: uv pip install failed with exit code" in reason
     assert "no-such-package-anywhere" in reason
+
+
+def test_a_quiet_install_says_it_is_still_running(tmp_path, monkeypatch):
+    import aws_sagemaker_remote.backends.local.venvs as venvs
+
+    monkeypatch.setattr(venvs, "HEARTBEAT_SECONDS", 0.0)  # every tick, not every 10 s
+    gate = tmp_path / "heard"
+    quiet = (  # an installer that prints nothing until it was heard to be still running
+        "import os, sys, time\n"
+        "deadline = time.monotonic() + 60\n"
+        f"while not os.path.exists({str(gate)!r}) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "print('installed')\n"
+    )
+    said: list[str] = []
+
+    def say(line: str) -> None:
+        said.append(line)
+        if "still running" in line:
+            gate.touch()
+
+    _run([sys.executable, "-c", quiet], say)
+    program = os.path.basename(sys.executable)
+    assert any(line.startswith(f"{program} -c ") and "still running" in line for line in said)
+    assert said[-1] == "installed"

@@ -29,9 +29,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...job.s3uri import S3Uri, parse_s3_uri
+from ...storage.transfer import TransferProgress
 from ...wording import progress_line
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
@@ -157,6 +158,19 @@ class JobRun:
         """A line about what all instances share (their environment's build): in the first
         instance's log stream only, so a follower of N instances reads it once, not N times."""
         self._note(message, self.streams[:1])
+
+    def every(self, seconds: float) -> Callable[[TransferProgress], None]:
+        """A progress callback that says a line in the log at most every ``seconds`` (the
+        first after ``seconds``): a long transfer is heard, a short one is not."""
+        last = [time.monotonic()]
+
+        def report(progress: TransferProgress) -> None:
+            now = time.monotonic()
+            if now - last[0] >= seconds:
+                last[0] = now
+                self.note_once(progress_line(progress))
+
+        return report
 
     def _note(self, message: str, streams: list[Path]) -> None:
         say(message)
@@ -317,7 +331,10 @@ class JobRun:
                     "subfolder per instance (current_host in /opt/ml/config/resourceconfig.json)"
                 )
         changed = {k: v for k, v in todo.items() if self._uploaded.get(k) != v[2]}
-        self.locations.put_all([(path, target) for path, target, _ in changed.values()])
+        report = None if continuous_only else self.every(PROGRESS_SECONDS)
+        self.locations.put_all(
+            [(path, target) for path, target, _ in changed.values()], progress=report
+        )
         for key, (_, _, signature) in changed.items():
             self._uploaded[key] = signature
 

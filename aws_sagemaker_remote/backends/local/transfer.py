@@ -290,8 +290,12 @@ class Locations:
 
     # storing -----------------------------------------------------------------------------
     def put_all(
-        self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None
+        self,
+        pairs: Sequence[tuple[Path, S3Uri]],
+        abort: Callable[[], bool] | None = None,
+        progress: Callable[[TransferProgress], None] | None = None,
     ) -> None:
+        """Each file at its URI; ``progress`` hears each bucket's uploads as they go."""
         if not pairs:
             return  # nothing new: no event loop to start
         by_bucket: dict[str, list[tuple[Path, str]]] = {}
@@ -300,7 +304,7 @@ class Locations:
 
         async def put() -> None:
             await all_or_nothing(
-                upload_files(self.store(S3Uri(bucket, "")), items, self.config)
+                upload_files(self.store(S3Uri(bucket, "")), items, self.config, progress)
                 for bucket, items in by_bucket.items()
             )
 

@@ -262,16 +262,43 @@ def bundled_pip(python: Python) -> str | None:
     return sorted(wheels)[-1] if wheels else None
 
 
+HEARTBEAT_SECONDS = 10.0  # an install that prints nothing this long says it still runs
+
+
 def _run(command: list[str], say, cwd: Path | None = None) -> None:
-    done = subprocess.run(
+    """Run an installer, saying each line it prints as it prints it, and a line of our own
+    whenever it has been quiet for :data:`HEARTBEAT_SECONDS` (resolving and downloading
+    pandas prints nothing for longer than that)."""
+    import threading
+
+    what = f"{os.path.basename(command[0])} {' '.join(command[1:3])}"
+    proc = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    for line in done.stdout.splitlines():
-        say(line)
-    if done.returncode != 0:
+    started, heard, done = time.monotonic(), [time.monotonic()], threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(1.0):
+            if time.monotonic() - heard[0] >= HEARTBEAT_SECONDS:
+                heard[0] = time.monotonic()
+                say(f"{what}: still running ({heard[0] - started:.0f} s)")
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
+    printed = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            heard[0] = time.monotonic()
+            printed.append(line)
+            say(line.rstrip("\n"))
+        returncode = proc.wait()
+    finally:
+        done.set()
+        beating.join()
+    if returncode != 0:
         raise BuildError(
-            f"{os.path.basename(command[0])} {' '.join(command[1:3])} failed with exit code "
-            f"{done.returncode}: {problem_line(done.stdout)}"
+            f"{what} failed with exit code {returncode}: {problem_line(''.join(printed))}"
         )
 
 
