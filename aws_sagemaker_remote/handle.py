@@ -172,9 +172,15 @@ class Job:
 
         done = {}
         for name, path in targets.items():
-            report = download_prefix(self.session_for(uris[name]), uris[name], path)
+            uri = uris[name]
+            report = download_prefix(self.session_for(uri), uri, path, progress=self._progress)
             done[name] = Download(uris[name], path, report.count, tuple(report.lines(name, path)))
         return done
+
+    def _progress(self, moved: Any) -> None:
+        """A download's TransferProgress, to ``on_event``: a large output is heard arriving."""
+        if self.on_event is not None:
+            self.on_event(Event("progress", "", moved))
 
     def _anything_under(self, uris: Any) -> bool:
         from .storage.downloads import list_prefix

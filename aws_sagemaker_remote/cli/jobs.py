@@ -180,9 +180,22 @@ def _job(args: argparse.Namespace) -> Job:
     from ..api import attach
 
     try:
-        return attach(args.name, local=args.local, profile=args.profile)
+        return attach(args.name, local=args.local, profile=args.profile, on_event=_progress())
     except ImportError as error:
         raise UserError(f"the local engine is not available: {error}", field="local") from None
+
+
+def _progress() -> Any:
+    """An ``on_event`` that draws a download's progress on stderr (nothing else)."""
+    from .progress import ProgressPrinter
+
+    printer = ProgressPrinter()
+
+    def on_event(event: Any) -> None:
+        if event.kind == "progress":
+            printer(event.data)
+
+    return on_event
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -42,24 +42,37 @@ def test_a_printer_off_a_terminal_says_hashing_too():
 
 
 @pytest.mark.e2e
-def test_a_submission_reports_hashing_to_on_event(tmp_path):
+def test_a_submission_reports_hashing_and_a_download_its_progress(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
     script = tmp_path / "job.py"
     script.write_text(
+        "import os, shutil\n"
         "from aws_sagemaker_remote.processing import sagemaker_processing_main\n"
         "def main(args):\n"
-        "    pass\n"
+        "    shutil.copy(os.path.join(args.input, 'big.bin'), args.output)\n"
         "if __name__ == '__main__':\n"
-        "    sagemaker_processing_main(main=main, inputs={'input': 'data'})\n"
+        "    sagemaker_processing_main(main=main, inputs={'input': 'data'},"
+        " outputs={'output': 'out'})\n"
     )
     events = []
     job = asr.submit(
-        script, instance="local", inputs={"input": str(tmp_path / "data")}, on_event=events.append
+        script,
+        instance="local",
+        inputs={"input": str(tmp_path / "data")},
+        outputs={"output": str(tmp_path / "out")},
+        on_event=events.append,
     )
-    job.wait()
+    assert job.wait() == "Completed"
     hashing = [e.data for e in events if e.kind == "progress" and e.data.what == "hashing"]
     assert hashing and hashing[-1].final
     assert hashing[-1].bytes_done >= 3 * 1024 * 1024
     kinds = [e.kind for e in events]
     assert kinds.index("progress") < kinds.index("staged")  # heard before staging ends
+    events.clear()
+    job.download(str(tmp_path / "fetched"))
+    downloading = [e.data for e in events if e.kind == "progress"]
+    assert downloading and downloading[-1].what == "downloading" and downloading[-1].final
+    assert downloading[-1].bytes_done == 3 * 1024 * 1024
+    fetched = (tmp_path / "fetched" / "output" / "big.bin").read_bytes()
+    assert fetched == (tmp_path / "data" / "big.bin").read_bytes()
