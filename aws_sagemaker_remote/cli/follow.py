@@ -83,9 +83,18 @@ def wait_job(
     out: TextIO = sys.stderr,
     poll_seconds: float = 5.0,
     logs: bool = True,
+    download_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Follow the job and raise JobFailed unless it completed; its final description."""
-    description = follow_job(backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs)
+    """Follow the job and raise JobFailed unless it completed; its final description.
+    ``download_to``: as for :func:`follow_job`."""
+    description = follow_job(
+        backend,
+        job_name,
+        out=out,
+        poll_seconds=poll_seconds,
+        logs=logs,
+        download_to=download_to,
+    )
     lines: list[str] = []  # logs followed were printed as they came: said once
     if not logs and description.get("ProcessingJobStatus") in UNSUCCESSFUL:
         lines = last_log_lines(backend, job_name)

@@ -332,6 +332,7 @@ def _wait(args: argparse.Namespace) -> int:
             out=sys.stderr,
             poll_seconds=args.poll_seconds,
             logs=not args.no_logs,
+            download_to=None if args.no_download else job.local_outputs,
         )
     except JobFailed:
         forget(job.name)  # it ended without outputs to download
