@@ -79,7 +79,9 @@ def test_two_jobs_share_the_store_copy_of_an_input_and_cannot_change_it(tmp_path
         assert f"size {len(data)}" in said  # what the job saw was never changed
         if "Linked" in placed:  # the store's own file: the job may not change it
             assert placed["Linked"] == {"Files": 1, "Bytes": len(data)}
-            assert "append: refused" in said and "chmod: refused" in said
+            assert "append: refused" in said
+            if os.geteuid() == 0:  # given to nobody, whom the job's namespace does not map
+                assert "chmod: refused" in said
     if os.geteuid() != 0 or engines[0]["Isolation"] == "namespaces":
         assert all("Linked" in engine["Inputs"]["input"] for engine in engines)
         job_copies = [
