@@ -323,10 +323,11 @@ class JobRun:
                         shared.append(rel)
                     todo[str(target)] = (path, target, (info.st_size, info.st_mtime_ns))
             if shared and not continuous_only:
+                names = sorted(set(shared))
                 self.note(
-                    f"warning: {len(shared)} file(s) of output {output['OutputName']} were "
-                    f"written by several instances ({', '.join(sorted(set(shared))[:3])}"
-                    f"{', ...' if len(set(shared)) > 3 else ''}); the highest-numbered "
+                    f"warning: {len(names)} file(s) of output {output['OutputName']} were "
+                    f"written by several instances ({', '.join(names[:3])}"
+                    f"{', ...' if len(names) > 3 else ''}); the highest-numbered "
                     "instance's copy is kept, as S3 keeps the last upload: write into a "
                     "subfolder per instance (current_host in /opt/ml/config/resourceconfig.json)"
                 )
