@@ -221,6 +221,10 @@ def _submit(
     with blame_environment(origins):
         job = order.submit(spec, on_event=on_event)
     output_json = values.get("output_json")
+    if wait and values.get("download"):
+        from .submission.planned_downloads import record
+
+        record(job.name, job.local_outputs)  # for jobs wait, if this wait is cut short
     if not wait:
         if output_json:
             job.write_description(os.path.abspath(output_json))
@@ -230,9 +234,15 @@ def _submit(
         job.write_description(os.path.abspath(output_json), description)
     failure = job.failure(description)
     if failure is not None:
+        from .submission.planned_downloads import forget
+
+        forget(job.name)  # it ended without outputs to download
         raise failure
     if values.get("download") and job.local_outputs:
+        from .submission.planned_downloads import forget
+
         job.download()
+        forget(job.name)
     return job
 
 
@@ -292,6 +302,8 @@ def _request(spec: JobSpec, origins: dict[str, str], on_event: Sink) -> dict[str
 
     with blame_environment(origins):
         submission = order.prepare(spec, dry_run=True)
+    for info in submission.infos:
+        emit(on_event, "info", info)
     for warning in submission.warnings:
         emit(on_event, "warning", warning)
     for note in submission.notes:
@@ -309,10 +321,15 @@ def attach(
     :param local: look on the local engine instead of SageMaker.
     :param profile: the AWS profile for SageMaker and S3 (default: the usual chain).
     :param on_event: receives the job's status changes and log lines while it is followed.
+    :returns: the :class:`Job`; ``download()`` with no directory puts the outputs where a
+        waited run on this machine meant to.
     """
+    from .submission.planned_downloads import recall
+
     backend = backend_for(local=local, profile=profile)
     aws = getattr(backend, "ctx", None)  # SageMaker's account, reused for S3 downloads
-    job = Job(name, backend, aws=aws, profile=profile, on_event=on_event)
+    planned = recall(name)
+    job = Job(name, backend, aws=aws, profile=profile, local_outputs=planned, on_event=on_event)
     job.describe()
     return job
 
@@ -321,7 +338,9 @@ def backend_for(*, local: bool, profile: str | None) -> Any:
     """The local engine, or SageMaker through the profile's account and region."""
     from .submission.backends import open_backend
 
-    return open_backend(local=local, profile=profile)
+    return open_backend(
+        local=local, profile=profile, instead="{{local}} for the local engine's jobs"
+    )
 
 
 __all__ = ["attach", "request", "run_script", "run_script_request", "submit"]

@@ -26,7 +26,10 @@ def parse_bool(text: str | bool) -> bool:
         return True
     if lowered in FALSY:
         return False
-    raise argparse.ArgumentTypeError(f"expected yes/true/1 or no/false/0, got {text!r}")
+    from .wording import did_you_mean
+
+    hint = did_you_mean(lowered, sorted(TRUTHY | FALSY), cutoff=0.7)
+    raise argparse.ArgumentTypeError(f"expected yes/true/1 or no/false/0, got {text!r}{hint}")
 
 
 parse_bool.__name__ = "yes/no"  # argparse names the type in its messages

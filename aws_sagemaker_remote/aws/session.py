@@ -97,11 +97,15 @@ def _unknown_profile(profile: str, origin: str) -> Exception:
     )
 
 
-def resolve_aws(profile: str | None, region: str | None = None) -> AwsContext:
+def resolve_aws(
+    profile: str | None, region: str | None = None, *, instead: str | None = None
+) -> AwsContext:
     """The session, region and account id; UserError naming the profile when one is missing.
 
     Calls STS GetCallerIdentity once, which also proves the credentials work before anything
-    is uploaded. ``region``: this one rather than the profile's.
+    is uploaded. ``region``: this one rather than the profile's. ``instead`` is the caller's
+    way round AWS (``{{local}}``), offered in the fix when no credentials are found; the
+    profile is blamed only when one was given.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -121,7 +125,12 @@ def resolve_aws(profile: str | None, region: str | None = None) -> AwsContext:
             fix=_CREDENTIALS_FIX,
         ) from None
     if credentials is None:
-        raise UserError("no AWS credentials found", field="profile", fix=_CREDENTIALS_FIX)
+        where = f" for profile {profile!r}" if profile else ""
+        raise UserError(
+            f"no AWS credentials found{where}",
+            field="profile" if profile else None,
+            fix=_CREDENTIALS_FIX + (f"; or {instead}" if instead else ""),
+        )
     region = session.region_name
     if not region:
         raise UserError("no AWS region configured", field="profile", fix=_REGION_FIX)

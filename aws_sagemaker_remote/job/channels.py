@@ -66,6 +66,7 @@ class ChannelPlan(NamedTuple):
     channels: list[StagedChannel]
     trees: list[Tree]  # what staging must put in place before the job is created
     code_summary: str = ""  # what ships as code, for the summary line
+    file_counts: dict[str, int] | None = None  # channel name -> files staged from here
 
 
 def selected_tree(
@@ -135,7 +136,7 @@ def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, S3Input
         planner.module(spec, module)
     for spec_input in spec.inputs:
         planner.input(spec, spec_input, s3_inputs.get(spec_input.name))
-    return ChannelPlan(planner.channels, planner.trees, planner.code_summary)
+    return ChannelPlan(planner.channels, planner.trees, planner.code_summary, planner.file_counts)
 
 
 class _Planner:
@@ -146,6 +147,7 @@ class _Planner:
         self.channels: list[StagedChannel] = []
         self.trees: list[Tree] = []
         self.code_summary = ""
+        self.file_counts: dict[str, int] = {}
 
     def ship(
         self,
@@ -168,6 +170,7 @@ class _Planner:
                 fix="put at least one file in it, or leave the channel out",
             )
         self.trees.append(tree)
+        self.file_counts[name] = len(tree.entries)
         uri = tree_uri(self.staging_root, tree)
         if data_type == "ManifestFile":  # the manifest itself, a single file
             uri += tree.entries[0].relpath

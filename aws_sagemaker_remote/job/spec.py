@@ -24,6 +24,7 @@ from .lineage import JOB_NAME, parse_job_uri
 from .values import (
     checked_tags,
     existing_path,
+    instance_type,
     key_values,
     no_blanks,
     s3_uri,
@@ -190,6 +191,7 @@ def clean_base_job_name(text: str, limit: int = 63 - TIMESTAMP_LENGTH) -> str:
 
 # How each job setting is checked and normalised; a setting not named passes as it is.
 _CHECKS: dict[str, Any] = {
+    "instance": instance_type,
     "image": lambda v: no_blanks(v or None, "image", "an image URI"),
     "python": lambda v: no_blanks(v, "python", "an interpreter name"),
     "profile": lambda v: v or None,

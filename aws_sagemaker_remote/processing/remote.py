@@ -67,8 +67,8 @@ def run_spec(
                 submission = order.prepare(spec, dry_run=True)
             except KeyboardInterrupt:
                 raise Interrupted(order.NOTHING_SUBMITTED) from None
-            for warning in submission.warnings:
-                print(render_fields(warning, name), file=sys.stderr)
+            for line in submission.infos + submission.warnings:
+                print(render_fields(line, name), file=sys.stderr)
             for note in submission.notes:
                 print(f"dry run: {render_fields(note, name)}", file=sys.stderr)
             print(json.dumps(submission.request, indent=2))
@@ -76,6 +76,10 @@ def run_spec(
         announcer = _Announcer(name)
         job = order.submit(spec, on_event=announcer)
     announcer.announce(job)
+    if settings["wait"] and settings["download"]:
+        from ..submission.planned_downloads import record
+
+        record(job.name, job.local_outputs)  # for `jobs wait` if this wait is cut short
     if not settings["wait"]:
         print(job.name, flush=True)  # stdout, for scripts: NAME=$(python job.py ...)
         if output_json:
@@ -129,10 +133,20 @@ class _Announcer:
 def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -> dict[str, Any]:
     from ..backends.watch import check_outcome
     from ..cli.follow import follow_job
+    from ..job.status import COMPLETED
 
-    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds)
+    description = follow_job(
+        job.backend,
+        job.name,
+        poll_seconds=job.poll_seconds,
+        download_to=job.local_outputs if download else None,
+    )
     if output_json:
         job.write_description(output_json, description)
+    if description.get("ProcessingJobStatus") != COMPLETED:
+        from ..submission.planned_downloads import forget
+
+        forget(job.name)  # it ended without outputs to download
     check_outcome(description, [])  # the log was printed as it came: the traceback once
     _fetch_outputs(job, spec, description, download=download)
     return description
@@ -142,10 +156,13 @@ def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, down
     from ..storage.downloads import list_prefix
 
     uris = job.output_uris(description)
-    if download:
-        for done in job.download().values() if job.local_outputs else ():
+    if download and job.local_outputs:
+        from ..submission.planned_downloads import forget
+
+        for done in job.download().values():
             for line in done.lines:
                 print(f"output {line}", file=sys.stderr)
+        forget(job.name)
     for output in spec.outputs:
         if download and output.download_dir:
             continue

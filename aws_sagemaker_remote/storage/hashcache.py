@@ -22,9 +22,11 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .localstore import state_dir
 
@@ -85,9 +87,10 @@ def _count(hits: int, hashed: int, nbytes: int) -> None:
 _buffers = threading.local()
 
 
-def sha256_file(path: str) -> str:
+def sha256_file(path: str, moved: Callable[[int], None] | None = None) -> str:
     """Hash one file in chunks (hashlib releases the GIL, so threads hash in parallel), into
-    one buffer per thread: a fresh megabyte per file cost more than hashing a small one."""
+    one buffer per thread: a fresh megabyte per file cost more than hashing a small one.
+    ``moved`` hears each chunk's size (progress of a large file)."""
     digest = hashlib.sha256()
     view = getattr(_buffers, "view", None)
     if view is None:
@@ -98,7 +101,66 @@ def sha256_file(path: str) -> str:
             if not n:
                 break
             digest.update(view[:n])
+            if moved is not None:
+                moved(n)
     return digest.hexdigest()
+
+
+# Who hears how hashing goes (a submission's progress callback), set around a scan by
+# :func:`hashing_reported`; a context variable, so that another thread's scan is not told.
+_listener: ContextVar[Callable[[Any], None] | None] = ContextVar("hashing", default=None)
+
+
+@contextmanager
+def hashing_reported(progress: Callable[[Any], None] | None) -> Iterator[None]:
+    """Files hashed inside the block are reported to ``progress`` as TransferProgress
+    ("hashing"): hashing gigabytes takes seconds, and a step that long is never silent."""
+    token = _listener.set(progress)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+
+
+class _Hashing:
+    """Counts the bytes hashed by every thread of one :func:`hash_files`, and tells the
+    listener at most every ``every_s`` (it throttles its own printing further)."""
+
+    def __init__(self, listener: Callable[[Any], None], paths: list[str], total: int):
+        self.listener, self.files_total, self.bytes_total = listener, len(paths), total
+        self.files_done = self.bytes_done = 0
+        self.lock = threading.Lock()
+        self.started = self.reported = time.monotonic()
+
+    def moved(self, n: int) -> None:
+        with self.lock:
+            self.bytes_done += n
+            self._report(final=False)
+
+    def hash(self, path: str) -> str:
+        digest = sha256_file(path, self.moved)
+        with self.lock:
+            self.files_done += 1
+            self._report(final=self.files_done == self.files_total)
+        return digest
+
+    def _report(self, final: bool, every_s: float = 0.2) -> None:
+        now = time.monotonic()
+        if final or now - self.reported >= every_s:
+            from .transfer import TransferProgress
+
+            self.reported = now
+            self.listener(
+                TransferProgress(
+                    "hashing",
+                    self.files_done,
+                    self.files_total,
+                    self.bytes_done,
+                    self.bytes_total,
+                    now - self.started,
+                    final,
+                )
+            )
 
 
 def _connect(path: Path, timeout: float):
@@ -299,13 +361,18 @@ def hash_files(
         if missing:
             workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
             hashed_ns = time.time_ns()
+            listener = _listener.get()
+            hash_one = sha256_file
+            if listener is not None:
+                total = sum(by_path[p].st_size for p in missing)
+                hash_one = _Hashing(listener, missing, total).hash
             if len(missing) == 1:
-                digests = [sha256_file(missing[0])]
+                digests = [hash_one(missing[0])]
             else:
                 from concurrent.futures import ThreadPoolExecutor  # only when files changed
 
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    digests = list(pool.map(sha256_file, missing))
+                    digests = list(pool.map(hash_one, missing))
             known.update(zip(missing, digests))
             cache.store_hashes([(p, by_path[p], hashed_ns, h) for p, h in zip(missing, digests)])
         _count(len(by_path) - len(missing), len(missing), sum(by_path[p].st_size for p in missing))

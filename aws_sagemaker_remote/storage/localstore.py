@@ -134,6 +134,9 @@ def _reflink(source: Path, target: Path) -> bool:
         return False
 
 
+NOBODY = 65534  # the overflow user: unmapped in a job's user namespace
+
+
 def _can_link() -> bool:
     # root ignores the read-only bit that protects the store's copy, so root copies
     return hasattr(os, "geteuid") and os.geteuid() != 0
@@ -245,26 +248,31 @@ class LocalStore:
             try:
                 while chunk := source.read(_CHUNK):
                     moved = write_at(fd, chunk, moved, path)
+                    progress(len(chunk))  # a large file's copy is heard as it goes
             finally:
                 os.close(fd)
-        progress(moved)
 
     async def get_file(self, key: str, path: str, size: int, progress) -> None:
         copied: list[int] = []
         await _in_thread(self.get_file_sync, key, path, size, copied.append)
         progress(sum(copied))  # on the loop's thread, as every progress call
 
-    def link(self, key: str, target: Path) -> bool:
+    def link(self, key: str, target: Path, *, owner_unmapped: bool = False) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a
-        copy-on-write clone (reflink), else a hard link made read-only first (not for root,
-        whom the missing write bit would not stop). False: the caller copies."""
+        copy-on-write clone (reflink), else a hard link made read-only first. Root ignores
+        a missing write bit, so for root only with ``owner_unmapped``: the reader is root
+        of a user namespace that maps no other user, so a file owned by nobody (65534) and
+        read-only is beyond its capabilities (it can neither write nor chmod it); a file
+        others may not read is not linked then. False: the caller copies."""
         source = self._path(key)
         if _reflink(source, target):
             return True
-        if not _can_link():
-            return False
         try:
             mode = source.stat().st_mode
+            if not _can_link():
+                if not owner_unmapped or not mode & 0o004:
+                    return False
+                os.chown(source, NOBODY, NOBODY)
             if mode & 0o222:
                 os.chmod(source, mode & ~0o222)
             os.link(source, target)

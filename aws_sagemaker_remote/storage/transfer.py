@@ -195,14 +195,24 @@ class Transfers:
         self.finished()
 
 
-def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link: bool) -> None:
+def download_now(
+    store: AtOnceStore,
+    key: str,
+    size: int,
+    target: Path,
+    *,
+    link: bool,
+    progress: Callable[[int], None] | None = None,
+) -> bool:
     """:meth:`Transfers.download` from a store that answers at once, on this thread: the
-    same link, or the same copy through a temporary name beside ``target``."""
+    same link, or the same copy through a temporary name beside ``target`` (``progress``
+    hears the bytes copied as they go). True when linked, False when copied."""
     make_directory(target.parent)
     if link and store.link(key, target):
-        return
+        return True
     with _renamed_once_filled(target, store.mode_of(key)) as temp:
-        store.get_file_sync(key, temp, size, lambda n: None)
+        store.get_file_sync(key, temp, size, progress or (lambda n: None))
+    return False
 
 
 def make_directory(path: Path) -> None:

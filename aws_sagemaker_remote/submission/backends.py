@@ -12,9 +12,11 @@ def open_backend(
     aws: Any = None,
     docker: bool = False,
     host_credentials: bool = False,
+    instead: str | None = None,
 ) -> Any:
     """The local engine (``local``), or SageMaker through ``aws`` (an ``AwsContext``) or,
-    when none is given, the profile's account and region."""
+    when none is given, the profile's account and region (``instead``: the caller's way
+    round AWS, offered when no credentials are found)."""
     if local:
         from ..backends.local import LocalBackend
 
@@ -24,5 +26,5 @@ def open_backend(
     if aws is None:
         from ..aws.session import resolve_aws
 
-        aws = resolve_aws(profile)
+        aws = resolve_aws(profile, instead=instead)
     return SageMakerBackend(aws)

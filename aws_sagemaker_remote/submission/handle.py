@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 
 from ..backends import Backend, to_json
 from ..backends.watch import LogTail, Watch, last_log_lines, outcome_error
-from ..errors import UserError
+from ..errors import JobFailed, UserError
 from ..events import Event
 from ..job.status import UNSUCCESSFUL
 
@@ -142,20 +142,33 @@ class Job:
     def download(self, dir: str | None = None, *, output: str | None = None) -> dict[str, Download]:
         """Fetch outputs; output name -> what was downloaded where.
 
+        A job that ended Failed or Stopped uploaded nothing, unless a Continuous output did
+        before it ended: with nothing to fetch, JobFailed says so and nothing is made.
+
         :param dir: download each output into ``dir/<output name>/``; without it, each
             output that was given as a local path goes to that path.
         :param output: fetch only the output of this name.
         """
-        uris = self.output_uris()
+        description = self.describe()
+        uris = self.output_uris(description)
         if output is not None:
             if output not in uris:
+                from ..wording import did_you_mean
+
                 known = ", ".join(uris) or "the job has none"
+                hint = did_you_mean(output, list(uris))
                 raise UserError(
-                    f"job {self.name} has no output named {output!r}",
+                    f"job {self.name} has no output named {output!r}{hint}",
                     field="output",
                     fix=f"choose one of: {known}",
                 )
             uris = {output: uris[output]}
+        status = description.get("ProcessingJobStatus")
+        if status in UNSUCCESSFUL and not self._anything_under(uris.values()):
+            raise JobFailed(
+                f"job {self.name} ended {status} and produced no outputs: nothing to download "
+                "(a job uploads its outputs when it completes; Continuous ones as it runs)"
+            )
         if dir is not None:
             if os.path.exists(dir) and not os.path.isdir(dir):
                 raise UserError(f"{dir} is not a directory", field="dir", fix="pass a directory")
@@ -172,9 +185,20 @@ class Job:
 
         done = {}
         for name, path in targets.items():
-            report = download_prefix(self.session_for(uris[name]), uris[name], path)
+            uri = uris[name]
+            report = download_prefix(self.session_for(uri), uri, path, progress=self._progress)
             done[name] = Download(uris[name], path, report.count, tuple(report.lines(name, path)))
         return done
+
+    def _progress(self, moved: Any) -> None:
+        """A download's TransferProgress, to ``on_event``: a large output is heard arriving."""
+        if self.on_event is not None:
+            self.on_event(Event("progress", "", moved))
+
+    def _anything_under(self, uris: Any) -> bool:
+        from ..storage.downloads import list_prefix
+
+        return any(list_prefix(self.session_for(uri), uri, limit=1) for uri in uris)
 
     def write_description(self, path: str, description: dict[str, Any] | None = None) -> None:
         """The job's description as JSON in ``path`` (``--sagemaker-output-json``)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from ..errors import Interrupted
 from ..events import Sink, emit
 from ..job.request import Rendered, Target, check_request, render_request
+from ..job.sharding import sharding_warnings
 from ..job.spec import JobSpec, check_overlaps
 from ..settings import DEFAULT_INSTANCE
 from ..storage.localstore import LOCAL_STORE_BUCKET
@@ -60,6 +61,11 @@ class Submission(NamedTuple):
         return self.rendered.request
 
     @property
+    def infos(self) -> list[str]:
+        """What the user may like to know and need not act on: what ships as code."""
+        return [self.plan.code_summary] if self.plan.code_summary else []
+
+    @property
     def notes(self) -> list[str]:
         """What a dry run had to assume (no credentials, unchecked inputs)."""
         return self.where.notes
@@ -83,7 +89,7 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     target = _target(spec, where, _output_root(spec, where))
     rendered = render_request(spec, plan.channels, target)
     check_request(rendered)
-    warnings = [plan.code_summary] if plan.code_summary else []
+    warnings: list[str] = []
     checks: list[Callable[[], object]] = []
     if backend is not None and (dry_run or backend is engine):
         # what only this backend refuses (Docker...), and what it records but cannot apply
@@ -91,6 +97,8 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     elif backend is not None:  # SageMaker: the job name is free (a round trip, no warning)
         checks.append(partial(backend.check_request, rendered.request))
     warnings += _warnings(spec, where, rendered.request)
+    single = {name: 1 for name, found in s3_inputs.items() if found.is_object}
+    warnings += sharding_warnings(spec, {**single, **(plan.file_counts or {})})
     return Submission(spec, where, backend, staging_root, plan, target, rendered, warnings, checks)
 
 
@@ -98,9 +106,13 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
     """Check; then look at what is staged while the job name, the output buckets and the
     role are checked beside it; the staging bucket made if the look found none; then the
     upload and the job. The Job."""
+    from ..storage.hashcache import hashing_reported
+
     created: list[str] = []
     try:
-        return _create(prepare(spec), created, on_event)
+        with hashing_reported(lambda progress: emit(on_event, "progress", "", progress)):
+            submission = prepare(spec)  # hashes what is to be staged: seconds for gigabytes
+        return _create(submission, created, on_event)
     except KeyboardInterrupt:
         local = " --local" if spec.on_local_engine else ""
         if created:
@@ -113,6 +125,8 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
 
 def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     spec, where, rendered = submission.spec, submission.where, submission.rendered
+    for info in submission.infos:
+        emit(on_event, "info", info)
     for warning in submission.warnings:
         emit(on_event, "warning", warning)
     for note in submission.notes:
@@ -297,7 +311,8 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
     from ..aws.session import peek_aws, resolve_aws, session_for
 
     if not dry_run:
-        aws = resolve_aws(spec.profile)
+        instead = None if spec.on_local_engine else "{{instance}} local to run on this machine"
+        aws = resolve_aws(spec.profile, instead=instead)
         return Where(aws.region, aws.account_id, aws)
     if spec.profile:
         session_for(spec.profile)  # an unknown profile is a mistake, not a placeholder

@@ -50,8 +50,10 @@ def test_submit_to_the_local_engine_then_wait_and_download(tmp_path, capfd):
     into = job.download(str(tmp_path / "all"))
     assert (tmp_path / "all" / "output" / "counts.tsv").read_bytes() == produced
     assert into["output"].path == str(tmp_path / "all" / "output")
-    assert [e.kind for e in events if e.kind != "progress"][:2] == ["staged", "created"]
-    assert events[-1].kind == "status" and events[-1].text.endswith(": Completed")
+    said = [e for e in events if e.kind != "progress"]  # downloads report progress too
+    assert [e.kind for e in said][:2] == ["staged", "created"]
+    assert said[-1].kind == "status" and said[-1].text.endswith(": Completed")
+    assert events[-1].kind == "progress" and events[-1].data.what == "downloading"
     printed = capfd.readouterr()
     assert printed.out == "" and printed.err == ""  # the API prints nothing
 

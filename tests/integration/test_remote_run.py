@@ -183,7 +183,7 @@ def test_mistakes_are_user_errors_with_nothing_uploaded_and_no_job(project, no_a
     env, args = dict(os.environ), []
     if case == "no-credentials":
         env = {**no_aws_env, "AWS_DEFAULT_REGION": "us-east-1"}
-        fragment = "--sagemaker-profile: no AWS credentials found"
+        fragment = "error: no AWS credentials found"
     elif case == "no-region":
         env = {k: v for k, v in env.items() if k not in ("AWS_DEFAULT_REGION", "AWS_REGION")}
         fragment = "--sagemaker-profile: no AWS region configured"

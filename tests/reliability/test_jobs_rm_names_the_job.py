@@ -12,7 +12,6 @@ import pytest
 from aws_sagemaker_remote.cli import jobs
 
 
-@pytest.mark.xfail(strict=True, reason="space.remove_jobs raises with field='name' (--name)")
 def test_removing_a_job_that_does_not_exist_names_no_option_it_lacks(capsys):
     with pytest.raises(SystemExit) as done:
         jobs.main(["jobs", "rm", "--local", "no-such-job"])

@@ -480,7 +480,7 @@ def test_the_python_api_takes_the_same_fields_as_keywords(project, no_aws_env, m
     assert request["ExperimentConfig"] == {"ExperimentName": "churn", "RunName": "run-7"}
     data = next(i for i in request["ProcessingInputs"] if i["InputName"] == "input")
     assert data["S3Input"]["S3DataType"] == "ManifestFile"
-    assert all(event.kind in ("warning", "note") for event in events)
+    assert all(event.kind in ("info", "warning", "note") for event in events)
     with pytest.raises(UserError) as raised:
         asr.request(str(project / "job.py"), subnets=["subnet-0a1b"])
     assert raised.value.field == "subnets"

@@ -71,6 +71,15 @@ def _time(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, timezone.utc).astimezone()
 
 
+def _inputs_placed(job_dir: Any) -> dict[str, Any]:
+    """``{"Inputs": {name: {"Files", "Bytes", "Linked"/"Copied"/"Downloaded"}}}`` once the
+    runner placed them: whether a job holds a copy of its inputs or links to the store's."""
+    from .transfer import INPUTS_FILE
+
+    placed = read_json(job_dir / INPUTS_FILE)
+    return {"Inputs": placed} if placed else {}
+
+
 class LocalBackend:
     """Runs processing jobs on this machine; see the module's docstring."""
 
@@ -179,6 +188,7 @@ class LocalBackend:
                 "RunnerPid": record.runner_pid,
                 "Docker": record.docker,
                 **read_json(self.store.job_dir(record.name) / ENGINE_FILE),
+                **_inputs_placed(self.store.job_dir(record.name)),
             },
         )
         return {k: v for k, v in described.items() if v is not None}
@@ -201,6 +211,10 @@ class LocalBackend:
             }
             summaries.append({k: v for k, v in summary.items() if v is not None})
         return summaries
+
+    def count_jobs(self, name_contains: str | None = None) -> int:
+        """How many jobs ``list_jobs`` could list (for "20 of 23")."""
+        return self.store.count(name_contains)
 
     # -- stop -----------------------------------------------------------------------------
     def stop_job(self, job_name: str) -> None:

@@ -49,7 +49,9 @@ class JobEnvironment:
         entrypoint = list(app.get("ContainerEntrypoint") or [])
         wanted = None
         if entrypoint and is_interpreter(entrypoint[0]):
-            wanted = wanted_version(entrypoint[0], app.get("ImageUri"))
+            wanted, guess = wanted_version(entrypoint[0], app.get("ImageUri"))
+            if guess:
+                run.note_once(guess)
         self.requirements = bootstrap_requirements(entrypoint)
         requirements = None
         if self.requirements:
@@ -57,7 +59,7 @@ class JobEnvironment:
             if not requirements.is_file():
                 requirements, self.requirements = None, None  # the bootstrap will say so
         envs = envs_dir(run.store.root)
-        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note, run.log)
+        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note_once, run.log)
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))
             (run.job_dir / host / "home").mkdir(exist_ok=True)

@@ -77,11 +77,11 @@ def remove_jobs(store: JobStore, names: list[str]) -> Removed:
     for name in names:
         record = store.get(name)
         if record is None:
-            raise NotFound(f"no local job named {name!r}", field="name")
+            raise NotFound(f"no local job named {name!r}", field="job_name")
         if record.status in ACTIVE:
             raise UserError(
                 f"the local job {name} is {record.status}",
-                field="name",
+                field="job_name",
                 fix=f"stop it first: aws-sagemaker-remote jobs stop --local {name}",
             )
         records.append(record)
