@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from ..errors import UserError
-from .store import ContentChanged, write_at
+from .store import ContentChanged, Listed, Stored, write_at
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
 PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
@@ -184,6 +184,18 @@ class LocalStore:
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         return await _in_thread(self.list_sync, prefix)
 
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+        """No ETags: the store's directory is private to this user, so what is there is
+        what this tool put there."""
+        return [(key, size, None) for key, size in await self.list(prefix)]
+
+    async def head_etag(self, key: str) -> tuple[int, str | None] | None:
+        size = self.head_sync(key)
+        return None if size is None else (size, None)
+
+    async def checksum_sha256(self, key: str) -> str | None:
+        return None
+
     def head_sync(self, key: str) -> int | None:
         try:
             path = self._path(key)
@@ -243,7 +255,7 @@ class LocalStore:
             return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> Stored:
         """Copy one file in (nothing half-written survives an atomic write's rename)."""
         target = self._path(key)
 
@@ -266,7 +278,7 @@ class LocalStore:
                 atomic_write(target, write, mode)
 
         await _in_thread(copy)
-        return 0
+        return Stored()
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await _in_thread(atomic_write, self._path(key), lambda out: out.write(data))

@@ -123,7 +123,12 @@ def obstore_s3(bucket: str, session, config):
     from obstore.store import S3Store
 
     endpoint = s3_endpoint()
-    settings: S3Config = {"region": session.region_name or "us-east-1"}
+    # every PUT carries its SHA-256, which S3 checks and keeps with the object: where the
+    # bucket's encryption (SSE-KMS) makes the ETag no MD5, staging still knows the bytes
+    settings: S3Config = {
+        "region": session.region_name or "us-east-1",
+        "checksum_algorithm": "sha256",
+    }
     if endpoint:
         settings["endpoint"] = endpoint
         settings["virtual_hosted_style_request"] = False

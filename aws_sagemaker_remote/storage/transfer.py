@@ -156,18 +156,21 @@ class Transfers:
         self._report(final=True)
 
     # the operations ------------------------------------------------------------------------
-    async def upload(self, store: ObjectStore, key: str, path: str, size: int, sha256) -> None:
+    async def upload(
+        self, store: ObjectStore, key: str, path: str, size: int, sha256
+    ) -> str | None:
+        """Put the file at ``key``; the ETag the store gave it (None: none given)."""
         body = size
         if size > self.config.multipart_threshold:
             body = min(size, self.config.multipart_chunk_size * self.config.multipart_concurrency)
         async with self.budget.hold(body), self.requests:
             try:
-                self.bytes_resumed += await store.put_file(
-                    key, path, sha256=sha256, progress=self.moved
-                )
+                stored = await store.put_file(key, path, sha256=sha256, progress=self.moved)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise ContentChanged(path) from None  # the local file, gone since its scan
+        self.bytes_resumed += stored.resumed
         self.finished()
+        return stored.etag
 
     async def copy(self, store: ObjectStore, source_key: str, key: str, size: int) -> bool:
         async with self.requests:

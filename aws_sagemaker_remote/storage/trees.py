@@ -30,6 +30,7 @@ class FileEntry(NamedTuple):
     source: str  # absolute local path
     size: int
     sha256: str  # hex
+    md5: str = ""  # hex, what S3's ETag of a single-part upload of it is ("": not known)
 
 
 class Tree(NamedTuple):
@@ -151,8 +152,8 @@ def scan_tree(
     digests = hash_files(sources, [st for _, _, st in found], cache=cache)
     prefix = f"{top.strip('/')}/" if top else ""
     entries = [
-        FileEntry(prefix + rel, source, st.st_size, sha)
-        for (rel, source, st), sha in zip(found, digests)
+        FileEntry(prefix + rel, source, st.st_size, d.sha256, d.md5)
+        for (rel, source, st), d in zip(found, digests)
     ]
     return make_tree(entries)
 
