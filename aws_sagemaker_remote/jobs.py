@@ -86,6 +86,11 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     the spec's inputs, job:// references, the request against the service model, and what
     the backend itself refuses. ``dry_run`` guesses what it cannot look up."""
     check_overlaps(spec)
+    from .aws.role_policy import check_output_uri
+
+    for output in spec.outputs:
+        if output.s3:
+            check_output_uri(output.s3, _output_s3_field(output))
     engine = _backend(spec, None) if spec.on_local_engine else None
     sources = _input_sources(spec, engine)
     where = _where(spec, sources, dry_run)
@@ -138,9 +143,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
 
     for output in spec.outputs:
         if output.s3:
-            check_location(
-                output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
-            )
+            check_location(output.s3, _output_s3_field(output))
     mistakes = [*submission.checks]  # what a user got wrong: refused before any change
     if where.aws:  # a dry run does not look: the buckets may be made before the real run
         from .aws.buckets import check_output_buckets
@@ -235,11 +238,21 @@ class _RoleLookup:
     changed, before any upload."""
 
     def __init__(self, submission: Submission, on_event: Sink):
+        from .aws.manifests import manifest_listings
         from .aws.role_policy import request_access
         from .aws.roles import account_statements
+        from .storage.trees import tree_uri
 
         self.spec, self.where = submission.spec, submission.where
-        self.access = request_access(submission.rendered.request, submission.staging_root)
+        request, root = submission.rendered.request, submission.staging_root
+        staged = {
+            tree_uri(root, tree) + entry.relpath: entry.source
+            for tree in submission.plan.trees
+            if len(tree.entries) == 1
+            for entry in tree.entries
+        }  # a manifest is staged as a tree of its own, not uploaded yet
+        listed = manifest_listings(request, self.where.session, local=staged)
+        self.access = request_access(request, root, listed)
         self.extra = account_statements(self.where.aws, self.spec)
         self.on_event = on_event
         self.lines: list[str] = []  # created, granted, replaced: said in result()
@@ -383,6 +396,11 @@ def _bucket(uri: str) -> str:
     return uri[len("s3://") :].split("/", 1)[0]
 
 
+def _output_s3_field(output: Any) -> str:
+    """The field naming where an output lands on S3 (``--NAME-s3`` when it also downloads)."""
+    return output.field if output.download_dir is None else f"{output.field}.s3"
+
+
 def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     """(field, URI) of outputs given as S3 URIs outside the staging bucket and the local
     store: their buckets must exist before the job does."""
@@ -390,9 +408,7 @@ def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     for output in spec.outputs:
         uri = output.s3
         if uri and _needs_aws(uri) and _bucket(uri) != _bucket(staging_root):
-            found.append(
-                (output.field if output.download_dir is None else f"{output.field}.s3", uri)
-            )
+            found.append((_output_s3_field(output), uri))
     return found
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UserError
+from .manifests import manifest_listings
 from .role_policy import (
     POLICY_LIMIT,
     Access,
@@ -151,7 +152,8 @@ def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify)
                         ProcessingJobName=summary["ProcessingJobName"]
                     )
                     if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
-                        needed |= request_access(job)
+                        listed = manifest_listings(job, ctx.session)
+                        needed |= request_access(job, manifests=listed)
     except (BotoCoreError, ClientError) as error:
         notify(
             f"note: cannot list running processing jobs ({error}); role {role_arn} keeps its "
