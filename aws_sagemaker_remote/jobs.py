@@ -187,7 +187,9 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     if role is not None and role.managed:
         from .aws.role_grants import confirm_grants
 
-        confirm_grants(where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line))
+        confirm_grants(
+            where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line), role.extra
+        )
     emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
     return Job(
         spec.job_name,
