@@ -137,7 +137,8 @@ def resolve_job_role(
         ) from None
     except BotoCoreError as error:
         raise ServiceError(
-            f"cannot reach IAM: {error} (a network or service fault: run again)",
+            f"cannot reach IAM at {iam.meta.endpoint_url}: {error} "
+            "(a network or service fault: check the network, then run again)",
             endpoint=iam.meta.endpoint_url,
         ) from None
     granted = access.compact().describe()
