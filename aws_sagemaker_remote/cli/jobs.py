@@ -292,6 +292,11 @@ def _download(args: argparse.Namespace) -> int:
         files = count(download.files, "file")
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)
+    refused = sum(len(download.lines) - 1 for download in done.values())
+    if refused:  # a partial download is no success: exit 1, as a failed job (2: a bad flag)
+        arrived = count(sum(download.files for download in done.values()), "file")
+        print(f"{count(refused, 'object')} refused, {arrived} downloaded", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -216,11 +216,35 @@ def make_directory(path: Path) -> None:
         raise CannotWrite(str(path), error) from None
 
 
+_UMASK: list[int] = []  # this process's umask, read once
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where Linux says it (another thread
+    creating a file meanwhile would get the wrong mode), else set back at once."""
+    if not _UMASK:
+        try:
+            with open("/proc/self/status") as status:
+                found = [line.split()[1] for line in status if line.startswith("Umask:")]
+            _UMASK.append(int(found[0], 8))
+        except (OSError, IndexError, ValueError):
+            current = os.umask(0o022)
+            os.umask(current)
+            _UMASK.append(current)
+    return _UMASK[0]
+
+
+def new_file_mode() -> int:
+    """The mode a file created here gets (0666 less the umask): an object's own mode is
+    unknown, and mkstemp's 0600 would make every downloaded file private."""
+    return 0o666 & ~umask()
+
+
 @contextmanager
 def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
-    """A new empty file beside ``target`` to fill; given ``mode`` and renamed onto
-    ``target`` when filling it succeeded, removed when it did not. Failing to write is
-    :class:`CannotWrite` naming ``target``, not the temporary name."""
+    """A new empty file beside ``target`` to fill; given ``mode`` (None: what a file created
+    here gets) and renamed onto ``target`` when filling it succeeded, removed when it did
+    not. Failing to write is :class:`CannotWrite` naming ``target``, not the temporary name."""
     import tempfile  # here: a warm local job downloads nothing
 
     try:
@@ -230,8 +254,7 @@ def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
     os.close(fd)
     try:
         yield temp
-        if mode is not None:
-            os.chmod(temp, mode)
+        os.chmod(temp, new_file_mode() if mode is None else mode)
         os.replace(temp, target)
     except CannotWrite as failed:
         _unlink(temp)
