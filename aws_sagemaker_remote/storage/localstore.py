@@ -24,9 +24,9 @@ from typing import IO, Callable
 
 from ..errors import UserError
 from .store import ContentChanged, Listed, Stored, write_at
+from .tempfiles import PARTIAL_PREFIX, is_temporary, remove_if_abandoned
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
-PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
 _CHUNK = 1024 * 1024
 
@@ -94,22 +94,24 @@ def local_store_path(uri: str) -> Path:
 
 
 def atomic_write(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
-    """Write through a temporary name and rename, so a half-written file never appears."""
-    import tempfile  # not at the top: readers of the store should not pay for it
+    """Write through a temporary name and rename, so a half-written file never appears;
+    the temporary file is locked while written (a killed run's is removed later, see
+    :mod:`.tempfiles`)."""
+    from .tempfiles import held_temporary  # not at the top: readers need not pay for it
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
+    with held_temporary(target.parent, PARTIAL_PREFIX) as (fd, temp):
         try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+            with open(os.dup(fd), "wb") as out:
+                write(out)
+            os.chmod(temp, mode)
+            os.replace(temp, target)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
 
 
 _FICLONE = 0x40049409  # Linux ioctl: share the extents of another file, copy on write
@@ -174,7 +176,11 @@ class LocalStore:
             ]
             for name in files:
                 key = rel_root + name
-                if key.startswith(normal) and not name.startswith(PARTIAL_PREFIX):
+                if name.startswith(PARTIAL_PREFIX):
+                    if is_temporary(name):  # being written, or a killed writer's
+                        remove_if_abandoned(os.path.join(root, name))
+                    continue
+                if key.startswith(normal):
                     try:
                         found.append((key, os.path.getsize(os.path.join(root, name))))
                     except OSError:

@@ -24,7 +24,6 @@ from typing import Any, NamedTuple, TypeVar
 from .store import AtOnceStore, CannotWrite, ContentChanged, ObjectStore
 
 MiB = 1024 * 1024
-TEMP_PREFIX = ".asr-"  # temporary download files: short, so a 250-character name still fits
 _SMALL = MiB  # bodies below this skip the byte budget (max_concurrency bounds them already)
 T = TypeVar("T")
 
@@ -242,26 +241,30 @@ def new_file_mode() -> int:
 
 @contextmanager
 def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
-    """A new empty file beside ``target`` to fill; given ``mode`` (None: what a file created
-    here gets) and renamed onto ``target`` when filling it succeeded, removed when it did
-    not. Failing to write is :class:`CannotWrite` naming ``target``, not the temporary name."""
-    import tempfile  # here: a warm local job downloads nothing
+    """A new empty file beside ``target`` to fill, locked while it is filled (see
+    :mod:`.tempfiles`: a killed run's is removed by a later one); given ``mode`` (None: what
+    a file created here gets) and renamed onto ``target`` when filling it succeeded, removed
+    when it did not. Failing to write is :class:`CannotWrite` naming ``target``, not the
+    temporary name."""
+    from contextlib import ExitStack
 
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-    except OSError as error:
-        raise CannotWrite(str(target), error) from None
-    os.close(fd)
-    try:
-        yield temp
-        os.chmod(temp, new_file_mode() if mode is None else mode)
-        os.replace(temp, target)
-    except CannotWrite as failed:
-        _unlink(temp)
-        raise CannotWrite(str(target), failed.error) from None
-    except BaseException:
-        _unlink(temp)
-        raise
+    from .tempfiles import DOWNLOAD_PREFIX, held_temporary
+
+    with ExitStack() as held:
+        try:
+            _fd, temp = held.enter_context(held_temporary(target.parent, DOWNLOAD_PREFIX))
+        except OSError as error:
+            raise CannotWrite(str(target), error) from None
+        try:
+            yield temp
+            os.chmod(temp, new_file_mode() if mode is None else mode)
+            os.replace(temp, target)
+        except CannotWrite as failed:
+            _unlink(temp)
+            raise CannotWrite(str(target), failed.error) from None
+        except BaseException:
+            _unlink(temp)
+            raise
 
 
 def _unlink(path: str) -> None:

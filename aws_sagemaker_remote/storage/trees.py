@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .hashcache import StagingCache, hash_files
+from .tempfiles import is_temporary
 
 ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__"})
 ALWAYS_SKIPPED_SUFFIXES = (".pyc",)
@@ -72,7 +73,10 @@ def make_tree(entries: Sequence[FileEntry]) -> Tree:
 
 
 def _skipped(name: str) -> bool:
-    return name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES)
+    """Never shipped: bytecode, and this tool's temporary files (a killed download's)."""
+    return (
+        name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES) or is_temporary(name)
+    )
 
 
 class ExternalLink(ValueError):
