@@ -167,23 +167,24 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
-    report = upload_trees(
-        submission.plan.trees,
-        staging_root,
-        session=where.session,
-        progress=lambda progress: emit(on_event, "progress", "", progress),
-        while_looking=beside.start if beside else None,
-        before_upload=beside.passed if beside else None,  # all checked while staging looks
-        make_bucket=make_bucket,
-    )
-    if role is not None and role.arn != submission.target.role_arn:
-        target = submission.target._replace(role_arn=role.arn)
-        rendered = render_request(spec, submission.plan.channels, target)
-    for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
-        emit(on_event, "note", f"note: {note}")
-    emit(on_event, "staged", report.summary(), report)
-    submission.backend.create_job(rendered.request)
-    created.append(spec.job_name)
+    with _store_held(staging_root):  # until the job is recorded: a prune keeps its trees
+        report = upload_trees(
+            submission.plan.trees,
+            staging_root,
+            session=where.session,
+            progress=lambda progress: emit(on_event, "progress", "", progress),
+            while_looking=beside.start if beside else None,
+            before_upload=beside.passed if beside else None,  # all checked while staging looks
+            make_bucket=make_bucket,
+        )
+        if role is not None and role.arn != submission.target.role_arn:
+            target = submission.target._replace(role_arn=role.arn)
+            rendered = render_request(spec, submission.plan.channels, target)
+        for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
+            emit(on_event, "note", f"note: {note}")
+        emit(on_event, "staged", report.summary(), report)
+        submission.backend.create_job(rendered.request)
+        created.append(spec.job_name)
     if role is not None and role.managed:
         from .aws.role_grants import confirm_grants
 
@@ -199,6 +200,18 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         local_outputs={o.name: o.download_dir for o in spec.outputs if o.download_dir},
         on_event=on_event,
     )
+
+
+def _store_held(staging_root: str) -> Any:
+    """A lease on the local store while a submission stages into it (see
+    :func:`~.storage.localstore.store_lease`); nothing to hold for S3."""
+    from contextlib import nullcontext
+
+    if _needs_aws(staging_root):
+        return nullcontext(True)
+    from .storage.localstore import store_lease
+
+    return store_lease()
 
 
 def _on_thread(call: Callable[[], T], name: str) -> Future[T]:

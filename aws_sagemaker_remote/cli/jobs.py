@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="only jobs that ended (and environments last used) longer ago: 90s, 30m, 12h, 7d",
     )
+    prune.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be removed and how much it would free; remove nothing",
+    )
 
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")
     download.add_argument("name", metavar="NAME")
@@ -225,7 +230,9 @@ def _rm(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     if args.keep < 0:
         raise UserError("must be 0 or more", field="keep")
-    print(_local_only(args).prune(args.keep, args.older_than), file=sys.stderr)
+    print(
+        _local_only(args).prune(args.keep, args.older_than, dry_run=args.dry_run), file=sys.stderr
+    )
     return 0
 
 

@@ -18,7 +18,8 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable
 
@@ -60,6 +61,41 @@ def state_dir() -> Path:
 
 def store_root() -> Path:
     return state_dir() / "store"
+
+
+LEASE_FILE = "store.lease"
+
+
+@contextmanager
+def store_lease(*, exclusive: bool = False) -> Iterator[bool]:
+    """Hold the local store: shared by each submission staging into it, from its look at
+    what is there until its job is recorded (the job then references its trees), and
+    exclusive for a prune, which must not remove a tree such a submission uses.
+
+    A shared lease waits for a prune to finish; an exclusive one does not wait: it yields
+    False while any submission holds the store (the prune keeps the trees then). A state
+    directory that cannot hold the lock file (read-only) yields True and locks nothing."""
+    import fcntl
+
+    try:
+        fd = os.open(state_dir() / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield True
+        return
+    try:
+        try:
+            if exclusive:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            held = True
+        except BlockingIOError:
+            held = False
+        except OSError:  # a file system without locks
+            held = True
+        yield held
+    finally:
+        os.close(fd)
 
 
 def is_local_store_uri(uri: str) -> bool:
@@ -112,6 +148,15 @@ def atomic_write(target: Path, write: Callable[[IO[bytes]], object], mode: int =
             except OSError:
                 pass
             raise
+
+
+def _cannot_store(target: Path, error: OSError) -> Exception:
+    from ..errors import ServiceError
+
+    return ServiceError(
+        f"the local store could not write {target}: {error.strerror or error}",
+        endpoint=LocalStore.endpoint,
+    )
 
 
 _FICLONE = 0x40049409  # Linux ioctl: share the extents of another file, copy on write
@@ -262,7 +307,9 @@ class LocalStore:
 
     # writing -------------------------------------------------------------------------------
     async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> Stored:
-        """Copy one file in (nothing half-written survives an atomic write's rename)."""
+        """Copy one file in (nothing half-written survives an atomic write's rename). The
+        local file gone is FileNotFoundError (the caller says it changed); the store's side
+        failing is a ServiceError naming the store's file, never blamed on the local one."""
         target = self._path(key)
 
         def copy() -> None:
@@ -281,7 +328,10 @@ class LocalStore:
                     if sha256 is not None and digest.hexdigest() != sha256:
                         raise ContentChanged(path)
 
-                atomic_write(target, write, mode)
+                try:
+                    atomic_write(target, write, mode)
+                except OSError as error:
+                    raise _cannot_store(target, error) from None
 
         await _in_thread(copy)
         return Stored()

@@ -110,9 +110,9 @@ def test_where_etags_are_no_md5_the_sha256_checksum_s3_keeps_decides(bucket, tmp
         )
     swapped = tree.entries[1]
     other = swap(bucket, key_of(tree, swapped), ChecksumAlgorithm="SHA256")
-    assert bucket.head_object(
-        Bucket=BUCKET, Key=key_of(tree, swapped), ChecksumMode="ENABLED"
-    )["ChecksumSHA256"] == sha256_checksum(other)
+    assert bucket.head_object(Bucket=BUCKET, Key=key_of(tree, swapped), ChecksumMode="ENABLED")[
+        "ChecksumSHA256"
+    ] == sha256_checksum(other)
 
     report = upload_trees([without_md5(tree)], ROOT, progress=False)
     assert (report.files_skipped, report.files_replaced, report.files_uploaded) == (2, 1, 1)

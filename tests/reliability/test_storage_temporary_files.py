@@ -36,10 +36,7 @@ DOWNLOAD = textwrap.dedent(
 
 def temporaries(root) -> list[str]:
     return sorted(
-        os.path.join(d, n)
-        for d, _, names in os.walk(root)
-        for n in names
-        if n.startswith(PREFIXES)
+        os.path.join(d, n) for d, _, names in os.walk(root) for n in names if n.startswith(PREFIXES)
     )
 
 
