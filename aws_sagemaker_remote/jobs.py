@@ -86,10 +86,10 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     the spec's inputs, job:// references, the request against the service model, and what
     the backend itself refuses. ``dry_run`` guesses what it cannot look up."""
     check_overlaps(spec)
-    from .aws.role_policy import check_output_uri
-
     for output in spec.outputs:
-        if output.s3:
+        if output.s3:  # (not imported for a run without one: role_policy has dataclasses)
+            from .aws.role_policy import check_output_uri
+
             check_output_uri(output.s3, _output_s3_field(output))
     engine = _backend(spec, None) if spec.on_local_engine else None
     sources = _input_sources(spec, engine)
@@ -167,7 +167,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     from .storage.hashcache import take_notes
     from .storage.staging import upload_trees
 
-    with _store_held(staging_root):  # until the job is recorded: a prune keeps its trees
+    with _store_held(staging_root, submission.plan.trees):  # a prune keeps them meanwhile
         report = upload_trees(
             submission.plan.trees,
             staging_root,
@@ -202,16 +202,16 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     )
 
 
-def _store_held(staging_root: str) -> Any:
-    """A lease on the local store while a submission stages into it (see
-    :func:`~.storage.localstore.store_lease`); nothing to hold for S3."""
+def _store_held(staging_root: str, trees: list[Any]) -> Any:
+    """A lease on the trees a submission stages into the local store, until its job is
+    recorded (see :mod:`.storage.leases`); nothing to hold for S3."""
     from contextlib import nullcontext
 
     if _needs_aws(staging_root):
-        return nullcontext(True)
-    from .storage.localstore import store_lease
+        return nullcontext()
+    from .storage.leases import tree_lease
 
-    return store_lease()
+    return tree_lease(tree.digest for tree in trees)
 
 
 def _on_thread(call: Callable[[], T], name: str) -> Future[T]:

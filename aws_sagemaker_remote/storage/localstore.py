@@ -18,8 +18,7 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Callable
 
@@ -61,41 +60,6 @@ def state_dir() -> Path:
 
 def store_root() -> Path:
     return state_dir() / "store"
-
-
-LEASE_FILE = "store.lease"
-
-
-@contextmanager
-def store_lease(*, exclusive: bool = False) -> Iterator[bool]:
-    """Hold the local store: shared by each submission staging into it, from its look at
-    what is there until its job is recorded (the job then references its trees), and
-    exclusive for a prune, which must not remove a tree such a submission uses.
-
-    A shared lease waits for a prune to finish; an exclusive one does not wait: it yields
-    False while any submission holds the store (the prune keeps the trees then). A state
-    directory that cannot hold the lock file (read-only) yields True and locks nothing."""
-    import fcntl
-
-    try:
-        fd = os.open(state_dir() / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
-        yield True
-        return
-    try:
-        try:
-            if exclusive:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
-                fcntl.flock(fd, fcntl.LOCK_SH)
-            held = True
-        except BlockingIOError:
-            held = False
-        except OSError:  # a file system without locks
-            held = True
-        yield held
-    finally:
-        os.close(fd)
 
 
 def is_local_store_uri(uri: str) -> bool:

@@ -1,11 +1,11 @@
 """`jobs prune` beside running submissions, and what it says it frees.
 
-A submission staging into the local store holds it (a shared lease) until its job is
-recorded: a prune meanwhile keeps every staged tree (no recorded job references the
-submission's yet) and says so. What a prune reports freed is what the disk gets back:
-each inode once, a hard-linked file only once its last link goes. ``--dry-run`` says the
-same and removes nothing. A failure on the store's side names the store, not the user's
-file.
+A submission staging into the local store holds its trees (a lease) until its job is
+recorded: a prune meanwhile keeps them (no recorded job references them yet) and removes
+the rest; a killed submission's lease holds nothing. What a prune reports freed is what
+the disk gets back: each inode once, a hard-linked file only once its last link goes.
+``--dry-run`` says the same and removes nothing. A failure on the store's side names the
+store, not the user's file.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ STAGING = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from aws_sagemaker_remote.storage.localstore import store_lease
+    from aws_sagemaker_remote.storage.leases import tree_lease
     from aws_sagemaker_remote.storage.staging import upload_trees
     from aws_sagemaker_remote.storage.trees import scan_tree
 
-    with store_lease():  # as a submission holds it, from staging until its job exists
-        upload_trees([scan_tree(sys.argv[1])], sys.argv[2], progress=False)
+    tree = scan_tree(sys.argv[1])
+    with tree_lease([tree.digest]):  # as a submission holds it, until its job exists
+        upload_trees([tree], sys.argv[2], progress=False)
         Path(sys.argv[3]).touch()
         while not Path(sys.argv[4]).exists():
             time.sleep(0.02)
@@ -56,9 +57,11 @@ def prune_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_prune_keeps_the_trees_of_a_submission_that_is_staging(tmp_path):
+def test_a_prune_keeps_the_trees_of_a_submission_whose_job_is_not_recorded_yet(tmp_path):
     data = make_dir(tmp_path / "data", 5)
     tree = scan_tree(data)
+    unused = unique("unused")
+    put_store(f"staging/trees/{unused}/x.txt", "no job, no submission: pruned")
     staged, go = tmp_path / "staged", tmp_path / "go"
     child = subprocess.Popen([sys.executable, "-c", STAGING, str(data), ROOT, staged, go])
     try:
@@ -66,7 +69,8 @@ def test_a_prune_keeps_the_trees_of_a_submission_that_is_staging(tmp_path):
         assert child.poll() is None
         done = prune_cli()
         assert done.returncode == 0, done.stderr
-        assert "kept: a submission is staging" in done.stderr
+        assert "1 staged trees" in done.stderr
+        assert not store_file(f"staging/trees/{unused}").exists()
         for entry in tree.entries:  # its job is not recorded yet: nothing of it goes
             assert store_file(f"staging/trees/{tree.digest}/{entry.relpath}").exists()
         go.touch()
@@ -74,9 +78,28 @@ def test_a_prune_keeps_the_trees_of_a_submission_that_is_staging(tmp_path):
     finally:
         if child.poll() is None:
             kill_when(child, lambda: True)
-    done = prune_cli()  # no submission now, and no job references the tree
-    assert done.returncode == 0 and "kept" not in done.stderr, done.stderr
+    done = prune_cli()  # the submission is over, and no job references the tree
+    assert done.returncode == 0 and "1 staged trees" in done.stderr, done.stderr
     assert not store_file(f"staging/trees/{tree.digest}").exists()
+
+
+def test_the_lease_of_a_killed_submission_holds_nothing(tmp_path):
+    data = make_dir(tmp_path / "data", 2)
+    tree = scan_tree(data)
+    staged, go = tmp_path / "staged", tmp_path / "go"
+    child = subprocess.Popen([sys.executable, "-c", STAGING, str(data), ROOT, staged, go])
+    kill_when(child, staged.exists)  # SIGKILL: the lease file stays behind
+    assert list((private_state_dir() / "leases").glob("*.json"))
+    done = prune_cli()
+    assert done.returncode == 0 and "1 staged trees" in done.stderr, done.stderr
+    assert not store_file(f"staging/trees/{tree.digest}").exists()
+    assert not list((private_state_dir() / "leases").glob("*.json"))
+
+
+def private_state_dir() -> Path:
+    from aws_sagemaker_remote.storage.localstore import state_dir
+
+    return state_dir()
 
 
 def used_bytes(root: Path) -> int:
@@ -129,9 +152,7 @@ def test_prune_dry_run_says_what_would_go_and_removes_nothing(private_state):
     before = used_bytes(private_state)
     done = prune_cli("--keep", "1", "--dry-run")
     assert done.returncode == 0, done.stderr
-    assert sorted(str(p) for p in private_state.rglob("*") if p.name != "store.lease") == [
-        p for p in listing if not p.endswith("store.lease")
-    ]
+    assert sorted(str(p) for p in private_state.rglob("*")) == listing
     assert backend.store.get(older) is not None
     said = done.stderr.strip()
     assert said.startswith("would remove 1 jobs, 1 staged trees")

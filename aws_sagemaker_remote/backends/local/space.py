@@ -8,7 +8,7 @@ the local store that no remaining job references, and the cached job environment
 remaining job ran in (with a duration: only those also last used longer ago), and the
 cached bytecode of code no remaining job names (:mod:`.bytecode`). An
 environment a running job holds (its lease) or a job is building is never removed, nor a
-staged tree while a submission holds the local store (its job is not recorded yet).
+staged tree a submission holds (:mod:`...storage.leases`: its job is not recorded yet).
 What is freed is measured, not summed: each inode once, and a file only when every link
 to it goes (a file hard-linked between the store and a job frees nothing until both go).
 ``prune(..., dry_run=True)`` says the same and removes nothing.
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import NotFound, UserError
-from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path, store_lease
+from ...storage.leases import leased_trees
+from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 from .bytecode import RECORDS, bytecode_dir, nsinit_digest
 from .pycfiles import read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
@@ -44,7 +45,6 @@ class Removed:
     environments: list[str] | None = None
     bytecode: int = 0  # cached compiled modules
     dry_run: bool = False
-    store_busy: bool = False  # a submission held the local store: its trees were kept
 
     def summary(self) -> str:
         """``removed 2 jobs, 3 staged trees, ... and 1 job environments (x), 5.0 MB freed``."""
@@ -56,13 +56,7 @@ class Removed:
         )
         if environments:
             said += f" ({', '.join(environments)})"
-        said += f", {format_bytes(self.bytes)} " + ("to free" if self.dry_run else "freed")
-        if self.store_busy:
-            said += (
-                "; staged trees and compiled modules kept: a submission is staging into the "
-                "local store (run prune again once it is done)"
-            )
-        return said
+        return said + f", {format_bytes(self.bytes)} " + ("to free" if self.dry_run else "freed")
 
 
 def freed_bytes(paths: list[Path]) -> int:
@@ -147,11 +141,8 @@ def prune(
 ) -> Removed:
     """Delete ended jobs except the newest ``keep``, and (with ``older_than`` seconds) only
     those that ended longer ago; then the staged trees, cached environments and bytecode no
-    remaining job needs. ``dry_run``: only say what would go.
-
-    The staged trees and the bytecode are left alone while a submission holds the local
-    store (:func:`~...storage.localstore.store_lease`): its trees are referenced by no
-    recorded job until its job is created."""
+    remaining job needs. ``dry_run``: only say what would go. A tree a submission holds
+    (:mod:`~...storage.leases`: its job is not recorded yet) is kept."""
     ended = [r for r in store.all() if r.status not in ACTIVE]
     ended.sort(key=lambda r: r.creation_time, reverse=True)
     now = time.time()
@@ -162,32 +153,34 @@ def prune(
     ]
     names = {r.name for r in doomed}
     remaining = [r for r in store.all() if r.name not in names]
-    with store_lease(exclusive=True) as quiet:
-        trees = _unreferenced_trees(remaining) if quiet else []
-        referenced = {uri for record in remaining for uri in _input_uris(record.request)}
-        pycs, pyc_files = ([], [])
-        if quiet:
-            pycs, pyc_files = _bytecode_to_remove(bytecode_dir(store.root), referenced)
-        layers, locks = _environments_to_remove(store, remaining, older_than, now)
-        try:
-            manifests = [_manifest_of(tree) for tree in trees]
-            gone = [store.job_dir(r.name) for r in doomed] + trees + manifests + pyc_files
+    held = leased_trees()
+    trees = [t for t in _unreferenced_trees(remaining) if t.name not in held]
+    referenced = {uri for record in remaining for uri in _input_uris(record.request)}
+    pycs, pyc_files = _bytecode_to_remove(bytecode_dir(store.root), referenced)
+    layers, locks = _environments_to_remove(store, remaining, older_than, now)
+    try:
+        if dry_run:
+            gone = [store.job_dir(r.name) for r in doomed] + trees + pyc_files
+            freed = freed_bytes(gone + [_manifest_of(t) for t in trees] + layers)
+        else:
+            trees = _take_trees(trees)
+            gone = [store.job_dir(r.name) for r in doomed] + [aside for _, aside in trees]
+            gone += [_manifest_of(tree) for tree, _ in trees] + pyc_files
             freed = freed_bytes(gone + layers)
-            if not dry_run:
-                for record in doomed:
-                    store.delete(record.name)
-                    shutil.rmtree(store.job_dir(record.name), ignore_errors=True)
-                for tree, manifest in zip(trees, manifests):
-                    manifest.unlink(missing_ok=True)  # first: the tree is gone
-                    _rmtree_writable(tree)
-                for path in pyc_files:
-                    _remove(path)
-                _remove_empty_bytecode_dirs(bytecode_dir(store.root))
-                for layer in layers:
-                    _remove_environment(layer)
-        finally:
-            for lock in locks:
-                lock.close()
+            for record in doomed:
+                store.delete(record.name)
+                shutil.rmtree(store.job_dir(record.name), ignore_errors=True)
+            for tree, aside in trees:
+                _manifest_of(tree).unlink(missing_ok=True)
+                _rmtree_writable(aside)
+            for path in pyc_files:
+                _remove(path)
+            _remove_empty_bytecode_dirs(bytecode_dir(store.root))
+            for layer in layers:
+                _remove_environment(layer)
+    finally:
+        for lock in locks:
+            lock.close()
     return Removed(
         [r.name for r in doomed],
         len(trees),
@@ -195,8 +188,32 @@ def prune(
         [layer.name for layer in layers],
         len(pycs),
         dry_run=dry_run,
-        store_busy=not quiet,
     )
+
+
+def _take_trees(trees: list[Path]) -> list[tuple[Path, Path]]:
+    """Move the trees to remove aside (a submission looking now finds them gone and stages
+    them again), then read the leases once more: a tree a submission took meanwhile is put
+    back (or, staged again already, its old copy goes). (tree, where it was moved) pairs."""
+    taken = []
+    for tree in trees:
+        aside = tree.with_name(f".pruning-{tree.name}")
+        try:
+            os.rename(tree, aside)
+        except OSError:
+            continue  # gone already, or a name in the way: left for the next prune
+        taken.append((tree, aside))
+    held = leased_trees()
+    doomed = []
+    for tree, aside in taken:
+        if tree.name not in held:
+            doomed.append((tree, aside))
+            continue
+        try:
+            os.rename(aside, tree)
+        except OSError:  # staged again meanwhile: the new copy is the one it uses
+            _rmtree_writable(aside)
+    return doomed
 
 
 def _input_uris(request: dict) -> list[str]:
