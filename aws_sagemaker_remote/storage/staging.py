@@ -76,10 +76,8 @@ class UploadReport(NamedTuple):
         if self.bytes_resumed:
             text += f"; {size(self.bytes_resumed)} sent by an interrupted run kept"
         if self.files_replaced:
-            text += (
-                f"; {count(self.files_replaced, 'staged object')} held other bytes of the "
-                "same size and were replaced"
-            )
+            replaced = count(self.files_replaced, "staged object")
+            text += f"; {replaced} with other bytes of the same size replaced"
         return text
 
 
@@ -133,6 +131,9 @@ def upload_trees(
         return run(staging.stage(unique, plan))
 
 
+_LIST_SOURCES_FROM = 8  # copy sources in one staged tree: listed, not asked one HEAD each
+
+
 def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
     """Where a tree's listing splits into pages listed at once: after every 1,000th key."""
     return sorted(prefix + e.relpath for e in tree.entries)[999::1000]
@@ -162,6 +163,7 @@ class StagingRun:
         self.stale: list[str] = []  # sha256s whose indexed key is gone
         self.stored: list[tuple[str, str, str]] = []  # (key, sha256, ETag) put or checked
         self.trusted: dict[str, tuple[str, str]] = {}  # key -> (sha256, ETag) of ours
+        self.sources: dict[str, tuple[int, str | None] | None] = {}  # listed copy sources
 
     def count(self, what: str, put_or_entries) -> None:
         entries = [p.entry if isinstance(p, Put) else p for p in put_or_entries]
@@ -187,6 +189,7 @@ class StagingRun:
                     await asyncio.to_thread(self.make_bucket)
                 plan = await self.look(trees)
             plan = await self.settle(trees, plan)
+            await self.look_at_sources(plan)
             self.count("skipped", plan.skipped)
             self.transfers.finished(len(plan.skipped), sum(e.size for e in plan.skipped))
             await self.carry_out(plan)
@@ -322,10 +325,30 @@ class StagingRun:
             if not ok:
                 await self.upload(put)
 
+    async def look_at_sources(self, plan: StagingPlan) -> None:
+        """Size and ETag of the copy sources the blob index named (this look did not list
+        them): one listing of each staged tree that holds several (a tree with one changed
+        file copies all the others from the tree before), a HEAD for the rest (in
+        :meth:`holds`)."""
+        import asyncio
+
+        trees = f"{self.base}trees/"
+        by_tree: dict[str, list[str]] = {}
+        for blob in plan.blobs:
+            if blob.source is not None and not blob.source_seen:
+                digest, _, rest = blob.source[len(trees) :].partition("/")
+                if blob.source.startswith(trees) and rest:
+                    by_tree.setdefault(f"{trees}{digest}/", []).append(blob.source)
+        listed = [prefix for prefix, keys in by_tree.items() if len(keys) >= _LIST_SOURCES_FROM]
+        found = await asyncio.gather(*(self.store.list_tagged(p) for p in listed))
+        for prefix, items in zip(listed, found):
+            self.sources.update((key, None) for key in by_tree[prefix])  # None: not there
+            self.sources.update((key, (size, etag)) for key, size, etag in items)
+
     async def holds(self, key: str, entry) -> bool:
         """Whether the object at ``key`` (a copy source from the blob index, not listed by
         this look) holds the entry's bytes: by its ETag, else the checksum S3 keeps."""
-        found = await self.store.head_etag(key)
+        found = self.sources[key] if key in self.sources else await self.store.head_etag(key)
         if found is None or found[0] != entry.size:
             return False
         if holds(entry, found[1], self.trusted.get(key)):

@@ -51,9 +51,7 @@ def test_an_object_swapped_for_other_bytes_of_the_same_size_is_staged_again(buck
 
     report = upload_trees([tree], ROOT, progress=False)
     assert (report.files_uploaded, report.files_replaced, report.files_skipped) == (1, 1, 5)
-    assert "1 staged object held other bytes of the same size and were replaced" in (
-        report.summary()
-    )
+    assert "1 staged object with other bytes of the same size replaced" in report.summary()
     assert body(bucket, key_of(tree, entry)) == open(entry.source, "rb").read()
     again = upload_trees([tree], ROOT, progress=False)
     assert (again.files_uploaded, again.files_skipped) == (0, 6)
@@ -126,3 +124,23 @@ def test_where_etags_are_no_md5_an_object_without_a_checksum_is_staged_again(buc
         bucket.put_object(Bucket=BUCKET, Key=key_of(tree, entry), Body=data)
     report = upload_trees([without_md5(tree)], ROOT, progress=False)
     assert (report.files_replaced, report.files_uploaded) == (2, 2)
+
+
+def test_copy_sources_are_checked_by_listing_their_tree_not_a_head_each(bucket, tmp_path, proxy):
+    data = make_dir(tmp_path / "data", 40)
+    first = scan_tree(data)
+    upload_trees([first], ROOT, progress=False)
+    swapped = first.entries[5]
+    swap(bucket, key_of(first, swapped))
+    write(data / "new.bin", b"one new file")
+    second = scan_tree(data)
+
+    proxy.requests.clear()
+    report = upload_trees([second], ROOT, progress=False)
+    assert (report.files_copied, report.files_uploaded) == (39, 2)  # the swapped one: sent
+    # the new tree's manifest, and the swapped source's checksum (its ETag is no longer
+    # ours): no HEAD for the 38 sources the listing of the first tree vouched for
+    assert proxy.count("HEAD") == 2
+    assert proxy.count("GET", "list-type=2") == 2  # the new tree, and the first one
+    again = next(e for e in second.entries if e.relpath == swapped.relpath)
+    assert body(bucket, key_of(second, again)) == open(swapped.source, "rb").read()
