@@ -20,8 +20,8 @@ _LAZY = {
     "submit": ("api", "submit"),
     "attach": ("api", "attach"),
     "request": ("api", "request"),
-    "Job": ("handle", "Job"),
-    "Download": ("handle", "Download"),
+    "Job": ("submission.handle", "Job"),
+    "Download": ("submission.handle", "Download"),
     "Event": ("events", "Event"),
     "errors": ("errors", None),
 }

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .events import Sink
-from .handle import Job
 from .job.spec import JobSpec, build_spec
 from .job.values import writable_file
 from .settings import blame_environment, resolve
+from .submission.handle import Job
 
 # Settings that say how a command-line run is driven; the API has its own words for them.
 _NOT_KEYWORDS = {
@@ -83,11 +83,11 @@ def submit(
     :class:`~aws_sagemaker_remote.errors.JobFailed` unless it completed, and downloads the
     outputs given as local paths (unless ``download=False``).
     """
-    from . import jobs
+    from .submission import order
 
     spec, values, origins = _spec(script, inputs, outputs, modules, arguments, settings)
     with blame_environment(origins):
-        job = jobs.submit(spec, on_event=on_event)
+        job = order.submit(spec, on_event=on_event)
     output_json = values.get("output_json")
     if not wait:
         if output_json:
@@ -119,12 +119,12 @@ def request(
     Nothing is uploaded and no job is created. Without AWS credentials the account and
     region are placeholders; each such assumption is an ``on_event`` note.
     """
-    from . import jobs
     from .events import emit
+    from .submission import order
 
     spec, _, origins = _spec(script, inputs, outputs, modules, arguments, settings)
     with blame_environment(origins):
-        submission = jobs.prepare(spec, dry_run=True)
+        submission = order.prepare(spec, dry_run=True)
     for warning in submission.warnings:
         emit(on_event, "warning", warning)
     for note in submission.notes:
@@ -146,14 +146,9 @@ def attach(
 
 def backend_for(*, local: bool, profile: str | None) -> Any:
     """The local engine, or SageMaker through the profile's account and region."""
-    if local:
-        from .backends.local import LocalBackend
+    from .submission.backends import open_backend
 
-        return LocalBackend(profile=profile)
-    from .aws.session import resolve_aws
-    from .backends.sagemaker import SageMakerBackend
-
-    return SageMakerBackend(resolve_aws(profile))
+    return open_backend(local=local, profile=profile)
 
 
 __all__ = ["attach", "request", "submit"]

@@ -147,17 +147,21 @@ def _unknown_profile(profile: str, origin: str) -> Exception:
     )
 
 
-def resolve_aws(profile: str | None) -> AwsContext:
+def resolve_aws(profile: str | None, region: str | None = None) -> AwsContext:
     """The session, region and account id; UserError naming the profile when one is missing.
 
     Calls STS GetCallerIdentity once, which also proves the credentials work before anything
-    is uploaded.
+    is uploaded. ``region``: this one rather than the profile's.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ..errors import ServiceError, UserError
 
     session = session_for(profile)
+    if region:
+        import boto3
+
+        session = boto3.Session(profile_name=profile, region_name=region)
     try:
         credentials = session.get_credentials()
     except BotoCoreError as error:

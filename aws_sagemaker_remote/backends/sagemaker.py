@@ -102,6 +102,41 @@ class SageMakerBackend:
         jobs.sort(key=lambda job: job["CreationTime"], reverse=True)
         return jobs[:max_results]
 
+    def list_jobs_page(
+        self,
+        max_results: int,
+        next_token: str | None = None,
+        *,
+        name_contains: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One ListProcessingJobs call, newest first: (summaries, the next page's token)."""
+        params: dict[str, Any] = {
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": max(1, min(100, max_results)),
+        }
+        if name_contains:
+            params["NameContains"] = name_contains
+        if status:
+            params["StatusEquals"] = status
+        if next_token:
+            params["NextToken"] = next_token
+        page = self._call("sagemaker", "list_processing_jobs", None, **params)
+        return page.get("ProcessingJobSummaries", []), page.get("NextToken") or None
+
+    def job_tags(self, job_arn: str) -> list[dict[str, str]]:
+        """The job's tags (ListTags: DescribeProcessingJob does not return them)."""
+        tags: list[dict[str, str]] = []
+        params: dict[str, Any] = {"ResourceArn": job_arn, "MaxResults": 100}
+        while True:
+            page = self._call("sagemaker", "list_tags", None, **params)
+            tags += page.get("Tags", [])
+            token = page.get("NextToken")
+            if not token or token == params.get("NextToken"):
+                return tags
+            params["NextToken"] = token
+
     def stop_job(self, job_name: str) -> None:
         self._call("sagemaker", "stop_processing_job", job_name, ProcessingJobName=job_name)
 

@@ -44,3 +44,19 @@ def jobs_option_for_field(field: str) -> str:
     """The ``jobs`` command's spelling: its own options, a job's NAME; any other field (a
     channel, a setting of the job) as the processing command line spells it."""
     return _JOBS_OPTIONS.get(field) or flag_for_field(field)
+
+
+# ``serve``'s options, by the fields its errors name.
+_SERVE_OPTIONS = {
+    "port": "--port",
+    "host": "--host",
+    "account_id": "--account-id",
+    "region": "--region",
+    "access_key_id": "--access-key-id",
+    "secret_access_key": "--secret-access-key",
+}
+
+
+def serve_option_for_field(field: str) -> str:
+    """The ``serve`` command's spelling of a field."""
+    return _SERVE_OPTIONS.get(field) or flag_for_field(field)

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from ..backends import Backend
-from ..backends.status import TERMINAL, UNSUCCESSFUL
 from ..backends.watch import (
     LAST_LINES,
     Watch,
@@ -21,6 +20,7 @@ from ..backends.watch import (
     last_log_lines,
 )
 from ..errors import Interrupted
+from ..job.status import TERMINAL, UNSUCCESSFUL
 
 __all__ = [
     "LAST_LINES",

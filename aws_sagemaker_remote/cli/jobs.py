@@ -14,15 +14,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..backends import to_json
-from ..backends.status import COMPLETED
 from ..collector import skip_collection_at_exit
 from ..errors import Error, Interrupted, UserError, exit_on_error
+from ..job.status import COMPLETED
 from ..processing.args import OneLineParser
 from ..wording import count
 from .flags import jobs_option_for_field
 
 if TYPE_CHECKING:
-    from ..handle import Job
+    from ..submission.handle import Job
 
 PROG = "aws-sagemaker-remote"
 

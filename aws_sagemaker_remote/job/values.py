@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..errors import UserError
 from ..storage.localstore import LOCAL_STORE_BUCKET
-from .s3uri import checked_s3_uri
+from ..uris import checked_s3_uri
 
 
 def key_values(

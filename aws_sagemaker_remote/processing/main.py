@@ -131,7 +131,7 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
     if not (remote_inputs or remote_outputs):
         return main(args)
 
-    from ..script.s3_mirror import S3Mirror
+    from .s3_mirror import S3Mirror
 
     with S3Mirror(profile=args.sagemaker_profile, instance=args.sagemaker_instance) as mirror:
         for name, uri in remote_inputs.items():

@@ -47,13 +47,13 @@ def run_remotely(
             explicit=command.explicit,
         )
         output_json = writable_file(settings["output_json"], "output_json")
-        from .. import jobs
+        from ..submission import order
 
         if settings["dry_run"]:
             try:
-                submission = jobs.prepare(spec, dry_run=True)
+                submission = order.prepare(spec, dry_run=True)
             except KeyboardInterrupt:
-                raise Interrupted(jobs.NOTHING_SUBMITTED) from None
+                raise Interrupted(order.NOTHING_SUBMITTED) from None
             for warning in submission.warnings:
                 print(render_fields(warning, flag_for_field), file=sys.stderr)
             for note in submission.notes:
@@ -61,7 +61,7 @@ def run_remotely(
             print(json.dumps(submission.request, indent=2))
             return None
         announcer = _Announcer()
-        job = jobs.submit(spec, on_event=announcer)
+        job = order.submit(spec, on_event=announcer)
     announcer.announce(job)
     if not settings["wait"]:
         print(job.name, flush=True)  # stdout, for scripts: NAME=$(python job.py ...)

@@ -151,27 +151,42 @@ def _can_link() -> bool:
 
 
 class LocalStore:
-    """The local store's bucket as an object store: keys are files under its directory."""
+    """A bucket kept in a directory as an object store: keys are files under it.
 
-    bucket = LOCAL_STORE_BUCKET
+    Without arguments, the local store's reserved bucket; ``serve`` opens one per bucket of
+    its own (:class:`~.localbuckets.LocalBuckets`) with the same containment of keys.
+    """
+
     endpoint = "the local store"
     needs_aws = False
     answers_at_once = True  # a read is a file operation: worth no event loop
+
+    def __init__(self, root: Path | None = None, bucket: str = LOCAL_STORE_BUCKET):
+        self.bucket = bucket
+        self._fixed_root = root  # None: the state directory's, looked up on each use
+
+    @property
+    def root(self) -> Path:
+        return self._fixed_root if self._fixed_root is not None else store_root()
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
     def _path(self, key: str) -> Path:
-        return key_path(key, self.uri(key))
+        return self.root / normal_key(key, self.uri(key))
+
+    def path_of(self, key: str) -> Path:
+        """The file standing for ``key`` (contained: ``..`` and absolute keys refused)."""
+        return self._path(key)
 
     def prepare(self, region: str) -> None:
         """Nothing to create but the directory."""
-        store_root().mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
 
     # reading -------------------------------------------------------------------------------
     def list_sync(self, prefix: str) -> list[tuple[str, int]]:
         """(key, size) of every object whose key starts with ``prefix``, as S3 matches keys."""
-        base = store_root()
+        base = self.root
         normal = normal_key(prefix, self.uri(prefix)) if prefix else ""
         folder = normal[: normal.rfind("/") + 1]
         found = []
@@ -220,6 +235,21 @@ class LocalStore:
 
     async def head(self, key: str) -> int | None:
         return self.head_sync(key)
+
+    def modified_sync(self, key: str) -> float | None:
+        """The object's modification time (epoch seconds), for a listing; None if absent."""
+        try:
+            path = self._path(key)
+            return path.stat().st_mtime if path.is_file() else None
+        except (OSError, UserError):
+            return None
+
+    def open_sync(self, key: str) -> IO[bytes]:
+        """The object opened for reading, to stream it (FileNotFoundError if absent)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(self.uri(key))
+        return open(path, "rb")
 
     async def get_bytes(self, key: str) -> bytes:
         path = self._path(key)

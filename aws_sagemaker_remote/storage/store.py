@@ -114,7 +114,7 @@ def at_once(store: ObjectStore) -> AtOnceStore | None:
 
 def split_uri(uri: str, field: str | None = None) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key); a UserError naming ``field`` when it is not one."""
-    from ..job.s3uri import parse_s3_uri
+    from ..uris import parse_s3_uri
 
     try:
         bucket, key = parse_s3_uri(uri)

@@ -102,7 +102,7 @@ def test_jobs_list_against_a_frozen_sagemaker_endpoint_is_one_line_naming_it(fro
 
 
 def test_jobs_logs_against_a_frozen_logs_endpoint_is_one_line_naming_it(frozen):
-    from test_sagemaker_backend import processing_request
+    from integration.test_sagemaker_backend import processing_request
 
     boto3.client("sagemaker").create_processing_job(**processing_request("frozen-logs"))
     done = jobs("logs", "frozen-logs", env=env_with("CLOUDWATCH_LOGS", frozen))

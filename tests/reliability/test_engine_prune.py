@@ -17,8 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from e2e.test_local_engine import STORE, make_request, put_store, store_file, unique, wait_status
 from faultproxy import wait_for
-from test_local_engine import STORE, make_request, put_store, store_file, unique, wait_status
 
 from aws_sagemaker_remote.backends.local import LocalBackend
 from aws_sagemaker_remote.errors import ServiceError

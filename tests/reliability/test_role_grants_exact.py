@@ -12,7 +12,7 @@ import json
 import boto3
 import pytest
 
-from .test_edges_role import ACCOUNT, STAGING, allowed, project, role_policy, submit
+from .test_role_least_privilege import ACCOUNT, STAGING, allowed, project, role_policy, submit
 
 __all__ = ["project"]  # the fixture, used by name
 

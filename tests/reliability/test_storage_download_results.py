@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e  # the jobs command in a subprocess against moto se
 @pytest.fixture()
 def finished_job(moto_reset):
     """A Completed job in moto whose output ``out`` holds two objects."""
-    from test_sagemaker_backend import processing_request
+    from integration.test_sagemaker_backend import processing_request
 
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="job-bucket")

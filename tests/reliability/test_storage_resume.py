@@ -1,4 +1,4 @@
-"""Issue 7 item 10: a large file whose upload was killed resumes from its completed parts.
+"""A large file whose upload was killed resumes from its completed parts.
 
 The child stages a 40 MiB file in 5 MiB parts through the fault proxy, which holds every
 part from the fourth on; once the server has answered three parts the child is killed. The

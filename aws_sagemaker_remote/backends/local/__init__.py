@@ -24,6 +24,7 @@ import shutil
 import signal
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from ...errors import NotFound, UserError
@@ -33,7 +34,9 @@ from .logstreams import list_streams, read_page, stream_file
 from .processes import kill_leftovers, reap, runner_alive, start_runner
 from .store import (
     ACTIVE,
+    BUCKETS_OPTION,
     ENGINE_FILE,
+    JOB_ARN_OPTION,
     OPTIONS_FILE,
     DuplicateJob,
     JobRecord,
@@ -74,11 +77,18 @@ class LocalBackend:
     name = "local"
 
     def __init__(
-        self, *, docker: bool = False, profile: str | None = None, host_credentials: bool = False
+        self,
+        *,
+        docker: bool = False,
+        profile: str | None = None,
+        host_credentials: bool = False,
+        buckets_root: Path | None = None,
     ):
         self.docker = docker
         self.profile = profile
         self.host_credentials = host_credentials  # the job gets this machine's credentials
+        # serve's jobs: every bucket is a directory under this root (LocalBuckets), not S3
+        self.buckets_root = buckets_root
         self.store = JobStore()
 
     # -- create ---------------------------------------------------------------------------
@@ -88,7 +98,9 @@ class LocalBackend:
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
         return check_request(request, docker=self.docker, store=self.store)
 
-    def create_job(self, request: dict[str, Any]) -> None:
+    def create_job(self, request: dict[str, Any], *, container_arn: str | None = None) -> None:
+        """``container_arn``: the ARN the job's container sees (serve's, with its account); by
+        default the engine's own placeholder."""
         reap()
         self.check_request(request)
         name = request["ProcessingJobName"]
@@ -100,7 +112,11 @@ class LocalBackend:
         if job_dir.exists():  # left over from a job store that was deleted
             shutil.rmtree(job_dir, ignore_errors=True)
         job_dir.mkdir(parents=True, exist_ok=True)
-        options = {"HostCredentials": self.host_credentials}
+        options: dict[str, Any] = {"HostCredentials": self.host_credentials}
+        if self.buckets_root is not None:
+            options[BUCKETS_OPTION] = str(self.buckets_root)
+        if container_arn is not None:
+            options[JOB_ARN_OPTION] = container_arn
         (job_dir / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
         try:
             with open(job_dir / "runner.log", "ab") as log:
@@ -133,14 +149,19 @@ class LocalBackend:
             self.store.finish(record.name, "Failed", failure_reason=reason)
         return self.store.get(record.name) or record
 
-    def _record(self, job_name: str) -> JobRecord:
+    def record(self, job_name: str) -> JobRecord:
+        """The job's record, its end filled in if its runner died; NotFound if none."""
         record = self.store.get(checked_job_name(job_name))
         if record is None:
             raise NotFound(f"no local job named {job_name!r}")
         return self._reconciled(record)
 
+    def records(self) -> list[JobRecord]:
+        """Every job's record (newest first), reconciled as :meth:`record`'s."""
+        return [self._reconciled(record) for record in self.store.all()]
+
     def describe_job(self, job_name: str) -> dict[str, Any]:
-        record = self._record(job_name)
+        record = self.record(job_name)
         request = record.request
         described: dict[str, Any] = {k: request[k] for k in _REQUEST_MEMBERS if k in request}
         described.update(
@@ -183,7 +204,7 @@ class LocalBackend:
 
     # -- stop -----------------------------------------------------------------------------
     def stop_job(self, job_name: str) -> None:
-        record = self._record(job_name)
+        record = self.record(job_name)
         if record.status not in ACTIVE:
             raise UserError(
                 f"the local job {job_name} is {record.status}; "

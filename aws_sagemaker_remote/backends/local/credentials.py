@@ -131,7 +131,10 @@ class CredentialsEndpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.say = say
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # polled often: close() waits for the loop to notice, and a job's end waits on close()
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def environment(self) -> dict[str, str]:

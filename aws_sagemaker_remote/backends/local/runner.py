@@ -31,13 +31,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...job.s3uri import S3Uri, parse_s3_uri
+from ...uris import S3Uri, parse_s3_uri
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
 from .logstreams import StreamWriter, stream_file, stream_name
 from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
-from .store import REASON_LIMIT, JobRecord, JobStore
+from .store import (
+    BUCKETS_OPTION,
+    JOB_ARN_OPTION,
+    OPTIONS_FILE,
+    REASON_LIMIT,
+    JobRecord,
+    JobStore,
+    read_json,
+)
 from .transfer import (
     Aborted,
     Locations,
@@ -78,7 +86,9 @@ class JobRun:
         cluster = (self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
-        self.locations = Locations(record.profile)
+        self.options = read_json(self.job_dir / OPTIONS_FILE)
+        buckets = self.options.get(BUCKETS_OPTION)
+        self.locations = Locations(record.profile, buckets_root=Path(buckets) if buckets else None)
         stopping = self.request.get("StoppingCondition") or {}
         self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
         self.deadline = time.monotonic() + self.max_runtime
@@ -127,6 +137,8 @@ class JobRun:
     # -- the steps ------------------------------------------------------------------------
     def prepare(self) -> None:
         config = processing_job_config(self.request)
+        if self.options.get(JOB_ARN_OPTION):
+            config["ProcessingJobArn"] = self.options[JOB_ARN_OPTION]
         paths = [
             item["S3Input"]["LocalPath"]
             for item in self.request.get("ProcessingInputs") or []

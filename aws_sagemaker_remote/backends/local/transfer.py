@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...errors import Error
-from ...job.s3uri import S3Uri, parse_s3_uri
 from ...storage.containment import place_all, segment_problem
 from ...storage.downloads import sagemaker_relative
+from ...storage.localstore import is_local_store_uri
 from ...storage.store import ObjectStore, at_once, open_store
 from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, download_now, run
 from ...storage.uploads import directory_files, upload_files
+from ...uris import S3Uri, parse_s3_uri
 
 POLL_ABORT_S = 0.1
 
@@ -73,18 +74,34 @@ class Locations:
         profile: str | None = None,
         config: TransferConfig | None = None,
         say: Callable[[str], None] = _print,
+        buckets_root: Path | None = None,
     ):
         self.profile = profile
         self.config = config or TransferConfig()
         self.say = say
+        # a job of ``serve``: every bucket is one of the server's, on this disk
+        self.buckets_root = buckets_root
         self._session = None
         self._stores: dict[str, ObjectStore] = {}
 
     def store(self, uri: S3Uri) -> ObjectStore:
         if uri.bucket not in self._stores:
-            store, _ = open_store(f"s3://{uri.bucket}/", session=self._lazy_session(uri))
-            self._stores[uri.bucket] = store
+            if self.buckets_root is not None and not is_local_store_uri(str(uri)):
+                self._stores[uri.bucket] = self._server_bucket(uri.bucket)
+            else:
+                store, _ = open_store(f"s3://{uri.bucket}/", session=self._lazy_session(uri))
+                self._stores[uri.bucket] = store
         return self._stores[uri.bucket]
+
+    def _server_bucket(self, bucket: str) -> ObjectStore:
+        """A bucket of the server's S3 (a directory here): read and written without HTTP,
+        its files linked into the job as the local store's are."""
+        from ...storage.localbuckets import LocalBuckets
+
+        try:
+            return LocalBuckets(self.buckets_root).store(bucket)
+        except Error as error:
+            raise TransferError(f"s3://{bucket}: {error}") from None
 
     def _lazy_session(self, uri: S3Uri):
         from ...storage.store import needs_aws
