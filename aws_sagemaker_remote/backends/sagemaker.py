@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from ..aws.session import error_code, error_message
-from ..collector import collection_paused
 from ..errors import NotFound, ServiceError, UserError
 from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
@@ -30,20 +29,13 @@ class SageMakerBackend:
     def __init__(self, ctx: Any, *, role_retry_seconds: float = 60.0):
         self.ctx = ctx
         self._role_retry_seconds = role_retry_seconds
-        self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
-        client = self._clients.get(service)
-        if client is None:
-            from botocore.config import Config
+        """The one client of the session (bounded timeouts and attempts: a frozen endpoint
+        is a ServiceError naming it within a minute)."""
+        from ..aws.session import client_of
 
-            config = Config(retries={"mode": "standard", "max_attempts": 8})
-            with collection_paused():
-                client = self.ctx.session.client(
-                    service, region_name=self.ctx.region, config=config
-                )
-            self._clients[service] = client
-        return client
+        return client_of(self.ctx.session, service, self.ctx.region)
 
     # -- jobs ------------------------------------------------------------------
 

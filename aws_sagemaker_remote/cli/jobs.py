@@ -129,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="only jobs that ended (and environments last used) longer ago: 90s, 30m, 12h, 7d",
     )
+    prune.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be removed and how much it would free; remove nothing",
+    )
 
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")
     download.add_argument("name", metavar="NAME")
@@ -283,7 +288,9 @@ def _rm(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     if args.keep < 0:
         raise UserError("must be 0 or more", field="keep")
-    print(_local_only(args).prune(args.keep, args.older_than), file=sys.stderr)
+    print(
+        _local_only(args).prune(args.keep, args.older_than, dry_run=args.dry_run), file=sys.stderr
+    )
     return 0
 
 
@@ -338,7 +345,8 @@ def _wait(args: argparse.Namespace) -> int:
         forget(job.name)  # it ended without outputs to download
         raise
     if job.local_outputs and not args.no_download:
-        _print_downloads(job.download())
+        if _print_downloads(job.download()):
+            return 1  # the record stays: a later download may place what this one refused
         forget(job.name)
     return 0
 
@@ -362,8 +370,8 @@ def _download(args: argparse.Namespace) -> int:
         )
     planned = not args.output and bool(job.local_outputs)  # where a waited run meant
     into = args.output if args.output or planned else "."
-    _print_downloads(job.download(into, output=args.output_name))
-    if planned and status == COMPLETED and args.output_name is None:
+    refused = _print_downloads(job.download(into, output=args.output_name))
+    if planned and status == COMPLETED and args.output_name is None and not refused:
         forget(job.name)
     if status in UNSUCCESSFUL:
         print(
@@ -372,17 +380,23 @@ def _download(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return 1 if refused else 0
 
 
-def _print_downloads(done: dict[str, Any]) -> None:
-    """Keys that could not be placed and a line per output on stderr; each path on stdout."""
+def _print_downloads(done: dict[str, Any]) -> int:
+    """Keys that could not be placed and a line per output on stderr; each path on stdout.
+    Returns how many keys were refused."""
     for name, download in done.items():
         for line in download.lines[:-1]:  # keys that could not be placed
             print(line, file=sys.stderr)
         files = count(download.files, "file")
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)
+    refused = sum(len(download.lines) - 1 for download in done.values())
+    if refused:  # a partial download is no success: exit 1, as a failed job (2: a bad flag)
+        arrived = count(sum(download.files for download in done.values()), "file")
+        print(f"{count(refused, 'object')} refused, {arrived} downloaded", file=sys.stderr)
+    return refused
 
 
 _COMMANDS = {

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import IO, Callable
 
 from ..errors import UserError
-from .store import ContentChanged, write_at
+from .store import ContentChanged, Listed, Stored, write_at
+from .tempfiles import PARTIAL_PREFIX, is_temporary, remove_if_abandoned
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
-PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
 _CHUNK = 1024 * 1024
 
@@ -94,22 +94,33 @@ def local_store_path(uri: str) -> Path:
 
 
 def atomic_write(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
-    """Write through a temporary name and rename, so a half-written file never appears."""
-    import tempfile  # not at the top: readers of the store should not pay for it
+    """Write through a temporary name and rename, so a half-written file never appears;
+    the temporary file is locked while written (a killed run's is removed later, see
+    :mod:`.tempfiles`)."""
+    from .tempfiles import held_temporary  # not at the top: readers need not pay for it
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
+    with held_temporary(target.parent, PARTIAL_PREFIX) as (fd, temp):
         try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+            with open(os.dup(fd), "wb") as out:
+                write(out)
+            os.chmod(temp, mode)
+            os.replace(temp, target)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+
+
+def _cannot_store(target: Path, error: OSError) -> Exception:
+    from ..errors import ServiceError
+
+    return ServiceError(
+        f"the local store could not write {target}: {error.strerror or error}",
+        endpoint=LocalStore.endpoint,
+    )
 
 
 _FICLONE = 0x40049409  # Linux ioctl: share the extents of another file, copy on write
@@ -192,7 +203,11 @@ class LocalStore:
             ]
             for name in files:
                 key = rel_root + name
-                if key.startswith(normal) and not name.startswith(PARTIAL_PREFIX):
+                if name.startswith(PARTIAL_PREFIX):
+                    if is_temporary(name):  # being written, or a killed writer's
+                        remove_if_abandoned(os.path.join(root, name))
+                    continue
+                if key.startswith(normal):
                     try:
                         found.append((key, os.path.getsize(os.path.join(root, name))))
                     except OSError:
@@ -201,6 +216,18 @@ class LocalStore:
 
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         return await _in_thread(self.list_sync, prefix)
+
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+        """No ETags: the store's directory is private to this user, so what is there is
+        what this tool put there."""
+        return [(key, size, None) for key, size in await self.list(prefix)]
+
+    async def head_etag(self, key: str) -> tuple[int, str | None] | None:
+        size = self.head_sync(key)
+        return None if size is None else (size, None)
+
+    async def checksum_sha256(self, key: str) -> str | None:
+        return None
 
     def head_sync(self, key: str) -> int | None:
         try:
@@ -281,8 +308,10 @@ class LocalStore:
             return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
-        """Copy one file in (nothing half-written survives an atomic write's rename)."""
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> Stored:
+        """Copy one file in (nothing half-written survives an atomic write's rename). The
+        local file gone is FileNotFoundError (the caller says it changed); the store's side
+        failing is a ServiceError naming the store's file, never blamed on the local one."""
         target = self._path(key)
 
         def copy() -> None:
@@ -301,10 +330,13 @@ class LocalStore:
                     if sha256 is not None and digest.hexdigest() != sha256:
                         raise ContentChanged(path)
 
-                atomic_write(target, write, mode)
+                try:
+                    atomic_write(target, write, mode)
+                except OSError as error:
+                    raise _cannot_store(target, error) from None
 
         await _in_thread(copy)
-        return 0
+        return Stored()
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await _in_thread(atomic_write, self._path(key), lambda out: out.write(data))

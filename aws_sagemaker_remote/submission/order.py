@@ -76,6 +76,11 @@ def prepare(spec: JobSpec, *, dry_run: bool = False) -> Submission:
     the spec's inputs, job:// references, the request against the service model, and what
     the backend itself refuses. ``dry_run`` guesses what it cannot look up."""
     check_overlaps(spec)
+    for output in spec.outputs:
+        if output.s3:  # (not imported for a run without one: role_policy has dataclasses)
+            from ..aws.role_policy import check_output_uri
+
+            check_output_uri(output.s3, _output_s3_field(output))
     engine = _backend(spec, None) if spec.on_local_engine else None
     sources = _input_sources(spec, engine)
     where = _where(spec, sources, dry_run)
@@ -136,9 +141,7 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
 
     for output in spec.outputs:
         if output.s3:
-            check_location(
-                output.s3, output.field if output.download_dir is None else f"{output.field}.s3"
-            )
+            check_location(output.s3, _output_s3_field(output))
     mistakes = [*submission.checks]  # what a user got wrong: refused before any change
     if where.aws:  # a dry run does not look: the buckets may be made before the real run
         from ..aws.buckets import check_output_buckets
@@ -162,27 +165,30 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     from ..storage.hashcache import take_notes
     from ..storage.staging import upload_trees
 
-    report = upload_trees(
-        submission.plan.trees,
-        staging_root,
-        session=where.session,
-        progress=lambda progress: emit(on_event, "progress", "", progress),
-        while_looking=beside.start if beside else None,
-        before_upload=beside.passed if beside else None,  # all checked while staging looks
-        make_bucket=make_bucket,
-    )
-    if role is not None and role.arn != submission.target.role_arn:
-        target = submission.target._replace(role_arn=role.arn)
-        rendered = render_request(spec, submission.plan.channels, target)
-    for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
-        emit(on_event, "note", f"note: {note}")
-    emit(on_event, "staged", report.summary(), report)
-    submission.backend.create_job(rendered.request)
-    created.append(spec.job_name)
+    with _store_held(staging_root, submission.plan.trees):  # a prune keeps them meanwhile
+        report = upload_trees(
+            submission.plan.trees,
+            staging_root,
+            session=where.session,
+            progress=lambda progress: emit(on_event, "progress", "", progress),
+            while_looking=beside.start if beside else None,
+            before_upload=beside.passed if beside else None,  # all checked while staging looks
+            make_bucket=make_bucket,
+        )
+        if role is not None and role.arn != submission.target.role_arn:
+            target = submission.target._replace(role_arn=role.arn)
+            rendered = render_request(spec, submission.plan.channels, target)
+        for note in take_notes():  # e.g. a corrupt hash cache was rebuilt
+            emit(on_event, "note", f"note: {note}")
+        emit(on_event, "staged", report.summary(), report)
+        submission.backend.create_job(rendered.request)
+        created.append(spec.job_name)
     if role is not None and role.managed:
         from ..aws.role_grants import confirm_grants
 
-        confirm_grants(where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line))
+        confirm_grants(
+            where.aws, role.arn, role.access, lambda line: emit(on_event, "role", line), role.extra
+        )
     emit(on_event, "created", f"created processing job {spec.job_name}", rendered.request)
     return Job(
         spec.job_name,
@@ -192,6 +198,18 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
         local_outputs={o.name: o.download_dir for o in spec.outputs if o.download_dir},
         on_event=on_event,
     )
+
+
+def _store_held(staging_root: str, trees: list[Any]) -> Any:
+    """A lease on the trees a submission stages into the local store, until its job is
+    recorded (see :mod:`.storage.leases`); nothing to hold for S3."""
+    from contextlib import nullcontext
+
+    if _needs_aws(staging_root):
+        return nullcontext()
+    from ..storage.leases import tree_lease
+
+    return tree_lease(tree.digest for tree in trees)
 
 
 def _on_thread(call: Callable[[], T], name: str) -> Future[T]:
@@ -233,11 +251,21 @@ class _RoleLookup:
     changed, before any upload."""
 
     def __init__(self, submission: Submission, on_event: Sink):
+        from ..aws.manifests import manifest_listings
         from ..aws.role_policy import request_access
         from ..aws.roles import account_statements
+        from ..storage.trees import tree_uri
 
         self.spec, self.where = submission.spec, submission.where
-        self.access = request_access(submission.rendered.request, submission.staging_root)
+        request, root = submission.rendered.request, submission.staging_root
+        staged = {
+            tree_uri(root, tree) + entry.relpath: entry.source
+            for tree in submission.plan.trees
+            if len(tree.entries) == 1
+            for entry in tree.entries
+        }  # a manifest is staged as a tree of its own, not uploaded yet
+        listed = manifest_listings(request, self.where.session, local=staged)
+        self.access = request_access(request, root, listed)
         self.extra = account_statements(self.where.aws, self.spec)
         self.on_event = on_event
         self.lines: list[str] = []  # created, granted, replaced: said in result()
@@ -379,6 +407,11 @@ def _bucket(uri: str) -> str:
     return uri[len("s3://") :].split("/", 1)[0]
 
 
+def _output_s3_field(output: Any) -> str:
+    """The field naming where an output lands on S3 (``--NAME-s3`` when it also downloads)."""
+    return output.field if output.download_dir is None else f"{output.field}.s3"
+
+
 def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     """(field, URI) of outputs given as S3 URIs outside the staging bucket and the local
     store: their buckets must exist before the job does."""
@@ -386,9 +419,7 @@ def _foreign_outputs(spec: JobSpec, staging_root: str) -> list[tuple[str, str]]:
     for output in spec.outputs:
         uri = output.s3
         if uri and _needs_aws(uri) and _bucket(uri) != _bucket(staging_root):
-            found.append(
-                (output.field if output.download_dir is None else f"{output.field}.s3", uri)
-            )
+            found.append((_output_s3_field(output), uri))
     return found
 
 

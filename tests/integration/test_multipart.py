@@ -39,7 +39,7 @@ def big(tmp_path):
 def send(client, path, sha256: str | None) -> tuple[int, list[int]]:
     moved: list[int] = []
     upload = ResumableUpload(client, BUCKET, KEY, str(path), run=on_thread, config=CONFIG)
-    resumed = asyncio.run(upload.send(path.stat().st_size, sha256, moved.append))
+    resumed = asyncio.run(upload.send(path.stat().st_size, sha256, moved.append)).resumed
     return resumed, moved
 
 

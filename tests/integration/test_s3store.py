@@ -90,7 +90,9 @@ def test_a_small_file_is_stored_only_when_it_is_the_hashed_bytes(bucket, tmp_pat
     s = store()
     moved: list[int] = []
     digest = hashlib.sha256(b"content").hexdigest()
-    assert asyncio.run(s.put_file("k", str(path), sha256=digest, progress=moved.append)) == 0
+    assert (
+        asyncio.run(s.put_file("k", str(path), sha256=digest, progress=moved.append)).resumed == 0
+    )
     assert sum(moved) == 7 and asyncio.run(s.get_bytes("k")) == b"content"
     with pytest.raises(ContentChanged):
         asyncio.run(s.put_file("k2", str(path), sha256="0" * 64, progress=moved.append))
@@ -104,7 +106,10 @@ def test_a_large_file_goes_up_in_parts_and_comes_down_in_ranges(bucket, tmp_path
     s = store(SMALL_PARTS)
     sent: list[int] = []
     digest = hashlib.sha256(data).hexdigest()
-    assert asyncio.run(s.put_file("big", str(source), sha256=digest, progress=sent.append)) == 0
+    assert (
+        asyncio.run(s.put_file("big", str(source), sha256=digest, progress=sent.append)).resumed
+        == 0
+    )
     assert sum(sent) == len(data)
     assert bucket.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 

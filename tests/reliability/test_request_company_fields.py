@@ -246,13 +246,13 @@ def test_created_role_gets_eni_and_kms_permissions(moto_reset):
     ]
     aliases = statements["UseKmsAliases"]["Condition"]["ForAnyValue:StringEquals"]
     assert aliases == {"kms:ResourceAliases": ["alias/out"]}
-    # a later job with another key widens it; the earlier grants stay
+    # a later job with another key gets it; the earlier grants go (no job running needs them)
     extra = account_statements(ctx, _Spec((), KEY_ARN))
     assert resolve_role(ctx, "asr-vpc", extra=extra, notify=lines.append) == arn
     policy = iam.get_role_policy(RoleName="asr-vpc", PolicyName=ACCOUNT_POLICY_NAME)
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert "VpcNetworkInterfaces" in statements
-    assert KEY_ARN in statements["UseKmsKeys"]["Resource"]
+    assert "VpcNetworkInterfaces" not in statements
+    assert statements["UseKmsKeys"]["Resource"] == [KEY_ARN]
     assert any(line.startswith("granted role") for line in lines)
 
 

@@ -1,6 +1,6 @@
 """The role this library creates grants what the job needs, and no more.
 
-Inputs are read-only, outputs writable on their own prefixes, the staging prefix both;
+Inputs are read-only, outputs writable on their own prefixes, the staging prefix read-only;
 the trust policy names this account's processing jobs; grants are replaced, not piled up;
 a missing output bucket is one line before the job exists; every change is said.
 """
@@ -89,7 +89,7 @@ def test_inputs_read_only_outputs_write_only_staging_both(project):
     assert not allowed(policy, "s3:GetObject", f"{s3}out-bucket/res/part-0")
     assert not allowed(policy, "s3:PutObject", f"{s3}out-bucket/other")
     staged = f"{s3}{STAGING}/aws-sagemaker-remote/trees/abc/job.py"
-    assert allowed(policy, "s3:GetObject", staged) and allowed(policy, "s3:PutObject", staged)
+    assert allowed(policy, "s3:GetObject", staged) and not allowed(policy, "s3:PutObject", staged)
     assert not allowed(policy, "s3:GetObject", f"{s3}{STAGING}/elsewhere")
 
 
@@ -121,7 +121,11 @@ def test_grants_are_replaced_not_accumulated(project, s3):
     assert allowed(policy, "s3:GetObject", "arn:aws:s3:::second-bucket/more/c.csv")
     assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::in-bucket/data/a.csv")
     again = submit(project, "job-3", "--input", "s3://second-bucket/more")
-    assert again.returncode == 0 and "role" not in again.stderr  # nothing changed, nothing said
+    assert again.returncode == 0
+    # the inputs' grants stay; only the default output prefix is the new job's own
+    changes = [x for x in again.stderr.splitlines() if "role" in x]
+    assert len(changes) == 1 and "read" not in changes[0], changes
+    assert "granted write s3://" in changes[0] and "/jobs/job-3/output/*" in changes[0]
 
 
 def test_a_running_job_keeps_what_it_needs():
@@ -136,9 +140,9 @@ def test_a_running_job_keeps_what_it_needs():
     running = request_access(request(["s3://a/in/"], ["s3://a/out"]))
     new = request_access(request(["s3://b/x/", "s3://st/p/trees/t/"], []), "s3://st/p")
     merged = (running | new).compact()
-    assert merged.read == {"a/in/*", "b/x/*"}
-    assert merged.write == {"a/out/*"}
-    assert merged.read_write == {"st/p/*"}  # covers the staged tree the new job reads
+    assert merged.read == {"a/in/*", "b/x/*", "st/p/*"}  # st/p/* covers the staged tree
+    assert merged.write == {"a/out/*"}  # never the staging prefix
+    assert merged.read_write == set()
 
 
 @pytest.mark.e2e

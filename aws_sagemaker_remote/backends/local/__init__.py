@@ -252,23 +252,17 @@ class LocalBackend:
         removed = remove_jobs(self.store, names)
         return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
 
-    def prune(self, keep: int = 0, older_than: float | None = None) -> str:
+    def prune(
+        self, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
+    ) -> str:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
         the local store's staged trees no job references, the cached environments no
         remaining job ran in (with ``older_than``: also unused that long) and the cached
-        bytecode of code no job names; in words."""
-        from .space import format_bytes, prune
+        bytecode of code no job names; in words, with what was really freed. ``dry_run``:
+        say what would go, remove nothing."""
+        from .space import prune
 
-        removed = prune(self.store, keep, older_than)
-        environments = removed.environments or []
-        said = (
-            f"removed {len(removed.jobs)} jobs, {removed.trees} staged trees, "
-            f"{removed.bytecode} cached compiled modules and "
-            f"{len(environments)} job environments"
-        )
-        if environments:
-            said += f" ({', '.join(environments)})"
-        return f"{said}, {format_bytes(removed.bytes)} freed"
+        return prune(self.store, keep, older_than, dry_run=dry_run).summary()
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:
