@@ -8,16 +8,44 @@ An input adds ``--NAME`` and ``--NAME-mode``, ``-distribution``, ``-data-type`` 
 from __future__ import annotations
 
 import argparse
+import os
 import posixpath
 
-from ..args import DATA_TYPES, DISTRIBUTIONS, INPUT_MODES, OUTPUT_MODES, PathArgument, flag_for
+from ..args import (
+    DATA_TYPES,
+    DISTRIBUTIONS,
+    INPUT_MODES,
+    OUTPUT_MODES,
+    PathArgument,
+    as_path_argument,
+    flag_for,
+)
 from ..errors import UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
     from typing import Any, Callable
 
-    from .args import Channels
+
+class Channels:
+    """The channels a script declares, normalised; what the parser and the run share."""
+
+    def __init__(self, inputs: dict, outputs: dict, modules: dict):
+        self.inputs = {k: as_path_argument(v, kind="input", name=k) for k, v in inputs.items()}
+        self.outputs = {k: as_path_argument(v, kind="output", name=k) for k, v in outputs.items()}
+        self.modules = {k: module_path(v) for k, v in modules.items()}
+
+
+def module_path(value: Any) -> str:
+    """A module may be given as a path or as an imported module object (its directory ships)."""
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    file = getattr(value, "__file__", None)
+    if not file:
+        raise TypeError(f"module {value!r} has no __file__ to ship")
+    if os.path.basename(file) == "__init__.py":
+        return os.path.dirname(file)
+    return file
 
 
 def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
