@@ -15,14 +15,9 @@ from typing import Any, NamedTuple
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
-from .code import (
-    CodeSelection,
-    refuse_secrets,
-    requirement_names,
-    select_code,
-    select_directory,
-)
+from .code import CodeSelection, requirement_names, select_code, select_directory
 from .request import StagedChannel
+from .secret_scan import refuse_secrets, tree_files
 from .spec import JobSpec
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +85,7 @@ def code_selection(spec: JobSpec) -> CodeSelection:
         source_dir=spec.source_dir,
         declared=declared | requirement_names(spec.requirements),
         allow_secrets=True,  # refused by the caller once links are checked
+        not_code=[o.download_dir for o in spec.outputs if o.download_dir],
     )
 
 
@@ -191,11 +187,10 @@ class _Planner:
         self.code_summary = selection.summary(spec.script)
         script = os.path.relpath(spec.script, selection.root).replace(os.sep, "/")
         code_field = "source_dir" if spec.source_dir else "script"
-        code = combine_trees(
-            selected_tree(selection, code_field, spec.follow_external_links), library_tree()
-        )
+        selected = selected_tree(selection, code_field, spec.follow_external_links)
         if not spec.allow_secrets:  # after the link check: a link out is said first
-            refuse_secrets(selection.root, selection.relpaths, code_field)
+            refuse_secrets(tree_files(selected), code_field)
+        code = combine_trees(selected, library_tree())
         arg = posixpath.join(layout.CODE_DIR, script)
         self.ship("code", layout.CODE_CHANNEL, code_field, code, layout.CODE_DIR, arg)
         for kind, channel, field, directory in (
@@ -210,7 +205,10 @@ class _Planner:
             path = getattr(spec, field)
             if path:
                 arg = posixpath.join(directory, os.path.basename(path))
-                self.ship(kind, channel, field, scan_tree(path), directory, arg)
+                tree = scan_tree(path)
+                if not spec.allow_secrets:
+                    refuse_secrets(tree_files(tree), field)
+                self.ship(kind, channel, field, tree, directory, arg)
 
     def module(self, spec: JobSpec, module: Any) -> None:
         base = os.path.basename(module.path.rstrip(os.sep))
@@ -218,10 +216,10 @@ class _Planner:
         if os.path.isdir(module.path):
             chosen = select_directory(module.path, field=module.field, allow_secrets=True)
             tree = selected_tree(chosen, module.field, spec.follow_external_links, top=base)
-            if not spec.allow_secrets:  # after the link check: a link out is said first
-                refuse_secrets(chosen.root, chosen.relpaths, module.field)
         else:
             tree = scan_channel(module.path, module.field, spec.follow_external_links)
+        if not spec.allow_secrets:  # after the link check: a link out is said first
+            refuse_secrets(tree_files(tree), module.field)
         self.ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,

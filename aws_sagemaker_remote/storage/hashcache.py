@@ -10,6 +10,8 @@ Two tables in one SQLite file, ``<state dir>/hashcache.sqlite``:
   as git's "racy" index entries); it is hashed once more on the next scan and then sticks.
 - ``blob``: (staging root, sha256) -> object key, filled after every successful upload, so
   staging the same bytes under another tree becomes a server-side copy.
+- ``verdict``: (checker, sha256) -> what a content check (the secret scan) said of those
+  bytes; stored only under the digest of the bytes the checker itself read.
 
 Both are only caches. A locked or unwritable database must never fail a run: every SQLite
 error falls back to hashing (or uploading). A corrupt file is replaced once, with a note
@@ -40,6 +42,8 @@ CREATE TABLE IF NOT EXISTS file_hash (
     hashed_ns INTEGER, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS blob (
     root TEXT, sha256 TEXT, key TEXT, PRIMARY KEY (root, sha256));
+CREATE TABLE IF NOT EXISTS verdict (
+    checker TEXT, sha256 TEXT, verdict TEXT, PRIMARY KEY (checker, sha256));
 """
 
 
@@ -276,6 +280,24 @@ class StagingCache:
     def forget_blobs(self, root: str, sha256s: Sequence[str]) -> None:
         """Drop locations that turned out to be gone (a copy from them failed)."""
         self._write("DELETE FROM blob WHERE root = ? AND sha256 = ?", [(root, h) for h in sha256s])
+
+    # content verdicts
+
+    def verdicts(self, checker: str, sha256s: Sequence[str]) -> dict[str, str]:
+        """sha256 -> what ``checker`` said of those bytes, for the digests it has judged."""
+        rows = self._query(
+            "SELECT sha256, verdict FROM verdict WHERE checker = ? AND sha256 IN ({marks})",
+            sorted(set(sha256s)),
+            lambda chunk: [checker, *chunk],
+        )
+        return dict(rows)
+
+    def store_verdicts(self, checker: str, verdicts: Sequence[tuple[str, str]]) -> None:
+        """Remember (sha256, verdict) pairs, each computed from the bytes of that digest."""
+        self._write(
+            "INSERT OR REPLACE INTO verdict VALUES (?, ?, ?)",
+            [(checker, h, v) for h, v in verdicts],
+        )
 
 
 def hash_files(
