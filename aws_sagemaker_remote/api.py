@@ -13,10 +13,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import KeywordError
 from .events import Sink
 from .handle import Job
 from .job.spec import JobSpec, build_spec
 from .job.values import writable_file
+from .keywords import SETTING_NAMES, check_keywords
 from .settings import blame_environment, resolve
 
 # Settings that say how a command-line run is driven; the API has its own words for them.
@@ -25,6 +27,21 @@ _NOT_KEYWORDS = {
     "dry_run": "use request() to get the request without submitting",
     "script": "pass the script as the first argument",
 }
+_KEYWORDS = (SETTING_NAMES - set(_NOT_KEYWORDS)) | {
+    "inputs",
+    "outputs",
+    "modules",
+    "arguments",
+    "on_event",
+}
+
+
+def _checked(surface: str, keywords: dict[str, Any]) -> dict[str, Any]:
+    """The keywords of ``submit`` or ``request``, each of a type it takes (keywords.py)."""
+    for name, why in _NOT_KEYWORDS.items():
+        if name in keywords:
+            raise KeywordError(f"{name}= is not a keyword of the Python API: {why}")
+    return check_keywords(keywords, surface, _KEYWORDS)
 
 
 def _spec(
@@ -38,11 +55,8 @@ def _spec(
     """The JobSpec of keyword settings, the resolved settings and where each came from."""
     from .processing.args import Channels, check_channel_names, script_stem
 
-    for name, why in _NOT_KEYWORDS.items():
-        if name in settings:
-            raise TypeError(f"{name}= is not a keyword of the Python API: {why}")
-    if isinstance(arguments, str):
-        raise TypeError("arguments= is a list of strings, e.g. ['--min-count', '2']")
+    if not isinstance(script, (str, os.PathLike)):
+        raise KeywordError(f"takes a path (str or os.PathLike); got {script!r}", field="script")
     script = os.fspath(script)
     given = {"script": script, **settings}
     explicit = {name for name, value in given.items() if value is not None}
@@ -57,7 +71,7 @@ def _spec(
             inputs=channels.inputs,
             outputs=channels.outputs,
             modules=channels.modules,
-            arguments=[str(a) for a in arguments],
+            arguments=list(arguments),
             explicit=explicit | {n for n, o in origins.items() if o == "environment"},
         )
         writable_file(values.get("output_json"), "output_json")
@@ -85,7 +99,12 @@ def submit(
     """
     from . import jobs
 
-    spec, values, origins = _spec(script, inputs, outputs, modules, arguments, settings)
+    given = dict(settings, inputs=inputs, outputs=outputs, modules=modules)
+    checked = _checked("submit", dict(given, arguments=arguments, wait=wait, on_event=on_event))
+    wait = checked.pop("wait")
+    inputs, outputs, modules = checked.pop("inputs"), checked.pop("outputs"), checked.pop("modules")
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
+    spec, values, origins = _spec(script, inputs, outputs, modules, arguments, checked)
     with blame_environment(origins):
         job = jobs.submit(spec, on_event=on_event)
     output_json = values.get("output_json")
@@ -122,7 +141,11 @@ def request(
     from . import jobs
     from .events import emit
 
-    spec, _, origins = _spec(script, inputs, outputs, modules, arguments, settings)
+    given = dict(settings, inputs=inputs, outputs=outputs, modules=modules)
+    checked = _checked("request", dict(given, arguments=arguments, on_event=on_event))
+    inputs, outputs, modules = checked.pop("inputs"), checked.pop("outputs"), checked.pop("modules")
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
+    spec, _, origins = _spec(script, inputs, outputs, modules, arguments, checked)
     with blame_environment(origins):
         submission = jobs.prepare(spec, dry_run=True)
     for warning in submission.warnings:
@@ -137,6 +160,12 @@ def attach(
 ) -> Job:
     """A :class:`Job` for an existing job: on SageMaker, or on the local engine with
     ``local=True``. Raises :class:`~aws_sagemaker_remote.errors.NotFound` if there is none."""
+    checked = check_keywords(
+        {"name": name, "local": local, "profile": profile, "on_event": on_event},
+        "attach",
+        {"name", "local", "profile", "on_event"},
+    )
+    name, local, profile = checked["name"], checked["local"], checked["profile"]
     backend = backend_for(local=local, profile=profile)
     aws = getattr(backend, "ctx", None)  # SageMaker's account, reused for S3 downloads
     job = Job(name, backend, aws=aws, profile=profile, on_event=on_event)

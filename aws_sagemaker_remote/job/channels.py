@@ -27,6 +27,7 @@ JOB_SIDE_MODULES = (
     "__init__.py",
     "args.py",
     "errors.py",
+    "keywords.py",
     "settings.py",
     "cli/__init__.py",
     "cli/flags.py",

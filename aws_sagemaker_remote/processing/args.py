@@ -25,7 +25,7 @@ from ..args import (
     flag_for,
     parse_bool,
 )
-from ..errors import UserError
+from ..errors import KeywordError, UserError
 from ..settings import ENV_PREFIX, SETTINGS, Setting, parse_ids, resolve
 
 TYPE_CHECKING = False
@@ -353,12 +353,18 @@ def build_parser(
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:
-        raise UserError(f"additional_arguments=: {error}", fix="rename the argument") from None
+        raise KeywordError(
+            f"{error}", field="additional_arguments", fix="rename the argument"
+        ) from None
+    except (TypeError, ValueError) as error:  # what argparse says of a bad add_argument call
+        raise KeywordError(f"{error}", field="additional_arguments") from None
     if argparse_callback:
         try:
             argparse_callback(parser)
         except argparse.ArgumentError as error:
-            raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
+            raise KeywordError(
+                f"{error}", field="argparse_callback", fix="rename the argument"
+            ) from None
     return parser, channels
 
 

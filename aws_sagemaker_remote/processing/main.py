@@ -12,7 +12,8 @@ import os
 import sys
 
 from ..cli.flags import flag_for_field
-from ..errors import Error, UserError, exit_on_error
+from ..errors import Error, KeywordError, UserError, exit_on_error, keyword_name
+from ..keywords import SETTING_NAMES, check_keywords
 from ..script.layout import IN_JOB_ENV
 from .args import Channels, build_parser
 
@@ -28,8 +29,27 @@ def script_defining(main: Callable) -> str:
         getattr(main, "__code__", None), "co_filename", None
     )
     if not file:
-        raise TypeError("pass script=__file__: cannot tell which file defines main")
+        raise KeywordError(
+            "is missing, and the file that defines main is unknown",
+            field="script",
+            fix="pass script=__file__",
+        )
     return os.path.abspath(file)
+
+
+# The keywords of sagemaker_processing_main: its own, and every setting's code default.
+KEYWORDS = SETTING_NAMES | {
+    "main",
+    "script",
+    "description",
+    "inputs",
+    "outputs",
+    "modules",
+    "dependencies",
+    "additional_arguments",
+    "argparse_callback",
+    "argv",
+}
 
 
 def sagemaker_processing_main(
@@ -57,25 +77,42 @@ def sagemaker_processing_main(
     ``trial``, ``experiment_run``, ``source_dir``, ``allow_secrets``. ``dependencies`` is
     the original package's name for ``modules``. Returns what ``main`` returns on a local run.
     """
-    script = os.path.abspath(script) if script else script_defining(main)
-    argv = list(sys.argv[1:] if argv is None else argv)
+    prog = os.path.basename(sys.argv[0]) or "aws-sagemaker-remote"
+    given = dict(
+        settings,
+        main=main,
+        script=script,
+        description=description,
+        inputs=inputs,
+        outputs=outputs,
+        modules=modules,
+        dependencies=dependencies,
+        additional_arguments=additional_arguments,
+        argparse_callback=argparse_callback,
+        argv=argv,
+    )
+    try:  # a mistake in the script's own code is named as the keyword it wrote
+        checked = check_keywords(given, "sagemaker_processing_main", KEYWORDS)
+        script = os.path.abspath(checked["script"]) if script else script_defining(main)
+    except KeywordError as error:
+        exit_on_error(error, prog=prog, name=keyword_name)
+    settings = {name: checked[name] for name in settings}
+    argv = list(sys.argv[1:] if argv is None else checked["argv"])
     try:
         parser, channels = build_parser(
             script=script,
             description=description,
-            inputs=inputs,
-            outputs=outputs,
-            modules={**(dependencies or {}), **(modules or {})},
+            inputs=checked["inputs"],
+            outputs=checked["outputs"],
+            modules={**(checked["dependencies"] or {}), **(checked["modules"] or {})},
             additional_arguments=additional_arguments,
             argparse_callback=argparse_callback,
             **settings,
         )
+    except KeywordError as error:
+        exit_on_error(error, prog=prog, name=keyword_name)
     except Error as error:
-        exit_on_error(
-            error,
-            prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote",
-            name=flag_for_field,
-        )
+        exit_on_error(error, prog=prog, name=flag_for_field)
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
