@@ -33,7 +33,7 @@ JOB_FAILED_EXIT = 1
 SERVICE_ERROR_EXIT = 3
 INTERRUPTED_EXIT = 130
 
-_FIELD_REF = re.compile(r"\{\{([A-Za-z0-9_.\-]+)\}\}")
+_FIELD_REF = re.compile(r"\{\{([^{}\n]+)\}\}")  # any channel name: "inputs.bad name!"
 
 
 def keyword_name(field: str) -> str:

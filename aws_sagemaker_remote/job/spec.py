@@ -10,6 +10,7 @@ derived from a JobSpec and nothing else.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
@@ -22,6 +23,8 @@ from ..settings import JOB_SETTINGS, LOCAL_INSTANCE
 from .lineage import JOB_NAME, parse_job_uri
 from .values import (
     checked_tags,
+    container_path,
+    distinct_container_paths,
     existing_path,
     key_values,
     no_blanks,
@@ -192,9 +195,9 @@ _CHECKS: dict[str, Any] = {
     "configuration_command": lambda v: v or None,
     "env": lambda v: key_values(v, "env", "environment variables"),
     "tags": checked_tags,
-    "input_mount": lambda v: v.rstrip("/"),
-    "output_mount": lambda v: v.rstrip("/"),
-    "module_mount": lambda v: v.rstrip("/"),
+    "input_mount": lambda v: container_path(v, "input_mount", mount=True),
+    "output_mount": lambda v: container_path(v, "output_mount", mount=True),
+    "module_mount": lambda v: container_path(v, "module_mount", mount=True),
     "s3_prefix": staging_prefix,
     "volume_kms_key": lambda v: no_blanks(v or None, "volume_kms_key", "a KMS key"),
     "output_kms_key": lambda v: no_blanks(v or None, "output_kms_key", "a KMS key"),
@@ -312,6 +315,7 @@ def build_spec(
         if name not in ("script", "job_name", "base_job_name")
     }
     values.update(account_settings(values, script))
+    distinct_container_paths(_container_paths(values, spec_inputs, spec_outputs, spec_modules))
     job_name = job_name_for(
         settings.get("job_name"),
         settings.get("base_job_name"),
@@ -332,6 +336,29 @@ def build_spec(
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _container_paths(
+    values: Mapping[str, Any],
+    inputs: Sequence[InputSpec],
+    outputs: Sequence[OutputSpec],
+    modules: Sequence[ModuleSpec],
+) -> list[tuple[str, str, str]]:
+    """Where each channel of the job appears in the container: the code's own first."""
+    paths = [(layout.CODE_DIR, "script", "the job's code")]
+    if values.get("requirements"):
+        paths.append((layout.REQUIREMENTS_DIR, "requirements", "the requirements"))
+    if values.get("configuration_script"):
+        paths.append((layout.CONFIGURATION_DIR, "configuration_script", "the configuration"))
+    for kind, mount, channels in (
+        ("module", "module_mount", modules),
+        ("input", "input_mount", inputs),
+        ("output", "output_mount", outputs),
+    ):
+        for channel in channels:
+            path = posixpath.join(values[mount], channel.name)
+            paths.append((path, channel.field, f"the {kind} {channel.name}"))
+    return paths
 
 
 def account_settings(values: Mapping[str, Any], script: str) -> dict[str, Any]:

@@ -7,9 +7,11 @@ Pure but for looking at the file system (a path exists, a directory is writable)
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Sequence
 
 from ..errors import UserError
+from ..script import layout
 from ..storage.localstore import LOCAL_STORE_BUCKET
 from .s3uri import checked_s3_uri
 
@@ -127,3 +129,55 @@ def staging_prefix(prefix: str | None) -> str | None:
             fix="leave it out to use the local store",
         )
     return prefix
+
+
+_PROCESSING = layout.PROCESSING_ROOT
+_LOCAL_PATH_MAX = 256  # ProcessingLocalPath in the service model
+
+
+def container_path(path: object, field: str, *, mount: bool = False) -> str:
+    """A path inside the container that SageMaker and the local engine both take, without
+    its trailing "/": absolute, with no ``.``, ``..`` or empty parts, under
+    ``/opt/ml/processing/`` (a ``mount``, under which channels go, may be that directory).
+    The one check of container paths, made before anything is staged."""
+    fix = f"use an absolute path under {_PROCESSING}/, e.g. {_PROCESSING}/data"
+    if not isinstance(path, str) or not path.strip("/"):
+        raise UserError(f"{path!r} is not a container path", field=field, fix=fix)
+    trimmed = path.rstrip("/")
+    if not path.startswith("/"):
+        raise UserError(f"{path!r} is relative; a container path is absolute", field=field, fix=fix)
+    if any(part in ("", ".", "..") for part in trimmed.split("/")[1:]):
+        raise UserError(
+            f"{path!r} has an empty, '.' or '..' part", field=field, fix=f"write it plainly; {fix}"
+        )
+    if not (trimmed.startswith(_PROCESSING + "/") or (mount and trimmed == _PROCESSING)):
+        raise UserError(
+            f"{path!r} is not under {_PROCESSING}/, where SageMaker puts channels",
+            field=field,
+            fix=fix,
+        )
+    if len(trimmed) > _LOCAL_PATH_MAX:
+        raise UserError(
+            f"is {len(trimmed)} characters; SageMaker takes at most {_LOCAL_PATH_MAX}",
+            field=field,
+            fix="use a shorter path",
+        )
+    return trimmed
+
+
+def distinct_container_paths(paths: Sequence[tuple[str, str, str]]) -> None:
+    """UserError when two channels would share a directory in the container, or one would
+    sit inside another: (container path, field, what it is) per channel, in order; the
+    later one is blamed."""
+    seen: list[tuple[str, str, str]] = []
+    for path, field, what in paths:
+        checked = container_path(path, field)
+        for other, other_field, other_what in seen:
+            if posixpath.commonpath([checked, other]) in (checked, other):
+                raise UserError(
+                    f"its container path {checked} overlaps {other_what} at {other}"
+                    + (f" ({{{{{other_field}}}}})" if other_field != field else ""),
+                    field=field,
+                    fix="rename the channel or choose another mount",
+                )
+        seen.append((checked, field, what))

@@ -166,7 +166,7 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
         else:
             _make_output_dir(name, value)
     if not (remote_inputs or remote_outputs):
-        return main(args)
+        return _call_main(main, args)
 
     from ..script.s3_mirror import S3Mirror
 
@@ -175,9 +175,30 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
             setattr(args, name, mirror.fetch(uri, field=f"inputs.{name}"))
         for name, uri in remote_outputs.items():
             setattr(args, name, mirror.output_dir(name, uri, field=f"outputs.{name}"))
-        result = main(args)
+        result = _call_main(main, args)
         mirror.upload_outputs()
         return result
+
+
+def _call_main(main: Callable, args: argparse.Namespace) -> Any:
+    """``main(args)``; inside a job, a module it cannot import gets a hint of why."""
+    try:
+        return main(args)
+    except ModuleNotFoundError as error:
+        if in_job():
+            print(missing_module_hint(error.name or ""), file=sys.stderr, flush=True)
+        raise
+
+
+def missing_module_hint(name: str) -> str:
+    """Why a module of the user's may be missing in the job, and how to ship it."""
+    top = name.partition(".")[0] or "?"
+    return (
+        f"[aws-sagemaker-remote] hint: {top!r} is not in the job: a local module ships when "
+        "the script or its shipped modules import it by name (import, "
+        "importlib.import_module('literal')); ship a module loaded another way as a module "
+        "channel (modules=), or the whole directory with --sagemaker-source-dir"
+    )
 
 
 def _importable_modules(args: argparse.Namespace, channels: Channels) -> None:
