@@ -65,9 +65,9 @@ class IgnoreRules:
     """Every .gitignore that applies under ``root``: those of its ancestors inside the same
     git work tree, and those found below it while walking."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, ancestors: bool = True):
         self._specs: list[tuple[str, Any]] = []  # (directory, GitIgnoreSpec), outer first
-        for directory in _ancestors_in_work_tree(root):
+        for directory in _ancestors_in_work_tree(root) if ancestors else [root]:
             self.add(directory)
 
     def add(self, directory: str) -> None:
@@ -294,9 +294,13 @@ def select_code(
 
 
 def select_directory(path: str, *, field: str, allow_secrets: bool = False) -> CodeSelection:
-    """A module directory as it ships: .gitignore honoured, secrets refused."""
+    """A module directory as it ships: .gitignore honoured, secrets refused. The rules of
+    an enclosing work tree that ignore the directory itself do not apply: it was named."""
     root = os.path.abspath(path)
-    relpaths = sorted(walk_code(root, IgnoreRules(root)))
+    rules = IgnoreRules(root)
+    if rules.ignored(root, is_dir=True):  # named on purpose (a package in a venv, ~/.pyenv)
+        rules = IgnoreRules(root, ancestors=False)
+    relpaths = sorted(walk_code(root, rules))
     if not allow_secrets:
         refuse_secrets(_files(root, relpaths), field)
     return CodeSelection(root, tuple(relpaths))

@@ -28,6 +28,7 @@ from .values import (
     existing_path,
     key_values,
     no_blanks,
+    role_name_or_arn,
     s3_uri,
     staging_prefix,
     where_relative,
@@ -190,6 +191,7 @@ _CHECKS: dict[str, Any] = {
     "image": lambda v: no_blanks(v or None, "image", "an image URI"),
     "python": lambda v: no_blanks(v, "python", "an interpreter name"),
     "profile": lambda v: v or None,
+    "role": role_name_or_arn,
     "requirements": lambda v: existing_path(v, "requirements"),
     "configuration_script": lambda v: existing_path(v, "configuration_script"),
     "configuration_command": lambda v: v or None,
@@ -381,6 +383,13 @@ def account_settings(values: Mapping[str, Any], script: str) -> dict[str, Any]:
                 fix="pass the directory to ship as the code",
             )
         source_dir = os.path.abspath(source_dir)
+        if source_dir in (os.path.abspath(os.sep), os.path.expanduser("~")):
+            what = "the file system root" if source_dir == os.sep else "your home directory"
+            raise UserError(
+                f"{source_dir} is {what}; everything under it would ship as code",
+                field="source_dir",
+                fix="pass the project directory that holds the script",
+            )
         if os.path.commonpath([source_dir, script]) != source_dir:
             raise UserError(
                 f"{script} is not inside {source_dir}",

@@ -61,6 +61,12 @@ def existing_path(path: str | None, field: str, *, what: str = "file") -> str | 
         )
     if what == "file" and os.path.isdir(path):
         raise UserError(f"{path} is a directory", field=field, fix="pass a file")
+    if not (os.path.isdir(path) or os.path.isfile(path)):  # a fifo would never end reading
+        raise UserError(
+            f"{path} is not a regular file or directory (a fifo, socket or device)",
+            field=field,
+            fix=f"pass a {'directory or .py file' if what == 'module' else what}",
+        )
     return os.path.abspath(path)
 
 
@@ -181,3 +187,23 @@ def distinct_container_paths(paths: Sequence[tuple[str, str, str]]) -> None:
                     fix="rename the channel or choose another mount",
                 )
         seen.append((checked, field, what))
+
+
+_ROLE_NAME = r"[\w+=,.@-]{1,64}"  # IAM's rule for a role's name, compiled on use
+
+
+def role_name_or_arn(role: str | None) -> str | None:
+    """A role name IAM takes (1-64 of letters, digits and ``+=,.@_-``), or an ARN whose
+    last part is one; the ARN's form is checked against the service model later."""
+    import re
+
+    if role is None:
+        return None
+    name = role.rsplit("/", 1)[-1] if role.startswith("arn:") else role
+    if not re.fullmatch(_ROLE_NAME, name):
+        raise UserError(
+            f"{role!r} is not a role name IAM takes",
+            field="role",
+            fix="use 1-64 letters, digits and +=,.@_- (or the role's ARN)",
+        )
+    return role
