@@ -108,7 +108,8 @@ def scan_channel(
     top: str | None = None,
     exclude: Callable[[str], bool] | None = None,
 ) -> Tree:
-    """The tree of an input or module directory; a link out of it is the user's to allow."""
+    """The tree of a channel's file or directory; a link out of it is the user's to allow,
+    and a file that cannot be read is named (a traceback would blame no one)."""
     try:
         return scan_tree(
             path, top=top, exclude=exclude, follow_external_links=follow_external_links
@@ -119,6 +120,12 @@ def scan_channel(
             field=field,
             fix="copy what it points to into the directory or remove the link; "
             "or pass {{follow_external_links}} yes to ship it",
+        ) from None
+    except OSError as error:
+        raise UserError(
+            f"cannot read {error.filename or path}: {error.strerror or error}",
+            field=field,
+            fix="make it readable, or move it out of what ships",
         ) from None
 
 
@@ -206,7 +213,7 @@ class _Planner:
             path = getattr(spec, field)
             if path:
                 arg = posixpath.join(directory, os.path.basename(path))
-                tree = scan_tree(path)
+                tree = scan_channel(path, field, follow_external_links=False)
                 if not spec.allow_secrets:
                     refuse_secrets(tree_files(tree), field)
                 self.ship(kind, channel, field, tree, directory, arg)

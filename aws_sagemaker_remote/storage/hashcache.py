@@ -98,7 +98,11 @@ def sha256_file(path: str) -> str:
         view = _buffers.view = memoryview(bytearray(READ_CHUNK))
     with open(path, "rb", buffering=0) as f:
         while True:
-            n = f.readinto(view)
+            try:
+                n = f.readinto(view)
+            except OSError as error:  # a read error names no file: say which one
+                error.filename = error.filename or path
+                raise
             if not n:
                 break
             digest.update(view[:n])

@@ -570,6 +570,13 @@ def _file_cases() -> list[Case]:
             _link("gone", "nowhere"),
         ),
         Case("file an unreadable file in an input", "file", [], os.geteuid() != 0, _unreadable),
+        Case(
+            "file a file that fails to read (EIO) in an input",
+            "file",
+            ["--sagemaker-follow-external-links", "yes"],
+            True,
+            _link("data/mem", "/proc/self/mem"),
+        ),
         Case("file a module nested 150 deep", "file", [], False, _deep),
         Case(
             "file a local import of 100000 terms",

@@ -77,6 +77,14 @@ def test_a_device_is_not_a_file(project, keyword):
     assert "not a regular file" in refused(project, keyword, **{keyword: "/dev/null"})
 
 
+def test_a_file_that_cannot_be_read_is_named(project):
+    (project / "data" / "mem").symlink_to("/proc/self/mem")  # open works, read fails (EIO)
+    line = refused(
+        project, "inputs.data", inputs={"data": str(project / "data")}, follow_external_links=True
+    )
+    assert f"cannot read {project / 'data' / 'mem'}: " in line
+
+
 def test_a_loop_of_file_links_in_an_input_ships_nothing_of_it(project):
     (project / "data" / "x").symlink_to("y")
     (project / "data" / "y").symlink_to("x")
