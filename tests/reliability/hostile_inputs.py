@@ -41,6 +41,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from aws_sagemaker_remote.args import PathArgument
+
 SCRIPT = """
 from aws_sagemaker_remote.processing import sagemaker_processing_main
 
@@ -325,6 +327,17 @@ def _main_cases() -> list[Case]:
         ("input_mount", 5),
         ("no_such_keyword", 1),
         ("instanse", "local"),
+        ("inputs", {"a/b": "data"}),
+        ("inputs", {"..": "data"}),
+        ("inputs", {"code": "data"}),
+        ("inputs", {"-x": "data"}),
+        ("inputs", {"x" * 300: "data"}),
+        ("inputs", {"d": PathArgument("data", mode="Bogus")}),
+        ("inputs", {"d": PathArgument("data", distribution="All")}),
+        ("inputs", {"d": PathArgument("data", data_type="Prefix")}),
+        ("outputs", {"o": PathArgument("out", mode="Never")}),
+        ("outputs", {"o": PathArgument(None, remote="notaurl")}),
+        ("outputs", {"o": PathArgument(None, remote="s3://b/*")}),
     ]
     cases = [Case(f"main {k}={v!r}"[:90], "main", {k: v}) for k, v in bad]
     nested: list = []
@@ -398,6 +411,14 @@ def _api_cases() -> list[Case]:
         ("wait", "later"),
         ("download", 3),
         ("output_json", "/nonexistent/x.json"),
+        ("inputs", {"d": PathArgument("data", mode="Bogus")}),
+        ("inputs", {"d": PathArgument("data", distribution="All")}),
+        ("inputs", {"d": PathArgument("data", data_type="Prefix")}),
+        ("outputs", {"o": PathArgument("out", mode="Never")}),
+        ("outputs", {"o": PathArgument(None, remote="s3://b/*")}),
+        ("inputs", {"a/b": "data"}),
+        ("inputs", {"x" * 300: "data"}),
+        ("env", {"A\nB": "x"}),
     ]
     accepted_none = {("inputs", "{'a': None}"), ("instance", "None")}
     cases = []

@@ -123,3 +123,9 @@ def test_a_named_module_inside_an_ignored_directory_ships(tmp_path, project):
     request = asr.request(project / "job.py", instance="local", modules={"mylib": package})
     names = [i["InputName"] for i in request["ProcessingInputs"]]
     assert "module-mylib" in names
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "-x", "tab\there"])
+def test_a_channel_name_that_cannot_be_a_directory_is_refused(project, name):
+    line = refused(project, "inputs", inputs={name: str(project / "data")})
+    assert "cannot be a directory name and a flag" in line
