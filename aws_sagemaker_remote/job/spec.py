@@ -412,7 +412,8 @@ def _nested(a: str, b: str, sep: str) -> bool:
 
 
 def check_overlaps(spec: JobSpec) -> None:
-    """UserError when an output is, is inside or contains an input or a module.
+    """UserError when an output is, is inside or contains an input or a module, or is or
+    contains the source directory.
 
     A waited run downloads outputs into their local directories: inside an input, they
     would ship again with it next time (and overwrite it); on S3, an output under an
@@ -422,9 +423,18 @@ def check_overlaps(spec: JobSpec) -> None:
     local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local_path]
     local += [(m, os.path.realpath(m.path)) for m in spec.modules]
     remote = [(c, c.source[len("s3://") :]) for c in spec.inputs if c.source.startswith("s3://")]
+    code = os.path.realpath(spec.source_dir) if spec.source_dir else None
     for output in spec.outputs:
         if output.download_dir:
             where = os.path.realpath(output.download_dir)
+            if code and _nested(code, where, os.sep) and len(where) <= len(code):
+                # an output inside the code is left out of it (code.py); one above, refused
+                raise UserError(
+                    f"{output.download_dir} holds the code ({code}): its files would be "
+                    "downloaded over the script and ship as code next time",
+                    field=output.field,
+                    fix="choose an output directory inside or beside the project, not above it",
+                )
             for channel, path in local:
                 if _nested(where, path, os.sep):
                     kind = "module" if isinstance(channel, ModuleSpec) else "input"

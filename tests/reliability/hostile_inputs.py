@@ -626,7 +626,20 @@ def _file_cases() -> list[Case]:
             False,
             _write("out/old.py", ""),
         ),
-        Case("file an output that is the source dir", "file", SRC + ["--out", "."], True),
+        Case(
+            "file an output that is the source dir",
+            "file",
+            [*SRC, "--out", ".", "--data", "../elsewhere"],
+            True,
+            _write("../elsewhere/a.txt", "a\n"),
+        ),
+        Case(
+            "file an output above the source dir",
+            "file",
+            [*SRC, "--out", "..", "--data", "../elsewhere"],
+            True,
+            _write("../elsewhere/a.txt", "a\n"),
+        ),
         Case("file an empty input dir", "file", ["--data", "empty"], True),
         Case(
             "file the input is a socket path that does not exist",

@@ -120,3 +120,19 @@ def test_a_channel_name_of_any_spelling_is_named_not_left_as_a_placeholder(tmp_p
 )
 def test_git_remote_credentials_never_reach_tags(url, expected):
     assert strip_credentials(url) == expected
+
+
+@pytest.mark.parametrize("where", [".", ".."])
+def test_an_output_holding_the_source_dir_is_refused(tmp_path, where):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "job.py").write_text("")
+    with pytest.raises(UserError) as caught:
+        asr.request(
+            project / "job.py",
+            instance="local",
+            source_dir=project,
+            outputs={"out": str(project / where)},
+        )
+    assert caught.value.field == "outputs.out"
+    assert "holds the code" in caught.value.one_line()
