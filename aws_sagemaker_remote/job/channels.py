@@ -15,14 +15,9 @@ from typing import Any, NamedTuple
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
-from .code import (
-    CodeSelection,
-    refuse_secrets,
-    requirement_names,
-    select_code,
-    select_directory,
-)
+from .code import CodeSelection, requirement_names, select_code, select_directory
 from .request import StagedChannel
+from .secret_scan import refuse_secrets, tree_files
 from .spec import JobSpec
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +27,7 @@ JOB_SIDE_MODULES = (
     "__init__.py",
     "args.py",
     "errors.py",
+    "keywords.py",
     "settings.py",
     "cli/__init__.py",
     "cli/flags.py",
@@ -93,6 +89,7 @@ def code_selection(spec: JobSpec) -> CodeSelection:
         source_dir=spec.source_dir,
         declared=declared | requirement_names(spec.requirements),
         allow_secrets=True,  # refused by the caller once links are checked
+        not_code=[o.download_dir for o in spec.outputs if o.download_dir],
     )
 
 
@@ -114,7 +111,8 @@ def scan_channel(
     top: str | None = None,
     exclude: Callable[[str], bool] | None = None,
 ) -> Tree:
-    """The tree of an input or module directory; a link out of it is the user's to allow."""
+    """The tree of a channel's file or directory; a link out of it is the user's to allow,
+    and a file that cannot be read is named (a traceback would blame no one)."""
     try:
         return scan_tree(
             path, top=top, exclude=exclude, follow_external_links=follow_external_links
@@ -125,6 +123,12 @@ def scan_channel(
             field=field,
             fix="copy what it points to into the directory or remove the link; "
             "or pass {{follow_external_links}} yes to ship it",
+        ) from None
+    except OSError as error:
+        raise UserError(
+            f"cannot read {error.filename or path}: {error.strerror or error}",
+            field=field,
+            fix="make it readable, or move it out of what ships",
         ) from None
 
 
@@ -196,11 +200,10 @@ class _Planner:
         self.code_summary = selection.summary(spec.script)
         script = os.path.relpath(spec.script, selection.root).replace(os.sep, "/")
         code_field = "source_dir" if spec.source_dir else "script"
-        code = combine_trees(
-            selected_tree(selection, code_field, spec.follow_external_links), library_tree()
-        )
+        selected = selected_tree(selection, code_field, spec.follow_external_links)
         if not spec.allow_secrets:  # after the link check: a link out is said first
-            refuse_secrets(selection.root, selection.relpaths, code_field)
+            refuse_secrets(tree_files(selected), code_field)
+        code = combine_trees(selected, library_tree())
         arg = posixpath.join(layout.CODE_DIR, script)
         self.ship("code", layout.CODE_CHANNEL, code_field, code, layout.CODE_DIR, arg)
         for kind, channel, field, directory in (
@@ -215,7 +218,10 @@ class _Planner:
             path = getattr(spec, field)
             if path:
                 arg = posixpath.join(directory, os.path.basename(path))
-                self.ship(kind, channel, field, scan_tree(path), directory, arg)
+                tree = scan_channel(path, field, follow_external_links=False)
+                if not spec.allow_secrets:
+                    refuse_secrets(tree_files(tree), field)
+                self.ship(kind, channel, field, tree, directory, arg)
 
     def module(self, spec: JobSpec, module: Any) -> None:
         base = os.path.basename(module.path.rstrip(os.sep))
@@ -223,10 +229,10 @@ class _Planner:
         if os.path.isdir(module.path):
             chosen = select_directory(module.path, field=module.field, allow_secrets=True)
             tree = selected_tree(chosen, module.field, spec.follow_external_links, top=base)
-            if not spec.allow_secrets:  # after the link check: a link out is said first
-                refuse_secrets(chosen.root, chosen.relpaths, module.field)
         else:
             tree = scan_channel(module.path, module.field, spec.follow_external_links)
+        if not spec.allow_secrets:  # after the link check: a link out is said first
+            refuse_secrets(tree_files(tree), module.field)
         self.ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,

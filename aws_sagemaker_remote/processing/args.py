@@ -15,7 +15,7 @@ import os
 import sys
 
 from ..args import PathArgument, flag_for, parse_bool
-from ..errors import UserError
+from ..errors import KeywordError
 from ..settings import ENV_PREFIX, resolve
 from .channel_flags import (
     Channels,
@@ -187,12 +187,18 @@ def build_parser(
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:
-        raise UserError(f"additional_arguments=: {error}", fix="rename the argument") from None
+        raise KeywordError(
+            f"{error}", field="additional_arguments", fix="rename the argument"
+        ) from None
+    except (TypeError, ValueError) as error:  # what argparse says of a bad add_argument call
+        raise KeywordError(f"{error}", field="additional_arguments") from None
     if argparse_callback:
         try:
             argparse_callback(parser)
         except argparse.ArgumentError as error:
-            raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
+            raise KeywordError(
+                f"{error}", field="argparse_callback", fix="rename the argument"
+            ) from None
     _library_groups_last(parser)
     return parser, channels
 

@@ -20,7 +20,7 @@ from ..args import (
     as_path_argument,
     flag_for,
 )
-from ..errors import UserError
+from ..errors import KeywordError, UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -171,6 +171,13 @@ _CHANNEL_FLAGS = {
 }
 
 
+def _unfit_name(name: str) -> bool:
+    """``/``, ``..``, a leading ``-`` or a control character: no directory of its own."""
+    return (
+        name in (".", "..") or name.startswith("-") or any(c in "/\\" or ord(c) < 32 for c in name)
+    )
+
+
 def check_channel_names(declared: dict[str, dict]) -> None:
     """UserError naming the keyword when channels would clash on the command line.
 
@@ -183,6 +190,12 @@ def check_channel_names(declared: dict[str, dict]) -> None:
             where = f"{keyword}[{name!r}]"
             if not isinstance(name, str) or not name.strip("-_ "):
                 raise UserError(f"{keyword}= has the channel name {name!r}; name it")
+            if _unfit_name(name):  # a name is a directory of the container and a flag
+                raise KeywordError(
+                    f"has the channel name {name!r}, which cannot be a directory name and a flag",
+                    field=keyword,
+                    fix="name it with letters, digits, _ and -, starting with a letter or digit",
+                )
             if name in kinds:
                 raise UserError(
                     f"the channel name {name!r} is declared in both {kinds[name]}= and {keyword}=",

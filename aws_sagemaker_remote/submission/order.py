@@ -335,6 +335,10 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
         not spec.on_local_engine or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
     )
     if not needs_aws:
+        if spec.profile:  # the job's credentials come from it: a typo is a mistake now
+            from ..aws.session import session_for
+
+            session_for(spec.profile)
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
     from ..aws.session import peek_aws, resolve_aws
     from ..boto import session_for
