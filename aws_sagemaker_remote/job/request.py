@@ -16,6 +16,20 @@ from ..script import layout
 from ..wording import count
 from .spec import JobSpec
 
+# The members of a CreateProcessingJob request that DescribeProcessingJob gives back.
+REQUEST_MEMBERS = (
+    "ProcessingJobName",
+    "ProcessingInputs",
+    "ProcessingOutputConfig",
+    "ProcessingResources",
+    "StoppingCondition",
+    "AppSpecification",
+    "Environment",
+    "NetworkConfig",
+    "RoleArn",
+    "ExperimentConfig",
+)
+
 
 class StagedChannel(NamedTuple):
     """One ProcessingInput: where its data is on S3 and where it appears in the container."""
