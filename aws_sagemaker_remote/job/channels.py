@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..args import DEFAULT_DATA_TYPE, DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
@@ -161,10 +162,10 @@ class _Planner:
         tree: Tree,
         container_path: str,
         arg_path: str,
-        mode: str = "File",
-        distribution: str = "FullyReplicated",
+        mode: str = DEFAULT_INPUT_MODE,
+        distribution: str = DEFAULT_DISTRIBUTION,
         flag: str = "",
-        data_type: str = "S3Prefix",
+        data_type: str = DEFAULT_DATA_TYPE,
     ) -> None:
         """A channel whose files are staged here: its tree, referenced by digest."""
         if not tree.entries:
@@ -257,7 +258,7 @@ class _Planner:
         if spec_input.is_local_path:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)
             arg = container_path
-            if os.path.isfile(spec_input.source) and spec_input.data_type == "S3Prefix":
+            if os.path.isfile(spec_input.source) and spec_input.data_type == DEFAULT_DATA_TYPE:
                 arg = posixpath.join(container_path, tree.entries[0].relpath)
             self.ship(
                 "input", name, spec_input.field, tree, container_path, arg, *modes,

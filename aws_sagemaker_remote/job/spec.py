@@ -15,7 +15,14 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from ..args import PathArgument, flag_for
+from ..args import (
+    DEFAULT_DATA_TYPE,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_INPUT_MODE,
+    DEFAULT_OUTPUT_MODE,
+    PathArgument,
+    flag_for,
+)
 from ..errors import UserError
 from ..script import layout
 from ..settings import JOB_SETTINGS, LOCAL_INSTANCE
@@ -242,21 +249,21 @@ def _input(
         )
     else:
         source = existing_path(value, field, what="file or directory") or value
-    mode = declared.mode or "File"
+    mode = declared.mode or DEFAULT_INPUT_MODE
     if mode == "Pipe" and local_engine:
         raise UserError(
             "Pipe mode is not supported by the local engine",
             field=f"{field}.mode",
             fix="use File, or run on a SageMaker instance",
         )
-    data_type = declared.data_type or "S3Prefix"
+    data_type = declared.data_type or DEFAULT_DATA_TYPE
     if data_type == "ManifestFile" and os.path.isdir(source):
         raise UserError(
             f"{value} is a directory; a ManifestFile input is one manifest file",
             field=f"{field}.data_type",
             fix='pass the manifest file (a JSON list: {"prefix": ...} then keys), or use S3Prefix',
         )
-    distribution = declared.distribution or "FullyReplicated"
+    distribution = declared.distribution or DEFAULT_DISTRIBUTION
     return InputSpec(name, source, mode, distribution, data_type, container_path)
 
 
@@ -277,7 +284,7 @@ def _output(name: str, declared: PathArgument, container_path: str) -> OutputSpe
         download_dir, s3 = None, s3 or s3_uri(value, field)
     else:
         download_dir = writable_dir(value, field) if value else None
-    return OutputSpec(name, download_dir, s3, declared.mode or "EndOfJob", container_path)
+    return OutputSpec(name, download_dir, s3, declared.mode or DEFAULT_OUTPUT_MODE, container_path)
 
 
 def build_spec(

@@ -13,6 +13,10 @@ import posixpath
 
 from ..args import (
     DATA_TYPES,
+    DEFAULT_DATA_TYPE,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_INPUT_MODE,
+    DEFAULT_OUTPUT_MODE,
     DISTRIBUTIONS,
     INPUT_MODES,
     OUTPUT_MODES,
@@ -65,7 +69,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-mode",
                 dest=f"{name}_mode",
-                default=arg.mode or "File",
+                default=arg.mode or DEFAULT_INPUT_MODE,
                 type=_choice(flag + "-mode", INPUT_MODES),
                 metavar="|".join(INPUT_MODES),
                 help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
@@ -73,7 +77,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-distribution",
                 dest=f"{name}_distribution",
-                default=arg.distribution or "FullyReplicated",
+                default=arg.distribution or DEFAULT_DISTRIBUTION,
                 type=_choice(flag + "-distribution", DISTRIBUTIONS),
                 metavar="|".join(DISTRIBUTIONS),
                 help=f"how {name} is split across instances "
@@ -82,7 +86,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-data-type",
                 dest=f"{name}_data_type",
-                default=arg.data_type or "S3Prefix",
+                default=arg.data_type or DEFAULT_DATA_TYPE,
                 type=_choice(flag + "-data-type", DATA_TYPES),
                 metavar="|".join(DATA_TYPES),
                 help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
@@ -108,7 +112,7 @@ def add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts
             go.add_argument(
                 flag + "-mode",
                 dest=f"{name}_mode",
-                default=arg.mode or "EndOfJob",
+                default=arg.mode or DEFAULT_OUTPUT_MODE,
                 type=_choice(flag + "-mode", OUTPUT_MODES),
                 metavar="|".join(OUTPUT_MODES),
                 help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
