@@ -25,3 +25,14 @@ def did_you_mean(value: object, choices: list[str] | tuple[str, ...], cutoff: fl
     by_lower = {c.lower(): c for c in choices}
     found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=cutoff)
     return f"; did you mean {by_lower[found[0]]!r}?" if found else ""
+
+
+def jobs_command(command: str, job_name: str | None = None, *, local: bool = False) -> str:
+    """``aws-sagemaker-remote jobs logs -f NAME --local``: the one spelling of the command a
+    message tells a person to run (``command`` is the subcommand and its options)."""
+    words = ["aws-sagemaker-remote jobs", command]
+    if job_name:
+        words.append(job_name)
+    if local:
+        words.append("--local")
+    return " ".join(words)

@@ -21,6 +21,7 @@ from ..backends.watch import (
 )
 from ..errors import Interrupted
 from ..job.status import TERMINAL, UNSUCCESSFUL
+from ..wording import jobs_command
 
 __all__ = [
     "LAST_LINES",
@@ -127,11 +128,11 @@ def interrupted_message(
     and (when the run meant to download outputs) fetch them to the same places."""
     import os
 
-    local = " --local" if getattr(backend, "name", "") == "local" else ""
+    local = getattr(backend, "name", "") == "local"
     message = (
         f"stopped following {job_name}; the job keeps running. "
-        f"Reattach: aws-sagemaker-remote jobs logs -f {job_name}{local}; "
-        f"stop it: aws-sagemaker-remote jobs stop {job_name}{local}"
+        f"Reattach: {jobs_command('logs -f', job_name, local=local)}; "
+        f"stop it: {jobs_command('stop', job_name, local=local)}"
     )
     if download_to:
         shown = {name: os.path.relpath(path) for name, path in download_to.items()}
@@ -141,8 +142,8 @@ def interrupted_message(
         )
         message += (
             f"; once it completes, download its outputs as this run would have ({places}): "
-            f"aws-sagemaker-remote jobs download {job_name}{local} "
-            f"(or wait and download: aws-sagemaker-remote jobs wait {job_name}{local})"
+            f"{jobs_command('download', job_name, local=local)} "
+            f"(or wait and download: {jobs_command('wait', job_name, local=local)})"
         )
     return message
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ..errors import NotFound, UserError
+from ..wording import jobs_command
 from .status import COMPLETED, UNSUCCESSFUL
 
 SCHEME = "job://"
@@ -69,14 +70,14 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
     if not is_job_uri(uri):
         return uri
     job_name, output_name, subpath = parse_job_uri(uri, field)
-    local = " --local" if getattr(backend, "name", "") == "local" else ""
+    local = getattr(backend, "name", "") == "local"
     try:
         description = backend.describe_job(job_name)
     except NotFound as error:
         raise UserError(
             f"{uri}: {error.message}",
             field=field,
-            fix=f"see the jobs with `aws-sagemaker-remote jobs list{local}`",
+            fix=f"see the jobs with `{jobs_command('list', local=local)}`",
         ) from None
     status = description.get("ProcessingJobStatus")
     if status != COMPLETED:
@@ -87,7 +88,7 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
             field=field,
             fix="use a completed job's output"
             + (
-                f", or wait for it with `aws-sagemaker-remote jobs wait {job_name}{local}`"
+                f", or wait for it with `{jobs_command('wait', job_name, local=local)}`"
                 if status not in UNSUCCESSFUL
                 else ""
             ),

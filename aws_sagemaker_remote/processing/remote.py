@@ -21,6 +21,7 @@ from ..events import Event
 from ..job.spec import JobSpec, build_spec
 from ..job.values import writable_file
 from ..settings import blame_environment
+from ..wording import jobs_command
 from .args import Channels
 from .argv import CommandLine
 
@@ -113,7 +114,7 @@ class _Announcer:
         name, region = job.name, job.region
         lines = [
             f"created processing job {name}",
-            f"  follow: aws-sagemaker-remote jobs logs -f{' --local' if job.local else ''} {name}",
+            f"  follow: {jobs_command('logs -f', name, local=job.local)}",
         ]
         if not job.local and region:
             home = f"https://{region}.console.aws.amazon.com"

@@ -22,6 +22,7 @@ from ..job.spec import JobSpec, check_overlaps
 from ..settings import DEFAULT_INSTANCE
 from ..storage.localstore import LOCAL_STORE_BUCKET
 from ..storage.stores import needs_aws as _needs_aws
+from ..wording import jobs_command
 from .backends import open_backend
 from .handle import Job
 from .inputs import resolve_s3_inputs
@@ -119,11 +120,10 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
             submission = prepare(spec)  # hashes what is to be staged: seconds for gigabytes
         return _create(submission, created, on_event)
     except KeyboardInterrupt:
-        local = " --local" if spec.on_local_engine else ""
         if created:
+            follow = jobs_command("logs -f", spec.job_name, local=spec.on_local_engine)
             raise Interrupted(
-                f"interrupted; job {spec.job_name} was created and keeps running "
-                f"(follow: aws-sagemaker-remote jobs logs -f{local} {spec.job_name})"
+                f"interrupted; job {spec.job_name} was created and keeps running (follow: {follow})"
             ) from None
         raise Interrupted(NOTHING_SUBMITTED) from None
 

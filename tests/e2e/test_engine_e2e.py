@@ -164,7 +164,7 @@ def test_detached_run_then_logs_follow_wait_list_and_stop(tmp_path):
         cwd=tmp_path,
     )
     assert started.returncode == 0, started.stderr
-    assert f"jobs logs -f --local {quick}" in started.stderr
+    assert f"jobs logs -f {quick} --local" in started.stderr
     follow = jobs_cli("logs", "-f", "--local", quick)
     assert follow.returncode == 0, follow.stderr
     assert "about to fail" in follow.stdout

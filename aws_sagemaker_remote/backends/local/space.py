@@ -25,6 +25,7 @@ from pathlib import Path
 from ...errors import NotFound, UserError
 from ...storage.leases import leased_trees
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
+from ...wording import jobs_command
 from .bytecode import RECORDS, bytecode_dir, nsinit_digest
 from .pycfiles import read_record
 from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
@@ -127,7 +128,7 @@ def remove_jobs(store: JobStore, names: list[str]) -> Removed:
             raise UserError(
                 f"the local job {name} is {record.status}",
                 field="job_name",
-                fix=f"stop it first: aws-sagemaker-remote jobs stop --local {name}",
+                fix=f"stop it first: {jobs_command('stop', name, local=True)}",
             )
         records.append(record)
     freed = 0

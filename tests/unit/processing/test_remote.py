@@ -90,7 +90,7 @@ def test_the_announcement_says_how_to_follow_the_job_and_where_outputs_go(capsys
     assert capsys.readouterr().err == "", "the created event is announced with the job"
     announcer.announce(Job("j", MemoryBackend(name="local")))
     local = capsys.readouterr().err
-    assert "jobs logs -f --local j" in local and "s3://bucket/jobs/j/out" in local
+    assert "jobs logs -f j --local" in local and "s3://bucket/jobs/j/out" in local
     assert "console.aws.amazon.com" not in local
 
     sagemaker = Job("j", MemoryBackend(name="sagemaker"), aws=SimpleNamespace(region="eu-west-1"))
