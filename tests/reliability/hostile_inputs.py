@@ -17,11 +17,11 @@ The goal is 0 tracebacks, 0 silent and 0 messy. Cases run in this process where 
 SageMaker with no credentials, so nothing reaches AWS and nothing is created; bad files on
 disk (symlink loops, fifos, secrets) run the script in a subprocess with a timeout.
 
-Run it from the repository root::
+Run it from the tests directory (where the suite's conftest lives)::
 
-    python -m tests.reliability.hostile_inputs        # the totals, and every case not as expected
-    python -m tests.reliability.hostile_inputs -v     # every case with its first stderr line
-    python -m tests.reliability.hostile_inputs -v api # only the cases whose id holds "api"
+    cd tests && python -m reliability.hostile_inputs        # the totals, and every case not as expected
+    cd tests && python -m reliability.hostile_inputs -v     # every case with its first stderr line
+    cd tests && python -m reliability.hostile_inputs -v api # only the cases whose id holds "api"
 
 ``tests/reliability/test_hostile_inputs.py`` runs the same table under pytest.
 """

@@ -2,7 +2,7 @@
 
 Every bad input must be refused in one line (exit 2, no traceback, nothing printed on
 stdout, no request and no job); every good one accepted. Cases that run the script in a
-subprocess (bad files on disk) are end-to-end. ``python -m tests.reliability.hostile_inputs``
+subprocess (bad files on disk) are end-to-end. ``cd tests && python -m reliability.hostile_inputs``
 prints the totals.
 """
 
