@@ -19,7 +19,7 @@ disk (symlink loops, fifos, secrets) run the script in a subprocess with a timeo
 
 Run it from the tests directory (where the suite's conftest lives)::
 
-    cd tests && python -m reliability.hostile_inputs        # the totals, and every case not as expected
+    cd tests && python -m reliability.hostile_inputs        # totals, and cases not as expected
     cd tests && python -m reliability.hostile_inputs -v     # every case with its first stderr line
     cd tests && python -m reliability.hostile_inputs -v api # only the cases whose id holds "api"
 
