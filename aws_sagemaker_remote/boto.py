@@ -72,10 +72,9 @@ def client_of(
     bounds = AwsTimeouts.from_environment() if config is None else None
     key = (service, region, bounds, config_key)
     if key not in made:
+        settings = config if bounds is None else bounds.config()
         with collection_paused():
-            made[key] = session.client(
-                service, region_name=region, config=config or bounds.config()
-            )
+            made[key] = session.client(service, region_name=region, config=settings)
     return made[key]
 
 

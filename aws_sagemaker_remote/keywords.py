@@ -261,7 +261,9 @@ KEYWORDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
-def check_keywords(given: Mapping[str, Any], surface: str, allowed: set[str]) -> dict[str, Any]:
+def check_keywords(
+    given: Mapping[str, Any], surface: str, allowed: set[str] | frozenset[str]
+) -> dict[str, Any]:
     """``given`` with each value checked against the table (paths as str); KeywordError
     naming the first keyword that ``surface`` does not take or whose value is of a type it
     does not take."""

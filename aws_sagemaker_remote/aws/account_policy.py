@@ -66,7 +66,8 @@ NOTHING = AccountNeeds()
 def kms_needs(partition: str, region: str, account_id: str, keys: Iterable[str]) -> AccountNeeds:
     """Keys given as an ID, key ARN, alias name or alias ARN, as ARNs: a short form is of
     this account and region, an ARN keeps its own."""
-    arns, aliases = set(), set()
+    arns: set[str] = set()
+    aliases: set[str] = set()
     for key in keys:
         if key.startswith("arn:"):
             (aliases if ":alias/" in key else arns).add(key)

@@ -122,7 +122,7 @@ def walk_code(
     as the tree scan of a channel does."""
     found: list[str] = []
     start = os.path.join(root, top) if top else root
-    stack = [(start, frozenset())]
+    stack: list[tuple[str, frozenset]] = [(start, frozenset())]
     while stack:
         directory, ancestors = stack.pop()
         try:

@@ -148,7 +148,9 @@ def instance_type(value: str) -> str:
     if value == LOCAL_INSTANCE:
         return value
     shape = input_shape("sagemaker", "CreateProcessingJob")
-    resources = shape.members["ProcessingResources"] if shape else None
+    if shape is None:  # no service model to check against: SageMaker will
+        return value
+    resources = shape.members["ProcessingResources"]
     enum = resources.members["ClusterConfig"].members["InstanceType"].metadata.get("enum", [])
     if not enum or value in enum:
         return value

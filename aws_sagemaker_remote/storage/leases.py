@@ -42,12 +42,13 @@ def tree_lease(digests: Iterable[str]) -> Iterator[Path | None]:
     folder = state_dir() / LEASES_DIR
     path = folder / f"{os.getpid()}-{secrets.token_hex(6)}.json"
     body = json.dumps({"pid": os.getpid(), "trees": sorted(set(digests))}).encode()
+    held: Path | None = path
     try:
         atomic_write(path, lambda out: out.write(body), mode=0o600)
     except OSError:
-        path = None
+        held = None
     try:
-        yield path
+        yield held
     finally:
         if path is not None:
             path.unlink(missing_ok=True)

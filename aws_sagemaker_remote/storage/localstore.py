@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from ..errors import UserError
-from .store import ContentChanged, Listed, Stored, write_at
+from .store import ContentChanged, Listing, Stored, write_at
 from .tempfiles import PARTIAL_PREFIX, is_temporary, remove_if_abandoned
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
@@ -217,7 +217,7 @@ class LocalStore:
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         return await _in_thread(self.list_sync, prefix)
 
-    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> Listing:
         """No ETags: the store's directory is private to this user, so what is there is
         what this tool put there."""
         return [(key, size, None) for key, size in await self.list(prefix)]

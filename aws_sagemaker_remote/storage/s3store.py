@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from .multipart import ResumableUpload
 from .s3clients import boto3_s3_client, endpoint_name, obstore_s3, s3_error, s3_errors
-from .store import ContentChanged, Listed, Stored, unquoted, write_at
+from .store import ContentChanged, Listed, Listing, Stored, unquoted, write_at
 
 T = TypeVar("T")
 
@@ -105,7 +105,7 @@ class S3Store:
         found = await self.list_tagged(prefix, split_after=split_after)
         return [(key, size) for key, size, _ in found]
 
-    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> Listing:
         """(key, size, ETag) of every object whose key starts with ``prefix``; a directory
         prefix through obstore (no boto3 client to
         build, less CPU per page) unless one of its keys is not a clean path.

@@ -18,6 +18,7 @@ from ..errors import UserError
 
 Progress = Callable[[int], None]  # called with the number of bytes just moved
 Listed = tuple[str, int, "str | None"]  # (key, size, ETag without quotes; None: not given)
+Listing = list[Listed]  # a name outside the stores, whose method ``list`` hides the builtin
 
 
 class Stored(NamedTuple):
@@ -83,7 +84,7 @@ class ObjectStore(Protocol):
     ) -> list[tuple[str, int]]: ...  # split_after: where the listing may be split (S3)
     async def list_tagged(
         self, prefix: str, *, split_after: Sequence[str] = ()
-    ) -> list[Listed]: ...  # as list, with each object's ETag
+    ) -> Listing: ...  # as list, with each object's ETag
     async def head(self, key: str) -> int | None: ...
     async def head_etag(self, key: str) -> tuple[int, str | None] | None: ...  # None: missing
     async def checksum_sha256(self, key: str) -> str | None: ...  # hex; None: none kept

@@ -82,7 +82,7 @@ def remove_if_abandoned(path: str) -> bool:
 def sweep(root: str | os.PathLike) -> int:
     """Remove every abandoned temporary file under ``root``; how many went."""
     removed = 0
-    for folder, _dirs, names in os.walk(root):
+    for folder, _dirs, names in os.walk(os.fspath(root)):
         for name in names:
             if is_temporary(name):
                 removed += remove_if_abandoned(os.path.join(folder, name))

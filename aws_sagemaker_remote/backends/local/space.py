@@ -164,14 +164,15 @@ def prune(
             gone = [store.job_dir(r.name) for r in doomed] + trees + pyc_files
             freed = freed_bytes(gone + [_manifest_of(t) for t in trees] + layers)
         else:
-            trees = _take_trees(trees)
-            gone = [store.job_dir(r.name) for r in doomed] + [aside for _, aside in trees]
-            gone += [_manifest_of(tree) for tree, _ in trees] + pyc_files
+            taken = _take_trees(trees)
+            trees = [tree for tree, _ in taken]  # what was there to take
+            gone = [store.job_dir(r.name) for r in doomed] + [aside for _, aside in taken]
+            gone += [_manifest_of(tree) for tree, _ in taken] + pyc_files
             freed = freed_bytes(gone + layers)
             for record in doomed:
                 store.delete(record.name)
                 shutil.rmtree(store.job_dir(record.name), ignore_errors=True)
-            for tree, aside in trees:
+            for tree, aside in taken:
                 _manifest_of(tree).unlink(missing_ok=True)
                 _rmtree_writable(aside)
             for path in pyc_files:
