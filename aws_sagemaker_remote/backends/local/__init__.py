@@ -86,7 +86,18 @@ class LocalBackend:
         """UserError for what this engine cannot run; nothing is recorded or started.
         Returns a note for each field it records but cannot apply."""
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
-        return check_request(request, docker=self.docker, store=self.store)
+        notes = check_request(request, docker=self.docker, store=self.store)
+        if not self.docker:
+            from .sandbox import PATH_MAPPING, choose_isolation
+
+            isolation = choose_isolation(dict(os.environ))
+            if isolation.mode == PATH_MAPPING:
+                notes.append(
+                    f"local engine: jobs are not isolated here ({isolation.reason}): a job "
+                    "sees and can change this machine's files, the engine's caches and other "
+                    "jobs' directories"
+                )
+        return notes
 
     def create_job(self, request: dict[str, Any]) -> None:
         reap()

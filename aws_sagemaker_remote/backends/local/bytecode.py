@@ -16,16 +16,17 @@ No shortcut goes unchecked:
   bytes it read, and named by the sha256 of those bytes; the pycs a job wrote itself only
   say which modules it imported. (The source hash is keyed by the magic number and its
   algorithm changed in 3.11: the runner's Python could not write them.)
-- An entry's name ends with the sha256 of the pyc, checked every time before the pyc is
-  placed into a job: a damaged body under a valid header would fail the import instead of
-  recompiling, and a job could write into the file it was given.
+- An entry's name ends with the seal of the pyc (an HMAC with the engine's key,
+  :mod:`.seals`), checked every time before the pyc is used: an entry the engine did not
+  write (however valid its name) never runs, a damaged body under a valid header would
+  fail the import instead of recompiling, and a job could write into the file it was given.
 - Entries are placed as hard links (creating a file costs 20 times as much here as
   linking one; a copy where links fail). Python never writes into a pyc (it replaces
   it); a job that did would change the entry, which the next placement then refuses.
 
 Layout, under ``<state dir>/bytecode/<interpreter>/`` (the interpreter by real path, size
 and modification time, as :func:`.venvs.interpreter_identity`): entries
-``<source sha256>-<pyc sha256>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
+``<source sha256>-<seal of the pyc>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
 for each code input, the pycs the last job of it had (path under LocalPath -> entry).
 Pruning keeps the records of inputs a remaining job names, and the entries those records
 name (:mod:`.space`).
@@ -117,6 +118,7 @@ class JobBytecode:
         request: dict,
         opt_ml_dirs: Sequence[Path],
         log: Callable[[str], None],
+        key: bytes,
     ):
         identity = interpreter_identity(python)
         self.inputs = code_inputs(request) if identity is not None else []
@@ -127,6 +129,7 @@ class JobBytecode:
             self.dir = root / f"{os.path.basename(identity[0])}-{digest}"
         self.opt_ml_dirs = list(opt_ml_dirs)
         self.log = log
+        self.key = key  # the engine's (:mod:`.seals`): every entry used carries its seal
         self.records: dict[str, dict[str, str]] = {}  # S3Uri -> pyc path -> entry name
         self.placed: dict[Path, tuple[int, int]] = {}  # first instance's pycs as written
         entrypoint = (request.get("AppSpecification") or {}).get("ContainerEntrypoint") or []
@@ -147,7 +150,7 @@ class JobBytecode:
             self.records[uri] = files
             for rel, name in files.items():
                 source, entry = source_of(rel), self.dir / name
-                if source is None or "/" in name or not entry_holds(entry):
+                if source is None or "/" in name or not entry_holds(entry, self.key):
                     continue
                 count += 1
                 for index, opt_ml in enumerate(self.opt_ml_dirs):
@@ -189,7 +192,7 @@ class JobBytecode:
         else:
             candidates = sorted(self.dir.glob(f"{sha}-*.pyc"))
         for entry in candidates:
-            if entry.name.startswith(f"{sha}-") and entry_holds(entry):
+            if entry.name.startswith(f"{sha}-") and entry_holds(entry, self.key):
                 return entry
         return None
 
@@ -247,7 +250,7 @@ class JobBytecode:
         try:
             done = subprocess.run(
                 [self.python, "-I", "-S", str(COMPILER), str(self.dir)],
-                input=json.dumps(files),
+                input=json.dumps({"key": self.key.hex(), "files": files}),
                 capture_output=True,
                 text=True,
                 timeout=COMPILE_TIMEOUT_S,

@@ -7,7 +7,6 @@ the file-level pieces, no decisions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,9 +14,11 @@ import shutil
 import stat
 from pathlib import Path
 
+from .seals import sealed
+
 CHECKED_HASH = (0b11).to_bytes(4, "little")  # a pyc's flags: hash-based, checked
 _HEADER = 16  # magic, flags, source hash
-ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")  # <source sha256>-<pyc sha256>.pyc
+ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")  # <source sha256>-<seal of the pyc>.pyc
 
 
 def source_of(rel: str) -> str | None:
@@ -34,8 +35,9 @@ def source_of(rel: str) -> str | None:
     return "/".join([*parts[:-2], name[0] + ".py"])
 
 
-def entry_holds(path: Path) -> bool:
-    """Whether a cache entry is a checked hash-based pyc whose bytes hash to its name."""
+def entry_holds(path: Path, key: bytes) -> bool:
+    """Whether a cache entry is a checked hash-based pyc the engine wrote: its bytes carry
+    the seal in its name (:mod:`.seals`)."""
     match = ENTRY.fullmatch(path.name)
     try:
         data = path.read_bytes() if match else b""
@@ -43,7 +45,7 @@ def entry_holds(path: Path) -> bool:
         return False
     if len(data) <= _HEADER or data[4:8] != CHECKED_HASH:
         return False
-    return hashlib.sha256(data).hexdigest() == match.group(1)  # type: ignore[union-attr]
+    return sealed(key, data, match.group(1))  # type: ignore[union-attr]
 
 
 def written_pycs(base: Path) -> list[tuple[str, str]]:

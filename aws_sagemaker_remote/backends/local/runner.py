@@ -169,7 +169,8 @@ class JobRun:
         python = str(self.environment.bin_dirs[0] / "python")
         root = bytecode_dir(self.store.root)
         try:
-            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say)
+            key = self.environment.key
+            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say, key)
             self.bytecode.place()
         except OSError as error:
             say(f"bytecode: not placed: {error}")

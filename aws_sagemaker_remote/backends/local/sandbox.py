@@ -11,6 +11,15 @@ namespaces, no ``unshare``, no ``/opt``) the engine maps paths instead: the boot
 rewrites ``/opt/ml`` in its options and the script's arguments (``OPT_ML_ENV``), and the
 runner becomes a child subreaper so processes that leave their group still end with the
 job. :func:`choose_isolation` says which, and why; the runner records it for ``describe``.
+
+In namespaces each instance's view is a sandbox (:class:`SandboxView`, set up by
+:mod:`.nsinit`): the host's file system read-only; the user's home, the engine's state
+and caches (other jobs' directories with them) hidden under empty tmpfs; a ``/tmp`` and
+``/dev/shm`` of its own; from under what is hidden, only its cached environment and its
+interpreter (read-only) and its own directory come back. A job can therefore neither
+plant code that a later job runs nor read what is not its own. With network isolation
+it gets no ``/run`` and the host's Unix sockets are masked (abstract ones go with the
+network namespace). Path mapping isolates nothing: describe and the submission say so.
 """
 
 from __future__ import annotations
@@ -113,6 +122,99 @@ class IsolationProbe:
         return self._answer
 
 
+NOT_ISOLATED = (
+    "none: without namespaces a local job is not isolated: it sees and can change this "
+    "machine's files, the engine's caches and other jobs' directories"
+)
+
+
+class SandboxView(NamedTuple):
+    """What one instance sees besides its own ``/opt/ml`` (options of :mod:`.nsinit`)."""
+
+    hidden: tuple[str, ...]  # empty read-only tmpfs over each
+    private: tuple[str, ...]  # a fresh writable tmpfs of its own over each
+    read_only: tuple[str, ...]  # given back read-only from under what is hidden
+    writable: tuple[str, ...]  # given back writable: the instance's own directory
+    masked: tuple[str, ...]  # /dev/null over each (the host's Unix sockets)
+
+    def options(self) -> list[str]:
+        found = ["--read-only", "1", "--lock", "1"]
+        for option, paths in (
+            ("--hide", self.hidden),
+            ("--private", self.private),
+            ("--bind-ro", self.read_only),
+            ("--bind-rw", self.writable),
+            ("--mask", self.masked),
+        ):
+            for path in paths:
+                found += [option, path]
+        return found
+
+    def described(self) -> dict:
+        """For ``describe``'s LocalEngine block: what the job saw, in words a user reads."""
+        return {
+            "Hidden": list(self.hidden),
+            "Private": list(self.private),
+            "ReadOnly": ["/", *self.read_only],
+            "Writable": ["/opt/ml", *self.private, *self.writable],
+            "MaskedUnixSockets": len(self.masked),
+        }
+
+
+def sandbox_view(
+    *,
+    homes: list[str],
+    caches: list[Path],
+    instance_dir: Path,
+    environment: Path,
+    interpreter: str,
+    network: bool,
+    credential_files: list[str] = (),  # type: ignore[assignment]
+) -> SandboxView:
+    """The view of one instance: ``homes`` (the user's), ``caches`` (the engine's state
+    and environments) hidden; ``environment`` (the cached layer) and ``interpreter``'s
+    installation given back read-only, ``instance_dir`` writable."""
+    hidden: list[str] = []
+    for path in [*homes, *map(str, caches)]:
+        real = os.path.realpath(path)
+        if real not in ("/", "/opt") and not any(_within(real, h) for h in hidden):
+            hidden = [h for h in hidden if not _within(h, real)] + [real]
+    private = ["/tmp", "/dev/shm"] + ([] if network else ["/run"])
+    prefix = str(Path(os.path.realpath(interpreter)).parent.parent)
+    read_only = [os.path.realpath(environment)]
+    if any(_within(prefix, h) or _within(prefix, p) for h in hidden for p in private):
+        read_only.append(prefix)
+    masked = [os.path.realpath(f) for f in credential_files if os.path.isfile(f)]
+    if not network:
+        masked += _host_unix_sockets()
+    gone = [*hidden, *private]
+    return SandboxView(
+        hidden=tuple(sorted(hidden)),
+        private=tuple(private),
+        read_only=tuple(read_only),
+        writable=(os.path.realpath(instance_dir),),
+        masked=tuple(sorted({m for m in masked if not any(_within(m, g) for g in gone)})),
+    )
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _host_unix_sockets() -> list[str]:
+    """The paths of this machine's bound Unix sockets (``/proc/net/unix``, last column)."""
+    try:
+        lines = Path("/proc/net/unix").read_text(errors="surrogateescape").splitlines()[1:]
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split(None, 7)
+        if len(fields) == 8 and fields[7].startswith("/"):
+            found.append(fields[7])
+    return found
+
+
 def namespace_command(
     isolation: Isolation,
     command: list[str],
@@ -123,6 +225,7 @@ def namespace_command(
     status_file: Path,
     network: bool = True,
     compiled: dict[str, Path] | None = None,
+    view: SandboxView | None = None,
 ) -> list[str]:
     """The command that runs ``command`` as one instance inside namespaces of its own.
 
@@ -149,6 +252,8 @@ def namespace_command(
         init += ["--in-process", "1", "--fallback-python", sys.executable]
     if "bootstrap" in compiled:
         init += ["--bootstrap-pyc", str(compiled["bootstrap"])]
+    if view is not None:
+        init += view.options()
     flags = _UNSHARE_FLAGS if network else (*_UNSHARE_FLAGS, "--net")  # isolation: no network
     return [isolation.unshare, *flags, *init, "--", *command]
 
