@@ -78,7 +78,8 @@ class JobRun:
         cluster = (self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
-        self.locations = Locations(record.profile)
+        # what it says about the inputs (an object not placed) goes to the job's log
+        self.locations = Locations(record.profile, say=lambda line: self.note(line))
         stopping = self.request.get("StoppingCondition") or {}
         self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
         self.deadline = time.monotonic() + self.max_runtime
@@ -158,7 +159,7 @@ class JobRun:
             if self.should_stop():
                 raise Aborted()
             say(f"fetching input {item['InputName']} from {item['S3Input']['S3Uri']}")
-            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
+            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs, item["InputName"])
             self.locations.fetch_all(tasks, self.should_stop)
 
     def place_bytecode(self) -> None:
