@@ -114,9 +114,13 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
     """Check; then look at what is staged while the job name, the output buckets and the
     role are checked beside it; the staging bucket made if the look found none; then the
     upload and the job. The Job."""
+    from .diskspace import reported_full
+    from .storage.localstore import state_dir
+
     created: list[str] = []
     try:
-        return _create(prepare(spec), created, on_event)
+        with reported_full(state_dir()):  # the state, the hash cache, the local store
+            return _create(prepare(spec), created, on_event)
     except KeyboardInterrupt:
         local = " --local" if spec.on_local_engine else ""
         if created:

@@ -26,6 +26,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from ...diskspace import reported_full
 from ...errors import NotFound, UserError
 from .. import LogPage
 from .checks import check_request, duplicate
@@ -41,6 +42,7 @@ from .store import (
     checked_job_name,
     job_arn,
     read_json,
+    reserve_end,
 )
 
 __all__ = ["LocalBackend"]
@@ -103,16 +105,26 @@ class LocalBackend:
         reap()
         self.check_request(request)
         name = request["ProcessingJobName"]
-        try:
-            self.store.insert(name, request, docker=self.docker, profile=self.profile)
-        except DuplicateJob:  # created by another process since check_request
-            raise duplicate(name) from None
         job_dir = self.store.job_dir(name)
+        # the job's files first, under a name of this process's own (a full disk leaves
+        # neither a job nor its directory), moved into place once the job is recorded
+        ready = job_dir.with_name(f".{name}.{os.getpid()}.new")
+        try:
+            with reported_full(self.store.root):
+                ready.mkdir(parents=True)
+                options = {"HostCredentials": self.host_credentials}
+                (ready / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
+                reserve_end(ready)
+                self.store.insert(name, request, docker=self.docker, profile=self.profile)
+        except DuplicateJob:  # created by another process since check_request
+            shutil.rmtree(ready, ignore_errors=True)
+            raise duplicate(name) from None
+        except BaseException:
+            shutil.rmtree(ready, ignore_errors=True)
+            raise
         if job_dir.exists():  # left over from a job store that was deleted
             shutil.rmtree(job_dir, ignore_errors=True)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        options = {"HostCredentials": self.host_credentials}
-        (job_dir / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
+        os.replace(ready, job_dir)
         try:
             with open(job_dir / "runner.log", "ab") as log:
                 pid = start_runner(name, self.store, log)

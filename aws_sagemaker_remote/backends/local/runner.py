@@ -31,13 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ...diskspace import full_disk
 from ...job.s3uri import S3Uri, parse_s3_uri
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
 from .logstreams import StreamWriter, stream_file, stream_name
 from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
-from .store import REASON_LIMIT, JobRecord, JobStore
+from .store import REASON_LIMIT, JobRecord, JobStore, StoreFull
 from .transfer import (
     Aborted,
     Locations,
@@ -395,7 +396,13 @@ def main(
                 run.stop_workers()
             except BaseException:
                 traceback.print_exc()
-        reason = f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+        full = full_disk(error, store.root) if isinstance(error, Exception) else None
+        if full is not None or isinstance(error, StoreFull):
+            reason = f"ClientError: {(full or error).one_line()}"  # type: ignore[union-attr]
+        else:
+            reason = (
+                f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+            )
         store.finish(name, "Failed", failure_reason=reason)
         return 1
 
