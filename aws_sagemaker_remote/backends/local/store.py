@@ -154,6 +154,16 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _tighten(path: Path, mode: int) -> None:
+    """Take away the permission bits beyond ``mode`` (group and others'), when set."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+        if current & ~mode:
+            os.chmod(path, current & mode)
+    except OSError:
+        pass  # not there (yet), or not ours to change: SQLite says what matters
+
+
 class DuplicateJob(Exception):
     """A job of that name is already recorded."""
 
@@ -228,12 +238,13 @@ class JobStore:
         shared.drop()  # one inherited through a fork is never used, never closed here
         import sqlite3
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         conn = sqlite3.connect(
             str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
         )
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
+            self._check_schema(conn)  # before anything is changed in another's file
             conn.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(_SCHEMA)
@@ -242,6 +253,39 @@ class JobStore:
             raise
         shared.conn, shared.pid = conn, os.getpid()
         return conn
+
+    def _make_private(self) -> None:
+        """The state directory 0700 and the store's files 0600, made so or tightened: the
+        store holds every job's request, its Environment values included. A file that is
+        not one (a directory at its path) is one line naming it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _tighten(self.root, 0o700)
+        if self.path.exists() and not self.path.is_file():
+            raise UserError(
+                f"the local engine's job store {self.path} is not a file",
+                fix=f"move it aside (mv {self.path} {self.path}.broken); "
+                "the next local job starts a new one",
+            )
+        try:  # made here, private from the start (SQLite would follow the umask)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError:
+            pass  # SQLite says what is wrong
+        for suffix in ("", "-wal", "-shm"):  # SQLite gives its -wal and -shm the same mode
+            _tighten(self.path.with_name(self.path.name + suffix), 0o600)
+
+    def _check_schema(self, conn) -> None:
+        """A ``jobs`` table of other columns (another program's, another version's) is
+        one line naming the file, left as it is."""
+        found = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        wanted = {column.strip() for column in _COLUMNS.split(",")}
+        if found and not wanted <= found:
+            missing = ", ".join(sorted(wanted - found))
+            raise UserError(
+                f"the local engine's job store {self.path} has another schema "
+                f"(its jobs table has no {missing})",
+                fix=f"move it aside (mv {self.path} {self.path}.broken); "
+                "the next local job starts a new one",
+            )
 
     def close(self) -> None:
         """End this process's connection to the store (the next statement opens another)."""
