@@ -22,6 +22,7 @@ from test_local_engine import (
     make_request,
     put_store,
     unique,
+    wait_for,
     wait_status,
 )
 
@@ -325,3 +326,57 @@ def test_without_namespaces_the_submission_and_describe_say_jobs_are_not_isolate
     described = submit(backend, request)["described"]
     assert described["LocalEngine"]["Sandbox"].startswith("none: ")
     assert "not isolated" in described["LocalEngine"]["Sandbox"]
+
+
+# A job of the same code as another: with ATTACK, it rewrites the body of the pyc it was
+# given (the header still matches the source); with WAIT, it imports mymod only once
+# /opt/ml/go exists; else at once. Its RESULT: the attack's outcome, or mymod.VALUE.
+SHARED_CODE = (
+    ATTEMPT
+    + """
+import marshal, time
+here = os.path.dirname(os.path.abspath(__file__))
+pyc = os.path.join(here, "__pycache__", "mymod.%s.pyc" % sys.implementation.cache_tag)
+if os.environ.get("ATTACK"):
+    def rewrite():
+        with open(pyc, "r+b") as f:
+            f.seek(16)
+            f.write(marshal.dumps(compile("VALUE = 'pwned'", "mymod.py", "exec")))
+            f.truncate()
+    print("RESULT " + json.dumps({"attack": attempt(rewrite)}), flush=True)
+else:
+    deadline = time.monotonic() + 120
+    while os.environ.get("WAIT") and not os.path.exists("/opt/ml/go"):
+        if time.monotonic() > deadline:
+            raise SystemExit("never told to go on")
+        time.sleep(0.05)
+    import mymod
+    print("RESULT " + json.dumps({"value": mymod.VALUE}), flush=True)
+"""
+)
+
+
+@needs_namespaces
+def test_a_job_cannot_change_the_cached_pyc_another_job_was_given():
+    backend = LocalBackend()
+    code = stage(SHARED_CODE, bootstrap=True)
+    put_store(code[len(STORE) + 1 :] + "/mymod.py", "VALUE = 1\n")
+
+    def request(env: dict) -> dict:
+        made = make_request(unique("sandbox"), code, env=env)
+        made["AppSpecification"]["ContainerEntrypoint"] = BOOTSTRAP_ENTRYPOINT
+        return made
+
+    assert submit(backend, request({}))["results"] == [{"value": 1}]  # compiled, kept
+    victim = request({"WAIT": "1"})
+    name = victim["ProcessingJobName"]
+    backend.create_job(victim)  # its pyc placed, not yet imported
+    placed = backend.store.job_dir(name) / "algo-1" / "opt" / "ml" / "processing" / "code"
+    wait_for(lambda: list(placed.glob("__pycache__/mymod.*.pyc")), timeout=120, what="the pyc")
+    attacker = submit(backend, request({"ATTACK": "1"}))["results"][0]
+    assert attacker["attack"] != "done"
+    (placed.parents[1] / "go").touch()
+    described = wait_status(backend, name, timeout=120)
+    assert described["ProcessingJobStatus"] == "Completed", described
+    results = [m for m in log_messages(backend, name) if m.startswith("RESULT ")]
+    assert results == ['RESULT {"value": 1}']

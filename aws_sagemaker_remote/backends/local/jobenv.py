@@ -111,12 +111,15 @@ class JobEnvironment:
             homes.append(pwd.getpwuid(os.getuid()).pw_dir)
         except KeyError:
             pass
+        from .bytecode import GIVEN
+
         store = self.run.store.root
         return sandbox_view(
             homes=[h for h in homes if h],
             caches=[store, envs_dir(store)],
             instance_dir=self.run.job_dir / host,
             environment=layer,
+            given=self.run.job_dir / GIVEN,
             interpreter=interpreter,
             network=not netns.isolated(self.run.request),
             credential_files=[

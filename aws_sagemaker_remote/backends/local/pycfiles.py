@@ -67,11 +67,16 @@ def written_pycs(base: Path) -> list[tuple[str, str]]:
 
 
 def place_pyc(
-    entry: Path, target: Path, source: Path, made: set[Path] | None = None
+    entry: Path,
+    target: Path,
+    source: Path,
+    made: set[Path] | None = None,
+    symlink: bool = False,
 ) -> tuple[int, int] | None:
-    """Put the cache entry at ``target`` (a link, else a copy), unless the source is not
-    there or something already is; the placed file's (inode, mtime_ns). ``made``: the
-    ``__pycache__`` directories this caller has made already (each is made once)."""
+    """Put the cache entry at ``target`` (a link, else a copy; with ``symlink``, a
+    symbolic link to it), unless the source is not there or something already is; the
+    placed file's (inode, mtime_ns). ``made``: the ``__pycache__`` directories this
+    caller has made already (each is made once)."""
     made = set() if made is None else made
     folder = target.parent
     try:
@@ -83,7 +88,10 @@ def place_pyc(
                 return None
             made.add(folder)
         try:
-            os.link(entry, target)
+            if symlink:
+                os.symlink(entry, target)
+            else:
+                os.link(entry, target)
         except FileExistsError:
             return None
         except OSError:  # another file system, or links refused: a copy, whole or none
@@ -96,6 +104,23 @@ def place_pyc(
     except OSError:
         return None
     return signature(target)
+
+
+def link_entry(entry: Path, target: Path) -> None:
+    """``target``: a hard link of the entry (a copy, whole or none, where links fail)."""
+    try:
+        os.link(entry, target)
+    except FileExistsError:
+        pass
+    except OSError:
+        temp = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            shutil.copyfile(entry, temp)
+            os.link(temp, target)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
 
 
 def regular_file(path: Path) -> bool:

@@ -166,13 +166,16 @@ class JobRun:
     def place_bytecode(self) -> None:
         """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
         here only costs the job its compiles."""
-        from .bytecode import JobBytecode, bytecode_dir
+        from .bytecode import GIVEN, JobBytecode, bytecode_dir
 
         python = str(self.environment.bin_dirs[0] / "python")
         root = bytecode_dir(self.store.root)
         try:
             key = self.environment.key
-            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say, key)
+            given = self.job_dir / GIVEN
+            self.bytecode = JobBytecode(
+                root, python, self.request, self.opt_ml_dirs, say, key, given
+            )
             self.bytecode.place()
         except OSError as error:
             say(f"bytecode: not placed: {error}")

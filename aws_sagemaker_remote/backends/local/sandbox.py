@@ -167,13 +167,15 @@ def sandbox_view(
     caches: list[Path],
     instance_dir: Path,
     environment: Path,
+    given: Path,
     interpreter: str,
     network: bool,
     credential_files: list[str] = (),  # type: ignore[assignment]
 ) -> SandboxView:
     """The view of one instance: ``homes`` (the user's), ``caches`` (the engine's state
-    and environments) hidden; ``environment`` (the cached layer) and ``interpreter``'s
-    installation given back read-only, ``instance_dir`` writable."""
+    and environments) hidden; ``environment`` (the cached layer), ``given`` (the cached
+    pycs the job was given) and ``interpreter``'s installation given back read-only,
+    ``instance_dir`` writable."""
     hidden: list[str] = []
     for path in [*homes, *map(str, caches)]:
         real = os.path.realpath(path)
@@ -181,7 +183,7 @@ def sandbox_view(
             hidden = [h for h in hidden if not _within(h, real)] + [real]
     private = ["/tmp", "/dev/shm"] + ([] if network else ["/run"])
     prefix = str(Path(os.path.realpath(interpreter)).parent.parent)
-    read_only = [os.path.realpath(environment)]
+    read_only = [os.path.realpath(environment), os.path.realpath(given)]
     if any(_within(prefix, h) or _within(prefix, p) for h in hidden for p in private):
         read_only.append(prefix)
     masked = [os.path.realpath(f) for f in credential_files if os.path.isfile(f)]
