@@ -234,20 +234,28 @@ def _remove_layer(layer: Path) -> None:
 
 
 def tree_digest(layer: Path) -> str:
-    """What the layer holds: every name, and each file's size and modification time."""
+    """What the layer holds: every name, and each file's size and modification time (one
+    ``lstat`` per file, on every use of the layer: kept to that)."""
     digest = hashlib.sha256()
-    for root, dirs, files in os.walk(layer):
-        dirs.sort()
-        rel = os.path.relpath(root, layer)
-        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            if rel == "." and name.startswith(COMPLETE):
-                continue
-            path = os.path.join(root, name)
-            info = os.lstat(path)
-            target = os.readlink(path) if os.path.islink(path) else ""
-            line = f"{rel}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0{target}\n"
-            digest.update(line.encode("utf-8", "surrogateescape"))
-        digest.update(f"{rel}/\0{dirs}\n".encode("utf-8", "surrogateescape"))
+    todo = [str(layer)]
+    while todo:
+        folder = todo.pop()
+        lines, folders = [], []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if folder == str(layer) and entry.name.startswith(COMPLETE):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    lines.append(f"{entry.name}/")
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                target = os.readlink(entry.path) if entry.is_symlink() else ""
+                lines.append(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{target}")
+        todo += sorted(folders, reverse=True)  # the same order whatever the directory's
+        lines.sort()
+        text = folder[len(str(layer)) :] + "\n" + "\n".join(lines) + "\n"
+        digest.update(text.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
