@@ -14,10 +14,11 @@ job. :func:`choose_isolation` says which, and why; the runner records it for ``d
 
 In namespaces each instance's view is a sandbox (:class:`SandboxView`, set up by
 :mod:`.nsinit`): the host's file system read-only; the user's home, the engine's state
-and caches (other jobs' directories with them) hidden under empty tmpfs; a ``/tmp`` and
-``/dev/shm`` of its own; from under what is hidden, only its cached environment and its
-interpreter (read-only) and its own directory come back. A job can therefore neither
-plant code that a later job runs nor read what is not its own. With network isolation
+and caches (other jobs' directories with them) hidden under empty tmpfs; a ``/tmp``,
+``/var/tmp`` and ``/dev/shm`` of its own; from under what is hidden, only its cached
+environment, the pycs it was given and its interpreter (read-only) and its own directory
+come back. A job can therefore neither plant code that a later job runs nor read what is
+not its own. With network isolation
 it gets no ``/run`` and the host's Unix sockets are masked (abstract ones go with the
 network namespace). Path mapping isolates nothing: describe and the submission say so.
 """
@@ -181,7 +182,7 @@ def sandbox_view(
         real = os.path.realpath(path)
         if real not in ("/", "/opt") and not any(_within(real, h) for h in hidden):
             hidden = [h for h in hidden if not _within(h, real)] + [real]
-    private = ["/tmp", "/dev/shm"] + ([] if network else ["/run"])
+    private = ["/tmp", "/var/tmp", "/dev/shm"] + ([] if network else ["/run"])
     prefix = str(Path(os.path.realpath(interpreter)).parent.parent)
     read_only = [os.path.realpath(environment), os.path.realpath(given)]
     if any(_within(prefix, h) or _within(prefix, p) for h in hidden for p in private):

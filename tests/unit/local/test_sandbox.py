@@ -25,7 +25,7 @@ def view(tmp_path, **changes):
 def test_the_home_the_state_and_the_caches_are_hidden_once_each_never_the_root(tmp_path):
     seen = view(tmp_path)
     assert seen.hidden == tuple(sorted([str(tmp_path / "envs"), str(tmp_path / "home")]))
-    assert seen.private == ("/tmp", "/dev/shm")
+    assert seen.private == ("/tmp", "/var/tmp", "/dev/shm")
     assert seen.writable == (str(tmp_path / "home" / "state" / "jobs" / "j" / "algo-1"),)
 
 
