@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_local_engine import STORE, make_request, s3_output, stage_script, unique, wait_status
+from test_local_engine import (
+    STORE,
+    log_messages,
+    make_request,
+    s3_output,
+    stage_script,
+    unique,
+    wait_status,
+)
 
 from aws_sagemaker_remote.backends.local import LocalBackend
 from aws_sagemaker_remote.errors import UserError
@@ -32,9 +40,10 @@ def _mount_small(path: Path, size: str) -> None:
 
 @pytest.fixture()
 def small_state(tmp_path, monkeypatch, request):
-    """A state directory on a tmpfs of ``request.param`` (e.g. "3m"), unmounted at the end."""
+    """A state directory on a tmpfs of ``request.param`` (default 64m: a job environment fits),
+    unmounted at the end."""
     disk = tmp_path / "small"
-    _mount_small(disk, getattr(request, "param", "16m"))
+    _mount_small(disk, getattr(request, "param", "64m"))
     state = disk / "state"
     monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(state))
     try:
@@ -109,19 +118,19 @@ def test_recording_a_job_on_a_full_disk_is_one_line_and_leaves_no_job(small_stat
     assert not backend.store.job_dir(name).exists()
 
 
-# Fills its own output until the disk is full, then ends well: the runner's upload of
-# the outputs (into the local store, on the same disk) and its records hit the full disk.
+# Writes its output, then fills the disk (to the last block) and ends well: the runner's
+# upload of the output (into the local store, on the same disk) and its records hit the
+# full disk, not the job.
 FILLS = """
-import os
-path = "/opt/ml/output/fill"
-with open(path, "ab") as f:
-    try:
-        while True:
-            f.write(b"\\0" * 65536)
-            f.flush()
-    except OSError as error:
-        print("filled:", error, flush=True)
-open("/opt/ml/processing/output/result.txt", "w").write("x" * 100000)
+with open("/opt/ml/processing/output/result.txt", "w") as f:
+    f.write("x" * 100000)
+with open("/opt/ml/output/fill", "ab", buffering=0) as f:
+    for size in (65536, 512):
+        try:
+            while True:
+                f.write(b"\\0" * size)
+        except OSError as error:
+            print("filled:", error, flush=True)
 """
 
 
@@ -138,8 +147,7 @@ def test_a_runner_that_hits_a_full_disk_records_the_job_failed_with_the_reason(s
     described = wait_status(backend, name, timeout=120)
     log = (backend.store.job_dir(name) / "runner.log").read_text()
     assert described["ProcessingJobStatus"] == "Failed", log
-    assert "No space left on device" in described["FailureReason"] or (
-        "no space left" in described["FailureReason"]
-    ), described["FailureReason"]
+    reason = described["FailureReason"]
+    assert reason.startswith("ClientError: "), (reason, log_messages(backend, name))
+    assert "No space left on device" in reason or "no space left" in reason, reason
     assert "Traceback" not in log, log
-    assert "InternalServerError" not in described["FailureReason"]

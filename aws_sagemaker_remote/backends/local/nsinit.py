@@ -58,12 +58,15 @@ MS_NODIRATIME = 2048
 MS_BIND = 4096
 MS_REC = 16384
 MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
 ST_RELATIME = 4096  # statvfs's name for MS_RELATIME
 MNT_DETACH = 2
+EINVAL = 22
 CLONE_NEWNS = 0x20000
 CLONE_NEWUSER = 0x10000000
 # mounts the kernel keeps as they are (proc, sysfs, devices): never remounted read-only
 _KERNEL_MOUNTS = ("/proc", "/sys", "/dev")
+_STATUS_SIZE = 16  # bytes reserved in the status file: a wait status, in digits
 # options given more than once (a list each); see parse()
 _LISTS = ("--hide", "--private", "--bind-ro", "--bind-rw", "--mask")
 OPT = "/opt"
@@ -191,10 +194,13 @@ def _read_only(writable, masked):
         kept = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
         if flags & ST_RELATIME:
             kept |= MS_RELATIME
+        elif not flags & MS_NOATIME:
+            kept |= MS_STRICTATIME  # else the kernel would make it relatime: refused if locked
         try:
             _mount(None, point, flags=MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
-        except OSError:
-            failed.append(point)
+        except OSError as error:
+            if error.errno != EINVAL:  # EINVAL: no mount point here, covered by another
+                failed.append(point)
     return failed
 
 
@@ -315,13 +321,24 @@ def _flush():
             pass
 
 
+def reserve_status(path):
+    """The status file, opened and filled with spaces before the command starts, so that
+    the wait status can be written over them in place on a disk the job filled."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    os.write(fd, b" " * _STATUS_SIZE)
+    return fd
+
+
 def run(command, status_file, in_process=False, pyc=None):
-    """Start ``command``; forward stop signals to it; reap everything; its exit code."""
+    """Start ``command``; forward stop signals to it; reap everything; its exit code.
+    ``status_file``: where its wait status goes, a path or a :func:`reserve_status`."""
+    status_fd = status_file if isinstance(status_file, int) else reserve_status(status_file)
     env = dict(os.environ)
     env.pop(MARKER_ENV, None)
     here = in_process and runs_here(command, env)
     child = os.fork()
     if child == 0:
+        os.close(status_fd)  # the job's own business is not its status
         try:
             for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
@@ -350,8 +367,11 @@ def run(command, status_file, in_process=False, pyc=None):
             continue
         if pid == child:
             break
-    with open(status_file, "w") as f:
-        f.write(str(status))
+    try:
+        os.pwrite(status_fd, str(status).encode().ljust(_STATUS_SIZE), 0)
+    except OSError as error:  # the runner then goes by this process's own exit code
+        print(f"[aws-sagemaker-remote] cannot record the exit status: {error}", file=sys.stderr)
+    os.close(status_fd)
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status)
@@ -397,6 +417,8 @@ def main(argv=None):
                 pyc = None
         mount_opt_ml(options["--opt-ml"], options["--scratch"])
         refused = make_sandbox(options)
+        # opened once the mounts are made: a file open for writing keeps its mount writable
+        status = reserve_status(options["--status-file"])
         if options.get("--hostname"):
             sethostname(options["--hostname"])
         if options.get("--lock") == "1":
@@ -415,7 +437,7 @@ def main(argv=None):
             flush=True,
         )
     in_process = options.get("--in-process") == "1"
-    return run(command, options["--status-file"], in_process, pyc)
+    return run(command, status, in_process, pyc)
 
 
 if __name__ == "__main__":

@@ -391,23 +391,31 @@ def main(
         run.run()
         return 0
     except BaseException as error:
-        import traceback  # here: with textwrap and tokenize, 3 ms a run that ends well skips
+        full = _full_disk_reason(error, store)
+        if full is None:
+            import traceback  # here: with textwrap and tokenize, 3 ms a run that ends well skips
 
-        traceback.print_exc()
+            traceback.print_exc()
+        else:
+            say(full)  # no bug of ours: one line, as the job's FailureReason says it
         if run is not None:
             try:
                 run.stop_workers()
-            except BaseException:
-                traceback.print_exc()
-        full = full_disk(error, store.root) if isinstance(error, Exception) else None
-        if full is not None or isinstance(error, StoreFull):
-            reason = f"ClientError: {(full or error).one_line()}"  # type: ignore[union-attr]
-        else:
-            reason = (
-                f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
-            )
+            except BaseException as again:
+                say(f"stopping the instances: {type(again).__name__}: {again}")
+        reason = full or (
+            f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+        )
         store.finish(name, "Failed", failure_reason=reason)
         return 1
+
+
+def _full_disk_reason(error: BaseException, store: JobStore) -> str | None:
+    """The FailureReason of a runner stopped by a full disk (a file or the job store)."""
+    if isinstance(error, StoreFull):
+        return f"ClientError: {error.one_line()}"
+    full = full_disk(error, store.root) if isinstance(error, Exception) else None
+    return f"ClientError: {full.one_line()}" if full is not None else None
 
 
 if __name__ == "__main__":

@@ -65,9 +65,15 @@ class Worker:
             reader.start()
 
     def _pump(self, pipe, tail) -> None:
+        """Every line into the log stream; on a full disk the lines that do not fit are
+        lost, but the pipe is still drained (else the job would block on its next print)
+        and the last lines still kept for the failure reason."""
         for raw in iter(pipe.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(line)
+            try:
+                self.log.write(line)
+            except OSError:
+                pass  # the runner says why when the job ends (a full disk is its reason)
             self.output_tail.append(line)
             if tail is not None:
                 tail.append(line)
@@ -95,4 +101,7 @@ class Worker:
         self.proc.wait()
         for reader in self.readers:
             reader.join(timeout=5)
-        self.log.close()
+        try:
+            self.log.close()
+        except OSError:
+            pass  # what a full disk kept from the stream is all there is
