@@ -90,10 +90,10 @@ class LocalBackend:
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
         notes = check_request(request, docker=self.docker, store=self.store)
         if not self.docker:
-            from .sandbox import PATH_MAPPING, choose_isolation
+            from .sandbox import known_without_namespaces
 
-            isolation = choose_isolation(dict(os.environ))
-            if isolation.mode == PATH_MAPPING:
+            isolation = known_without_namespaces(dict(os.environ))
+            if isolation is not None:
                 notes.append(
                     f"local engine: jobs are not isolated here ({isolation.reason}): a job "
                     "sees and can change this machine's files, the engine's caches and other "

@@ -75,21 +75,10 @@ class IsolationProbe:
     starts the probe (a process) first and asks once the job's inputs are in place."""
 
     def __init__(self, env: dict[str, str]):
-        self._answer: Isolation | None = None
+        self._answer: Isolation | None = _without_namespaces(env)
         self._probe: subprocess.Popen | None = None
-        forced = env.get(NAMESPACES_ENV, "").strip().lower()
-        if forced in ("0", "no", "false", "off"):
-            self._answer = Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
-        elif not sys.platform.startswith("linux"):
-            self._answer = Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
-        elif (unshare := shutil.which("unshare")) is None:
-            self._answer = Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
-        elif not os.path.isdir("/opt"):
-            self._answer = Isolation(
-                PATH_MAPPING, "this machine has no /opt to mount /opt/ml under"
-            )
-        else:
-            self._unshare = unshare
+        if self._answer is None:
+            self._unshare = unshare = shutil.which("unshare") or "unshare"
             try:
                 self._probe = subprocess.Popen(
                     [unshare, *_UNSHARE_FLAGS, "true"],
@@ -216,6 +205,47 @@ def _host_unix_sockets() -> list[str]:
         if len(fields) == 8 and fields[7].startswith("/"):
             found.append(fields[7])
     return found
+
+
+def _without_namespaces(env: dict[str, str]) -> Isolation | None:
+    """Path mapping, when this machine says so without running anything; else None."""
+    forced = env.get(NAMESPACES_ENV, "").strip().lower()
+    if forced in ("0", "no", "false", "off"):
+        return Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
+    if not sys.platform.startswith("linux"):
+        return Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
+    if shutil.which("unshare") is None:
+        return Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
+    if not os.path.isdir("/opt"):
+        return Isolation(PATH_MAPPING, "this machine has no /opt to mount /opt/ml under")
+    return None
+
+
+# Kernel settings that forbid unprivileged user namespaces (Debian's, the general limit,
+# Ubuntu's AppArmor restriction), with the value that forbids them.
+_FORBIDDING = (
+    ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+    ("/proc/sys/user/max_user_namespaces", "0"),
+    ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"),
+)
+
+
+def known_without_namespaces(env: dict[str, str]) -> Isolation | None:
+    """Path mapping when this machine's settings say so, read in microseconds (the
+    submission's one line; the runner's probe runs ``unshare`` and has the last word)."""
+    answer = _without_namespaces(env)
+    if answer is not None:
+        return answer
+    for path, forbidding in _FORBIDDING:
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value == forbidding:
+            return Isolation(
+                PATH_MAPPING, f"unprivileged namespaces are not allowed here ({path} is {value})"
+            )
+    return None
 
 
 def namespace_command(
