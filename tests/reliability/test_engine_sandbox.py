@@ -380,3 +380,38 @@ def test_a_job_cannot_change_the_cached_pyc_another_job_was_given():
     assert described["ProcessingJobStatus"] == "Completed", described
     results = [m for m in log_messages(backend, name) if m.startswith("RESULT ")]
     assert results == ['RESULT {"value": 1}']
+
+
+@needs_namespaces
+def test_a_masked_unix_socket_refuses_a_job_where_no_hidden_directory_holds_it(tmp_path):
+    """Network isolation masks each socket this machine has bound (/proc/net/unix), for
+    those outside the directories the sandbox hides or replaces: here, nsinit alone."""
+    import sys
+
+    from aws_sagemaker_remote.backends.local.sandbox import choose_isolation, namespace_command
+
+    path = tmp_path / "host.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    (tmp_path / "ml").mkdir()
+    (tmp_path / "scratch").mkdir()
+    probe = "import socket; s = socket.socket(socket.AF_UNIX); s.connect(%r); print('reached')"
+    try:
+        command = namespace_command(
+            choose_isolation({}),
+            [sys.executable, "-c", probe % str(path)],
+            opt_ml=tmp_path / "ml",
+            scratch=tmp_path / "scratch",
+            hostname="algo-1",
+            status_file=tmp_path / "status",
+            network=False,
+        )
+        init = command.index("--")
+        sandbox = ["--mask", str(path), "--bind-rw", str(tmp_path), "--read-only", "1"]
+        command[init:init] = [*sandbox, "--lock", "1"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    finally:
+        server.close()
+    assert "reached" not in done.stdout
+    assert "ConnectionRefusedError" in done.stderr, done.stderr

@@ -135,7 +135,7 @@ def make_sandbox(options):
             if path != "/" and os.path.isdir(path) and not os.path.islink(path):
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data)
         for path, fd, rw in keep:
-            _give_back(path, fd)
+            _give_back(path, fd, rw)
             if rw:
                 writable.append(path)
         masked = [p for p in options.get("--mask", []) if _mask(p)]
@@ -149,13 +149,14 @@ def make_sandbox(options):
     return failed
 
 
-def _give_back(path, fd):
-    """``path`` (opened as ``fd`` before anything was hidden) at its own place again."""
+def _give_back(path, fd, writable):
+    """``path`` (opened as ``fd`` before anything was hidden) at its own place again; a
+    writable one always as a mount of its own, which the read-only pass leaves as it is."""
     try:
         here = os.stat(path)
         there = os.fstat(fd)
-        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
-            return  # still in view
+        if not writable and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+            return  # still in view, and read-only with the rest
     except OSError:
         pass
     os.makedirs(path, exist_ok=True)
