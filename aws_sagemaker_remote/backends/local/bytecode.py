@@ -182,6 +182,7 @@ class JobBytecode:
                 if not entry_holds(given, self.key):
                     given.unlink(missing_ok=True)
                     given = None
+                    self.log(f"bytecode: {name} is not as the engine wrote it: compiled again")
             self._checked[name] = given
         return self._checked[name]
 
