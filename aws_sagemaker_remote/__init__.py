@@ -20,13 +20,26 @@ _LAZY = {
     "submit": ("api", "submit"),
     "attach": ("api", "attach"),
     "request": ("api", "request"),
-    "Job": ("handle", "Job"),
-    "Download": ("handle", "Download"),
+    "run_script": ("api", "run_script"),
+    "run_script_request": ("api", "run_script_request"),
+    "Job": ("submission.handle", "Job"),
+    "Download": ("submission.handle", "Download"),
     "Event": ("events", "Event"),
     "errors": ("errors", None),
 }
 
-__all__ = ["Download", "Event", "Job", "__version__", "attach", "errors", "request", "submit"]
+__all__ = [
+    "Download",
+    "Event",
+    "Job",
+    "__version__",
+    "attach",
+    "errors",
+    "request",
+    "run_script",
+    "run_script_request",
+    "submit",
+]
 
 
 def __getattr__(name: str):

@@ -26,7 +26,10 @@ def parse_bool(text: str | bool) -> bool:
         return True
     if lowered in FALSY:
         return False
-    raise argparse.ArgumentTypeError(f"expected yes/true/1 or no/false/0, got {text!r}")
+    from .wording import did_you_mean
+
+    hint = did_you_mean(lowered, sorted(TRUTHY | FALSY), cutoff=0.7)
+    raise argparse.ArgumentTypeError(f"expected yes/true/1 or no/false/0, got {text!r}{hint}")
 
 
 parse_bool.__name__ = "yes/no"  # argparse names the type in its messages
@@ -35,15 +38,33 @@ parse_bool.__name__ = "yes/no"  # argparse names the type in its messages
 class PathArgument:
     """A channel declared with more than its default path.
 
-    ``local`` is the default path (or ``s3://`` URI); ``optional`` lets the channel be left
-    empty, in which case it is not shipped; ``mode`` is File/Pipe for inputs and
-    EndOfJob/Continuous for outputs; ``remote`` is where an output lands on S3 ("default":
-    generated from the job name); ``distribution`` is FullyReplicated or ShardedByS3Key;
-    ``data_type`` is S3Prefix (every object under the URI) or ManifestFile (the URI names a
-    manifest listing the objects).
+    :param local: the default path (or ``s3://`` URI; ``job://JOB/OUTPUT`` for an input).
+    :param remote: where an output lands on S3 (``"default"``: generated from the job name).
+    :param optional: the channel may be left empty; it is then not shipped.
+    :param mode: ``File`` or ``Pipe`` for an input, ``EndOfJob`` or ``Continuous`` for an
+        output.
+    :param distribution: ``FullyReplicated`` or ``ShardedByS3Key`` (an input's objects
+        split across instances).
+    :param data_type: ``S3Prefix`` (every object under the URI) or ``ManifestFile`` (the
+        URI names a manifest listing the objects).
+    :param container_path: where the channel is inside the job, under
+        ``/opt/ml/processing/`` (default: ``<mount>/<channel name>``).
+    :param legacy: the original package's ``attributes``, ``repeat``, ``repeated``,
+        ``shuffle`` and ``split_workers``, accepted with no effect. Any other keyword is a
+        mistake (``distrbution=``), reported with the keywords it takes when the channel
+        is declared (:func:`check_keywords`), never silently ignored.
     """
 
-    __slots__ = ("local", "remote", "optional", "mode", "distribution", "data_type")
+    __slots__ = (
+        "local",
+        "remote",
+        "optional",
+        "mode",
+        "distribution",
+        "data_type",
+        "container_path",
+        "unknown_keywords",
+    )
 
     def __init__(
         self,
@@ -53,7 +74,8 @@ class PathArgument:
         mode: str | None = None,
         distribution: str | None = None,
         data_type: str | None = None,
-        **_ignored: object,  # split_workers, attributes...: accepted for old scripts
+        container_path: str | None = None,
+        **legacy: object,
     ):
         self.local = local
         self.remote = remote or "default"
@@ -61,21 +83,55 @@ class PathArgument:
         self.mode = mode
         self.distribution = distribution
         self.data_type = data_type
+        self.container_path = container_path
+        self.unknown_keywords = tuple(sorted(set(legacy) - LEGACY_KEYWORDS))
 
     def __repr__(self) -> str:
         return (
             f"PathArgument(local={self.local!r}, remote={self.remote!r}, "
             f"optional={self.optional!r}, mode={self.mode!r}, distribution={self.distribution!r}, "
-            f"data_type={self.data_type!r})"
+            f"data_type={self.data_type!r}, container_path={self.container_path!r})"
         )
 
 
+# Keywords of the original package's PathArgument that mean nothing here, kept working.
+LEGACY_KEYWORDS = frozenset({"attributes", "repeat", "repeated", "shuffle", "split_workers"})
+KEYWORDS = (
+    "local",
+    "remote",
+    "optional",
+    "mode",
+    "distribution",
+    "data_type",
+    "container_path",
+)
+
 OPTIONAL = PathArgument(optional=True)
+
+
+def check_keywords(argument: PathArgument, where: str) -> None:
+    """UserError naming a keyword ``argument`` was given that PathArgument does not take.
+
+    ``where`` names the channel in the caller's terms (``inputs['data']``)."""
+    if not argument.unknown_keywords:
+        return
+    import difflib
+
+    from .errors import UserError
+
+    keyword = argument.unknown_keywords[0]
+    close = difflib.get_close_matches(keyword, KEYWORDS, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}=?)" if close else ""
+    raise UserError(
+        f"{where}: PathArgument does not take the keyword {keyword}={hint}",
+        fix=f"it takes {', '.join(k + '=' for k in KEYWORDS)}",
+    )
 
 
 def as_path_argument(value: object, *, kind: str, name: str) -> PathArgument:
     """Normalise what users write for a channel: a path, None, a PathArgument or (local, s3)."""
     if isinstance(value, PathArgument):
+        check_keywords(value, f"{kind}s[{name!r}]")
         return value
     if value is None:
         return PathArgument(optional=True)
@@ -83,8 +139,11 @@ def as_path_argument(value: object, *, kind: str, name: str) -> PathArgument:
         return PathArgument(value)
     if isinstance(value, tuple) and len(value) == 2 and kind == "output":
         return PathArgument(value[0], remote=value[1])
-    raise TypeError(
-        f"{kind} {name!r}: expected a path, an s3:// URI or a PathArgument, got {value!r}"
+    from .errors import UserError
+
+    raise UserError(
+        f"{kind}s[{name!r}] is {value!r}",
+        fix="pass a path, an s3:// URI or a PathArgument",
     )
 
 

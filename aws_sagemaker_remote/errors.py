@@ -97,9 +97,15 @@ class ServiceError(Error):
 
 
 class JobFailed(Error):
-    """The job ended without completing; the message carries its reason."""
+    """The job ended without completing; the message carries its reason, then (on lines
+    of their own, as the job wrote them) its last log lines."""
 
     exit_code = JOB_FAILED_EXIT
+
+    def one_line(self, name: Callable[[str], str] = keyword_name) -> str:
+        """The reason as one line; the log lines after it keep their lines and indents."""
+        first, newline, rest = str(self).partition("\n")
+        return render_fields(first, name) + newline + rest
 
 
 class Interrupted(Error):

@@ -7,6 +7,7 @@ import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 # Flag defaults may come from AWS_SAGEMAKER_REMOTE_* variables; the documentation shows
 # the code defaults, whatever the shell that builds it has set.
@@ -21,7 +22,8 @@ copyright = "aws-sagemaker-remote developers"
 release = aws_sagemaker_remote.__version__
 version = release
 
-extensions = ["sphinx.ext.autodoc", "sphinxarg.ext"]
+extensions = ["sphinx.ext.autodoc", "sphinxarg.ext", "myst_parser", "flagref"]
+source_suffix = {".rst": "restructuredtext"}  # Markdown only where included (the changelog)
 smartquotes_action = "qe"  # keep "--flag" as typed: no dashes turned into en dashes
 exclude_patterns = ["_build"]
 nitpicky = False

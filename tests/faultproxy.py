@@ -15,7 +15,8 @@ to the upstream server over a connection of their own or answered with a fault:
 ``ProxyRules.every`` picks which requests get a fault deterministically (every n-th
 request matching a predicate), so a test never depends on chance. Every request is
 recorded as (method, path and query) in ``requests``, and its Range header (or None) in
-``ranges``.
+``ranges``; a request whose upstream answer was passed back whole is recorded in
+``answered`` too (the server has finished with it).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     ranges: list[str | None] = field(default_factory=list)
+    answered: list[Request] = field(default_factory=list)
 
     def __post_init__(self):
         parts = urlsplit(self.upstream)
@@ -151,6 +153,8 @@ class FaultProxy:
                         client.shutdown(socket.SHUT_WR)  # all of that half arrives, then the end
                     return
                 client.sendall(self._forward(head, body, method))
+                with self._lock:
+                    self.answered.append((method, target))
         except OSError:
             return
         finally:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ServiceError, UserError
-from ..job.s3uri import parse_s3_uri
 from ..storage.s3clients import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
+from ..uris import parse_s3_uri
 
 ABORT_INCOMPLETE_DAYS = 2
 LIFECYCLE_RULE = {

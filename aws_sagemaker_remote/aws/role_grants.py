@@ -14,10 +14,11 @@ grants are kept and the new ones added. Every change is said through ``notify``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import UserError
+from .manifests import manifest_listings
 from .role_policy import (
     POLICY_LIMIT,
     Access,
@@ -74,13 +75,24 @@ def replace_grants(ctx: Any, iam: Any, found: dict, access: Access, notify: Noti
         _drop_legacy(iam, found, notify)
 
 
-def confirm_grants(ctx: Any, role_arn: str, access: Access, notify: Notify) -> None:
-    """After the job was created: put back what a concurrent submission's policy lacks, for
-    this job (which a listing may not show yet) and for every job running as the role."""
+def confirm_grants(
+    ctx: Any, role_arn: str, access: Access, notify: Notify, extra: Sequence[dict] = ()
+) -> None:
+    """After the job was created: put back what a concurrent submission's policies lack,
+    for this job (which a listing may not show yet) and for every job running as the role.
+    ``extra``: this job's account statements (VPC, KMS keys)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     iam = client_of(ctx.session, "iam")
     name = role_arn.rsplit("/", 1)[1]
+    if extra:
+        from .account_policy import replace_account_policy
+
+        try:
+            role = {"RoleName": name, "Arn": role_arn}
+            replace_account_policy(ctx, iam, role, extra, notify, keep_granted=True)
+        except (BotoCoreError, ClientError) as error:
+            notify(f"warning: could not confirm the grants of role {role_arn}: {error}")
     try:
         found = _granted(iam, name, policy_name(ctx.region))
         before = found if found is not None else Access()
@@ -135,27 +147,35 @@ def _drop_legacy(iam: Any, found: dict, notify: Notify) -> None:
     )
 
 
+def running_jobs(ctx: Any, role_arn: str) -> list[dict]:
+    """DescribeProcessingJob of every job running as ``role_arn`` in this region; botocore's
+    errors when SageMaker cannot be asked."""
+    client = client_of(ctx.session, "sagemaker", ctx.region)
+    found = []
+    for status in RUNNING:
+        pages = client.get_paginator("list_processing_jobs").paginate(StatusEquals=status)
+        for page in pages:
+            for summary in page.get("ProcessingJobSummaries", []):
+                job = client.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
+                if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
+                    found.append(job)
+    return found
+
+
 def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify) -> Access:
     """What the jobs still running as ``role_arn`` in this region need; ``fallback`` (the
     earlier grants) when SageMaker cannot be asked, so that nothing is taken away."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = client_of(ctx.session, "sagemaker", ctx.region)
-    needed = Access()
     try:
-        for status in RUNNING:
-            pages = client.get_paginator("list_processing_jobs").paginate(StatusEquals=status)
-            for page in pages:
-                for summary in page.get("ProcessingJobSummaries", []):
-                    job = client.describe_processing_job(
-                        ProcessingJobName=summary["ProcessingJobName"]
-                    )
-                    if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
-                        needed |= request_access(job)
+        jobs = running_jobs(ctx, role_arn)
     except (BotoCoreError, ClientError) as error:
         notify(
             f"note: cannot list running processing jobs ({error}); role {role_arn} keeps its "
             "earlier S3 grants"
         )
         return fallback
+    needed = Access()
+    for job in jobs:
+        needed |= request_access(job, manifests=manifest_listings(job, ctx.session))
     return needed

@@ -1,30 +1,39 @@
 """What a role this library manages may do, as data: pure, no I/O.
 
-A processing job reads its inputs, writes its outputs, reads and writes the staging
-prefix, writes CloudWatch logs and pulls its image. :class:`Access` holds the S3 part as
+A processing job reads its inputs (and the objects their manifests list), writes its
+outputs, reads the staging prefix, writes CloudWatch logs and pulls its image. It never
+writes the staging prefix: its trees are what later jobs run and copy from, so only a job's
+own output prefixes are writable. :class:`Access` holds the S3 part as
 ``bucket/key-pattern`` strings, derived from a CreateProcessingJob request with SageMaker's
 own matching: an input S3Uri delivers every key starting with it (``<key>*``), an output
-lands below its URI (``<key>/*``). The trust policy admits SageMaker only on behalf of
-this account's processing jobs (the confused-deputy conditions).
+lands below its URI (``<key>/*``). IAM reads ``*`` and ``?`` in a resource as wildcards
+and has no escape for them, so an output URI holding one is refused
+(:func:`check_output_uri`) rather than granted wider than it reads. The trust policy admits
+SageMaker only on behalf of this account's processing jobs (the confused-deputy conditions).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import UserError
+
 POLICY_LIMIT = 10_240  # IAM: characters of all inline policies of one role
+WILDCARDS = ("*", "?")  # IAM's, in a resource ARN; S3 keys may hold them, IAM cannot escape
+MANIFEST_EXACT = 20  # a manifest listing more objects is granted their common prefix
 
 
 @dataclass(frozen=True)
 class Access:
     """S3 access as ``bucket/key-pattern`` strings ("*" matches anything)."""
 
-    read: frozenset[str] = frozenset()  # inputs
+    read: frozenset[str] = frozenset()  # inputs, manifests' objects, the staging prefix
     write: frozenset[str] = frozenset()  # outputs
-    read_write: frozenset[str] = frozenset()  # the staging prefix
+    read_write: frozenset[str] = frozenset()  # (earlier versions: the staging prefix)
 
     def __or__(self, other: Access) -> Access:
         return Access(
@@ -76,9 +85,57 @@ def _pattern(uri: str, suffix: str) -> str:
     return f"{bucket}/{key}{suffix}"
 
 
-def request_access(request: dict[str, Any], staging_root: str | None = None) -> Access:
-    """The S3 access the job of a CreateProcessingJob request needs, plus read/write on
-    ``staging_root`` (where staging puts its trees and its default outputs)."""
+def check_output_uri(uri: str, field: str) -> None:
+    """An output URI the role's policy can grant exactly: a UserError naming ``field`` for
+    one holding ``*`` or ``?`` (``s3://b/*`` would be granted as ``b/*/*``: all of b)."""
+    found = sorted({c for c in WILDCARDS if c in uri})
+    if found:
+        shown = " and ".join(repr(c) for c in found)
+        raise UserError(
+            f"{uri}: {shown} in an output location would be a wildcard in the IAM policy "
+            "that lets the job write there",
+            field=field,
+            fix="name one prefix, without * or ?",
+        )
+
+
+def manifest_objects(body: bytes) -> list[str]:
+    """The S3 URIs a SageMaker manifest file lists (``[{"prefix": "s3://b/p/"}, "rel",
+    ...]``); [] for a body that is no such manifest (SageMaker refuses it, not IAM)."""
+    try:
+        items = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        return []
+    prefix = items[0].get("prefix")
+    if not isinstance(prefix, str) or not prefix.startswith("s3://"):
+        return []
+    return [prefix + rel for rel in items[1:] if isinstance(rel, str) and rel]
+
+
+def manifest_reads(uris: Iterable[str]) -> frozenset[str]:
+    """What reading a manifest's objects takes: each object (with SageMaker's matching,
+    a key is also the start of the keys it delivers), or, for more than
+    :data:`MANIFEST_EXACT`, the longest prefix they share in each bucket."""
+    uris = sorted(set(uris))
+    if len(uris) <= MANIFEST_EXACT:
+        return frozenset(_pattern(u, "") for u in uris)
+    by_bucket: dict[str, list[str]] = {}
+    for uri in uris:
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        by_bucket.setdefault(bucket, []).append(key)
+    return frozenset(f"{b}/{os.path.commonprefix(keys)}*" for b, keys in by_bucket.items())
+
+
+def request_access(
+    request: dict[str, Any],
+    staging_root: str | None = None,
+    manifests: dict[str, list[str]] | None = None,
+) -> Access:
+    """The S3 access the job of a CreateProcessingJob request needs, plus read on
+    ``staging_root`` (where staging puts its trees). ``manifests``: manifest URI -> the
+    object URIs it lists (read too)."""
     inputs = [
         i["S3Input"]["S3Uri"] for i in request.get("ProcessingInputs") or [] if "S3Input" in i
     ]
@@ -88,10 +145,10 @@ def request_access(request: dict[str, Any], staging_root: str | None = None) -> 
         if "S3Output" in o
     ]
     staging = [staging_root.rstrip("/") + "/"] if staging_root else []
+    listed = [uri for uris in (manifests or {}).values() for uri in uris]
     return Access(
-        frozenset(_pattern(u, "*") for u in inputs),
+        frozenset(_pattern(u, "*") for u in [*inputs, *staging]) | manifest_reads(listed),
         frozenset(_pattern(u.rstrip("/"), "/*") for u in outputs),
-        frozenset(_pattern(u, "*") for u in staging),
     ).compact()
 
 

@@ -4,9 +4,10 @@ A role this library creates is tagged ``aws-sagemaker-remote:managed``; only suc
 is ever modified (a role the user made is used as it is). It trusts SageMaker for this
 account's processing jobs only, and may do what :mod:`.role_policy` derives from the job.
 
-Grants do not pile up: each submission replaces the region's S3 policy with what is
-needed now (:mod:`.role_grants`). Every change is reported through ``notify``, one line
-each, for the caller to show.
+Grants do not pile up: each submission replaces the region's S3 policy
+(:mod:`.role_grants`) and the account policy for VPCs and KMS keys
+(:mod:`.account_policy`) with what this job and the jobs running as the role need now.
+Every change is reported through ``notify``, one line each, for the caller to show.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ServiceError, UserError
+from .account_policy import (
+    ACCOUNT_POLICY_NAME,
+    KMS_ACTIONS,
+    VPC_ACTIONS,
+    AccountNeeds,
+    kms_needs,
+    replace_account_policy,
+    statements,
+)
 from .role_grants import ROLE_FIELD, check_size, policy_name, replace_grants
 from .role_policy import (
     NO_ACCESS,
@@ -117,7 +127,7 @@ def resolve_job_role(
         iam.put_role_policy(
             RoleName=name, PolicyName=policy_name(ctx.region), PolicyDocument=policy_text(policy)
         )
-        _grant_account_policy(iam, created, extra, notify)
+        replace_account_policy(ctx, iam, created, extra, notify)
     except ClientError as error:
         raise UserError(
             f"cannot resolve role {role!r}: {error_message(error)}",
@@ -127,7 +137,8 @@ def resolve_job_role(
         ) from None
     except BotoCoreError as error:
         raise ServiceError(
-            f"cannot reach IAM: {error} (a network or service fault: run again)",
+            f"cannot reach IAM at {iam.meta.endpoint_url}: {error} "
+            "(a network or service fault: check the network, then run again)",
             endpoint=iam.meta.endpoint_url,
         ) from None
     granted = access.compact().describe()
@@ -156,7 +167,7 @@ def _update_managed(
     except ClientError as error:  # the role works as it is; the job may still succeed
         notify(f"warning: could not update role {found['Arn']}: {error_message(error)}")
     replace_grants(ctx, iam, found, access, notify)
-    _grant_account_policy(iam, found, extra, notify)
+    replace_account_policy(ctx, iam, found, extra, notify)
 
 
 def _update_trust(ctx: Any, iam: Any, found: dict, notify: Notify) -> None:
@@ -195,142 +206,14 @@ def _check_role_exists(ctx: Any, arn: str) -> None:
         pass
 
 
-# --- what VPC jobs and KMS keys need (a second inline policy, kept apart) ---------------------
-
-ACCOUNT_POLICY_NAME = "aws-sagemaker-remote-account"
-VPC_ACTIONS = (  # "Give SageMaker Access to Resources in your Amazon VPC"
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-)
-KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-
-
-def kms_resources(partition: str, region: str, account_id: str, keys: Sequence[str]):
-    """(key ARNs, alias names) for keys given as an ID, key ARN, alias name or alias ARN:
-    a policy grants a key by ARN, and an alias through the ``kms:ResourceAliases`` key."""
-    arns, aliases = set(), set()
-    for key in keys:
-        if key.startswith("arn:") and ":alias/" in key:
-            aliases.add("alias/" + key.split(":alias/", 1)[1])
-        elif key.startswith("arn:"):
-            arns.add(key)
-        elif key.startswith("alias/"):
-            aliases.add(key)
-        else:
-            arns.add(f"arn:{partition}:kms:{region}:{account_id}:key/{key}")
-    return sorted(arns), sorted(aliases)
-
-
-def account_policy(vpc: bool, key_arns: Sequence[str], aliases: Sequence[str]) -> list[dict]:
-    """The statements a VPC job (ENI permissions) and KMS keys (Decrypt, GenerateDataKey)
-    need; empty when the job uses neither."""
-    statements: list[dict[str, Any]] = []
-    if vpc:
-        statements.append(
-            {
-                "Sid": "VpcNetworkInterfaces",
-                "Effect": "Allow",
-                "Action": list(VPC_ACTIONS),
-                "Resource": "*",
-            }
-        )
-    if key_arns:
-        statements.append(
-            {
-                "Sid": "UseKmsKeys",
-                "Effect": "Allow",
-                "Action": list(KMS_ACTIONS),
-                "Resource": sorted(key_arns),
-            }
-        )
-    if aliases:
-        statements.append(
-            {
-                "Sid": "UseKmsAliases",
-                "Effect": "Allow",
-                "Action": list(KMS_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": sorted(aliases)}},
-            }
-        )
-    return statements
-
-
 def account_statements(ctx: Any, spec: Any) -> list[dict]:
-    """:func:`account_policy` for a JobSpec's VPC and KMS keys."""
+    """The account policy statements a JobSpec's VPC and KMS keys need (see
+    :mod:`.account_policy`); empty when it uses neither."""
     keys = [k for k in (spec.volume_kms_key, spec.output_kms_key) if k]
-    arns, aliases = kms_resources(ctx.partition, ctx.region, ctx.account_id, keys)
-    return account_policy(bool(spec.subnets), arns, aliases)
-
-
-def _granted(document: dict) -> tuple[bool, set[str], set[str]]:
-    """(VPC, key ARNs, aliases) an account policy of ours grants."""
-    vpc, arns, aliases = False, set[str](), set[str]()
-    for statement in document.get("Statement", []):
-        sid, resource = statement.get("Sid"), statement.get("Resource")
-        if sid == "VpcNetworkInterfaces":
-            vpc = True
-        elif sid == "UseKmsKeys":
-            arns |= set([resource] if isinstance(resource, str) else resource)
-        elif sid == "UseKmsAliases":
-            condition = statement.get("Condition", {}).get("ForAnyValue:StringEquals", {})
-            found = condition.get("kms:ResourceAliases", [])
-            aliases |= set([found] if isinstance(found, str) else found)
-    return vpc, arns, aliases
-
-
-def _grant_account_policy(iam: Any, role: dict, extra: Sequence[dict], notify: Notify) -> None:
-    """Add ``extra`` to the account policy of a role this library manages (never another's)."""
-    from botocore.exceptions import ClientError
-
-    if not extra:
-        return
-    name = role["RoleName"]
-    tags = role.get("Tags")
-    if tags is None:
-        tags = iam.list_role_tags(RoleName=name).get("Tags", [])
-    if not any(t.get("Key") == MANAGED_TAG for t in tags):
-        return
-    try:
-        document = iam.get_role_policy(RoleName=name, PolicyName=ACCOUNT_POLICY_NAME)
-        document = document["PolicyDocument"]
-        have = _granted(json.loads(document) if isinstance(document, str) else document)
-    except ClientError as error:
-        if error_code(error) != "NoSuchEntity":
-            raise
-        have = (False, set(), set())
-    want = _granted({"Statement": list(extra)})
-    union = (have[0] or want[0], have[1] | want[1], have[2] | want[2])
-    if union == have:
-        return
-    statements = account_policy(union[0], sorted(union[1]), sorted(union[2]))
-    policy = {"Version": "2012-10-17", "Statement": statements}
-    try:
-        iam.put_role_policy(
-            RoleName=name, PolicyName=ACCOUNT_POLICY_NAME, PolicyDocument=json.dumps(policy)
-        )
-    except ClientError as error:  # the job may still work (a key policy may allow it)
-        notify(
-            f"warning: could not grant role {role['Arn']} what the job needs: "
-            f"{error_message(error)}"
-        )
-        return
-    granted = [
-        w
-        for w, new in (
-            ("VPC network interfaces", union[0] and not have[0]),
-            ("KMS keys", bool(union[1] - have[1] or union[2] - have[2])),
-        )
-        if new
-    ]
-    notify(f"granted role {role['Arn']} {' and '.join(granted)}")
+    needs = AccountNeeds(bool(spec.subnets)) | kms_needs(
+        ctx.partition, ctx.region, ctx.account_id, keys
+    )
+    return statements(needs)
 
 
 def role_warning(role_arn: str, account_id: str, partition: str) -> str | None:
@@ -350,3 +233,15 @@ def role_warning(role_arn: str, account_id: str, partition: str) -> str | None:
             "the job runs only if that role trusts SageMaker in this account"
         )
     return None
+
+
+__all__ = [
+    "ACCOUNT_POLICY_NAME",
+    "KMS_ACTIONS",
+    "MANAGED_TAG",
+    "VPC_ACTIONS",
+    "account_statements",
+    "resolve_job_role",
+    "resolve_role",
+    "role_warning",
+]

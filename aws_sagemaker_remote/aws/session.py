@@ -3,13 +3,18 @@
 boto3 is imported inside the functions so that a local run never pays for it. boto3 honours
 ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` itself, which is how the tests point
 every client at an emulator.
+
+Every boto3 client of this tool is made by :func:`client_of`, with connect and read
+timeouts and a bounded number of attempts (:class:`AwsTimeouts`), so that an endpoint that
+never answers (a frozen STS, IAM, SageMaker or Logs endpoint, or a proxy in the way) is a
+:class:`~aws_sagemaker_remote.errors.ServiceError` naming it within a minute, never silence.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..collector import collection_paused
 from .partitions import partition_of
@@ -31,22 +36,67 @@ class AwsContext:
         return partition_of(self.region)
 
 
-_CLIENTS: Any = None  # session -> {(service, region): client}; weak: a session may go
+TIMEOUT_ENV = "AWS_SAGEMAKER_REMOTE_AWS_TIMEOUT"  # seconds a call may wait for an answer
+ATTEMPTS_ENV = "AWS_SAGEMAKER_REMOTE_AWS_ATTEMPTS"  # attempts per call, retries included
 
 
-def client_of(session: Any, service: str, region: str | None = None) -> Any:
-    """The session's one client of ``service`` in ``region``: a client costs 50 ms or more
-    to make (its service model), and a submission asks IAM, SageMaker and S3 several times."""
+class AwsTimeouts(NamedTuple):
+    """How long one AWS call may take: attempts x (connect + read) plus botocore's backoff
+    (at most a few seconds for three attempts) stays under a minute."""
+
+    connect_s: float = 4.0
+    read_s: float = 12.0
+    attempts: int = 3
+
+    @classmethod
+    def from_environment(cls) -> AwsTimeouts:
+        """The defaults, or what :data:`TIMEOUT_ENV` and :data:`ATTEMPTS_ENV` say."""
+        found = cls()
+        try:
+            read = float(os.environ.get(TIMEOUT_ENV) or found.read_s)
+            attempts = int(os.environ.get(ATTEMPTS_ENV) or found.attempts)
+        except ValueError:
+            return found
+        return cls(min(found.connect_s, read), read, max(1, attempts))
+
+    def config(self, **more: Any) -> Any:
+        """botocore's Config with these bounds (``more``: other settings of a client)."""
+        from botocore.config import Config
+
+        retries = {"mode": "standard", "total_max_attempts": self.attempts}
+        return Config(
+            connect_timeout=self.connect_s, read_timeout=self.read_s, retries=retries, **more
+        )
+
+
+_CLIENTS: Any = None  # session -> {(service, region, settings): client}; weak: a session may go
+
+
+def client_of(
+    session: Any,
+    service: str,
+    region: str | None = None,
+    *,
+    config: Any = None,
+    config_key: tuple = (),
+) -> Any:
+    """The session's one client of ``service`` in ``region``, made with bounded timeouts
+    and attempts: a client costs 50 ms or more to make (its service model), and a
+    submission asks IAM, SageMaker and S3 several times. ``config``: a botocore Config of
+    the caller's own (S3's transfer settings), told apart by ``config_key``."""
     global _CLIENTS
     if _CLIENTS is None:
         import weakref
 
         _CLIENTS = weakref.WeakKeyDictionary()
     made = _CLIENTS.setdefault(session, {})
-    key = (service, region)
+    bounds = AwsTimeouts.from_environment() if config is None else None
+    key = (service, region, bounds, config_key)
     if key not in made:
         with collection_paused():
-            made[key] = session.client(service, region_name=region)
+            made[key] = session.client(
+                service, region_name=region, config=config or bounds.config()
+            )
     return made[key]
 
 
@@ -97,17 +147,25 @@ def _unknown_profile(profile: str, origin: str) -> Exception:
     )
 
 
-def resolve_aws(profile: str | None) -> AwsContext:
+def resolve_aws(
+    profile: str | None, region: str | None = None, *, instead: str | None = None
+) -> AwsContext:
     """The session, region and account id; UserError naming the profile when one is missing.
 
     Calls STS GetCallerIdentity once, which also proves the credentials work before anything
-    is uploaded.
+    is uploaded. ``region``: this one rather than the profile's. ``instead`` is the caller's
+    way round AWS (``{{local}}``), offered in the fix when no credentials are found; the
+    profile is blamed only when one was given.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ..errors import ServiceError, UserError
 
     session = session_for(profile)
+    if region:
+        import boto3
+
+        session = boto3.Session(profile_name=profile, region_name=region)
     try:
         credentials = session.get_credentials()
     except BotoCoreError as error:
@@ -117,12 +175,16 @@ def resolve_aws(profile: str | None) -> AwsContext:
             fix=_CREDENTIALS_FIX,
         ) from None
     if credentials is None:
-        raise UserError("no AWS credentials found", field="profile", fix=_CREDENTIALS_FIX)
+        where = f" for profile {profile!r}" if profile else ""
+        raise UserError(
+            f"no AWS credentials found{where}",
+            field="profile" if profile else None,
+            fix=_CREDENTIALS_FIX + (f"; or {instead}" if instead else ""),
+        )
     region = session.region_name
     if not region:
         raise UserError("no AWS region configured", field="profile", fix=_REGION_FIX)
-    with collection_paused():
-        sts = session.client("sts")
+    sts = client_of(session, "sts")
     try:
         identity = sts.get_caller_identity()
     except ClientError as error:
@@ -156,10 +218,9 @@ def peek_aws(profile: str | None) -> tuple[str | None, str | None]:
         region = session.region_name or os.environ.get("AWS_REGION") or None
         if session.get_credentials() is None:
             return region, None
-        client = session.client(
-            "sts",
-            region_name=region or "us-east-1",
-            config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 0}),
+        quick = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 0})
+        client = client_of(
+            session, "sts", region or "us-east-1", config=quick, config_key=("peek",)
         )
         return region, client.get_caller_identity()["Account"]
     except Exception:

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from ..aws.session import error_code, error_message
-from ..collector import collection_paused
 from ..errors import NotFound, ServiceError, UserError
 from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
@@ -30,20 +29,13 @@ class SageMakerBackend:
     def __init__(self, ctx: Any, *, role_retry_seconds: float = 60.0):
         self.ctx = ctx
         self._role_retry_seconds = role_retry_seconds
-        self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
-        client = self._clients.get(service)
-        if client is None:
-            from botocore.config import Config
+        """The one client of the session (bounded timeouts and attempts: a frozen endpoint
+        is a ServiceError naming it within a minute)."""
+        from ..aws.session import client_of
 
-            config = Config(retries={"mode": "standard", "max_attempts": 8})
-            with collection_paused():
-                client = self.ctx.session.client(
-                    service, region_name=self.ctx.region, config=config
-                )
-            self._clients[service] = client
-        return client
+        return client_of(self.ctx.session, service, self.ctx.region)
 
     # -- jobs ------------------------------------------------------------------
 
@@ -109,6 +101,41 @@ class SageMakerBackend:
                 break
         jobs.sort(key=lambda job: job["CreationTime"], reverse=True)
         return jobs[:max_results]
+
+    def list_jobs_page(
+        self,
+        max_results: int,
+        next_token: str | None = None,
+        *,
+        name_contains: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One ListProcessingJobs call, newest first: (summaries, the next page's token)."""
+        params: dict[str, Any] = {
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": max(1, min(100, max_results)),
+        }
+        if name_contains:
+            params["NameContains"] = name_contains
+        if status:
+            params["StatusEquals"] = status
+        if next_token:
+            params["NextToken"] = next_token
+        page = self._call("sagemaker", "list_processing_jobs", None, **params)
+        return page.get("ProcessingJobSummaries", []), page.get("NextToken") or None
+
+    def job_tags(self, job_arn: str) -> list[dict[str, str]]:
+        """The job's tags (ListTags: DescribeProcessingJob does not return them)."""
+        tags: list[dict[str, str]] = []
+        params: dict[str, Any] = {"ResourceArn": job_arn, "MaxResults": 100}
+        while True:
+            page = self._call("sagemaker", "list_tags", None, **params)
+            tags += page.get("Tags", [])
+            token = page.get("NextToken")
+            if not token or token == params.get("NextToken"):
+                return tags
+            params["NextToken"] = token
 
     def stop_job(self, job_name: str) -> None:
         self._call("sagemaker", "stop_processing_job", job_name, ProcessingJobName=job_name)

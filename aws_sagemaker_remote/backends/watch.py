@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from ..errors import JobFailed
+from ..job.status import TERMINAL, UNSUCCESSFUL
 from . import Backend, LogEvent
-from .status import TERMINAL, UNSUCCESSFUL
 
 LAST_LINES = 20
 

@@ -44,3 +44,36 @@ def jobs_option_for_field(field: str) -> str:
     """The ``jobs`` command's spelling: its own options, a job's NAME; any other field (a
     channel, a setting of the job) as the processing command line spells it."""
     return _JOBS_OPTIONS.get(field) or flag_for_field(field)
+
+
+# ``serve``'s options, by the fields its errors name.
+_SERVE_OPTIONS = {
+    "port": "--port",
+    "host": "--host",
+    "account_id": "--account-id",
+    "region": "--region",
+    "access_key_id": "--access-key-id",
+    "secret_access_key": "--secret-access-key",
+}
+
+
+def serve_option_for_field(field: str) -> str:
+    """The ``serve`` command's spelling of a field."""
+    return _SERVE_OPTIONS.get(field) or flag_for_field(field)
+
+
+def run_option_for_field(field: str) -> str:
+    """``aws-sagemaker-remote run``'s spelling: a channel by its ``--input``/``--output``
+    (and the channel's name), the script as SCRIPT, other settings as their flags."""
+    kind, _, rest = field.partition(".")
+    if kind in ("inputs", "outputs"):
+        flag = "--" + kind[:-1]
+        name, _, attribute = rest.partition(".")
+        if attribute in ("mode", "distribution", "data_type"):
+            flag += "-" + attribute.replace("_", "-")
+        return f"{flag} {name}" if name else flag
+    if field == "script":
+        return "SCRIPT"
+    if field == "arguments":
+        return "the script's arguments (after --)"
+    return flag_for_field(field)

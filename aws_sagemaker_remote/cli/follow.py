@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from ..backends import Backend
-from ..backends.status import TERMINAL, UNSUCCESSFUL
 from ..backends.watch import (
     LAST_LINES,
     Watch,
@@ -21,6 +20,7 @@ from ..backends.watch import (
     last_log_lines,
 )
 from ..errors import Interrupted
+from ..job.status import TERMINAL, UNSUCCESSFUL
 
 __all__ = [
     "LAST_LINES",
@@ -48,17 +48,19 @@ def follow_job(
     logs: bool = True,
     log_out: TextIO | None = None,
     last_lines: list[str] | None = None,
+    download_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Print status changes and every instance's log until the job ends; its final description.
 
     ``last_lines``, when given, is filled with the last :data:`LAST_LINES` log lines seen,
-    for :func:`check_outcome`.
+    for :func:`check_outcome`. ``download_to`` (output name -> local path) is where the
+    caller meant to download the outputs: Ctrl-C says how to do that later.
     """
     watch = Watch(backend, job_name, poll_seconds=poll_seconds, logs=logs)
     try:
         print_updates(watch, out=out, log_out=log_out or out)
     except KeyboardInterrupt:
-        raise FollowInterrupted(interrupted_message(backend, job_name)) from None
+        raise FollowInterrupted(interrupted_message(backend, job_name, download_to)) from None
     finally:
         if last_lines is not None:
             last_lines[:] = watch.last_lines
@@ -81,9 +83,18 @@ def wait_job(
     out: TextIO = sys.stderr,
     poll_seconds: float = 5.0,
     logs: bool = True,
+    download_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Follow the job and raise JobFailed unless it completed; its final description."""
-    description = follow_job(backend, job_name, out=out, poll_seconds=poll_seconds, logs=logs)
+    """Follow the job and raise JobFailed unless it completed; its final description.
+    ``download_to``: as for :func:`follow_job`."""
+    description = follow_job(
+        backend,
+        job_name,
+        out=out,
+        poll_seconds=poll_seconds,
+        logs=logs,
+        download_to=download_to,
+    )
     lines: list[str] = []  # logs followed were printed as they came: said once
     if not logs and description.get("ProcessingJobStatus") in UNSUCCESSFUL:
         lines = last_log_lines(backend, job_name)
@@ -109,13 +120,31 @@ def status_line(description: dict[str, Any]) -> str:
     return line  # FailureReason: said once, by check_outcome
 
 
-def interrupted_message(backend: Backend, job_name: str) -> str:
+def interrupted_message(
+    backend: Backend, job_name: str, download_to: dict[str, str] | None = None
+) -> str:
+    """What Ctrl-C left running and the commands that go on from there: reattach, stop,
+    and (when the run meant to download outputs) fetch them to the same places."""
+    import os
+
     local = " --local" if getattr(backend, "name", "") == "local" else ""
-    return (
+    message = (
         f"stopped following {job_name}; the job keeps running. "
         f"Reattach: aws-sagemaker-remote jobs logs -f {job_name}{local}; "
         f"stop it: aws-sagemaker-remote jobs stop {job_name}{local}"
     )
+    if download_to:
+        shown = {name: os.path.relpath(path) for name, path in download_to.items()}
+        places = ", ".join(
+            f"{name} to {rel if not rel.startswith('..') else download_to[name]}"
+            for name, rel in shown.items()
+        )
+        message += (
+            f"; once it completes, download its outputs as this run would have ({places}): "
+            f"aws-sagemaker-remote jobs download {job_name}{local} "
+            f"(or wait and download: aws-sagemaker-remote jobs wait {job_name}{local})"
+        )
+    return message
 
 
 def describe_duration(description: dict[str, Any]) -> str:

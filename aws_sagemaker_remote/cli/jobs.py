@@ -14,15 +14,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..backends import to_json
-from ..backends.status import COMPLETED
 from ..collector import skip_collection_at_exit
-from ..errors import Error, Interrupted, UserError, exit_on_error
+from ..errors import Error, Interrupted, JobFailed, UserError, exit_on_error
+from ..job.status import COMPLETED
 from ..processing.args import OneLineParser
+from ..submission.planned_downloads import forget
 from ..wording import count
 from .flags import jobs_option_for_field
 
 if TYPE_CHECKING:
-    from ..handle import Job
+    from ..submission.handle import Job
 
 PROG = "aws-sagemaker-remote"
 
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_parser("run", help="run an unchanged processing script as a job", add_help=False)
     top.add_parser("serve", help="a local SageMaker, S3 and Logs on 127.0.0.1", add_help=False)
     top.add_parser("console", help="the jobs console for a SageMaker account", add_help=False)
+    # also before the command (`jobs --local list`); merged into the command's own by main()
+    jobs.add_argument("--local", dest="jobs_local", action="store_true", help=argparse.SUPPRESS)
+    jobs.add_argument("--profile", dest="jobs_profile", metavar="P", help=argparse.SUPPRESS)
     commands = jobs.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -98,12 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wait.add_argument("name", metavar="NAME")
     wait.add_argument("--no-logs", action="store_true", help="status changes only")
+    wait.add_argument(
+        "--no-download",
+        action="store_true",
+        help="do not download the outputs a cut-short waited run meant to download",
+    )
 
     stop = commands.add_parser("stop", parents=[common], help="ask the job to stop")
     stop.add_argument("name", metavar="NAME")
 
     remove = commands.add_parser(
-        "rm", parents=[common], help="remove ended local jobs: their records and directories"
+        "rm",
+        parents=[common],
+        help="remove ended local jobs: their records and directories (--local is implied)",
     )
     remove.add_argument("names", nargs="+", metavar="NAME")
     prune = commands.add_parser(
@@ -118,11 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="only jobs that ended (and environments last used) longer ago: 90s, 30m, 12h, 7d",
     )
+    prune.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be removed and how much it would free; remove nothing",
+    )
 
     download = commands.add_parser("download", parents=[common], help="fetch the job's outputs")
     download.add_argument("name", metavar="NAME")
     download.add_argument(
-        "--output", default=".", metavar="DIR", help="into DIR/<output-name>/ (default: .)"
+        "--output",
+        metavar="DIR",
+        help="into DIR/<output-name>/ (default: where the run that waited for the job on "
+        "this machine meant to download them, else .)",
     )
     download.add_argument("--name", dest="output_name", metavar="OUTPUT", help="only this output")
     return parser
@@ -131,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int | None:
     skip_collection_at_exit()
     args = build_parser().parse_args(argv)
+    args.local = args.local or args.jobs_local
+    args.profile = args.profile or args.jobs_profile
     try:
         return _COMMANDS[args.command](args)
     except Error as error:
@@ -164,9 +185,22 @@ def _job(args: argparse.Namespace) -> Job:
     from ..api import attach
 
     try:
-        return attach(args.name, local=args.local, profile=args.profile)
+        return attach(args.name, local=args.local, profile=args.profile, on_event=_progress())
     except ImportError as error:
         raise UserError(f"the local engine is not available: {error}", field="local") from None
+
+
+def _progress() -> Any:
+    """An ``on_event`` that draws a download's progress on stderr (nothing else)."""
+    from .progress import ProgressPrinter
+
+    printer = ProgressPrinter()
+
+    def on_event(event: Any) -> None:
+        if event.kind == "progress":
+            printer(event.data)
+
+    return on_event
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -175,9 +209,13 @@ def _list(args: argparse.Namespace) -> int:
     if args.max < 1:
         raise UserError("must be at least 1", field="max")
     backend = _backend(args)
-    jobs = backend.list_jobs(args.max, args.name_contains)
+    jobs = backend.list_jobs(args.max + 1, args.name_contains)  # one more: are there more?
+    more, jobs = len(jobs) > args.max, jobs[: args.max]
+    _say_how_many(args, backend, len(jobs), more)
     if args.json:
         print(to_json(jobs))
+        return 0
+    if not jobs:
         return 0
     local = getattr(backend, "name", "") == "local"
     rows = [("NAME", "STATUS", "CREATED", "DURATION", *(("SIZE",) if local else ()))]
@@ -209,6 +247,28 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool) -> None:
+    """On stderr: that the list is empty, or that it is cut at --max ("20 of 23 jobs")."""
+    local = getattr(backend, "name", "") == "local"
+    matching = f" whose name contains {args.name_contains!r}" if args.name_contains else ""
+    if not shown:
+        where = "local jobs" if local else "SageMaker processing jobs"
+        if local:
+            hint = "jobs run with --sagemaker-instance local appear here"
+        else:
+            region = getattr(getattr(backend, "ctx", None), "region", None)
+            where += f" in {region}" if region else ""
+            hint = "for the local engine's jobs: --local"
+        print(f"no {where}{matching} ({hint})", file=sys.stderr)
+    elif more:
+        if local:
+            total = backend.count_jobs(args.name_contains)
+            said = f"{shown} of {total} jobs{matching} shown"
+        else:  # counting them all would list every page of the account's jobs
+            said = f"the newest {shown} jobs{matching} shown; there are more"
+        print(f"{said} (--max N to see more)", file=sys.stderr)
+
+
 def _local_only(args: argparse.Namespace) -> Any:
     if not args.local:
         raise UserError(
@@ -218,14 +278,19 @@ def _local_only(args: argparse.Namespace) -> Any:
 
 
 def _rm(args: argparse.Namespace) -> int:
-    print(_local_only(args).remove_jobs(args.names), file=sys.stderr)
+    args.local = True  # only the local engine's jobs can be removed
+    print(_backend(args).remove_jobs(args.names), file=sys.stderr)
+    for name in args.names:
+        forget(name)
     return 0
 
 
 def _prune(args: argparse.Namespace) -> int:
     if args.keep < 0:
         raise UserError("must be 0 or more", field="keep")
-    print(_local_only(args).prune(args.keep, args.older_than), file=sys.stderr)
+    print(
+        _local_only(args).prune(args.keep, args.older_than, dry_run=args.dry_run), file=sys.stderr
+    )
     return 0
 
 
@@ -262,12 +327,27 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
+    """Follow the job; once it completed, download what a waited run that was cut short
+    meant to download, where it meant to (see :mod:`..submission.planned_downloads`)."""
     from .follow import wait_job
 
     job = _job(args)
-    wait_job(
-        job.backend, job.name, out=sys.stderr, poll_seconds=args.poll_seconds, logs=not args.no_logs
-    )
+    try:
+        wait_job(
+            job.backend,
+            job.name,
+            out=sys.stderr,
+            poll_seconds=args.poll_seconds,
+            logs=not args.no_logs,
+            download_to=None if args.no_download else job.local_outputs,
+        )
+    except JobFailed:
+        forget(job.name)  # it ended without outputs to download
+        raise
+    if job.local_outputs and not args.no_download:
+        if _print_downloads(job.download()):
+            return 1  # the record stays: a later download may place what this one refused
+        forget(job.name)
     return 0
 
 
@@ -278,21 +358,45 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    """Exit 0 once a completed job's outputs are here; 1 for a job that ended Failed or
+    Stopped (whatever its Continuous outputs uploaded is fetched, and said to be partial)."""
+    from ..job.status import UNSUCCESSFUL
+
     job = _job(args)
-    description = job.describe()
-    status = description.get("ProcessingJobStatus")
-    if status != COMPLETED:
+    status = job.status()
+    if status != COMPLETED and status not in UNSUCCESSFUL:
         print(
             f"warning: job {args.name} is {status}; its outputs may be incomplete", file=sys.stderr
         )
-    done = job.download(args.output or ".", output=args.output_name)
+    planned = not args.output and bool(job.local_outputs)  # where a waited run meant
+    into = args.output if args.output or planned else "."
+    refused = _print_downloads(job.download(into, output=args.output_name))
+    if planned and status == COMPLETED and args.output_name is None and not refused:
+        forget(job.name)
+    if status in UNSUCCESSFUL:
+        print(
+            f"job {args.name} ended {status}: these are only what its Continuous outputs "
+            "uploaded before it ended",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if refused else 0
+
+
+def _print_downloads(done: dict[str, Any]) -> int:
+    """Keys that could not be placed and a line per output on stderr; each path on stdout.
+    Returns how many keys were refused."""
     for name, download in done.items():
         for line in download.lines[:-1]:  # keys that could not be placed
             print(line, file=sys.stderr)
         files = count(download.files, "file")
         print(f"{name}: {files} from {download.uri}", file=sys.stderr)
         print(download.path)
-    return 0
+    refused = sum(len(download.lines) - 1 for download in done.values())
+    if refused:  # a partial download is no success: exit 1, as a failed job (2: a bad flag)
+        arrived = count(sum(download.files for download in done.values()), "file")
+        print(f"{count(refused, 'object')} refused, {arrived} downloaded", file=sys.stderr)
+    return refused
 
 
 _COMMANDS = {

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..wording import size
+from ..wording import progress_line
 
 TERMINAL_EVERY_S = 0.1
 PLAIN_EVERY_S = 10.0
@@ -58,8 +58,4 @@ class ProgressPrinter:
 
     @staticmethod
     def line(event) -> str:
-        rate = event.bytes_done / event.elapsed_s if event.elapsed_s > 0 else 0.0
-        return (
-            f"{event.what}: {event.files_done}/{event.files_total} files, "
-            f"{size(event.bytes_done)}/{size(event.bytes_total)} ({size(rate)}/s)"
-        )
+        return progress_line(event)

@@ -41,6 +41,8 @@ JOB_SIDE_MODULES = (
     "script/jobconfig.py",
     "processing/__init__.py",
     "processing/args.py",
+    "processing/channel_flags.py",
+    "processing/setting_flags.py",
     "processing/main.py",
 )
 RESERVED_INPUT_NAMES = {
@@ -64,6 +66,7 @@ class ChannelPlan(NamedTuple):
     channels: list[StagedChannel]
     trees: list[Tree]  # what staging must put in place before the job is created
     code_summary: str = ""  # what ships as code, for the summary line
+    file_counts: dict[str, int] | None = None  # channel name -> files staged from here
 
 
 def selected_tree(
@@ -133,7 +136,7 @@ def plan_channels(spec: JobSpec, staging_root: str, s3_inputs: dict[str, S3Input
         planner.module(spec, module)
     for spec_input in spec.inputs:
         planner.input(spec, spec_input, s3_inputs.get(spec_input.name))
-    return ChannelPlan(planner.channels, planner.trees, planner.code_summary)
+    return ChannelPlan(planner.channels, planner.trees, planner.code_summary, planner.file_counts)
 
 
 class _Planner:
@@ -144,6 +147,7 @@ class _Planner:
         self.channels: list[StagedChannel] = []
         self.trees: list[Tree] = []
         self.code_summary = ""
+        self.file_counts: dict[str, int] = {}
 
     def ship(
         self,
@@ -166,6 +170,7 @@ class _Planner:
                 fix="put at least one file in it, or leave the channel out",
             )
         self.trees.append(tree)
+        self.file_counts[name] = len(tree.entries)
         uri = tree_uri(self.staging_root, tree)
         if data_type == "ManifestFile":  # the manifest itself, a single file
             uri += tree.entries[0].relpath
@@ -239,9 +244,9 @@ class _Planner:
             raise UserError(
                 f"the input name {name!r} is reserved for the job's code",
                 field=spec_input.field,
-                fix="rename the input in the script",
+                fix="give the input another name",
             )
-        container_path = posixpath.join(spec.input_mount, name)
+        container_path = spec_input.container_path
         modes = (spec_input.mode, spec_input.distribution)
         if spec_input.is_local_path:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..backends.status import COMPLETED, UNSUCCESSFUL
 from ..errors import NotFound, UserError
+from .status import COMPLETED, UNSUCCESSFUL
 
 SCHEME = "job://"
 # The service model's pattern, compiled as the model checks compile it (re.ASCII: the same

@@ -360,20 +360,9 @@ def _type_name(valid_type: str) -> str:
 
 
 def _choices(enum: list[str], value: str = "", shown: int = 10) -> str:
-    """A short list of the allowed values, or the closest ones when there are many."""
+    """A short list of the allowed values (a count when there are many), and the nearest."""
+    from ..wording import did_you_mean
+
     ordered = sorted(enum)
-    if len(ordered) <= shown:
-        return ", ".join(ordered)
-    close = closest(value, ordered)
-    if close:
-        return f"the {len(ordered)} allowed values; closest: {', '.join(close)}"
-    return f"{', '.join(ordered[:shown])}, ... ({len(ordered)} values)"
-
-
-def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
-    """The allowed values nearest to ``value`` (difflib), case-insensitively."""
-    import difflib
-
-    by_lower = {c.lower(): c for c in choices}
-    found = difflib.get_close_matches(value.lower(), list(by_lower), n=n, cutoff=0.6)
-    return [by_lower[f] for f in found]
+    listed = ", ".join(ordered) if len(ordered) <= shown else f"the {len(ordered)} allowed values"
+    return listed + did_you_mean(value, ordered)

@@ -87,13 +87,15 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
                     "OutputName": output.name,
                     "S3Output": {
                         "S3Uri": output_uri(spec, target, output.name),
-                        "LocalPath": posixpath.join(spec.output_mount, output.name),
+                        "LocalPath": output.container_path,
                         "S3UploadMode": output.mode,
                     },
                 }
                 for output in spec.outputs
             ]
         }
+    if not request["AppSpecification"]["ContainerArguments"]:  # the model wants 1 or more
+        del request["AppSpecification"]["ContainerArguments"]
     _set_optional_members(request, spec)
     return Rendered(
         request,
@@ -138,9 +140,14 @@ def _entrypoint(spec: JobSpec, channels: list[StagedChannel]) -> list[tuple[str,
 def _container_arguments(
     spec: JobSpec, channels: list[StagedChannel]
 ) -> list[tuple[str, str | None]]:
-    """The script's command line inside the job: the user's own arguments first, then each
-    channel's flag with its container path (the script's flags, not ours), then
+    """The script's command line inside the job. A plain script (``run``) gets its own
+    arguments and nothing else: a strict parser would refuse more, and an option such as
+    ``--train-split`` would take an added ``--train`` for its abbreviation. A
+    sagemaker_processing_main script gets the user's arguments first, then each channel's
+    flag with its container path (the script's flags, not ours), then
     ``--sagemaker-run false``; anything after a "--" stays after everything else."""
+    if spec.plain_script:
+        return [(a, "arguments") for a in spec.arguments]
     split = spec.arguments.index("--") if "--" in spec.arguments else len(spec.arguments)
     options, positionals = spec.arguments[:split], spec.arguments[split:]
     arguments = _user_arguments(options)
@@ -148,10 +155,7 @@ def _container_arguments(
         if channel.kind in ("input", "module"):
             arguments += [(channel.flag, channel.field), (channel.arg_path or "", channel.field)]
     for output in spec.outputs:
-        arguments += [
-            (output.flag, output.field),
-            (posixpath.join(spec.output_mount, output.name), output.field),
-        ]
+        arguments += [(output.flag, output.field), (output.container_path, output.field)]
     for field in spec.empty_channels:
         arguments += [(flag_for(field.split(".", 1)[1]), field), ("", field)]
     arguments += [("--sagemaker-run", None), ("false", None)]
@@ -286,7 +290,9 @@ def check_request(rendered: Rendered) -> None:
         fix = _FIXES["arguments"]
     else:
         fix = _FIXES.get(field or "")
-    raise UserError(text, field=None if field == "arguments" else field, fix=fix)
+    if field == "arguments":  # no flag to name: say whose they are
+        raise UserError(f"the script's arguments: {text}", fix=fix)
+    raise UserError(text, field=field, fix=fix)
 
 
 def _field_for(path: str, rendered: Rendered) -> str | None:

@@ -19,10 +19,12 @@ from ..args import PathArgument, flag_for
 from ..errors import UserError
 from ..script import layout
 from ..settings import JOB_SETTINGS, LOCAL_INSTANCE
+from .container_paths import ChannelPlaces
 from .lineage import JOB_NAME, parse_job_uri
 from .values import (
     checked_tags,
     existing_path,
+    instance_type,
     key_values,
     no_blanks,
     s3_uri,
@@ -42,6 +44,7 @@ class InputSpec(NamedTuple):
     mode: str
     distribution: str
     data_type: str = "S3Prefix"  # or ManifestFile: source names a manifest of objects
+    container_path: str = ""  # where the job sees it (build_spec sets it, from the mount)
 
     @property
     def flag(self) -> str:
@@ -64,6 +67,7 @@ class OutputSpec(NamedTuple):
     download_dir: str | None  # where a waited run downloads it; None when given as s3://
     s3: str | None  # where it lands; None: derived from the job name
     mode: str
+    container_path: str = ""  # where the job writes it (build_spec sets it, from the mount)
 
     @property
     def flag(self) -> str:
@@ -131,6 +135,9 @@ class JobSpec(NamedTuple):
     experiment_run: str | None = None
     source_dir: str | None = None
     allow_secrets: bool = False
+    # The script parses its own arguments (``run``): the job passes it ``arguments`` and
+    # nothing else, where a sagemaker_processing_main script also gets each channel's flag.
+    plain_script: bool = False
 
     @property
     def on_local_engine(self) -> bool:
@@ -184,6 +191,7 @@ def clean_base_job_name(text: str, limit: int = 63 - TIMESTAMP_LENGTH) -> str:
 
 # How each job setting is checked and normalised; a setting not named passes as it is.
 _CHECKS: dict[str, Any] = {
+    "instance": instance_type,
     "image": lambda v: no_blanks(v or None, "image", "an image URI"),
     "python": lambda v: no_blanks(v, "python", "an interpreter name"),
     "profile": lambda v: v or None,
@@ -206,7 +214,9 @@ _CHECKS: dict[str, Any] = {
 }
 
 
-def _input(name: str, declared: PathArgument, local_engine: bool) -> InputSpec | None:
+def _input(
+    name: str, declared: PathArgument, local_engine: bool, container_path: str
+) -> InputSpec | None:
     value, field = declared.local, f"inputs.{name}"
     if not value:
         if not declared.optional:
@@ -244,10 +254,10 @@ def _input(name: str, declared: PathArgument, local_engine: bool) -> InputSpec |
             fix='pass the manifest file (a JSON list: {"prefix": ...} then keys), or use S3Prefix',
         )
     distribution = declared.distribution or "FullyReplicated"
-    return InputSpec(name, source, mode, distribution, data_type)
+    return InputSpec(name, source, mode, distribution, data_type, container_path)
 
 
-def _output(name: str, declared: PathArgument) -> OutputSpec | None:
+def _output(name: str, declared: PathArgument, container_path: str) -> OutputSpec | None:
     value, field = declared.local, f"outputs.{name}"
     s3 = (
         None if declared.remote in (None, "", "default") else s3_uri(declared.remote, f"{field}.s3")
@@ -264,7 +274,7 @@ def _output(name: str, declared: PathArgument) -> OutputSpec | None:
         download_dir, s3 = None, s3 or s3_uri(value, field)
     else:
         download_dir = writable_dir(value, field) if value else None
-    return OutputSpec(name, download_dir, s3, declared.mode or "EndOfJob")
+    return OutputSpec(name, download_dir, s3, declared.mode or "EndOfJob", container_path)
 
 
 def build_spec(
@@ -276,26 +286,29 @@ def build_spec(
     arguments: Sequence[str] = (),
     explicit: Collection[str] = (),
     now: datetime | None = None,
+    plain_script: bool = False,
 ) -> JobSpec:
     """Check the settings (name -> value, as :func:`..settings.resolve` gives them) and the
     channels, and freeze them into a JobSpec; raises UserError naming the field.
 
     ``explicit``: the settings the caller gave rather than left to a default.
+    ``plain_script``: the script parses its own arguments (see :attr:`JobSpec.plain_script`).
     """
     script = existing_path(settings.get("script"), "script")
     if not script:
         raise UserError("is empty", field="script", fix="pass the script to run")
     local_engine = settings.get("instance") == LOCAL_INSTANCE
+    places = ChannelPlaces(settings)
     spec_inputs, spec_outputs, spec_modules = [], [], []
     empty: list[str] = []  # optional channels left empty: the job is told so
     for name, declared in (inputs or {}).items():
-        item = _input(name, declared, local_engine)
+        item = _input(name, declared, local_engine, places.input(name, declared))
         if item:
             spec_inputs.append(item)
         else:
             empty.append(f"inputs.{name}")
     for name, declared in (outputs or {}).items():
-        out = _output(name, declared)
+        out = _output(name, declared, places.output(name, declared))
         if out:
             spec_outputs.append(out)
         else:
@@ -306,6 +319,7 @@ def build_spec(
             spec_modules.append(ModuleSpec(name, checked))
         else:
             empty.append(f"modules.{name}")
+    places.check(spec_inputs, spec_outputs, spec_modules, settings)
     values = {
         name: _CHECKS.get(name, _same)(settings.get(name))
         for name in JOB_SETTINGS
@@ -326,6 +340,7 @@ def build_spec(
         modules=tuple(spec_modules),
         empty_channels=tuple(empty),
         arguments=tuple(arguments),
+        plain_script=plain_script,
         **values,
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..errors import UserError
 from ..storage.localstore import LOCAL_STORE_BUCKET
-from .s3uri import checked_s3_uri
+from ..uris import checked_s3_uri
 
 
 def key_values(
@@ -127,3 +127,30 @@ def staging_prefix(prefix: str | None) -> str | None:
             fix="leave it out to use the local store",
         )
     return prefix
+
+
+def instance_type(value: str) -> str:
+    """``value`` once it is ``local`` or a processing instance type of botocore's model.
+
+    Checked before any credentials are looked for: a typo (``lcoal``) is the user's
+    mistake, and blaming the missing credentials it led to would send them the wrong way."""
+    from ..settings import LOCAL_INSTANCE
+    from ..wording import did_you_mean
+    from .service_model import input_shape
+
+    if value == LOCAL_INSTANCE:
+        return value
+    shape = input_shape("sagemaker", "CreateProcessingJob")
+    resources = shape.members["ProcessingResources"] if shape else None
+    enum = resources.members["ClusterConfig"].members["InstanceType"].metadata.get("enum", [])
+    if not enum or value in enum:
+        return value
+    choices = [LOCAL_INSTANCE, *enum]
+    hint = (
+        f"; did you mean 'ml.{value}'?" if f"ml.{value}" in enum else did_you_mean(value, choices)
+    )
+    raise UserError(
+        f"{value!r} is neither {LOCAL_INSTANCE!r} nor a SageMaker processing instance type{hint}",
+        field="instance",
+        fix=f"pass {LOCAL_INSTANCE!r} to run on this machine, or a type such as ml.m5.large",
+    )

@@ -14,19 +14,11 @@ import argparse
 import os
 import sys
 
-from ..args import (
-    DATA_TYPES,
-    DISTRIBUTIONS,
-    INPUT_MODES,
-    OUTPUT_MODES,
-    PathArgument,
-    as_path_argument,
-    dest_for,
-    flag_for,
-    parse_bool,
-)
+from ..args import PathArgument, as_path_argument, flag_for, parse_bool
 from ..errors import UserError
-from ..settings import ENV_PREFIX, SETTINGS, Setting, parse_ids, resolve
+from ..settings import ENV_PREFIX, resolve
+from .channel_flags import add_input_flags, add_output_flags, channel_dests, check_channel_names
+from .setting_flags import add_settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
@@ -40,6 +32,11 @@ ENV_EPILOG = (
 )
 
 
+# What the usage line says for the --sagemaker-* flags it leaves out.
+_SAGEMAKER_USAGE = argparse.Action(["--sagemaker-*"], dest="sagemaker", metavar="...")
+_CHANNEL_USAGE = argparse.Action(["--NAME-*"], dest="channel", metavar="...")
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and exit 2 (no usage dump).
 
@@ -49,6 +46,8 @@ class OneLineParser(argparse.ArgumentParser):
 
     origins: dict = {}
     _checking = False  # inside add_argument
+    channel_names: frozenset[str] = frozenset()  # dests of the channels' own flags
+    channel_dests: frozenset[str] = frozenset()  # and of all their flags (-mode...)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         self._checking = True
@@ -68,6 +67,37 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
         raise SystemExit(2)
+
+    def format_usage(self) -> str:
+        formatter = self._get_formatter()
+        formatter.add_usage(self.usage, self._usage_actions(), self._mutually_exclusive_groups)
+        return formatter.format_help()
+
+    def format_help(self) -> str:
+        """argparse's help, but the usage names the script's own flags and channels and
+        sums up the library's as ``[--sagemaker-* ...]``; their groups come last."""
+        formatter = self._get_formatter()
+        formatter.add_usage(self.usage, self._usage_actions(), self._mutually_exclusive_groups)
+        formatter.add_text(self.description)
+        for group in self._action_groups:
+            formatter.start_section(group.title)
+            formatter.add_text(group.description)
+            formatter.add_arguments(group._group_actions)
+            formatter.end_section()
+        formatter.add_text(self.epilog)
+        return formatter.format_help()
+
+    def _usage_actions(self) -> list[argparse.Action]:
+        """What the usage line spells out: the script's own flags, then each channel's
+        flag; a channel's other flags and the ``--sagemaker-*`` flags are summed up (a
+        usage of every flag is 30 lines)."""
+        library = [a for a in self._actions if a.dest.startswith("sagemaker_")]
+        channels = [a for a in self._actions if a.dest in self.channel_dests]
+        own = [a for a in self._actions if a not in library and a not in channels]
+        shown = own + [a for a in channels if a.dest in self.channel_names]
+        if len(shown) < len(channels) + len(own):
+            shown.append(_CHANNEL_USAGE)
+        return shown + ([_SAGEMAKER_USAGE] if library else [])
 
 
 class Channels:
@@ -91,57 +121,6 @@ def module_path(value: Any) -> str:
     return file
 
 
-def setting_dest(setting: Setting) -> str:
-    """Where argparse puts a setting: ``--sagemaker-tag`` -> ``args.sagemaker_tag``."""
-    return dest_for(setting.flag)
-
-
-def _add_setting(group: Any, setting: Setting, default: Any) -> None:
-    """One ``--sagemaker-*`` flag, declared from the settings table."""
-    if setting.kind == "bool":
-        group.add_argument(
-            setting.flag,
-            type=parse_bool,
-            nargs="?",
-            const=True,
-            default=default,
-            metavar="yes|no",
-            help=f"{setting.help} (default: {'yes' if default else 'no'})",
-        )
-    elif setting.kind == "ids":
-        group.add_argument(
-            setting.flag,
-            type=_ids,
-            default=default,
-            metavar="ID,ID",
-            help=setting.help + (f" (default: {','.join(default)})" if default else ""),
-        )
-    elif setting.kind == "pairs":
-        group.add_argument(
-            setting.flag,
-            action="append",
-            metavar="KEY=VALUE",
-            default=[f"{k}={v}" for k, v in default],
-            help=setting.help,
-        )
-    else:
-        shown = "" if default in (None, "") else f" (default: {default})"
-        group.add_argument(
-            setting.flag,
-            default=default,
-            type=int if setting.kind == "int" else None,
-            help=setting.help + shown,
-        )
-
-
-def _ids(text: str) -> tuple[str, ...]:
-    """argparse type: ``ID,ID``."""
-    try:
-        return parse_ids(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {error}") from None
-
-
 def add_sagemaker_arguments(
     parser: argparse.ArgumentParser,
     *,
@@ -149,7 +128,7 @@ def add_sagemaker_arguments(
     channels: Channels,
     **code_defaults: Any,
 ) -> dict[str, str]:
-    """Declare every ``--sagemaker-*`` flag and one flag per channel on ``parser``.
+    """Declare one flag per channel and every ``--sagemaker-*`` flag on ``parser``.
 
     ``code_defaults`` are the script's own defaults of settings (``instance="local"``);
     the environment overrides them. Returns where each default came from.
@@ -157,111 +136,23 @@ def add_sagemaker_arguments(
     code_defaults["script"] = code_defaults.get("script") or script
     code_defaults["base_job_name"] = code_defaults.get("base_job_name") or script_stem(script)
     defaults, origins = resolve({}, code_defaults)
-    g = parser.add_argument_group("SageMaker", "Run this script as a SageMaker Processing job.")
-    for setting in SETTINGS:
-        _add_setting(g, setting, defaults[setting.name])
-    _add_input_flags(parser, channels)
-    _add_output_flags(parser, channels)
+    mounts = (defaults["input_mount"], defaults["output_mount"])
+    add_input_flags(parser, channels, mounts)
+    add_output_flags(parser, channels, mounts)
     if channels.modules:
         gm = parser.add_argument_group(
             "modules", "Directories shipped with the job and put on PYTHONPATH."
         )
         for name, path in channels.modules.items():
             gm.add_argument(
-                flag_for(name), dest=name, default=path, help=f"module {name} (default: {path})"
+                flag_for(name),
+                dest=name,
+                default=path,
+                metavar="DIR",
+                help=f"the module {name}: a package directory or .py file (default: {path})",
             )
+    add_settings(parser, defaults)
     return origins
-
-
-def _add_input_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
-    """``--NAME``, ``--NAME-mode``, ``--NAME-distribution`` and ``--NAME-data-type`` per input."""
-    if channels.inputs:
-        gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
-        for name, arg in channels.inputs.items():
-            flag = flag_for(name)
-            gi.add_argument(
-                flag,
-                dest=name,
-                default=arg.local,
-                help=f"input {name}{' (optional)' if arg.optional else ''}"
-                f" (default: {arg.local or 'none'})",
-            )
-            gi.add_argument(
-                flag + "-mode",
-                dest=f"{name}_mode",
-                default=arg.mode or "File",
-                type=_choice(flag + "-mode", INPUT_MODES),
-                metavar="|".join(INPUT_MODES),
-                help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
-            )
-            gi.add_argument(
-                flag + "-distribution",
-                dest=f"{name}_distribution",
-                default=arg.distribution or "FullyReplicated",
-                type=_choice(flag + "-distribution", DISTRIBUTIONS),
-                metavar="|".join(DISTRIBUTIONS),
-                help=f"how {name} is split across instances "
-                f"(default: {arg.distribution or 'FullyReplicated'})",
-            )
-            gi.add_argument(
-                flag + "-data-type",
-                dest=f"{name}_data_type",
-                default=arg.data_type or "S3Prefix",
-                type=_choice(flag + "-data-type", DATA_TYPES),
-                metavar="|".join(DATA_TYPES),
-                help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
-                f"manifest listing the objects (default: {arg.data_type or 'S3Prefix'})",
-            )
-
-
-def _add_output_flags(parser: argparse.ArgumentParser, channels: Channels) -> None:
-    """``--NAME``, ``--NAME-mode`` and ``--NAME-s3`` per output."""
-    if channels.outputs:
-        go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
-        for name, arg in channels.outputs.items():
-            flag = flag_for(name)
-            go.add_argument(
-                flag,
-                dest=name,
-                default=arg.local,
-                help=f"output {name}: where main writes it here, and where a "
-                f"waited remote run downloads it (default: {arg.local or 'none'})",
-            )
-            go.add_argument(
-                flag + "-mode",
-                dest=f"{name}_mode",
-                default=arg.mode or "EndOfJob",
-                type=_choice(flag + "-mode", OUTPUT_MODES),
-                metavar="|".join(OUTPUT_MODES),
-                help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
-            )
-            go.add_argument(
-                flag + "-s3",
-                dest=f"{name}_s3",
-                default=arg.remote,
-                help=f"where {name} lands on S3 in a remote run; 'default' derives it "
-                f"from the job name (default: {arg.remote})",
-            )
-
-
-def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:
-    """Case-insensitive choice that reports the allowed values in one line."""
-    by_lower = {c.lower(): c for c in choices}
-
-    def parse(text: str) -> str:
-        try:
-            return by_lower[text.lower()]
-        except KeyError:
-            import difflib
-
-            close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.5)
-            hint = f"; did you mean {by_lower[close[0]]}?" if close else ""
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not one of {', '.join(choices)}{hint}"
-            ) from None
-
-    parse.__name__ = flag
-    return parse
 
 
 def add_additional_arguments(parser: argparse.ArgumentParser, additional: list | None) -> None:
@@ -288,50 +179,6 @@ def script_stem(script: str) -> str:
     return os.path.splitext(os.path.basename(script))[0] or "processing"
 
 
-_CHANNEL_FLAGS = {
-    "inputs": ("", "-mode", "-distribution", "-data-type"),
-    "outputs": ("", "-mode", "-s3"),
-    "modules": ("",),
-}
-
-
-def check_channel_names(declared: dict[str, dict]) -> None:
-    """UserError naming the keyword when channels would clash on the command line.
-
-    ``declared``: keyword (``inputs``...) -> the channels given for it. argparse would
-    report these as a traceback, or not at all (a name in two keywords)."""
-    kinds: dict[str, str] = {}
-    flags: dict[str, str] = {}
-    for keyword, channels in declared.items():
-        for name in channels:
-            where = f"{keyword}[{name!r}]"
-            if not isinstance(name, str) or not name.strip("-_ "):
-                raise UserError(f"{keyword}= has the channel name {name!r}; name it")
-            if name in kinds:
-                raise UserError(
-                    f"the channel name {name!r} is declared in both {kinds[name]}= and {keyword}=",
-                    fix="give every channel its own name",
-                )
-            kinds[name] = keyword
-            for suffix in _CHANNEL_FLAGS[keyword]:
-                flag = flag_for(name) + suffix
-                if flag.startswith("--sagemaker-") or flag == "--help":
-                    raise UserError(
-                        f"{where} makes the flag {flag}, which belongs to the library",
-                        fix="rename the channel",
-                    )
-                if flag in flags:
-                    raise UserError(
-                        f"{flags[flag]} and {where} both make the flag {flag}",
-                        fix="rename one of the channels",
-                    )
-                flags[flag] = where
-
-
-def _script_stem(script: str) -> str:
-    return os.path.splitext(os.path.basename(script))[0] or "processing"
-
-
 def build_parser(
     *,
     script: str,
@@ -350,6 +197,8 @@ def build_parser(
     channels = Channels(inputs or {}, outputs or {}, modules or {})
     parser = OneLineParser(description=description, allow_abbrev=False, epilog=ENV_EPILOG)
     parser.origins = add_sagemaker_arguments(parser, script=script, channels=channels, **settings)
+    parser.channel_names = frozenset([*channels.inputs, *channels.outputs, *channels.modules])
+    parser.channel_dests = frozenset(channel_dests(channels))
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:
@@ -359,11 +208,20 @@ def build_parser(
             argparse_callback(parser)
         except argparse.ArgumentError as error:
             raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
+    _library_groups_last(parser)
     return parser, channels
 
 
+def _library_groups_last(parser: argparse.ArgumentParser) -> None:
+    """The script's own groups (from ``argparse_callback``) before the ``--sagemaker-*`` ones."""
+    groups = parser._action_groups
+    library = [g for g in groups if (g.title or "").startswith("SageMaker")]
+    parser._action_groups = [g for g in groups if g not in library] + library
+
+
 def sagemaker_processing_parser_for_docs() -> argparse.ArgumentParser:
-    """The documented parser, with one input, one output and one module (for sphinx-argparse)."""
+    """The documented parser, with one input, one output and one module: the docs' flag
+    reference (docs/_ext/flagref.py) renders it, and sphinx-argparse can."""
     parser, _ = build_parser(
         script="script.py",
         inputs={"input": "/path/to/input"},

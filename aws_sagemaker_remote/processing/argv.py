@@ -13,7 +13,9 @@ from typing import Any
 
 from ..args import PathArgument
 from ..settings import ENVIRONMENT, GIVEN, SETTINGS
-from .args import Channels, setting_dest
+from .args import Channels
+from .channel_flags import channel_dests
+from .setting_flags import setting_dest
 
 
 class CommandLine:
@@ -48,6 +50,7 @@ class CommandLine:
                 mode=getattr(args, f"{name}_mode"),
                 distribution=getattr(args, f"{name}_distribution"),
                 data_type=getattr(args, f"{name}_data_type"),
+                container_path=getattr(args, f"{name}_container_path"),
             )
             for name, declared in channels.inputs.items()
         }
@@ -57,6 +60,7 @@ class CommandLine:
                 remote=getattr(args, f"{name}_s3"),
                 optional=declared.optional,
                 mode=getattr(args, f"{name}_mode"),
+                container_path=getattr(args, f"{name}_container_path"),
             )
             for name, declared in channels.outputs.items()
         }
@@ -71,15 +75,10 @@ def _pairs(items: list[str] | None) -> tuple[tuple[str, str | None], ...]:
 
 def own_flags(parser: argparse.ArgumentParser, channels: Channels) -> dict[str, argparse.Action]:
     """Option strings the library owns (not passed through to the job), with their actions."""
-    channel_dests = set()
-    for name in channels.inputs:
-        channel_dests |= {name, f"{name}_mode", f"{name}_distribution", f"{name}_data_type"}
-    for name in channels.outputs:
-        channel_dests |= {name, f"{name}_mode", f"{name}_s3"}
-    channel_dests |= set(channels.modules)
+    dests = channel_dests(channels)
     owned = {}
     for action in parser._actions:
-        if action.dest.startswith("sagemaker_") or action.dest in channel_dests:
+        if action.dest.startswith("sagemaker_") or action.dest in dests:
             for option in action.option_strings:
                 owned[option] = action
     return owned

@@ -47,15 +47,35 @@ def sagemaker_processing_main(
 ) -> Any:
     """Parse the command line, then run ``main(args)`` here or as a SageMaker Processing job.
 
-    ``settings`` are the code defaults of the ``--sagemaker-*`` flags: ``run``, ``wait``,
-    ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
-    ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``, ``requirements``,
-    ``configuration_script``, ``configuration_command``, ``env``, ``tags``, ``s3_prefix``,
-    ``input_mount``, ``output_mount``, ``module_mount``, ``local_host_credentials``, and
-    what company accounts need: ``subnets``, ``security_groups``, ``network_isolation``,
-    ``inter_container_encryption``, ``volume_kms_key``, ``output_kms_key``, ``experiment``,
-    ``trial``, ``experiment_run``, ``source_dir``, ``allow_secrets``. ``dependencies`` is
-    the original package's name for ``modules``. Returns what ``main`` returns on a local run.
+    :param main: called with the parsed ``argparse.Namespace`` (here, or inside the job).
+    :param script: the script the job runs (default: the file that defines ``main``).
+    :param description: the parser's description, shown by ``--help``.
+    :param inputs: channel name -> default: a local path, an ``s3://`` URI,
+        ``job://JOB/OUTPUT``, ``None`` or :data:`~aws_sagemaker_remote.args.OPTIONAL`
+        (may be left empty), or a :class:`~aws_sagemaker_remote.args.PathArgument`. Each
+        adds ``--NAME``, ``--NAME-mode``, ``--NAME-distribution``, ``--NAME-data-type``
+        and ``--NAME-container-path``.
+    :param outputs: channel name -> default: a local directory, an ``s3://`` URI, a
+        ``(local, s3)`` pair or a :class:`~aws_sagemaker_remote.args.PathArgument`. Each
+        adds ``--NAME``, ``--NAME-mode``, ``--NAME-s3`` and ``--NAME-container-path``.
+    :param modules: name -> a package directory, a ``.py`` file or an imported module,
+        shipped with the script and put on ``PYTHONPATH``; each adds ``--NAME``.
+    :param dependencies: the original package's name for ``modules``.
+    :param additional_arguments: the script's own flags, as dicts whose ``dest`` is the
+        flag (``{"dest": "--filter-width", "default": 32}``) or ``(args, kwargs)`` pairs
+        for ``add_argument``.
+    :param argparse_callback: called with the parser, to add anything else.
+    :param argv: the command line to parse (default: ``sys.argv[1:]``).
+    :param settings: the code defaults of the ``--sagemaker-*`` flags: ``run``, ``wait``,
+        ``image``, ``instance``, ``instance_count``, ``role``, ``profile``, ``job_name``,
+        ``base_job_name``, ``runtime_seconds``, ``volume_size``, ``python``,
+        ``requirements``, ``configuration_script``, ``configuration_command``, ``env``,
+        ``tags``, ``s3_prefix``, ``input_mount``, ``output_mount``, ``module_mount``,
+        ``local_host_credentials``, and what company accounts need: ``subnets``,
+        ``security_groups``, ``network_isolation``, ``inter_container_encryption``,
+        ``volume_kms_key``, ``output_kms_key``, ``experiment``, ``trial``,
+        ``experiment_run``, ``source_dir``, ``allow_secrets``.
+    :returns: what ``main`` returns on a local run.
     """
     script = os.path.abspath(script) if script else script_defining(main)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -131,7 +151,7 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
     if not (remote_inputs or remote_outputs):
         return main(args)
 
-    from ..script.s3_mirror import S3Mirror
+    from .s3_mirror import S3Mirror
 
     with S3Mirror(profile=args.sagemaker_profile, instance=args.sagemaker_instance) as mirror:
         for name, uri in remote_inputs.items():

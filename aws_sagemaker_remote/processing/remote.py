@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cli.flags import flag_for_field
@@ -34,35 +35,51 @@ def run_remotely(
     argv: list[str],
 ) -> dict[str, Any] | None:
     """Submit the job (or print its request); returns the final description when waited."""
-    skip_collection_at_exit()  # this process's work from here on is ours
     command = CommandLine(args, parser=parser, channels=channels, argv=argv)
-    settings = command.settings
     with blame_environment(command.origins):
         spec = build_spec(
-            settings,
+            command.settings,
             inputs=command.inputs,
             outputs=command.outputs,
             modules=command.modules,
             arguments=command.arguments,
             explicit=command.explicit,
         )
+    return run_spec(spec, command.settings, command.origins)
+
+
+def run_spec(
+    spec: JobSpec,
+    settings: Mapping[str, Any],
+    origins: Mapping[str, str],
+    name: Callable[[str], str] = flag_for_field,
+) -> dict[str, Any] | None:
+    """Print the request of ``spec`` (``settings["dry_run"]``), or submit it and say what
+    happens; returns the final description when waited. ``name`` spells fields as the
+    command line at hand spells them (``run`` has flags of its own)."""
+    skip_collection_at_exit()  # this process's work from here on is ours
+    with blame_environment(origins):
         output_json = writable_file(settings["output_json"], "output_json")
-        from .. import jobs
+        from ..submission import order
 
         if settings["dry_run"]:
             try:
-                submission = jobs.prepare(spec, dry_run=True)
+                submission = order.prepare(spec, dry_run=True)
             except KeyboardInterrupt:
-                raise Interrupted(jobs.NOTHING_SUBMITTED) from None
-            for warning in submission.warnings:
-                print(render_fields(warning, flag_for_field), file=sys.stderr)
+                raise Interrupted(order.NOTHING_SUBMITTED) from None
+            for line in submission.infos + submission.warnings:
+                print(render_fields(line, name), file=sys.stderr)
             for note in submission.notes:
-                print(f"dry run: {render_fields(note, flag_for_field)}", file=sys.stderr)
+                print(f"dry run: {render_fields(note, name)}", file=sys.stderr)
             print(json.dumps(submission.request, indent=2))
             return None
-        announcer = _Announcer()
-        job = jobs.submit(spec, on_event=announcer)
+        announcer = _Announcer(name)
+        job = order.submit(spec, on_event=announcer)
     announcer.announce(job)
+    if settings["wait"] and settings["download"]:
+        from ..submission.planned_downloads import record
+
+        record(job.name, job.local_outputs)  # for `jobs wait` if this wait is cut short
     if not settings["wait"]:
         print(job.name, flush=True)  # stdout, for scripts: NAME=$(python job.py ...)
         if output_json:
@@ -77,6 +94,9 @@ class _Announcer:
     request: dict[str, Any] = {}
     progress: Any = None  # a ProgressPrinter, made when a transfer first reports
 
+    def __init__(self, name: Callable[[str], str]):
+        self.name = name
+
     def __call__(self, event: Event) -> None:
         if event.kind == "created":
             self.request = event.data
@@ -87,7 +107,7 @@ class _Announcer:
                 self.progress = ProgressPrinter()
             self.progress(event.data)
         else:
-            print(render_fields(event.text, flag_for_field), file=sys.stderr)
+            print(render_fields(event.text, self.name), file=sys.stderr)
 
     def announce(self, job: Any) -> None:
         name, region = job.name, job.region
@@ -113,10 +133,20 @@ class _Announcer:
 def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -> dict[str, Any]:
     from ..backends.watch import check_outcome
     from ..cli.follow import follow_job
+    from ..job.status import COMPLETED
 
-    description = follow_job(job.backend, job.name, poll_seconds=job.poll_seconds)
+    description = follow_job(
+        job.backend,
+        job.name,
+        poll_seconds=job.poll_seconds,
+        download_to=job.local_outputs if download else None,
+    )
     if output_json:
         job.write_description(output_json, description)
+    if description.get("ProcessingJobStatus") != COMPLETED:
+        from ..submission.planned_downloads import forget
+
+        forget(job.name)  # it ended without outputs to download
     check_outcome(description, [])  # the log was printed as it came: the traceback once
     _fetch_outputs(job, spec, description, download=download)
     return description
@@ -126,10 +156,13 @@ def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, down
     from ..storage.downloads import list_prefix
 
     uris = job.output_uris(description)
-    if download:
-        for done in job.download().values() if job.local_outputs else ():
+    if download and job.local_outputs:
+        from ..submission.planned_downloads import forget
+
+        for done in job.download().values():
             for line in done.lines:
                 print(f"output {line}", file=sys.stderr)
+        forget(job.name)
     for output in spec.outputs:
         if download and output.download_dir:
             continue

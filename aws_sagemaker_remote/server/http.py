@@ -11,13 +11,14 @@ with no traceback (the traceback goes to the server's log stream, ``on_error``).
 from __future__ import annotations
 
 import http.server
+import io
 import socketserver
 import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -25,10 +26,19 @@ class BodyError(Exception):
     """The request's body could not be read: too large, malformed, or the client went away."""
 
 
+class Body(Protocol):
+    """A request's body as a face reads it (the socket's, or bytes read already)."""
+
+    @property
+    def finished(self) -> bool: ...  # all of it read
+    def read(self, size: int = -1) -> bytes: ...
+    def drain(self) -> None: ...
+
+
 class _LimitedBody:
     """A request body read from the socket: at most ``length`` bytes, or chunked."""
 
-    def __init__(self, stream: BinaryIO, length: int | None, chunked: bool):
+    def __init__(self, stream: BinaryIO | io.BufferedIOBase, length: int | None, chunked: bool):
         self._stream = stream
         self._left = length or 0
         self._chunked = chunked
@@ -69,6 +79,11 @@ class _LimitedBody:
             self._stream.readline(16)  # the CRLF after the chunk
         return data
 
+    @property
+    def finished(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._done
+
     def drain(self) -> None:
         """Read what is left, so the connection can carry the next request."""
         while self.read(1024 * 1024):
@@ -83,7 +98,7 @@ class Request:
     path: str  # as sent: percent-encoded, without the query
     query: list[tuple[str, str]]  # decoded, blank values kept, in order
     headers: Message  # case-insensitive ``get``
-    body: _LimitedBody
+    body: Body
     content_length: int | None
     client: str  # the peer's address
 
@@ -117,6 +132,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Iterable[bytes] = b""
     length: int | None = None  # Content-Length for an iterable body, or for HEAD; else chunked
+    close: bool = False  # close the connection after it, leaving the request's body unread
 
 
 Face = Callable[[Request], Response]
@@ -129,6 +145,10 @@ def _report(text: str) -> None:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SDKs reuse connections
     server: HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout_s)  # silent this long: gone
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base's name
         pass  # one line per request would drown the server's own output
@@ -157,14 +177,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         try:
             response = self.server.face(request)
-            body.drain()
-        except BodyError:
-            self.close_connection = True  # the stream's framing is lost
+        except (BodyError, TimeoutError, ConnectionError):
+            self.close_connection = True  # the client went away or stalled: framing is lost
             return
         except Exception:  # a face's bug: no traceback to the client, one to the log
             self.server.on_error(traceback.format_exc())
             self.close_connection = True
             response = Response(500, [("Content-Type", "text/plain")], b"internal error\n")
+        if response.close and not body.finished:
+            self.close_connection = True  # e.g. a refused 5 GiB body: not worth reading
+        else:
+            try:
+                body.drain()
+            except (BodyError, OSError):
+                self.close_connection = True
+                return
         self._write(response)
 
     def _write(self, response: Response) -> None:
@@ -175,6 +202,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         if length is None:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -216,12 +245,18 @@ class HttpServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
         on_error: Callable[[str], None] = _report,
+        idle_timeout_s: float = 300.0,
     ):
+        """``idle_timeout_s``: how long a connection may stay silent (between requests, or
+        in the middle of a body) before it is closed, so a stalled client holds no thread
+        and no half-written upload for ever."""
         self.face = face
         self.on_error = on_error
+        self.idle_timeout_s = idle_timeout_s
         super().__init__((host, port), _Handler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"

@@ -108,7 +108,17 @@ def _occupied(path: Path, root: Path, real_root: str) -> str | None:
 
 
 def existing_files(root: Path) -> set[Path]:
-    """Files already under ``root`` (to say how many a download did not write)."""
+    """Files already under ``root`` (to say how many a download did not write); on the way,
+    temporary files a killed download left there are removed (see :mod:`.tempfiles`)."""
+    from .tempfiles import is_temporary, remove_if_abandoned
+
     if not root.is_dir():
         return set()
-    return {Path(d) / name for d, _dirs, names in os.walk(root) for name in names}
+    found = set()
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            if not is_temporary(name):
+                found.add(Path(folder) / name)
+            elif not remove_if_abandoned(os.path.join(folder, name)):
+                found.add(Path(folder) / name)  # another download's, in progress
+    return found

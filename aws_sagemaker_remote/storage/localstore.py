@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import IO, Callable
 
 from ..errors import UserError
-from .store import ContentChanged, write_at
+from .store import ContentChanged, Listed, Stored, write_at
+from .tempfiles import PARTIAL_PREFIX, is_temporary, remove_if_abandoned
 
 LOCAL_STORE_BUCKET = "aws-sagemaker-remote-local-store"
-PARTIAL_PREFIX = ".partial-"  # files being written; readers of the store skip them
 STATE_ENV = "AWS_SAGEMAKER_REMOTE_HOME"
 _CHUNK = 1024 * 1024
 
@@ -94,22 +94,33 @@ def local_store_path(uri: str) -> Path:
 
 
 def atomic_write(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
-    """Write through a temporary name and rename, so a half-written file never appears."""
-    import tempfile  # not at the top: readers of the store should not pay for it
+    """Write through a temporary name and rename, so a half-written file never appears;
+    the temporary file is locked while written (a killed run's is removed later, see
+    :mod:`.tempfiles`)."""
+    from .tempfiles import held_temporary  # not at the top: readers need not pay for it
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
+    with held_temporary(target.parent, PARTIAL_PREFIX) as (fd, temp):
         try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+            with open(os.dup(fd), "wb") as out:
+                write(out)
+            os.chmod(temp, mode)
+            os.replace(temp, target)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+
+
+def _cannot_store(target: Path, error: OSError) -> Exception:
+    from ..errors import ServiceError
+
+    return ServiceError(
+        f"the local store could not write {target}: {error.strerror or error}",
+        endpoint=LocalStore.endpoint,
+    )
 
 
 _FICLONE = 0x40049409  # Linux ioctl: share the extents of another file, copy on write
@@ -134,33 +145,51 @@ def _reflink(source: Path, target: Path) -> bool:
         return False
 
 
+NOBODY = 65534  # the overflow user: unmapped in a job's user namespace
+
+
 def _can_link() -> bool:
     # root ignores the read-only bit that protects the store's copy, so root copies
     return hasattr(os, "geteuid") and os.geteuid() != 0
 
 
 class LocalStore:
-    """The local store's bucket as an object store: keys are files under its directory."""
+    """A bucket kept in a directory as an object store: keys are files under it.
 
-    bucket = LOCAL_STORE_BUCKET
+    Without arguments, the local store's reserved bucket; ``serve`` opens one per bucket of
+    its own (:class:`~.localbuckets.LocalBuckets`) with the same containment of keys.
+    """
+
     endpoint = "the local store"
     needs_aws = False
     answers_at_once = True  # a read is a file operation: worth no event loop
+
+    def __init__(self, root: Path | None = None, bucket: str = LOCAL_STORE_BUCKET):
+        self.bucket = bucket
+        self._fixed_root = root  # None: the state directory's, looked up on each use
+
+    @property
+    def root(self) -> Path:
+        return self._fixed_root if self._fixed_root is not None else store_root()
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
     def _path(self, key: str) -> Path:
-        return key_path(key, self.uri(key))
+        return self.root / normal_key(key, self.uri(key))
+
+    def path_of(self, key: str) -> Path:
+        """The file standing for ``key`` (contained: ``..`` and absolute keys refused)."""
+        return self._path(key)
 
     def prepare(self, region: str) -> None:
         """Nothing to create but the directory."""
-        store_root().mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
 
     # reading -------------------------------------------------------------------------------
     def list_sync(self, prefix: str) -> list[tuple[str, int]]:
         """(key, size) of every object whose key starts with ``prefix``, as S3 matches keys."""
-        base = store_root()
+        base = self.root
         normal = normal_key(prefix, self.uri(prefix)) if prefix else ""
         folder = normal[: normal.rfind("/") + 1]
         found = []
@@ -174,7 +203,11 @@ class LocalStore:
             ]
             for name in files:
                 key = rel_root + name
-                if key.startswith(normal) and not name.startswith(PARTIAL_PREFIX):
+                if name.startswith(PARTIAL_PREFIX):
+                    if is_temporary(name):  # being written, or a killed writer's
+                        remove_if_abandoned(os.path.join(root, name))
+                    continue
+                if key.startswith(normal):
                     try:
                         found.append((key, os.path.getsize(os.path.join(root, name))))
                     except OSError:
@@ -183,6 +216,18 @@ class LocalStore:
 
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
         return await _in_thread(self.list_sync, prefix)
+
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+        """No ETags: the store's directory is private to this user, so what is there is
+        what this tool put there."""
+        return [(key, size, None) for key, size in await self.list(prefix)]
+
+    async def head_etag(self, key: str) -> tuple[int, str | None] | None:
+        size = self.head_sync(key)
+        return None if size is None else (size, None)
+
+    async def checksum_sha256(self, key: str) -> str | None:
+        return None
 
     def head_sync(self, key: str) -> int | None:
         try:
@@ -193,6 +238,21 @@ class LocalStore:
 
     async def head(self, key: str) -> int | None:
         return self.head_sync(key)
+
+    def modified_sync(self, key: str) -> float | None:
+        """The object's modification time (epoch seconds), for a listing; None if absent."""
+        try:
+            path = self._path(key)
+            return path.stat().st_mtime if path.is_file() else None
+        except (OSError, UserError):
+            return None
+
+    def open_sync(self, key: str) -> IO[bytes]:
+        """The object opened for reading, to stream it (FileNotFoundError if absent)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(self.uri(key))
+        return open(path, "rb")
 
     async def get_bytes(self, key: str) -> bytes:
         path = self._path(key)
@@ -215,26 +275,31 @@ class LocalStore:
             try:
                 while chunk := source.read(_CHUNK):
                     moved = write_at(fd, chunk, moved, path)
+                    progress(len(chunk))  # a large file's copy is heard as it goes
             finally:
                 os.close(fd)
-        progress(moved)
 
     async def get_file(self, key: str, path: str, size: int, progress) -> None:
         copied: list[int] = []
         await _in_thread(self.get_file_sync, key, path, size, copied.append)
         progress(sum(copied))  # on the loop's thread, as every progress call
 
-    def link(self, key: str, target: Path) -> bool:
+    def link(self, key: str, target: Path, *, owner_unmapped: bool = False) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a
-        copy-on-write clone (reflink), else a hard link made read-only first (not for root,
-        whom the missing write bit would not stop). False: the caller copies."""
+        copy-on-write clone (reflink), else a hard link made read-only first. Root ignores
+        a missing write bit, so for root only with ``owner_unmapped``: the reader is root
+        of a user namespace that maps no other user, so a file owned by nobody (65534) and
+        read-only is beyond its capabilities (it can neither write nor chmod it); a file
+        others may not read is not linked then. False: the caller copies."""
         source = self._path(key)
         if _reflink(source, target):
             return True
-        if not _can_link():
-            return False
         try:
             mode = source.stat().st_mode
+            if not _can_link():
+                if not owner_unmapped or not mode & 0o004:
+                    return False
+                os.chown(source, NOBODY, NOBODY)
             if mode & 0o222:
                 os.chmod(source, mode & ~0o222)
             os.link(source, target)
@@ -243,8 +308,10 @@ class LocalStore:
             return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
-        """Copy one file in (nothing half-written survives an atomic write's rename)."""
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> Stored:
+        """Copy one file in (nothing half-written survives an atomic write's rename). The
+        local file gone is FileNotFoundError (the caller says it changed); the store's side
+        failing is a ServiceError naming the store's file, never blamed on the local one."""
         target = self._path(key)
 
         def copy() -> None:
@@ -263,10 +330,13 @@ class LocalStore:
                     if sha256 is not None and digest.hexdigest() != sha256:
                         raise ContentChanged(path)
 
-                atomic_write(target, write, mode)
+                try:
+                    atomic_write(target, write, mode)
+                except OSError as error:
+                    raise _cannot_store(target, error) from None
 
         await _in_thread(copy)
-        return 0
+        return Stored()
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         await _in_thread(atomic_write, self._path(key), lambda out: out.write(data))

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .store import ContentChanged, Progress
+from .store import ContentChanged, Progress, Stored, unquoted
 
 Run = Callable[..., Awaitable[Any]]  # runs a blocking call on the store's thread pool
 MAX_PARTS = 10_000  # S3's limit per upload
@@ -43,14 +43,15 @@ def parts_of(size: int, chunk: int) -> list[Part]:
 
 
 class ResumableUpload:
-    """One file to one key, in parts; :meth:`send` returns the bytes it did not send again."""
+    """One file to one key, in parts; :meth:`send` says the bytes it did not send again and
+    the object's ETag."""
 
     def __init__(self, client, bucket: str, key: str, path: str, *, run: Run, config):
         self.client, self.bucket, self.key, self.path = client, bucket, key, path
         self.run, self.config = run, config
         self.digest = hashlib.sha256()
 
-    async def send(self, size: int, sha256: str | None, progress: Progress) -> int:
+    async def send(self, size: int, sha256: str | None, progress: Progress) -> Stored:
         upload_id, found = await self.run(self.unfinished)
         if upload_id is None:
             created = await self.run(
@@ -61,7 +62,7 @@ class ResumableUpload:
             etags, resumed = await self.send_parts(upload_id, size, found, progress)
             if sha256 is not None and self.digest.hexdigest() != sha256:
                 raise ContentChanged(self.path)
-            await self.run(
+            completed = await self.run(
                 self.client.complete_multipart_upload,
                 Bucket=self.bucket,
                 Key=self.key,
@@ -73,7 +74,7 @@ class ResumableUpload:
         except BaseException:
             await asyncio.shield(self.run(self.abort, upload_id))
             raise
-        return resumed
+        return Stored(resumed, unquoted(completed.get("ETag")))
 
     async def send_parts(self, upload_id: str, size: int, found: dict, progress: Progress):
         """Read the parts in order (for the digest), send up to N at once, keep what is there."""

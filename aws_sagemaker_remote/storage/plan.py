@@ -2,9 +2,15 @@
 
 From what is known before a byte moves (which manifests exist, what one listing of each
 tree's prefix shows, where the blob index says the same bytes already are), every file of
-every tree is either skipped (its key holds an object of its size), copied server side
+every tree is either skipped (its key holds an object of its bytes), copied server side
 from a key holding the same sha256, or uploaded. A file missing under a tree whose
 manifest exists is a *repair*: the manifest promised it, something deleted it.
+
+An object counts as the file's bytes by content, never by size: its ETag is the file's MD5
+(a single-part upload), or the ETag S3 gave the object when this tool stored those bytes
+there (a multipart upload, SSE-KMS). An object of the right size whose ETag says neither
+is a *suspect*: staging asks S3 for the SHA-256 checksum it keeps with the object, and one
+that is not ours is *replaced* (uploaded again, never a copy source).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from .trees import FileEntry, Tree
 
 
 class Put(NamedTuple):
-    """One file to place at ``key``; ``repair`` when its tree's manifest said it was there."""
+    """One file to place at ``key``; ``repair`` when its tree's manifest said it was there;
+    ``replaced`` when the object there held other bytes of the same size."""
 
     entry: FileEntry
     key: str
     repair: bool = False
+    replaced: bool = False
 
 
 class BlobPlan(NamedTuple):
@@ -30,6 +38,7 @@ class BlobPlan(NamedTuple):
     sha256: str
     source: str | None
     puts: tuple[Put, ...]
+    source_seen: bool = False  # the source was listed and checked by this look (else: ask)
 
 
 class StagingPlan(NamedTuple):
@@ -39,6 +48,7 @@ class StagingPlan(NamedTuple):
     skipped: tuple[FileEntry, ...]
     manifests: tuple[tuple[Tree, str], ...]  # (tree, manifest key) to write once all is in
     present: tuple[tuple[str, str], ...]  # (sha256, key) seen in place: for the blob index
+    suspects: tuple[Put, ...] = ()  # the right size, but the ETag does not say whose bytes
 
     @property
     def repairs(self) -> int:
@@ -60,31 +70,57 @@ def plan_staging(
     manifests: Mapping[str, bool],
     listed: Mapping[str, int],
     known: Mapping[str, str],
+    etags: Mapping[str, str | None] | None = None,
+    trusted: Mapping[str, tuple[str, str]] | None = None,
+    replaced: frozenset[str] = frozenset(),
 ) -> StagingPlan:
     """The plan for ``trees`` under key prefix ``base`` ("" or ending in "/").
 
     manifests: tree digest -> its manifest exists; listed: key -> size of every object under
     the trees' prefixes; known: sha256 -> a key the blob index says holds those bytes.
+    etags: key -> the listed ETag without quotes (a key without one: the store vouches for
+    its objects, as the local store does); trusted: key -> (sha256, ETag) this tool stored
+    there; replaced: listed keys found to hold other bytes (uploaded again).
     """
+    etags, trusted = etags or {}, trusted or {}
     sources = dict(known)
-    skipped, present, todo, to_write = [], [], [], []
+    seen: set[str] = set()
+    skipped, present, todo, suspects, to_write = [], [], [], [], []
     for tree in trees:
         complete = manifests.get(tree.digest, False)
         prefix = tree_prefix(base, tree)
         for entry in tree.entries:
             key = prefix + entry.relpath
-            if listed.get(key) == entry.size:
+            if key in replaced:
+                todo.append(Put(entry, key, repair=complete, replaced=True))
+            elif listed.get(key) != entry.size:
+                todo.append(Put(entry, key, repair=complete))
+            elif holds(entry, etags.get(key), trusted.get(key)):
                 skipped.append(entry)
                 present.append((entry.sha256, key))
-                sources.setdefault(entry.sha256, key)
+                if sources.get(entry.sha256) not in seen:
+                    sources[entry.sha256] = key
+                    seen.add(key)
             else:
-                todo.append(Put(entry, key, repair=complete))
+                suspects.append(Put(entry, key, repair=complete))
         if not complete:
             to_write.append((tree, manifest_key(base, tree)))
-    wanted = {put.key for put in todo}  # an indexed key found missing is no source
+    wanted = {put.key for put in [*todo, *suspects]}  # no source: missing, or not checked
     sources = {sha: key for sha, key in sources.items() if key not in wanted}
     groups: dict[str, list[Put]] = {}
     for put in todo:
         groups.setdefault(put.entry.sha256, []).append(put)
-    blobs = tuple(BlobPlan(sha, sources.get(sha), tuple(puts)) for sha, puts in groups.items())
-    return StagingPlan(blobs, tuple(skipped), tuple(to_write), tuple(present))
+    blobs = tuple(
+        BlobPlan(sha, sources.get(sha), tuple(puts), sources.get(sha) in seen)
+        for sha, puts in groups.items()
+    )
+    return StagingPlan(blobs, tuple(skipped), tuple(to_write), tuple(present), tuple(suspects))
+
+
+def holds(entry: FileEntry, etag: str | None, trusted: tuple[str, str] | None) -> bool:
+    """Whether an object of the entry's size with ``etag`` holds the entry's bytes: no ETag
+    (the store vouches), the file's MD5, or the ETag of those bytes as this tool stored
+    them at that key."""
+    if etag is None:
+        return True
+    return (entry.md5 != "" and etag == entry.md5) or trusted == (entry.sha256, etag)

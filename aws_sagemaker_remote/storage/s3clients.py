@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..collector import collection_paused
 from ..errors import ServiceError, UserError
 
 PREFIX_FIELD = "s3_prefix"
@@ -81,25 +80,18 @@ class _Boto3Credentials:
 
 
 def boto3_s3_client(session, config, region: str | None = None):
-    """A boto3 S3 client with the transfer timeouts and bounded retries; one per session,
-    region and timeouts (a client costs 50 ms or more to make)."""
+    """A boto3 S3 client with the transfer timeouts and bounded retries, from the one client
+    cache (:func:`~aws_sagemaker_remote.aws.session.client_of`): one per session, region
+    and timeouts (a client costs 50 ms or more to make)."""
     from botocore.config import Config
 
-    if session is None:
-        from ..aws.session import default_session
+    from ..aws.session import client_of, default_session
 
+    if session is None:
         session = default_session()
     region = region or session.region_name  # None means the session's: one client for both
-    global _S3_CLIENTS
-    if _S3_CLIENTS is None:
-        import weakref
-
-        _S3_CLIENTS = weakref.WeakKeyDictionary()
-    made = _S3_CLIENTS.setdefault(session, {})
-    key = (region, config.connect_timeout_s, config.socket_timeout_s, config.boto3_attempts,
+    key = (config.connect_timeout_s, config.socket_timeout_s, config.boto3_attempts,
            config.max_concurrency)  # fmt: skip
-    if key in made:
-        return made[key]
     settings = Config(
         # what S3 requires, no more: part checksums would have to be repeated when completing
         request_checksum_calculation="when_required",
@@ -109,12 +101,7 @@ def boto3_s3_client(session, config, region: str | None = None):
         retries={"mode": "standard", "total_max_attempts": config.boto3_attempts},
         max_pool_connections=config.max_concurrency,
     )
-    with collection_paused():
-        made[key] = session.client("s3", config=settings, region_name=region)
-    return made[key]
-
-
-_S3_CLIENTS: Any = None  # session -> {(region, timeouts...): client}
+    return client_of(session, "s3", region, config=settings, config_key=key)
 
 
 def obstore_s3(bucket: str, session, config):
@@ -123,7 +110,12 @@ def obstore_s3(bucket: str, session, config):
     from obstore.store import S3Store
 
     endpoint = s3_endpoint()
-    settings: S3Config = {"region": session.region_name or "us-east-1"}
+    # every PUT carries its SHA-256, which S3 checks and keeps with the object: where the
+    # bucket's encryption (SSE-KMS) makes the ETag no MD5, staging still knows the bytes
+    settings: S3Config = {
+        "region": session.region_name or "us-east-1",
+        "checksum_algorithm": "sha256",
+    }
     if endpoint:
         settings["endpoint"] = endpoint
         settings["virtual_hosted_style_request"] = False

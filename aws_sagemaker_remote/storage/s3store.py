@@ -27,24 +27,24 @@ from typing import Any, TypeVar
 
 from .multipart import ResumableUpload
 from .s3clients import boto3_s3_client, endpoint_name, obstore_s3, s3_error, s3_errors
-from .store import ContentChanged, write_at
+from .store import ContentChanged, Listed, Stored, unquoted, write_at
 
 T = TypeVar("T")
 
 _READ = 1024 * 1024
 
 
-def _put_checked(store, key: str, path: str, sha256: str | None) -> int:
+def _put_checked(store, key: str, path: str, sha256: str | None) -> tuple[int, str | None]:
     """Read a file whole, check it is still the bytes of ``sha256``, and put it: one call on
-    a pool thread per small file (thousands of them make a cold staging)."""
+    a pool thread per small file (thousands of them make a cold staging). (size, ETag)."""
     import obstore
 
     with open(path, "rb") as source:
         data = source.read()
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise ContentChanged(path)
-    obstore.put(store, key, data, use_multipart=False)
-    return len(data)
+    result = obstore.put(store, key, data, use_multipart=False)
+    return len(data), unquoted(result.get("e_tag"))
 
 
 class S3Store:
@@ -89,16 +89,25 @@ class S3Store:
     # reading -------------------------------------------------------------------------------
     def list_sync(self, prefix: str) -> list[tuple[str, int]]:
         """(key, size) of every object whose key starts with ``prefix``: one LIST per 1,000."""
+        return [(key, size) for key, size, _ in self._list_tagged_sync(prefix)]
+
+    def _list_tagged_sync(self, prefix: str) -> list[Listed]:
         with self.errors(prefix, "listing"):
             pages = self.client().get_paginator("list_objects_v2")
             return sorted(
-                (item["Key"], item.get("Size", 0))
+                (item["Key"], item.get("Size", 0), unquoted(item.get("ETag")))
                 for page in pages.paginate(Bucket=self.bucket, Prefix=prefix)
                 for item in page.get("Contents", [])
             )
 
     async def list(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[tuple[str, int]]:
-        """As :meth:`list_sync`; a directory prefix through obstore (no boto3 client to
+        """As :meth:`list_sync` (see :meth:`list_tagged`)."""
+        found = await self.list_tagged(prefix, split_after=split_after)
+        return [(key, size) for key, size, _ in found]
+
+    async def list_tagged(self, prefix: str, *, split_after: Sequence[str] = ()) -> list[Listed]:
+        """(key, size, ETag) of every object whose key starts with ``prefix``; a directory
+        prefix through obstore (no boto3 client to
         build, less CPU per page) unless one of its keys is not a clean path.
 
         ``split_after``: keys the caller expects there, each ending one part of the listing;
@@ -113,12 +122,48 @@ class S3Store:
                 found = await asyncio.gather(
                     *[self.run(_list_part, self.store, prefix, *p) for p in parts]
                 )
-                return sorted({key: size for part in found for key, size in part}.items())
+                unique = {item[0]: item for part in found for item in part}
+                return sorted(unique.values())
             except (ValueError, obstore.exceptions.InvalidPathError):
                 pass  # a key obstore cannot parse: boto3 lists anything
             except Exception as error:
                 raise s3_error(error, self.endpoint, self.uri(prefix), "listing") from None
-        return await self.run(self.list_sync, prefix)
+        return await self.run(self._list_tagged_sync, prefix)
+
+    async def head_etag(self, key: str) -> tuple[int, str | None] | None:
+        """(size, ETag) of the object, None when there is none."""
+        import obstore
+
+        with self.errors(key, "reading"):
+            try:
+                meta = await self.run(obstore.head, self.store, key)
+            except FileNotFoundError:
+                return None
+        return meta["size"], unquoted(meta.get("e_tag"))
+
+    async def checksum_sha256(self, key: str) -> str | None:
+        """The SHA-256 (hex) S3 keeps with an object uploaded with one, where its ETag is no
+        MD5 (SSE-KMS); None when it keeps none, or only one of parts (a multipart upload)."""
+        import base64
+
+        from botocore.exceptions import ClientError
+
+        with self.errors(key, "reading"):
+            try:
+                answer = await self.run(
+                    self.client().head_object, Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                    return None
+                raise
+        value = answer.get("ChecksumSHA256") or ""
+        if not value or "-" in value:
+            return None
+        try:
+            return base64.b64decode(value).hex()
+        except ValueError:
+            return None
 
     async def head(self, key: str) -> int | None:
         import obstore
@@ -208,18 +253,19 @@ class S3Store:
         if end is not None and offset != end:
             raise OSError(f"the range {start}-{end} ended at byte {offset}")
 
-    def link(self, key: str, target) -> bool:
+    def link(self, key: str, target, *, owner_unmapped: bool = False) -> bool:
         return False
 
     # writing -------------------------------------------------------------------------------
-    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> int:
+    async def put_file(self, key: str, path: str, *, sha256: str | None, progress) -> Stored:
         """Upload one file; the bytes sent are hashed on the way and must match ``sha256``.
-        Returns how many bytes an interrupted earlier upload had already sent."""
+        Says how many bytes an interrupted earlier upload had already sent, and the ETag."""
         size = os.path.getsize(path)
         with self.errors(key, "uploading to"):
             if size <= self.config.multipart_threshold:
-                progress(await self.run(_put_checked, self.store, key, path, sha256))
-                return 0
+                sent, etag = await self.run(_put_checked, self.store, key, path, sha256)
+                progress(sent)
+                return Stored(0, etag)
             upload = ResumableUpload(
                 self.client(), self.bucket, key, path, run=self.run, config=self.config
             )
@@ -248,16 +294,16 @@ class S3Store:
             await self.run(obstore.delete, self.store, key)
 
 
-def _list_part(store, prefix: str, after: str | None, upto: str | None) -> list[tuple[str, int]]:
+def _list_part(store, prefix: str, after: str | None, upto: str | None) -> list[Listed]:
     """The keys under ``prefix`` after ``after`` (exclusive) up to ``upto`` (inclusive)."""
     import obstore
 
-    found: list[tuple[str, int]] = []
+    found: list[Listed] = []
     for batch in obstore.list(store, prefix, offset=after, chunk_size=1000):
         for meta in batch:
             if upto is not None and meta["path"] > upto:
                 return found
-            found.append((meta["path"], meta["size"]))
+            found.append((meta["path"], meta["size"], unquoted(meta.get("e_tag"))))
         if upto is not None and found and found[-1][0] >= upto:
             return found  # at its end: no page more
     return found

@@ -8,7 +8,11 @@ Layout under a staging root ``s3://bucket/prefix``::
 
 Per tree, one HEAD asks for the manifest and one LIST per 1,000 keys shows what is under the
 tree's prefix, so a reused tree is verified, not trusted: an object deleted or truncated
-since (a lifecycle rule, a manual clean-up) is restored and the summary says so. Then
+since (a lifecycle rule, a manual clean-up) is restored and the summary says so. Objects
+are checked by content: the listing's ETags against the files' MD5s (or the ETags S3 gave
+this tool's own uploads), and where an ETag says neither (SSE-KMS, a multipart upload made
+elsewhere) the SHA-256 checksum S3 keeps with the object; other bytes of the same size are
+replaced, and a key from the blob index is checked the same way before it is copied from. Then
 :func:`plan.plan_staging` decides per file (skip, copy server side from a key holding the
 same sha256, upload) and :class:`StagingRun` carries the plan out through the transfer
 engine. Uploads hash what they send and fail a file whose bytes are not its digest.
@@ -28,7 +32,7 @@ from typing import NamedTuple
 
 from ..wording import count, size
 from .hashcache import StagingCache
-from .plan import BlobPlan, Put, StagingPlan, manifest_key, plan_staging, tree_prefix
+from .plan import BlobPlan, Put, StagingPlan, holds, manifest_key, plan_staging, tree_prefix
 from .s3clients import PREFIX_FIELD, NoSuchBucket
 from .store import AtOnceStore, ObjectStore, at_once, open_store
 from .transfer import (
@@ -59,6 +63,7 @@ class UploadReport(NamedTuple):
     bytes_skipped: int
     files_restored: int = 0  # of the uploaded and copied: missing from a tree with a manifest
     bytes_resumed: int = 0  # of the uploaded: parts an interrupted run had sent, kept
+    files_replaced: int = 0  # of the uploaded: staged objects that held other bytes
 
     def summary(self) -> str:
         """One line for stderr."""
@@ -70,6 +75,9 @@ class UploadReport(NamedTuple):
             text += f"; {self.files_restored} missing from a staged tree restored"
         if self.bytes_resumed:
             text += f"; {size(self.bytes_resumed)} sent by an interrupted run kept"
+        if self.files_replaced:
+            replaced = count(self.files_replaced, "staged object")
+            text += f"; {replaced} with other bytes of the same size replaced"
         return text
 
 
@@ -123,6 +131,9 @@ def upload_trees(
         return run(staging.stage(unique, plan))
 
 
+_LIST_SOURCES_FROM = 8  # copy sources in one staged tree: listed, not asked one HEAD each
+
+
 def _every_thousandth(prefix: str, tree: Tree) -> list[str]:
     """Where a tree's listing splits into pages listed at once: after every 1,000th key."""
     return sorted(prefix + e.relpath for e in tree.entries)[999::1000]
@@ -147,9 +158,12 @@ class StagingRun:
         self.config, self.progress = config, progress
         self.while_looking: Callable[[], object] | None = while_looking
         self.before_upload, self.make_bucket = before_upload, make_bucket
-        self.counts = {"uploaded": [0, 0], "copied": [0, 0], "skipped": [0, 0], "restored": [0, 0]}
+        self.counts = {k: [0, 0] for k in ("uploaded", "copied", "skipped", "restored", "replaced")}
         self.learned: list[tuple[str, str]] = []  # (sha256, key) stored by this run
         self.stale: list[str] = []  # sha256s whose indexed key is gone
+        self.stored: list[tuple[str, str, str]] = []  # (key, sha256, ETag) put or checked
+        self.trusted: dict[str, tuple[str, str]] = {}  # key -> (sha256, ETag) of ours
+        self.sources: dict[str, tuple[int, str | None] | None] = {}  # listed copy sources
 
     def count(self, what: str, put_or_entries) -> None:
         entries = [p.entry if isinstance(p, Put) else p for p in put_or_entries]
@@ -174,6 +188,8 @@ class StagingRun:
                 if self.make_bucket is not None:
                     await asyncio.to_thread(self.make_bucket)
                 plan = await self.look(trees)
+            plan = await self.settle(trees, plan)
+            await self.look_at_sources(plan)
             self.count("skipped", plan.skipped)
             self.transfers.finished(len(plan.skipped), sum(e.size for e in plan.skipped))
             await self.carry_out(plan)
@@ -188,10 +204,10 @@ class StagingRun:
             started()
 
     def report(self, bytes_resumed: int = 0) -> UploadReport:
-        (fu, bu), (fc, _), (fs, bs), (fr, _) = (
-            self.counts[k] for k in ("uploaded", "copied", "skipped", "restored")
+        (fu, bu), (fc, _), (fs, bs), (fr, _), (fx, _) = (
+            self.counts[k] for k in ("uploaded", "copied", "skipped", "restored", "replaced")
         )
-        return UploadReport(fu, bu, fc, fs, bs, fr, bytes_resumed)
+        return UploadReport(fu, bu, fc, fs, bs, fr, bytes_resumed, fx)
 
     async def look(self, trees: list[Tree]) -> StagingPlan:
         """One HEAD per manifest and one listing per tree, at once; then the plan."""
@@ -199,7 +215,9 @@ class StagingRun:
 
         heads = [self.store.head(manifest_key(self.base, t)) for t in trees]
         prefixes = [(tree_prefix(self.base, t), t) for t in trees]
-        lists = [self.store.list(p, split_after=_every_thousandth(p, t)) for p, t in prefixes]
+        lists = [
+            self.store.list_tagged(p, split_after=_every_thousandth(p, t)) for p, t in prefixes
+        ]
         sizes, found_lists = await asyncio.gather(asyncio.gather(*heads), asyncio.gather(*lists))
         return self.plan(trees, sizes, found_lists)
 
@@ -214,7 +232,10 @@ class StagingRun:
     def look_now(self, store: AtOnceStore, trees: list[Tree]) -> StagingPlan:
         """:meth:`look` for a store that answers at once: the same questions, one by one."""
         sizes = [store.head_sync(manifest_key(self.base, t)) for t in trees]
-        found_lists = [store.list_sync(tree_prefix(self.base, t)) for t in trees]
+        found_lists = [
+            [(key, size, None) for key, size in store.list_sync(tree_prefix(self.base, t))]
+            for t in trees
+        ]
         return self.plan(trees, sizes, found_lists)
 
     def all_in_place(self, trees: list[Tree], plan: StagingPlan) -> UploadReport:
@@ -232,16 +253,44 @@ class StagingRun:
             )
         return self.report()
 
-    def plan(self, trees: list[Tree], sizes: list, found_lists: list) -> StagingPlan:
-        """The plan from what was found: manifest sizes (None: missing) and listings."""
+    def plan(
+        self, trees: list[Tree], sizes: list, found_lists: list, replaced=frozenset()
+    ) -> StagingPlan:
+        """The plan from what was found: manifest sizes (None: missing) and listings of
+        (key, size, ETag); ``replaced``: keys found to hold other bytes."""
+        self.found = (sizes, found_lists)
         manifests = {t.digest: size is not None for t, size in zip(trees, sizes)}
-        listed = {key: size for found in found_lists for key, size in found}
+        listed = {key: size for found in found_lists for key, size, _ in found}
+        etags = {key: etag for found in found_lists for key, _, etag in found}
         hashes = [e.sha256 for t in trees for e in t.entries]
         known = self.cache.blob_keys(self.root, hashes)
-        plan = plan_staging(trees, self.base, manifests=manifests, listed=listed, known=known)
+        tagged = [key for key, etag in etags.items() if etag is not None]
+        self.trusted.update(self.cache.object_etags(self.root, [*tagged, *known.values()]))
+        plan = plan_staging(
+            trees, self.base, manifests=manifests, listed=listed, known=known, etags=etags,
+            trusted=self.trusted, replaced=replaced,
+        )  # fmt: skip
         new = [(h, k) for h, k in plan.present if h not in known]  # the rest: ignored anyway
         self.cache.add_blobs(self.root, new, replace=False)
         return plan
+
+    async def settle(self, trees: list[Tree], plan: StagingPlan) -> StagingPlan:
+        """Objects of the right size whose ETag does not say whose bytes they are: kept when
+        the SHA-256 S3 keeps with them is the file's, else replaced (and said so)."""
+        import asyncio
+
+        if not plan.suspects:
+            return plan
+        sums = await asyncio.gather(*(self.store.checksum_sha256(p.key) for p in plan.suspects))
+        etags = {key: etag for found in self.found[1] for key, _, etag in found}
+        replaced = set()
+        for put, found in zip(plan.suspects, sums):
+            if found == put.entry.sha256:
+                self.trusted[put.key] = (put.entry.sha256, etags[put.key] or "")
+                self.stored.append((put.key, put.entry.sha256, etags[put.key] or ""))
+            else:
+                replaced.add(put.key)
+        return self.plan(trees, *self.found, replaced=frozenset(replaced))
 
     async def carry_out(self, plan: StagingPlan) -> None:
         try:
@@ -249,6 +298,7 @@ class StagingRun:
         finally:  # also after a failure: what did arrive is reusable next time
             self.cache.forget_blobs(self.root, self.stale)
             self.cache.add_blobs(self.root, self.learned)
+            self.cache.add_object_etags(self.root, self.stored)
         await all_or_nothing(
             self.transfers.put_bytes(self.store, key, manifest_body(tree))
             for tree, key in plan.manifests
@@ -259,6 +309,10 @@ class StagingRun:
         import asyncio
 
         source, puts = blob.source, list(blob.puts)
+        if source is not None and not blob.source_seen:
+            if not await self.holds(source, puts[0].entry):
+                self.stale.append(blob.sha256)
+                source = None
         if source is not None and not await self.copy(source, puts[0]):
             self.stale.append(blob.sha256)
             source = None
@@ -271,12 +325,48 @@ class StagingRun:
             if not ok:
                 await self.upload(put)
 
+    async def look_at_sources(self, plan: StagingPlan) -> None:
+        """Size and ETag of the copy sources the blob index named (this look did not list
+        them): one listing of each staged tree that holds several (a tree with one changed
+        file copies all the others from the tree before), a HEAD for the rest (in
+        :meth:`holds`)."""
+        import asyncio
+
+        trees = f"{self.base}trees/"
+        by_tree: dict[str, list[str]] = {}
+        for blob in plan.blobs:
+            if blob.source is not None and not blob.source_seen:
+                digest, _, rest = blob.source[len(trees) :].partition("/")
+                if blob.source.startswith(trees) and rest:
+                    by_tree.setdefault(f"{trees}{digest}/", []).append(blob.source)
+        listed = [prefix for prefix, keys in by_tree.items() if len(keys) >= _LIST_SOURCES_FROM]
+        found = await asyncio.gather(*(self.store.list_tagged(p) for p in listed))
+        for prefix, items in zip(listed, found):
+            self.sources.update((key, None) for key in by_tree[prefix])  # None: not there
+            self.sources.update((key, (size, etag)) for key, size, etag in items)
+
+    async def holds(self, key: str, entry) -> bool:
+        """Whether the object at ``key`` (a copy source from the blob index, not listed by
+        this look) holds the entry's bytes: by its ETag, else the checksum S3 keeps."""
+        found = self.sources[key] if key in self.sources else await self.store.head_etag(key)
+        if found is None or found[0] != entry.size:
+            return False
+        if holds(entry, found[1], self.trusted.get(key)):
+            return True
+        return await self.store.checksum_sha256(key) == entry.sha256
+
     async def upload(self, put: Put) -> None:
         entry = put.entry
-        await self.transfers.upload(self.store, put.key, entry.source, entry.size, entry.sha256)
+        etag = await self.transfers.upload(
+            self.store, put.key, entry.source, entry.size, entry.sha256
+        )
+        if etag:
+            self.stored.append((put.key, entry.sha256, etag))
         self.count("uploaded", [put])
         if put.repair:
             self.count("restored", [put])
+        if put.replaced:
+            self.count("replaced", [put])
 
     async def copy(self, source: str, put: Put) -> bool:
         if put.entry.size > self.config.copy_limit:

@@ -11,11 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Protocol, cast
+from typing import Callable, NamedTuple, Protocol, cast
 
 from ..errors import UserError
 
 Progress = Callable[[int], None]  # called with the number of bytes just moved
+Listed = tuple[str, int, "str | None"]  # (key, size, ETag without quotes; None: not given)
+
+
+class Stored(NamedTuple):
+    """What putting a file did: bytes an interrupted earlier upload had sent (kept, not
+    sent again), and the ETag the store gave the object (None: it gives none)."""
+
+    resumed: int = 0
+    etag: str | None = None
+
+
+def unquoted(etag: str | None) -> str | None:
+    """An ETag as S3 lists it (``"abc"``) without its quotes."""
+    return etag.strip('"') if etag else None
 
 
 class ContentChanged(UserError):
@@ -66,14 +80,19 @@ class ObjectStore(Protocol):
     async def list(
         self, prefix: str, *, split_after: Sequence[str] = ()
     ) -> list[tuple[str, int]]: ...  # split_after: where the listing may be split (S3)
+    async def list_tagged(
+        self, prefix: str, *, split_after: Sequence[str] = ()
+    ) -> list[Listed]: ...  # as list, with each object's ETag
     async def head(self, key: str) -> int | None: ...
+    async def head_etag(self, key: str) -> tuple[int, str | None] | None: ...  # None: missing
+    async def checksum_sha256(self, key: str) -> str | None: ...  # hex; None: none kept
     async def get_bytes(self, key: str) -> bytes: ...
     async def get_file(self, key: str, path: str, size: int, progress: Progress) -> None: ...
     def mode_of(self, key: str) -> int | None: ...
-    def link(self, key: str, target: Path) -> bool: ...
+    def link(self, key: str, target: Path, *, owner_unmapped: bool = False) -> bool: ...
     async def put_file(
         self, key: str, path: str, *, sha256: str | None, progress: Progress
-    ) -> int: ...  # the bytes an interrupted earlier upload had sent (kept, not re-sent)
+    ) -> Stored: ...
     async def put_bytes(self, key: str, data: bytes) -> None: ...
     async def copy(self, source_key: str, key: str) -> bool: ...
     async def delete(self, key: str) -> None: ...
@@ -95,7 +114,7 @@ def at_once(store: ObjectStore) -> AtOnceStore | None:
 
 def split_uri(uri: str, field: str | None = None) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key); a UserError naming ``field`` when it is not one."""
-    from ..job.s3uri import parse_s3_uri
+    from ..uris import parse_s3_uri
 
     try:
         bucket, key = parse_s3_uri(uri)

@@ -24,7 +24,6 @@ from typing import Any, NamedTuple, TypeVar
 from .store import AtOnceStore, CannotWrite, ContentChanged, ObjectStore
 
 MiB = 1024 * 1024
-TEMP_PREFIX = ".asr-"  # temporary download files: short, so a 250-character name still fits
 _SMALL = MiB  # bodies below this skip the byte budget (max_concurrency bounds them already)
 T = TypeVar("T")
 
@@ -156,18 +155,21 @@ class Transfers:
         self._report(final=True)
 
     # the operations ------------------------------------------------------------------------
-    async def upload(self, store: ObjectStore, key: str, path: str, size: int, sha256) -> None:
+    async def upload(
+        self, store: ObjectStore, key: str, path: str, size: int, sha256
+    ) -> str | None:
+        """Put the file at ``key``; the ETag the store gave it (None: none given)."""
         body = size
         if size > self.config.multipart_threshold:
             body = min(size, self.config.multipart_chunk_size * self.config.multipart_concurrency)
         async with self.budget.hold(body), self.requests:
             try:
-                self.bytes_resumed += await store.put_file(
-                    key, path, sha256=sha256, progress=self.moved
-                )
+                stored = await store.put_file(key, path, sha256=sha256, progress=self.moved)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise ContentChanged(path) from None  # the local file, gone since its scan
+        self.bytes_resumed += stored.resumed
         self.finished()
+        return stored.etag
 
     async def copy(self, store: ObjectStore, source_key: str, key: str, size: int) -> bool:
         async with self.requests:
@@ -195,14 +197,24 @@ class Transfers:
         self.finished()
 
 
-def download_now(store: AtOnceStore, key: str, size: int, target: Path, *, link: bool) -> None:
+def download_now(
+    store: AtOnceStore,
+    key: str,
+    size: int,
+    target: Path,
+    *,
+    link: bool,
+    progress: Callable[[int], None] | None = None,
+) -> bool:
     """:meth:`Transfers.download` from a store that answers at once, on this thread: the
-    same link, or the same copy through a temporary name beside ``target``."""
+    same link, or the same copy through a temporary name beside ``target`` (``progress``
+    hears the bytes copied as they go). True when linked, False when copied."""
     make_directory(target.parent)
     if link and store.link(key, target):
-        return
+        return True
     with _renamed_once_filled(target, store.mode_of(key)) as temp:
-        store.get_file_sync(key, temp, size, lambda n: None)
+        store.get_file_sync(key, temp, size, progress or (lambda n: None))
+    return False
 
 
 def make_directory(path: Path) -> None:
@@ -213,29 +225,56 @@ def make_directory(path: Path) -> None:
         raise CannotWrite(str(path), error) from None
 
 
+_UMASK: list[int] = []  # this process's umask, read once
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where Linux says it (another thread
+    creating a file meanwhile would get the wrong mode), else set back at once."""
+    if not _UMASK:
+        try:
+            with open("/proc/self/status") as status:
+                found = [line.split()[1] for line in status if line.startswith("Umask:")]
+            _UMASK.append(int(found[0], 8))
+        except (OSError, IndexError, ValueError):
+            current = os.umask(0o022)
+            os.umask(current)
+            _UMASK.append(current)
+    return _UMASK[0]
+
+
+def new_file_mode() -> int:
+    """The mode a file created here gets (0666 less the umask): an object's own mode is
+    unknown, and mkstemp's 0600 would make every downloaded file private."""
+    return 0o666 & ~umask()
+
+
 @contextmanager
 def _renamed_once_filled(target: Path, mode: int | None) -> Iterator[str]:
-    """A new empty file beside ``target`` to fill; given ``mode`` and renamed onto
-    ``target`` when filling it succeeded, removed when it did not. Failing to write is
-    :class:`CannotWrite` naming ``target``, not the temporary name."""
-    import tempfile  # here: a warm local job downloads nothing
+    """A new empty file beside ``target`` to fill, locked while it is filled (see
+    :mod:`.tempfiles`: a killed run's is removed by a later one); given ``mode`` (None: what
+    a file created here gets) and renamed onto ``target`` when filling it succeeded, removed
+    when it did not. Failing to write is :class:`CannotWrite` naming ``target``, not the
+    temporary name."""
+    from contextlib import ExitStack
 
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
-    except OSError as error:
-        raise CannotWrite(str(target), error) from None
-    os.close(fd)
-    try:
-        yield temp
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, target)
-    except CannotWrite as failed:
-        _unlink(temp)
-        raise CannotWrite(str(target), failed.error) from None
-    except BaseException:
-        _unlink(temp)
-        raise
+    from .tempfiles import DOWNLOAD_PREFIX, held_temporary
+
+    with ExitStack() as held:
+        try:
+            _fd, temp = held.enter_context(held_temporary(target.parent, DOWNLOAD_PREFIX))
+        except OSError as error:
+            raise CannotWrite(str(target), error) from None
+        try:
+            yield temp
+            os.chmod(temp, new_file_mode() if mode is None else mode)
+            os.replace(temp, target)
+        except CannotWrite as failed:
+            _unlink(temp)
+            raise CannotWrite(str(target), failed.error) from None
+        except BaseException:
+            _unlink(temp)
+            raise
 
 
 def _unlink(path: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .hashcache import StagingCache, hash_files
+from .tempfiles import is_temporary
 
 ALWAYS_SKIPPED_DIRS = frozenset({"__pycache__"})
 ALWAYS_SKIPPED_SUFFIXES = (".pyc",)
@@ -30,6 +31,7 @@ class FileEntry(NamedTuple):
     source: str  # absolute local path
     size: int
     sha256: str  # hex
+    md5: str = ""  # hex, what S3's ETag of a single-part upload of it is ("": not known)
 
 
 class Tree(NamedTuple):
@@ -71,7 +73,10 @@ def make_tree(entries: Sequence[FileEntry]) -> Tree:
 
 
 def _skipped(name: str) -> bool:
-    return name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES)
+    """Never shipped: bytecode, and this tool's temporary files (a killed download's)."""
+    return (
+        name in ALWAYS_SKIPPED_DIRS or name.endswith(ALWAYS_SKIPPED_SUFFIXES) or is_temporary(name)
+    )
 
 
 class ExternalLink(ValueError):
@@ -151,8 +156,8 @@ def scan_tree(
     digests = hash_files(sources, [st for _, _, st in found], cache=cache)
     prefix = f"{top.strip('/')}/" if top else ""
     entries = [
-        FileEntry(prefix + rel, source, st.st_size, sha)
-        for (rel, source, st), sha in zip(found, digests)
+        FileEntry(prefix + rel, source, st.st_size, d.sha256, d.md5)
+        for (rel, source, st), d in zip(found, digests)
     ]
     return make_tree(entries)
 

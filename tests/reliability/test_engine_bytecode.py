@@ -1,4 +1,4 @@
-"""Issue 9 (speed): a local job whose code is unchanged imports it from cached bytecode, and
+"""A local job whose code is unchanged imports it from cached bytecode, and
 no shortcut goes unchecked: a changed source runs as changed, a damaged cache entry is
 compiled again, pruning removes what no job names, and the job sees nothing else new."""
 
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_local_engine import STORE, log_messages, make_request, put_store, unique, wait_status
+from e2e.test_local_engine import STORE, log_messages, make_request, put_store, unique, wait_status
 
 import aws_sagemaker_remote
 from aws_sagemaker_remote.backends.local import LocalBackend, nsinit

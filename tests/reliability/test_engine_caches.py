@@ -1,4 +1,4 @@
-"""Issue 9 (speed): a cached job environment is used without running any interpreter, but
+"""A cached job environment is used without running any interpreter, but
 never once its interpreter was replaced: the record names the interpreter file, and a
 changed file is run once to learn whether the layer still fits."""
 

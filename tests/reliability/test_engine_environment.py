@@ -1,4 +1,4 @@
-"""Issue 9: a local job gets a container's environment and its role's credentials, not the
+"""A local job gets a container's environment and its role's credentials, not the
 submitting shell's variables and keys."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import boto3
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     STORE,
     make_request,
     s3_output,

@@ -1,10 +1,10 @@
-"""Issue 9: a failing main's traceback is printed once, then the reason."""
+"""A failing main's traceback is printed once, then the reason."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import run_script
-from test_engine_e2e import LOCAL
+from e2e.test_engine_e2e import LOCAL
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 

@@ -1,101 +1,122 @@
-"""The local engine never drops an input object silently: an object it cannot place fails
-the job, naming it, as SageMaker fails on data it cannot download; a manifest's entries are
-keys appended to its prefix, as SageMaker reads them, a leading "/" included."""
+"""A local job's inputs are linked from the local store, not copied, where that is safe;
+the job cannot change the store's copy through them; ``jobs describe --local`` says how
+each input was placed; and placing a large input reports how far it got."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 
 import pytest
-from test_local_engine import log_messages, make_request, s3_input, unique, wait_status
+from conftest import run_script
+from e2e.test_engine_e2e import LOCAL
 
-from aws_sagemaker_remote.backends.local import LocalBackend
+from aws_sagemaker_remote.backends.local.transfer import Locations, Placement, plan_input
+from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
-pytestmark = pytest.mark.e2e  # real jobs against moto S3
+STORE = f"s3://{LOCAL_STORE_BUCKET}"
 
-BUCKET = "inputs-placed"
-INPUT = "/opt/ml/processing/input/data"
-# What arrived under the input's LocalPath: every file, and its bytes.
-SHOW = """
-import json, os
-root = "/opt/ml/processing/input/data"
-found = {}
-for folder, _, files in os.walk(root):
-    for name in files:
-        path = os.path.join(folder, name)
-        found[os.path.relpath(path, root)] = open(path).read()
-print("RESULT " + json.dumps(found, sort_keys=True), flush=True)
+TRIES_TO_CHANGE_ITS_INPUT = """
+import os
+from aws_sagemaker_remote.processing import sagemaker_processing_main
+
+def main(args):
+    path = os.path.join(args.input, "big.bin")
+    for how in ("append", "chmod"):
+        try:
+            if how == "append":
+                with open(path, "ab") as f:
+                    f.write(b"changed by the job")
+            else:
+                os.chmod(path, 0o666)
+            print(f"{how}: changed")
+        except PermissionError:
+            print(f"{how}: refused")
+    print("size", os.path.getsize(path))
+
+if __name__ == "__main__":
+    sagemaker_processing_main(main=main, inputs={"input": "data"}, base_job_name="placed")
 """
 
 
-@pytest.fixture()
-def bucket(s3):
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(Bucket=BUCKET, Key="code/job.py", Body=SHOW.encode())
-    return s3
-
-
-def run(backend: LocalBackend, data: dict) -> tuple[dict, list[str]]:
-    name = unique("placed")
-    request = make_request(
-        name, f"s3://{BUCKET}/code/job.py", inputs=[s3_input("data", **data, local=INPUT)]
+def describe(name: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "aws_sagemaker_remote", "jobs", "describe", "--local", name],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    backend.create_job(request)
-    return wait_status(backend, name, timeout=120), log_messages(backend, name)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
-def result(messages: list[str]) -> dict:
-    (line,) = [m for m in messages if m.startswith("RESULT ")]
-    return json.loads(line[len("RESULT ") :])
+def job_name(stderr: str) -> str:
+    return next(
+        line.split()[-1] for line in stderr.splitlines() if "created processing job" in line
+    )
 
 
-def test_objects_that_cannot_be_placed_fail_the_job_naming_them(bucket):
-    keys = ["in/a.txt", "in/b.txt", "in/c", "in/c/d.txt", "in/e/../../x.txt"]
-    for key in keys:
-        bucket.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
-    described, messages = run(LocalBackend(), {"uri": f"s3://{BUCKET}/in/"})
-
-    assert described["ProcessingJobStatus"] == "Failed"
-    reason = described["FailureReason"]
-    assert reason.startswith("ClientError: ") and "2 objects of input data" in reason
-    for key in ("in/c", "in/e/../../x.txt"):
-        assert f"s3://{BUCKET}/{key}" in reason
-    assert not [m for m in messages if m.startswith("RESULT ")]  # the job never started
-
-
-def test_a_manifest_entry_is_appended_to_the_prefix_a_leading_slash_included(bucket):
-    bucket.put_object(Bucket=BUCKET, Key="m/a.txt", Body=b"a")
-    bucket.put_object(Bucket=BUCKET, Key="m/sub/c.txt", Body=b"c")
-    manifest = [{"prefix": f"s3://{BUCKET}/m"}, "/a.txt", "/sub/c.txt"]  # m + /a.txt
-    bucket.put_object(Bucket=BUCKET, Key="lists/all.manifest", Body=json.dumps(manifest).encode())
-    data = {"uri": f"s3://{BUCKET}/lists/all.manifest", "S3DataType": "ManifestFile"}
-    described, messages = run(LocalBackend(), data)
-
-    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
-    assert result(messages) == {"a.txt": "a", "sub/c.txt": "c"}
-
-
-def test_a_manifest_entry_naming_no_object_fails_the_job_naming_it(bucket):
-    bucket.put_object(Bucket=BUCKET, Key="m/a.txt", Body=b"a")
-    bucket.put_object(Bucket=BUCKET, Key="m/b.txt", Body=b"b")
-    manifest = [{"prefix": f"s3://{BUCKET}/m/"}, "a.txt", "/b.txt"]  # m//b.txt, not m/b.txt
-    bucket.put_object(Bucket=BUCKET, Key="lists/gap.manifest", Body=json.dumps(manifest).encode())
-    data = {"uri": f"s3://{BUCKET}/lists/gap.manifest", "S3DataType": "ManifestFile"}
-    described, _ = run(LocalBackend(), data)
-
-    assert described["ProcessingJobStatus"] == "Failed"
-    assert f"s3://{BUCKET}/m//b.txt" in described["FailureReason"]
+@pytest.mark.e2e
+def test_two_jobs_share_the_store_copy_of_an_input_and_cannot_change_it(tmp_path):
+    data = os.urandom(3 * 1024 * 1024)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(data)
+    (tmp_path / "placed.py").write_text(TRIES_TO_CHANGE_ITS_INPUT)
+    names, outputs = [], []
+    for _ in range(2):
+        done = run_script(tmp_path / "placed.py", *LOCAL, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        names.append(job_name(done.stderr))
+        outputs.append(done.stderr)
+    engines = [describe(name)["LocalEngine"] for name in names]
+    for engine, said in zip(engines, outputs):
+        placed = engine["Inputs"]["input"]
+        assert (placed["Files"], placed["Bytes"]) == (1, len(data))
+        assert set(placed) - {"Files", "Bytes"} <= {"Linked", "Copied"}
+        assert f"size {len(data)}" in said  # what the job saw was never changed
+        if "Linked" in placed:  # the store's own file: the job may not change it
+            assert placed["Linked"] == {"Files": 1, "Bytes": len(data)}
+            assert "append: refused" in said
+            if os.geteuid() == 0:  # given to nobody, whom the job's namespace does not map
+                assert "chmod: refused" in said
+    if os.geteuid() != 0 or engines[0]["Isolation"] == "namespaces":
+        assert all("Linked" in engine["Inputs"]["input"] for engine in engines)
+        job_copies = [
+            os.stat(os.path.join(engine["JobDirectory"], "algo-1", "opt", "ml", "processing",
+                                 "input", "input", "big.bin"))
+            for engine in engines
+        ]  # fmt: skip
+        assert len({(s.st_dev, s.st_ino) for s in job_copies}) == 1  # one file on disk
+    assert (tmp_path / "data" / "big.bin").read_bytes() == data
 
 
-def test_two_manifest_entries_for_one_file_keep_the_last_and_say_so_in_the_log(bucket):
-    bucket.put_object(Bucket=BUCKET, Key="ma.txt", Body=b"first")
-    bucket.put_object(Bucket=BUCKET, Key="m/a.txt", Body=b"second")
-    manifest = [{"prefix": f"s3://{BUCKET}/m"}, "a.txt", "/a.txt"]  # both land at a.txt
-    bucket.put_object(Bucket=BUCKET, Key="lists/twice.manifest", Body=json.dumps(manifest).encode())
-    data = {"uri": f"s3://{BUCKET}/lists/twice.manifest", "S3DataType": "ManifestFile"}
-    described, messages = run(LocalBackend(), data)
-
-    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
-    assert result(messages) == {"a.txt": "second"}
-    said = [m for m in messages if f"s3://{BUCKET}/ma.txt is not placed" in m]
-    assert said and said[0].startswith("[aws-sagemaker-remote]"), messages
+def test_placing_an_input_reports_how_far_it_got(tmp_path):
+    prefix = f"placed-{uuid.uuid4().hex[:10]}"
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    path = local_store_path(f"{STORE}/{prefix}/in/big.bin")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    s3_input = {
+        "S3Uri": f"{STORE}/{prefix}/in",
+        "LocalPath": "/opt/ml/processing/in",
+        "S3DataType": "S3Prefix",
+        "S3DataDistributionType": "FullyReplicated",
+    }
+    instances = [tmp_path / "algo-1", tmp_path / "algo-2"]
+    locations = Locations()
+    tasks = plan_input(locations, s3_input, instances)
+    heard = []
+    placement = Placement("input in", tasks, heard.append, every_s=0.0)
+    locations.fetch_all(tasks, lambda: False, placement)
+    assert heard, "no progress was reported"
+    last = heard[-1]
+    assert (last.what, last.files_done, last.files_total) == ("input in", 2, 2)
+    assert last.bytes_done == last.bytes_total == 2 * len(data)
+    assert [p.bytes_done for p in heard] == sorted(p.bytes_done for p in heard)
+    summary = placement.summary()
+    assert (summary["Files"], summary["Bytes"]) == (2, 2 * len(data))
+    for instance in instances:
+        assert (instance / "processing" / "in" / "big.bin").read_bytes() == data

@@ -1,4 +1,4 @@
-"""Issue 9: a local job sees the container's /opt/ml at its literal path, each instance
+"""A local job sees the container's /opt/ml at its literal path, each instance
 its own; where namespaces are unavailable, the failure says why and what to do."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     NAMESPACES_HERE,
     STORE,
     make_request,

@@ -1,4 +1,4 @@
-"""Issue 9: a local job runs under its image's Python, with requirements in a cached
+"""A local job runs under its image's Python, with requirements in a cached
 environment installed once, and nothing ever installed into this machine's Python."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import stat
 
 import pytest
 from conftest import run_script
-from test_engine_e2e import LOCAL, describe, unique
+from e2e.test_engine_e2e import LOCAL, describe, unique
 from wheels import build_wheel
 
 from aws_sagemaker_remote.backends.local.pythons import find_python, probe

@@ -1,4 +1,4 @@
-"""Issue 9 (speed): the runner is forked from the submitting process where that is safe,
+"""The runner is forked from the submitting process where that is safe,
 and a forked runner is what a fresh one was: its own session and streams, none of the
 submitter's descriptors, recognised as a runner by every other process."""
 
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     log_messages,
     make_request,
     stage_script,

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     NAMESPACES_HERE,
     STORE,
     log_messages,

@@ -1,4 +1,4 @@
-"""Issue 9: local jobs can be removed; pruning frees ended jobs, unreferenced staged trees
+"""Local jobs can be removed; pruning frees ended jobs, unreferenced staged trees
 and the cached environments no remaining job ran in."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     STORE,
     WAITING_SCRIPT,
     make_request,

@@ -1,4 +1,4 @@
-"""Issue 9: stop and MaxRuntime end the whole job: a parent that ignores SIGTERM and a child
+"""Stop and MaxRuntime end the whole job: a parent that ignores SIGTERM and a child
 that started a session of its own included."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     isolation,  # noqa: F401  (fixture)
     log_messages,
     make_request,

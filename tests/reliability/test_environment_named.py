@@ -1,4 +1,4 @@
-"""Issue 10: a value that came from an ``AWS_SAGEMAKER_REMOTE_*`` variable is named as such
+"""A value that came from an ``AWS_SAGEMAKER_REMOTE_*`` variable is named as such
 in its error (before, the error named only the flag, which the user never typed)."""
 
 from __future__ import annotations

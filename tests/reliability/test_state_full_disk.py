@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_local_engine import (
+from e2e.test_local_engine import (
     STORE,
     log_messages,
     make_request,

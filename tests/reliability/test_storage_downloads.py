@@ -1,4 +1,4 @@
-"""Issue 7 item 5 and item 11's last bullet: every download path places objects through
+"""Every download path places objects through
 one containment check; awkward keys are refused one line each, the rest arrives."""
 
 from __future__ import annotations

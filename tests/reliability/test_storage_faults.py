@@ -1,4 +1,4 @@
-"""Issue 7 item 10: network faults through a fault proxy in front of moto's S3.
+"""Network faults through a fault proxy in front of moto's S3.
 
 A share of 503s and dropped connections is retried through; a stalled endpoint is
 detected (connect/read timeouts, bounded retries) and reported as a service fault naming

@@ -1,4 +1,4 @@
-"""Issue 7 items 1 and 9: the hash cache never hands out a stale digest, and bytes are
+"""The hash cache never hands out a stale digest, and bytes are
 never stored under a digest that was not computed from them."""
 
 from __future__ import annotations

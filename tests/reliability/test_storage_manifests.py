@@ -1,4 +1,4 @@
-"""Issue 7 item 2: a staged tree is checked by listing it before it is reused; what is
+"""A staged tree is checked by listing it before it is reused; what is
 missing is restored and said so."""
 
 from __future__ import annotations

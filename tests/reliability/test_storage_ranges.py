@@ -1,4 +1,4 @@
-"""Large downloads as ranged GETs of signed URLs (issue 7: the 1 GiB download goal).
+"""Large downloads as ranged GETs of signed URLs.
 
 A large object comes down in a few long ranges, each read by the standard library into one
 reused buffer. These tests go through the fault proxy in front of moto server: the bytes

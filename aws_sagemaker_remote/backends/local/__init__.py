@@ -24,6 +24,7 @@ import shutil
 import signal
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from ...diskspace import reported_full
@@ -34,7 +35,9 @@ from .logstreams import list_streams, read_page, stream_file
 from .processes import kill_leftovers, reap, runner_alive, start_runner
 from .store import (
     ACTIVE,
+    BUCKETS_OPTION,
     ENGINE_FILE,
+    JOB_ARN_OPTION,
     OPTIONS_FILE,
     DuplicateJob,
     JobRecord,
@@ -70,17 +73,33 @@ def _time(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, timezone.utc).astimezone()
 
 
+def _inputs_placed(job_dir: Any) -> dict[str, Any]:
+    """``{"Inputs": {name: {"Files", "Bytes", "Linked"/"Copied"/"Downloaded"}}}`` once the
+    runner placed them: whether a job holds a copy of its inputs or links to the store's."""
+    from .transfer import INPUTS_FILE
+
+    placed = read_json(job_dir / INPUTS_FILE)
+    return {"Inputs": placed} if placed else {}
+
+
 class LocalBackend:
     """Runs processing jobs on this machine; see the module's docstring."""
 
     name = "local"
 
     def __init__(
-        self, *, docker: bool = False, profile: str | None = None, host_credentials: bool = False
+        self,
+        *,
+        docker: bool = False,
+        profile: str | None = None,
+        host_credentials: bool = False,
+        buckets_root: Path | None = None,
     ):
         self.docker = docker
         self.profile = profile
         self.host_credentials = host_credentials  # the job gets this machine's credentials
+        # serve's jobs: every bucket is a directory under this root (LocalBuckets), not S3
+        self.buckets_root = buckets_root
         self.store = JobStore()
 
     # -- create ---------------------------------------------------------------------------
@@ -101,7 +120,9 @@ class LocalBackend:
                 )
         return notes
 
-    def create_job(self, request: dict[str, Any]) -> None:
+    def create_job(self, request: dict[str, Any], *, container_arn: str | None = None) -> None:
+        """``container_arn``: the ARN the job's container sees (serve's, with its account); by
+        default the engine's own placeholder."""
         reap()
         self.check_request(request)
         name = request["ProcessingJobName"]
@@ -112,7 +133,11 @@ class LocalBackend:
         try:
             with reported_full(self.store.root):
                 ready.mkdir(parents=True)
-                options = {"HostCredentials": self.host_credentials}
+                options: dict[str, Any] = {"HostCredentials": self.host_credentials}
+                if self.buckets_root is not None:
+                    options[BUCKETS_OPTION] = str(self.buckets_root)
+                if container_arn is not None:
+                    options[JOB_ARN_OPTION] = container_arn
                 (ready / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
                 reserve_end(ready)
                 self.store.insert(name, request, docker=self.docker, profile=self.profile)
@@ -156,14 +181,19 @@ class LocalBackend:
             self.store.finish(record.name, "Failed", failure_reason=reason)
         return self.store.get(record.name) or record
 
-    def _record(self, job_name: str) -> JobRecord:
+    def record(self, job_name: str) -> JobRecord:
+        """The job's record, its end filled in if its runner died; NotFound if none."""
         record = self.store.get(checked_job_name(job_name))
         if record is None:
             raise NotFound(f"no local job named {job_name!r}")
         return self._reconciled(record)
 
+    def records(self) -> list[JobRecord]:
+        """Every job's record (newest first), reconciled as :meth:`record`'s."""
+        return [self._reconciled(record) for record in self.store.all()]
+
     def describe_job(self, job_name: str) -> dict[str, Any]:
-        record = self._record(job_name)
+        record = self.record(job_name)
         request = record.request
         described: dict[str, Any] = {k: request[k] for k in _REQUEST_MEMBERS if k in request}
         described.update(
@@ -181,6 +211,7 @@ class LocalBackend:
                 "RunnerPid": record.runner_pid,
                 "Docker": record.docker,
                 **read_json(self.store.job_dir(record.name) / ENGINE_FILE),
+                **_inputs_placed(self.store.job_dir(record.name)),
             },
         )
         return {k: v for k, v in described.items() if v is not None}
@@ -204,9 +235,13 @@ class LocalBackend:
             summaries.append({k: v for k, v in summary.items() if v is not None})
         return summaries
 
+    def count_jobs(self, name_contains: str | None = None) -> int:
+        """How many jobs ``list_jobs`` could list (for "20 of 23")."""
+        return self.store.count(name_contains)
+
     # -- stop -----------------------------------------------------------------------------
     def stop_job(self, job_name: str) -> None:
-        record = self._record(job_name)
+        record = self.record(job_name)
         if record.status not in ACTIVE:
             raise UserError(
                 f"the local job {job_name} is {record.status}; "
@@ -240,23 +275,17 @@ class LocalBackend:
         removed = remove_jobs(self.store, names)
         return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
 
-    def prune(self, keep: int = 0, older_than: float | None = None) -> str:
+    def prune(
+        self, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
+    ) -> str:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
         the local store's staged trees no job references, the cached environments no
         remaining job ran in (with ``older_than``: also unused that long) and the cached
-        bytecode of code no job names; in words."""
-        from .space import format_bytes, prune
+        bytecode of code no job names; in words, with what was really freed. ``dry_run``:
+        say what would go, remove nothing."""
+        from .space import prune
 
-        removed = prune(self.store, keep, older_than)
-        environments = removed.environments or []
-        said = (
-            f"removed {len(removed.jobs)} jobs, {removed.trees} staged trees, "
-            f"{removed.bytecode} cached compiled modules and "
-            f"{len(environments)} job environments"
-        )
-        if environments:
-            said += f" ({', '.join(environments)})"
-        return f"{said}, {format_bytes(removed.bytes)} freed"
+        return prune(self.store, keep, older_than, dry_run=dry_run).summary()
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:

@@ -14,7 +14,7 @@ import subprocess
 from typing import Any
 
 from ...errors import UserError
-from ...job.s3uri import parse_s3_uri
+from ...uris import parse_s3_uri
 from . import netns
 from .store import JobStore, job_arn
 

@@ -80,7 +80,9 @@ class CredentialSource:
             expires = expiry.timestamp() if expiry else time.time() + 3600
             frozen = credentials.get_frozen_credentials()
             return _document(frozen.access_key, frozen.secret_key, frozen.token, expires), expires
-        answer = session.client("sts").assume_role(
+        from ...aws.session import client_of  # bounded: a frozen STS is an error, not a hang
+
+        answer = client_of(session, "sts").assume_role(
             RoleArn=self.role_arn, RoleSessionName="SageMaker", DurationSeconds=3600
         )
         given = answer["Credentials"]
@@ -129,7 +131,10 @@ class CredentialsEndpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.say = say
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # polled often: close() waits for the loop to notice, and a job's end waits on close()
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def environment(self) -> dict[str, str]:

@@ -61,7 +61,9 @@ class JobEnvironment:
         entrypoint = list(app.get("ContainerEntrypoint") or [])
         wanted = None
         if entrypoint and is_interpreter(entrypoint[0]):
-            wanted = wanted_version(entrypoint[0], app.get("ImageUri"))
+            wanted, guess = wanted_version(entrypoint[0], app.get("ImageUri"))
+            if guess:
+                run.note_once(guess)
         self.requirements = bootstrap_requirements(entrypoint)
         requirements = None
         if self.requirements:
@@ -71,7 +73,7 @@ class JobEnvironment:
         envs = envs_dir(run.store.root)
         self.key = engine_key(run.store.root)
         layer, python, self.lease = shared_layer(
-            envs, wanted, requirements, run.note, run.log, self.key
+            envs, wanted, requirements, run.note_once, run.log, self.key
         )
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))

@@ -179,7 +179,7 @@ def reap() -> None:
     """Collect the exit of runners this process started, so none lingers as a zombie."""
     for pid, child in list(_children.items()):
         if child.poll() is not None:
-            del _children[pid]
+            _children.pop(pid, None)  # another thread (serve answers many) may have
     for pid in list(_forked):
         _forked_alive(pid)
 
@@ -204,7 +204,7 @@ def runner_alive(pid: int) -> bool:
     if child is not None:
         if child.poll() is None:
             return True
-        del _children[pid]
+        _children.pop(pid, None)  # threads of one process may ask at once (serve)
         return False
     ours = _forked_alive(pid)
     if ours is not None:

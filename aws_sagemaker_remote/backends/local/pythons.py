@@ -18,9 +18,18 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-# The Python of AWS's scikit-learn processing images, by framework version (the tag's
-# head, as in ``1.2-1-cpu-py3``); from the images' Dockerfiles (sagemaker-scikit-learn-container).
-SKLEARN_IMAGE_PYTHONS = {"0.23-1": "3.7", "1.0-1": "3.8", "1.2-1": "3.9"}
+# The Python of AWS's scikit-learn images, by framework version (the tag's head, as in
+# ``1.2-1-cpu-py3``): the SageMaker SDK's image_uris table lists these versions, all "py3";
+# which Python 3 each has is in its Dockerfile (aws/sagemaker-scikit-learn-container).
+SKLEARN_IMAGE_PYTHONS = {
+    "0.20.0": "3.7",
+    "0.23-1": "3.7",
+    "1.0-1": "3.8",
+    "1.2-1": "3.9",
+    "1.4-2": "3.10",
+}
+SKLEARN_REPOSITORY = "sagemaker-scikit-learn"
+_TAG_PYTHON = re.compile(r"(?:^|-)py3(\d{1,2})(?:-|$)")  # DLC tags: 2.1.0-cpu-py310-ubuntu
 _INTERPRETER = re.compile(r"python(3(?:\.(\d+))?)?")
 _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
 
@@ -43,21 +52,52 @@ def is_interpreter(command: str) -> bool:
     return _INTERPRETER.fullmatch(os.path.basename(command)) is not None
 
 
-def wanted_version(interpreter: str, image: str | None) -> str | None:
-    """``3.9`` for ``python3.9``; for a bare ``python3``, the image's Python when known."""
+def wanted_version(interpreter: str, image: str | None) -> tuple[str | None, str | None]:
+    """(``3.9`` for ``python3.9``; for a bare ``python3``, the image's Python when its tag
+    tells, else None; the line to say when that is a guess, else None)."""
     match = _INTERPRETER.fullmatch(os.path.basename(interpreter))
     if match is None:
-        return None
+        return None, None
     if match.group(2):
-        return f"3.{match.group(2)}"
+        return f"3.{match.group(2)}", None
     return image_python(image or "")
 
 
-def image_python(image: str) -> str | None:
+def image_python(image: str) -> tuple[str | None, str | None]:
+    """The Python an image runs, from its published tag: ``py310`` in the tag, or the
+    scikit-learn framework version; a scikit-learn tag the table does not know takes the
+    Python of the nearest known version, and the second item says so in one line."""
     repository, _, tag = image.rpartition("/")[2].partition(":")
-    if repository != "sagemaker-scikit-learn":
-        return None
-    return SKLEARN_IMAGE_PYTHONS.get(tag.split("-cpu")[0].split("-gpu")[0])
+    named = _TAG_PYTHON.search(tag)
+    if named:
+        return f"3.{named.group(1)}", None
+    official = re.match(r"3\.(\d{1,2})(?:\D|$)", tag)
+    if repository == "python" and official:  # Docker's python:3.12-slim
+        return f"3.{official.group(1)}", None
+    if repository != SKLEARN_REPOSITORY:
+        return None, (
+            f"the Python of image {image or '(none)'} is not known here; the job runs under "
+            "this machine's Python (name one in the entrypoint, e.g. python3.10, to choose)"
+        )
+    framework = re.split(r"-(?:cpu|gpu)", tag)[0]
+    if framework in SKLEARN_IMAGE_PYTHONS:
+        return SKLEARN_IMAGE_PYTHONS[framework], None
+    nearest = min(SKLEARN_IMAGE_PYTHONS, key=lambda known: _distance(known, framework))
+    python = SKLEARN_IMAGE_PYTHONS[nearest]
+    return python, (
+        f"image tag {tag!r} of {SKLEARN_REPOSITORY} is not one the engine knows; guessing "
+        f"Python {python}, as in its nearest known version {nearest}"
+    )
+
+
+def _distance(known: str, framework: str) -> tuple[int, ...]:
+    """How far apart two framework versions (``1.2-1``, ``0.20.0``) are, part by part."""
+
+    def parts(version: str) -> list[int]:
+        return [int(p) for p in re.findall(r"\d+", version)][:3] + [0] * 3
+
+    a, b = parts(known), parts(framework)
+    return tuple(abs(x - y) for x, y in zip(a[:3], b[:3]))
 
 
 def probe(path: str, timeout: float = 20.0) -> tuple[str, str] | None:

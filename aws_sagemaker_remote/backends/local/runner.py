@@ -29,19 +29,32 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...diskspace import full_disk
-from ...job.s3uri import S3Uri, parse_s3_uri
+from ...storage.transfer import TransferProgress
+from ...uris import S3Uri, parse_s3_uri
+from ...wording import progress_line
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
 from .logstreams import StreamWriter, stream_file, stream_name
 from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
-from .store import REASON_LIMIT, JobRecord, JobStore, StoreFull
+from .store import (
+    BUCKETS_OPTION,
+    JOB_ARN_OPTION,
+    OPTIONS_FILE,
+    REASON_LIMIT,
+    JobRecord,
+    JobStore,
+    StoreFull,
+    read_json,
+)
 from .transfer import (
+    INPUTS_FILE,
     Aborted,
     Locations,
+    Placement,
     TransferError,
     container_relpath,
     output_files,
@@ -54,6 +67,7 @@ POLL_SECONDS = 0.05
 STOP_CHECK_SECONDS = 0.5  # how often the store is asked whether a stop was requested
 CONTINUOUS_SECONDS = 0.5  # how often Continuous outputs are synchronised
 STOP_GRACE_SECONDS = 10.0  # between SIGTERM and SIGKILL
+PROGRESS_SECONDS = 10.0  # a long step says how far it got at least this often
 
 _stop_signal = threading.Event()
 
@@ -79,8 +93,14 @@ class JobRun:
         cluster = (self.request.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         self.hosts = [f"algo-{i}" for i in range(1, int(cluster.get("InstanceCount", 1)) + 1)]
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
+        self.options = read_json(self.job_dir / OPTIONS_FILE)
+        buckets = self.options.get(BUCKETS_OPTION)
         # what it says about the inputs (an object not placed) goes to the job's log
-        self.locations = Locations(record.profile, say=lambda line: self.note(line))
+        self.locations = Locations(
+            record.profile,
+            say=lambda line: self.note(line),
+            buckets_root=Path(buckets) if buckets else None,
+        )
         stopping = self.request.get("StoppingCondition") or {}
         self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
         self.deadline = time.monotonic() + self.max_runtime
@@ -129,6 +149,8 @@ class JobRun:
     # -- the steps ------------------------------------------------------------------------
     def prepare(self) -> None:
         config = processing_job_config(self.request)
+        if self.options.get(JOB_ARN_OPTION):
+            config["ProcessingJobArn"] = self.options[JOB_ARN_OPTION]
         paths = [
             item["S3Input"]["LocalPath"]
             for item in self.request.get("ProcessingInputs") or []
@@ -149,19 +171,75 @@ class JobRun:
 
     def note(self, message: str) -> None:
         """A line of the engine's in every instance's log stream (and the runner's log)."""
+        self._note(message, self.streams)
+
+    def note_once(self, message: str) -> None:
+        """A line about what all instances share (their environment's build): in the first
+        instance's log stream only, so a follower of N instances reads it once, not N times."""
+        self._note(message, self.streams[:1])
+
+    def every(self, seconds: float) -> Callable[[TransferProgress], None]:
+        """A progress callback that says a line in the log at most every ``seconds`` (the
+        first after ``seconds``): a long transfer is heard, a short one is not."""
+        last = [time.monotonic()]
+
+        def report(progress: TransferProgress) -> None:
+            now = time.monotonic()
+            if now - last[0] >= seconds:
+                last[0] = now
+                self.note_once(progress_line(progress))
+
+        return report
+
+    def _note(self, message: str, streams: list[Path]) -> None:
         say(message)
-        for path in self.streams:
+        for path in streams:
             writer = StreamWriter(path)
             writer.write("[aws-sagemaker-remote] " + message)
             writer.close()
 
     def fetch_inputs(self) -> None:
+        """Every input at its LocalPath in every instance; a long one says how far it got
+        at least every :data:`PROGRESS_SECONDS`, and how each was placed (linked, copied,
+        downloaded) goes to ``inputs.json`` for ``describe``."""
+        placed: dict[str, Any] = {}
+        if os.geteuid() == 0 and not self.docker:  # see Locations.owner_unmapped
+            self.locations.owner_unmapped = self.isolation.mode == NAMESPACES
         for item in self.request.get("ProcessingInputs") or []:
             if self.should_stop():
                 raise Aborted()
-            say(f"fetching input {item['InputName']} from {item['S3Input']['S3Uri']}")
-            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs, item["InputName"])
-            self.locations.fetch_all(tasks, self.should_stop)
+            name = item["InputName"]
+            say(f"fetching input {name} from {item['S3Input']['S3Uri']}")
+            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs, name)
+            self.warn_idle(name, item["S3Input"], tasks)
+            placement = Placement(
+                f"input {name}",
+                tasks,
+                lambda progress: self.note_once(progress_line(progress)),
+                every_s=PROGRESS_SECONDS,
+            )
+            self.locations.fetch_all(tasks, self.should_stop, placement)
+            placed[name] = placement.summary()
+            if time.monotonic() - placement.started >= PROGRESS_SECONDS:
+                self.note_once(progress_line(placement.progress()))  # and how it ended
+        if placed:
+            _write_json(self.job_dir / INPUTS_FILE, placed)
+
+    def warn_idle(self, name: str, s3_input: dict, tasks: list) -> None:
+        """ShardedByS3Key with fewer objects than instances: say which get nothing."""
+        if s3_input.get("S3DataDistributionType") != "ShardedByS3Key":
+            return
+        fed = {path for task in tasks for path in task.targets}
+        idle = [
+            host
+            for host, opt_ml in zip(self.hosts, self.opt_ml_dirs)
+            if not any(opt_ml in path.parents for path in fed)
+        ]
+        if idle:
+            self.note(
+                f"warning: input {name} has fewer objects than instances with ShardedByS3Key: "
+                f"{', '.join(idle)} got none"
+            )
 
     def place_bytecode(self) -> None:
         """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
@@ -256,6 +334,7 @@ class JobRun:
             if continuous_only and s3["S3UploadMode"] != "Continuous":
                 continue
             base = parse_s3_uri(s3["S3Uri"])
+            shared: list[str] = []  # written by more than one instance: one copy is kept
             for opt_ml in self.opt_ml_dirs:
                 for path, rel in output_files(opt_ml / container_relpath(s3["LocalPath"])):
                     try:
@@ -263,9 +342,23 @@ class JobRun:
                     except FileNotFoundError:
                         continue
                     target = base.join(rel)
+                    if str(target) in todo:
+                        shared.append(rel)
                     todo[str(target)] = (path, target, (info.st_size, info.st_mtime_ns))
+            if shared and not continuous_only:
+                names = sorted(set(shared))
+                self.note(
+                    f"warning: {len(names)} file(s) of output {output['OutputName']} were "
+                    f"written by several instances ({', '.join(names[:3])}"
+                    f"{', ...' if len(names) > 3 else ''}); the highest-numbered "
+                    "instance's copy is kept, as S3 keeps the last upload: write into a "
+                    "subfolder per instance (current_host in /opt/ml/config/resourceconfig.json)"
+                )
         changed = {k: v for k, v in todo.items() if self._uploaded.get(k) != v[2]}
-        self.locations.put_all([(path, target) for path, target, _ in changed.values()])
+        report = None if continuous_only else self.every(PROGRESS_SECONDS)
+        self.locations.put_all(
+            [(path, target) for path, target, _ in changed.values()], progress=report
+        )
         for key, (_, _, signature) in changed.items():
             self._uploaded[key] = signature
 
@@ -282,7 +375,7 @@ class JobRun:
         return text.encode("utf-8")[:REASON_LIMIT].decode("utf-8", "ignore") or None
 
     def algorithm_error(self, worker: Worker) -> str:
-        """One line: how the instance ended and its last line on stderr (the traceback
+        """One line: how the instance ended and its last line of output (the traceback
         itself is in the log, printed once), plus why /opt/ml is missing when mapped."""
         code = worker.returncode
         if code < 0:
@@ -292,10 +385,10 @@ class JobRun:
         else:
             how = f"exited with exit code {code}"
         reason = f"AlgorithmError: {worker.host} {how}"
-        last = next((line for line in reversed(worker.stderr_tail) if line.strip()), None)
+        last = next((line for line in reversed(worker.tail) if line.strip()), None)
         if last:
             reason += f": {last.strip()}"
-        if self.isolation.mode != NAMESPACES and _missing_opt_ml(worker.stderr_tail):
+        if self.isolation.mode != NAMESPACES and _missing_opt_ml(worker.tail):
             reason += (
                 f". The job opened /opt/ml literally, but this machine runs local jobs without "
                 f"namespaces ({self.isolation.reason}), so /opt/ml is mapped to the job's "

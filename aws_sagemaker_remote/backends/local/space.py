@@ -7,9 +7,11 @@ trees into the local store, so the state directory only grows unless jobs are re
 the local store that no remaining job references, and the cached job environments no
 remaining job ran in (with a duration: only those also last used longer ago), and the
 cached bytecode of code no remaining job names (:mod:`.bytecode`). An
-environment a running job holds (its lease) or a job is building is never removed.
-Sizes count disk blocks, each inode once, so files hard-linked between the store and a
-job are not counted twice.
+environment a running job holds (its lease) or a job is building is never removed, nor a
+staged tree a submission holds (:mod:`...storage.leases`: its job is not recorded yet).
+What is freed is measured, not summed: each inode once, and a file only when every link
+to it goes (a file hard-linked between the store and a job frees nothing until both go).
+``prune(..., dry_run=True)`` says the same and removes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import NotFound, UserError
+from ...storage.leases import leased_trees
 from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 from .bytecode import RECORDS, bytecode_dir, nsinit_digest
 from .pycfiles import read_record
@@ -33,13 +36,55 @@ STAGING_MANIFESTS = f"s3://{LOCAL_STORE_BUCKET}/staging/manifests/"
 
 @dataclass
 class Removed:
-    """What a removal or prune deleted, for the one line that says so."""
+    """What a removal or prune deleted (or, in a dry run, would delete), for the one line
+    that says so."""
 
     jobs: list[str]
     trees: int
-    bytes: int
+    bytes: int  # freed for real: each inode once, and only once no link to it is left
     environments: list[str] | None = None
     bytecode: int = 0  # cached compiled modules
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """``removed 2 jobs, 3 staged trees, ... and 1 job environments (x), 5.0 MB freed``."""
+        environments = self.environments or []
+        verb = "would remove" if self.dry_run else "removed"
+        said = (
+            f"{verb} {len(self.jobs)} jobs, {self.trees} staged trees, "
+            f"{self.bytecode} cached compiled modules and {len(environments)} job environments"
+        )
+        if environments:
+            said += f" ({', '.join(environments)})"
+        return said + f", {format_bytes(self.bytes)} " + ("to free" if self.dry_run else "freed")
+
+
+def freed_bytes(paths: list[Path]) -> int:
+    """Bytes of disk removing ``paths`` (files and whole directories) gives back: each
+    inode counted once, and a file only when every link to it is among them (a file
+    hard-linked between the local store and a job's directory frees nothing until both
+    go)."""
+    import stat
+
+    found: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen, st_nlink, bytes]
+
+    def add(path: str) -> None:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return
+        size = getattr(info, "st_blocks", 0) * 512 or info.st_size
+        links = 1 if stat.S_ISDIR(info.st_mode) else info.st_nlink  # a directory goes whole
+        entry = found.setdefault((info.st_dev, info.st_ino), [0, links, size])
+        entry[0] += 1
+
+    for path in paths:
+        add(str(path))
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path):
+                for name in dirs + files:
+                    add(os.path.join(root, name))
+    return sum(size for seen, links, size in found.values() if seen >= links)
 
 
 def disk_usage(path: Path, seen: set[tuple[int, int]] | None = None) -> int:
@@ -77,11 +122,11 @@ def remove_jobs(store: JobStore, names: list[str]) -> Removed:
     for name in names:
         record = store.get(name)
         if record is None:
-            raise NotFound(f"no local job named {name!r}", field="name")
+            raise NotFound(f"no local job named {name!r}", field="job_name")
         if record.status in ACTIVE:
             raise UserError(
                 f"the local job {name} is {record.status}",
-                field="name",
+                field="job_name",
                 fix=f"stop it first: aws-sagemaker-remote jobs stop --local {name}",
             )
         records.append(record)
@@ -91,9 +136,13 @@ def remove_jobs(store: JobStore, names: list[str]) -> Removed:
     return Removed([r.name for r in records], 0, freed)
 
 
-def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Removed:
+def prune(
+    store: JobStore, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
+) -> Removed:
     """Delete ended jobs except the newest ``keep``, and (with ``older_than`` seconds) only
-    those that ended longer ago; then the staged trees no remaining job references."""
+    those that ended longer ago; then the staged trees, cached environments and bytecode no
+    remaining job needs. ``dry_run``: only say what would go. A tree a submission holds
+    (:mod:`~...storage.leases`: its job is not recorded yet) is kept."""
     ended = [r for r in store.all() if r.status not in ACTIVE]
     ended.sort(key=lambda r: r.creation_time, reverse=True)
     now = time.time()
@@ -102,13 +151,69 @@ def prune(store: JobStore, keep: int = 0, older_than: float | None = None) -> Re
         for r in ended[keep:]
         if older_than is None or now - (r.end_time or r.creation_time) > older_than
     ]
-    freed = sum(_delete(store, r.name) for r in doomed)
-    trees, tree_bytes = _prune_trees(store)
-    environments, env_bytes = _prune_environments(store, older_than, now)
-    referenced = {uri for record in store.all() for uri in _input_uris(record.request)}
-    pycs, pyc_bytes = _prune_bytecode(bytecode_dir(store.root), referenced)
-    freed += tree_bytes + env_bytes + pyc_bytes
-    return Removed([r.name for r in doomed], trees, freed, environments, pycs)
+    names = {r.name for r in doomed}
+    remaining = [r for r in store.all() if r.name not in names]
+    held = leased_trees()
+    trees = [t for t in _unreferenced_trees(remaining) if t.name not in held]
+    referenced = {uri for record in remaining for uri in _input_uris(record.request)}
+    pycs, pyc_files = _bytecode_to_remove(bytecode_dir(store.root), referenced)
+    layers, locks = _environments_to_remove(store, remaining, older_than, now)
+    try:
+        if dry_run:
+            gone = [store.job_dir(r.name) for r in doomed] + trees + pyc_files
+            freed = freed_bytes(gone + [_manifest_of(t) for t in trees] + layers)
+        else:
+            trees = _take_trees(trees)
+            gone = [store.job_dir(r.name) for r in doomed] + [aside for _, aside in trees]
+            gone += [_manifest_of(tree) for tree, _ in trees] + pyc_files
+            freed = freed_bytes(gone + layers)
+            for record in doomed:
+                store.delete(record.name)
+                shutil.rmtree(store.job_dir(record.name), ignore_errors=True)
+            for tree, aside in trees:
+                _manifest_of(tree).unlink(missing_ok=True)
+                _rmtree_writable(aside)
+            for path in pyc_files:
+                _remove(path)
+            _remove_empty_bytecode_dirs(bytecode_dir(store.root))
+            for layer in layers:
+                _remove_environment(layer)
+    finally:
+        for lock in locks:
+            lock.close()
+    return Removed(
+        [r.name for r in doomed],
+        len(trees),
+        freed,
+        [layer.name for layer in layers],
+        len(pycs),
+        dry_run=dry_run,
+    )
+
+
+def _take_trees(trees: list[Path]) -> list[tuple[Path, Path]]:
+    """Move the trees to remove aside (a submission looking now finds them gone and stages
+    them again), then read the leases once more: a tree a submission took meanwhile is put
+    back (or, staged again already, its old copy goes). (tree, where it was moved) pairs."""
+    taken = []
+    for tree in trees:
+        aside = tree.with_name(f".pruning-{tree.name}")
+        try:
+            os.rename(tree, aside)
+        except OSError:
+            continue  # gone already, or a name in the way: left for the next prune
+        taken.append((tree, aside))
+    held = leased_trees()
+    doomed = []
+    for tree, aside in taken:
+        if tree.name not in held:
+            doomed.append((tree, aside))
+            continue
+        try:
+            os.rename(aside, tree)
+        except OSError:  # staged again meanwhile: the new copy is the one it uses
+            _rmtree_writable(aside)
+    return doomed
 
 
 def _input_uris(request: dict) -> list[str]:
@@ -120,46 +225,41 @@ def _input_uris(request: dict) -> list[str]:
 
 def _delete(store: JobStore, name: str) -> int:
     job_dir = store.job_dir(name)
-    size = disk_usage(job_dir)
+    size = freed_bytes([job_dir])
     store.delete(name)
     shutil.rmtree(job_dir, ignore_errors=True)
     return size
 
 
-def _prune_trees(store: JobStore) -> tuple[int, int]:
-    """Remove staged trees of the local store that no recorded job's inputs reference."""
+def _manifest_of(tree: Path) -> Path:
+    return local_store_path(STAGING_MANIFESTS) / f"{tree.name}.json"
+
+
+def _unreferenced_trees(remaining: list) -> list[Path]:
+    """The staged trees of the local store that no remaining job's inputs reference."""
     trees_dir = local_store_path(STAGING_TREES)
     if not trees_dir.is_dir():
-        return 0, 0
+        return []
     referenced = set()
-    for record in store.all():
+    for record in remaining:
         for uri in _input_uris(record.request):
             if uri.startswith(STAGING_TREES):
                 referenced.add(uri[len(STAGING_TREES) :].split("/", 1)[0])
-    manifests = local_store_path(STAGING_MANIFESTS)
-    count = freed = 0
-    for tree in trees_dir.iterdir():
-        if tree.name in referenced:
-            continue
-        (manifests / f"{tree.name}.json").unlink(missing_ok=True)  # first: the tree is gone
-        freed += disk_usage(tree)
-        _rmtree_writable(tree)
-        count += 1
-    return count, freed
+    return sorted(tree for tree in trees_dir.iterdir() if tree.name not in referenced)
 
 
-def _prune_environments(
-    store: JobStore, older_than: float | None, now: float
-) -> tuple[list[str], int]:
-    """Remove the cached environments no remaining job ran in (and, with ``older_than``,
-    last used longer ago), each under its exclusive lock; their names and bytes freed."""
+def _environments_to_remove(
+    store: JobStore, remaining: list, older_than: float | None, now: float
+) -> tuple[list[Path], list]:
+    """The cached environments no remaining job ran in (and, with ``older_than``, last
+    used longer ago), each taken under its exclusive lock: (layers, the locks to release)."""
     root = envs_dir(store.root)
     if not root.is_dir():
-        return [], 0
+        return [], []
     used = set()
-    for record in store.all():
+    for record in remaining:
         used.add(read_json(store.job_dir(record.name) / ENGINE_FILE).get("Environment"))
-    removed, freed = [], 0
+    layers, locks = [], []
     for layer in sorted(root.iterdir()):
         if not layer.is_dir() or str(layer) in used:
             continue
@@ -168,24 +268,26 @@ def _prune_environments(
         lock = try_exclusive(layer)
         if lock is None:
             continue  # a running job holds it, or one is building it
-        try:
-            freed += disk_usage(layer)
-            shutil.rmtree(layer, ignore_errors=True)
-            lock_path(layer).unlink(missing_ok=True)  # a waiting job re-locks the new file
-            layer.with_name(f"{layer.name}.build").unlink(missing_ok=True)
-        finally:
-            lock.close()
-        removed.append(layer.name)
-    return removed, freed
+        layers.append(layer)
+        locks.append(lock)
+    return layers, locks
 
 
-def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
-    """Remove the records of inputs no remaining job names (``referenced``: S3Uris) and
-    the entries no remaining record names (but nsinit's, while a record is left);
-    (entries removed, bytes freed)."""
+def _remove_environment(layer: Path) -> None:
+    """Remove one environment (its lock held by the caller)."""
+    shutil.rmtree(layer, ignore_errors=True)
+    lock_path(layer).unlink(missing_ok=True)  # a waiting job re-locks the new file
+    layer.with_name(f"{layer.name}.build").unlink(missing_ok=True)
+
+
+def _bytecode_to_remove(root: Path, referenced: set[str]) -> tuple[list[Path], list[Path]]:
+    """The cached entries no remaining record names (but nsinit's, while a record is left),
+    and every file to remove with them (the entries, the records of inputs no remaining job
+    names (``referenced``: S3Uris), what a killed compiler left): (entries, files)."""
     if not root.is_dir():
-        return 0, 0
-    count = freed = 0
+        return [], []
+    entries: list[Path] = []
+    files: list[Path] = []
     nsinit = nsinit_digest()
     for interpreter in sorted(root.iterdir()):
         kept: set[str] = set()
@@ -195,31 +297,32 @@ def _prune_bytecode(root: Path, referenced: set[str]) -> tuple[int, int]:
             if isinstance(uri, str) and uri in referenced:
                 kept.update(read_record(path).values())
             else:
-                freed += _remove(path)
+                files.append(path)
         if kept:  # the interpreter still runs jobs: this engine's nsinit with them
             kept.update(path.name for path in interpreter.glob(f"{nsinit}-*.pyc"))
         for path in sorted(interpreter.glob("*.pyc")):
             if path.name not in kept:
-                freed += _remove(path)
-                count += 1
-        for path in [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]:
-            freed += _remove(path)  # left by a compiler or runner that was killed
-        for folder in (records, interpreter):
+                entries.append(path)
+        files += [*interpreter.glob("*.tmp"), *records.glob("*.tmp")]  # a killed writer's
+    return entries, files + entries
+
+
+def _remove_empty_bytecode_dirs(root: Path) -> None:
+    if not root.is_dir():
+        return
+    for interpreter in sorted(root.iterdir()):
+        for folder in (interpreter / RECORDS, interpreter):
             try:
                 folder.rmdir()  # only once empty
             except OSError:
                 pass
-    return count, freed
 
 
-def _remove(path: Path) -> int:
-    """Unlink ``path``; the bytes freed (none while a job's directory links the file)."""
+def _remove(path: Path) -> None:
     try:
-        info = path.stat()
         path.unlink()
     except OSError:
-        return 0
-    return info.st_blocks * 512 if info.st_nlink == 1 else 0
+        pass
 
 
 def _last_use(layer: Path) -> float:

@@ -44,6 +44,8 @@ ENGINE_FILE = "engine.json"  # in a job's directory, by the runner: how the job 
 END_FILE = "end.json"  # in a job's directory: the job's end, where the database had no room
 END_RESERVED = 16384  # bytes of spaces: a FailureReason and ExitMessage of 1 KB each, escaped
 OPTIONS_FILE = "options.json"  # in a job's directory, by create_job: what was asked of it
+BUCKETS_OPTION = "Buckets"  # in OPTIONS_FILE: the LocalBuckets root every S3 URI resolves in
+JOB_ARN_OPTION = "JobArn"  # in OPTIONS_FILE: the ARN processingjobconfig.json gives the job
 ACTIVE = ("InProgress", "Stopping")
 TERMINAL = ("Completed", "Failed", "Stopped")
 REASON_LIMIT = 1024  # FailureReason and ExitMessage hold at most 1 KB on SageMaker
@@ -378,6 +380,48 @@ class JobStore:
         rows = self._query(sql, (*params, max(0, int(max_results))))
         return [self._ended(JobRecord.from_row(row)) for row in rows]
 
+    def page(
+        self,
+        offset: int,
+        limit: int,
+        name_contains: str | None = None,
+        status: str | None = None,
+    ) -> list[JobRecord]:
+        """Newest first, ``limit`` records after the first ``offset`` that match: one query
+        over the creation-time index, so a page of a thousand jobs reads only its rows."""
+        where, params = _filters(name_contains, status)
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM jobs{where} ORDER BY creation_time DESC, rowid DESC "
+            "LIMIT ? OFFSET ?",
+            (*params, max(0, int(limit)), max(0, int(offset))),
+        )
+        return [JobRecord.from_row(row) for row in rows]
+
+    def count(self, name_contains: str | None = None, status: str | None = None) -> int:
+        where, params = _filters(name_contains, status)
+        return int(self._query(f"SELECT count(*) FROM jobs{where}", params)[0][0])
+
+    def mentioning(self, texts: list[str]) -> list[JobRecord]:
+        """Jobs whose request contains one of ``texts`` verbatim (S3 URIs, say): lineage's
+        candidates, found in one scan by SQLite without parsing every request."""
+        if not texts:
+            return []
+        where = " OR ".join(["instr(request, ?) > 0"] * len(texts))
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM jobs WHERE {where} ORDER BY creation_time DESC",
+            tuple(texts),
+        )
+        return [JobRecord.from_row(row) for row in rows]
+
+    def get_any_case(self, name: str) -> JobRecord | None:
+        """The job whose name equals ``name`` regardless of case (names are unique so)."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM jobs WHERE lower(name) = lower(?)", (name,))
+        return JobRecord.from_row(rows[0]) if rows else None
+
+    def names(self) -> list[str]:
+        """Every job's name, newest first (no request parsed)."""
+        return [row[0] for row in self._query("SELECT name FROM jobs ORDER BY creation_time DESC")]
+
     def all(self) -> list[JobRecord]:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
         return [self._ended(JobRecord.from_row(row)) for row in rows]
@@ -457,3 +501,15 @@ class JobStore:
             ),
         )
         return changed == 1
+
+
+def _filters(name_contains: str | None, status: str | None) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) of a listing filtered by name and status."""
+    clauses, params = [], []
+    if name_contains:
+        clauses.append("instr(lower(name), lower(?)) > 0")
+        params.append(name_contains)
+    if status:
+        clauses.append("status = ?")
+        params.append(status)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)

@@ -23,17 +23,27 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...errors import Error
-from ...job.s3uri import S3Uri, parse_s3_uri
 from ...storage.containment import place_all, segment_problem
 from ...storage.downloads import sagemaker_relative
+from ...storage.localstore import is_local_store_uri
 from ...storage.store import ObjectStore, at_once, open_store
-from ...storage.transfer import TransferConfig, Transfers, all_or_nothing, download_now, run
+from ...storage.transfer import (
+    TransferConfig,
+    TransferProgress,
+    Transfers,
+    all_or_nothing,
+    download_now,
+    make_directory,
+    run,
+)
 from ...storage.uploads import directory_files, upload_files
+from ...uris import S3Uri, parse_s3_uri
 
 POLL_ABORT_S = 0.1
 
@@ -50,6 +60,82 @@ class FetchTask(NamedTuple):
     source: S3Uri
     size: int | None
     targets: tuple[Path, ...]  # one per instance that gets the object
+
+
+LINKED, COPIED, DOWNLOADED = "Linked", "Copied", "Downloaded"
+INPUTS_FILE = "inputs.json"  # in a job's directory: how each input was placed
+
+
+class Placement:
+    """How one input was put in place, for ``describe`` (files and bytes linked from the
+    local store, copied, downloaded), and its progress for whoever listens (the runner
+    says it in the job's log at most every ``every_s``, so a long copy is never silent)."""
+
+    def __init__(
+        self,
+        what: str,
+        tasks: Sequence[FetchTask],
+        report: Callable[[TransferProgress], None] | None = None,
+        every_s: float = 10.0,
+    ):
+        self.what, self.report, self.every_s = what, report, every_s
+        self.counts: dict[str, list[int]] = {}
+        self.files_total = sum(len(task.targets) for task in tasks)
+        self.bytes_total = sum((task.size or 0) * len(task.targets) for task in tasks)
+        self.files_done = self.bytes_moved = self.bytes_streamed = 0
+        self.started = self.reported = time.monotonic()
+
+    @property
+    def bytes_done(self) -> int:
+        return self.bytes_moved + self.bytes_streamed
+
+    def moved(self, n: int) -> None:
+        """``n`` more bytes copied (a copy from the local store, as it goes)."""
+        self.bytes_moved += n
+        self._report()
+
+    def heard(self, progress: TransferProgress) -> None:
+        """What the transfer engine's downloads have moved so far (from S3)."""
+        self.bytes_streamed = progress.bytes_done
+        self._report()
+
+    def placed(self, how: str, size: int, counted: bool = False) -> None:
+        """One file in place; ``counted``: its bytes were heard already, as they moved."""
+        files, nbytes = self.counts.setdefault(how, [0, 0])
+        self.counts[how] = [files + 1, nbytes + size]
+        self.files_done += 1
+        self.bytes_moved += 0 if counted else size
+        self._report()
+
+    def _report(self) -> None:
+        now = time.monotonic()
+        if self.report is not None and now - self.reported >= self.every_s:
+            self.reported = now
+            self.report(self.progress())
+
+    def progress(self) -> TransferProgress:
+        elapsed = time.monotonic() - self.started
+        return TransferProgress(
+            self.what,
+            self.files_done,
+            self.files_total,
+            self.bytes_done,
+            self.bytes_total,
+            elapsed,
+            self.files_done == self.files_total,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """``{"Files": 3, "Bytes": 2048, "Linked": {"Files": 3, "Bytes": 2048}}``."""
+        described: dict[str, Any] = {
+            "Files": sum(files for files, _ in self.counts.values()),
+            "Bytes": sum(nbytes for _, nbytes in self.counts.values()),
+        }
+        for how in (LINKED, COPIED, DOWNLOADED):
+            if how in self.counts:
+                files, nbytes = self.counts[how]
+                described[how] = {"Files": files, "Bytes": nbytes}
+        return described
 
 
 def relative_path(prefix: str, key: str) -> str:
@@ -74,18 +160,42 @@ class Locations:
         profile: str | None = None,
         config: TransferConfig | None = None,
         say: Callable[[str], None] = _print,
+        buckets_root: Path | None = None,
     ):
         self.profile = profile
         self.config = config or TransferConfig()
         self.say = say
+        # a job of ``serve``: every bucket is one of the server's, on this disk
+        self.buckets_root = buckets_root
         self._session = None
         self._stores: dict[str, ObjectStore] = {}
+        # the job reads its inputs as root of a user namespace mapping no other user: the
+        # local store's files may be linked even when the engine runs as root (see
+        # LocalStore.link); set by the runner once it knows how the job is isolated
+        self.owner_unmapped = False
+
+    def link(self, store: ObjectStore, key: str, target: Path) -> bool:
+        """``key`` placed at ``target`` without a copy, when the store can do it safely."""
+        return store.link(key, target, owner_unmapped=self.owner_unmapped)
 
     def store(self, uri: S3Uri) -> ObjectStore:
         if uri.bucket not in self._stores:
-            store, _ = open_store(f"s3://{uri.bucket}/", session=self._lazy_session(uri))
-            self._stores[uri.bucket] = store
+            if self.buckets_root is not None and not is_local_store_uri(str(uri)):
+                self._stores[uri.bucket] = self._server_bucket(uri.bucket)
+            else:
+                store, _ = open_store(f"s3://{uri.bucket}/", session=self._lazy_session(uri))
+                self._stores[uri.bucket] = store
         return self._stores[uri.bucket]
+
+    def _server_bucket(self, bucket: str) -> ObjectStore:
+        """A bucket of the server's S3 (a directory here): read and written without HTTP,
+        its files linked into the job as the local store's are."""
+        from ...storage.localbuckets import LocalBuckets
+
+        try:
+            return LocalBuckets(self.buckets_root).store(bucket)
+        except Error as error:
+            raise TransferError(f"s3://{bucket}: {error}") from None
 
     def _lazy_session(self, uri: S3Uri):
         from ...storage.store import needs_aws
@@ -125,18 +235,28 @@ class Locations:
         return self._do(f"could not read {uri}", lambda: store.get_bytes(uri.key))
 
     # fetching ----------------------------------------------------------------------------
-    def fetch_all(self, tasks: Sequence[FetchTask], abort: Callable[[], bool]) -> None:
+    def fetch_all(
+        self,
+        tasks: Sequence[FetchTask],
+        abort: Callable[[], bool],
+        placement: Placement | None = None,
+    ) -> Placement:
+        """Every task's object at its targets; how they were placed."""
+        placing = placement if placement is not None else Placement("fetching", tasks)
         if all(at_once(self.store(task.source)) is not None for task in tasks):
-            self._now("could not fetch the input", lambda: self._fetch_now(tasks, abort))
-            return
+            self._now("could not fetch the input", lambda: self._fetch_now(tasks, abort, placing))
+            return placing
 
         async def fetch() -> None:
-            transfers = Transfers(self.config, "fetching")
-            await all_or_nothing(self._fetch(transfers, task) for task in tasks)
+            transfers = Transfers(self.config, "fetching", placing.heard)
+            await all_or_nothing(self._fetch(transfers, task, placing) for task in tasks)
 
         self._do("could not fetch the input", fetch, abort)
+        return placing
 
-    def _fetch_now(self, tasks: Sequence[FetchTask], abort: Callable[[], bool]) -> None:
+    def _fetch_now(
+        self, tasks: Sequence[FetchTask], abort: Callable[[], bool], placement: Placement
+    ) -> None:
         """:meth:`_fetch` for every task, one by one, from stores that answer at once."""
         for task in tasks:
             if abort():
@@ -149,13 +269,21 @@ class Locations:
                 if size is None:
                     raise TransferError(f"could not fetch {task.source}: no such object")
             first, *others = task.targets
-            download_now(store, task.source.key, size, first, link=True)
+            key = task.source.key
+            make_directory(first.parent)
+            if self.link(store, key, first):
+                placement.placed(LINKED, size)
+            else:
+                download_now(store, key, size, first, link=False, progress=placement.moved)
+                placement.placed(COPIED, size, counted=True)
             for target in others:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if not store.link(task.source.key, target):
+                linked = self.link(store, key, target)
+                if not linked:
                     shutil.copyfile(first, target)
+                placement.placed(LINKED if linked else COPIED, size)
 
-    async def _fetch(self, transfers: Transfers, task: FetchTask) -> None:
+    async def _fetch(self, transfers: Transfers, task: FetchTask, placement: Placement) -> None:
         store = self.store(task.source)
         size = task.size
         if size is None:
@@ -163,18 +291,29 @@ class Locations:
             if size is None:
                 raise TransferError(f"could not fetch {task.source}: no such object")
         first, *others = task.targets
-        await transfers.download(store, task.source.key, size, first, link=True)
+        first.parent.mkdir(parents=True, exist_ok=True)
+        if self.link(store, task.source.key, first):
+            placement.placed(LINKED, size)
+        else:
+            await transfers.download(store, task.source.key, size, first)
+            placement.placed(DOWNLOADED, size, counted=True)
         for target in others:  # the other instances: links of the store's file, or copies
             target.parent.mkdir(parents=True, exist_ok=True)
-            if not store.link(task.source.key, target):
+            linked = self.link(store, task.source.key, target)
+            if not linked:
                 import asyncio
 
                 await asyncio.to_thread(shutil.copyfile, first, target)
+            placement.placed(LINKED if linked else COPIED, size)
 
     # storing -----------------------------------------------------------------------------
     def put_all(
-        self, pairs: Sequence[tuple[Path, S3Uri]], abort: Callable[[], bool] | None = None
+        self,
+        pairs: Sequence[tuple[Path, S3Uri]],
+        abort: Callable[[], bool] | None = None,
+        progress: Callable[[TransferProgress], None] | None = None,
     ) -> None:
+        """Each file at its URI; ``progress`` hears each bucket's uploads as they go."""
         if not pairs:
             return  # nothing new: no event loop to start
         by_bucket: dict[str, list[tuple[Path, str]]] = {}
@@ -183,7 +322,7 @@ class Locations:
 
         async def put() -> None:
             await all_or_nothing(
-                upload_files(self.store(S3Uri(bucket, "")), items, self.config)
+                upload_files(self.store(S3Uri(bucket, "")), items, self.config, progress)
                 for bucket, items in by_bucket.items()
             )
 

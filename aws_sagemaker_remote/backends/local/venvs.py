@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -339,18 +340,73 @@ def bundled_pip(python: Python) -> str | None:
     return sorted(wheels)[-1] if wheels else None
 
 
+HEARTBEAT_SECONDS = 10.0  # an install that prints nothing this long says it still runs
+
+
 def _run(command: list[str], say, cwd: Path | None = None) -> None:
-    done = subprocess.run(
+    """Run an installer, saying each line it prints as it prints it, and a line of our own
+    whenever it has been quiet for :data:`HEARTBEAT_SECONDS` (resolving and downloading
+    pandas prints nothing for longer than that)."""
+    import threading
+
+    what = f"{os.path.basename(command[0])} {' '.join(command[1:3])}"
+    proc = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    for line in done.stdout.splitlines():
-        say(line)
-    if done.returncode != 0:
-        last = (done.stdout.strip().splitlines() or [""])[-1]
+    started, heard, done = time.monotonic(), [time.monotonic()], threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(1.0):
+            if time.monotonic() - heard[0] >= HEARTBEAT_SECONDS:
+                heard[0] = time.monotonic()
+                say(f"{what}: still running ({heard[0] - started:.0f} s)")
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
+    printed = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            heard[0] = time.monotonic()
+            printed.append(line)
+            say(line.rstrip("\n"))
+        returncode = proc.wait()
+    finally:
+        done.set()
+        beating.join()
+    if returncode != 0:
         raise BuildError(
-            f"{os.path.basename(command[0])} {' '.join(command[1:3])} failed with exit code "
-            f"{done.returncode}: {last}"
+            f"{what} failed with exit code {returncode}: {problem_line(''.join(printed))}"
         )
+
+
+_MARKS = "×├╰─▶│ \t"  # uv's tree of causes
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: .*)?")
+
+
+def problem_line(output: str) -> str:
+    """The line of an installer's output that names the problem, for a one-line reason:
+    uv's ``error:`` (or ``×``) line and its last cause, then the exception a package's
+    build raised, if any; never a line of carets (``^^^^``) from a traceback."""
+    raw = [line.strip() for line in output.splitlines()]
+    kept = [(line, line.lstrip(_MARKS)) for line in raw if re.search(r"[A-Za-z0-9]", line)]
+    if not kept:
+        return "no output"
+    heads = [i for i, (line, _) in enumerate(kept) if line.startswith(("error:", "ERROR:", "×"))]
+    exceptions = [clean for _, clean in kept if _EXCEPTION.fullmatch(clean)]
+    if not heads:
+        return exceptions[-1] if exceptions else kept[-1][1]
+    said = re.sub(r"^(error|ERROR):\s*", "", kept[heads[0]][1]).rstrip(":")
+    causes = [
+        re.sub(r"^(cause|Caused by):\s*", "", clean)
+        for line, clean in kept[heads[0] + 1 :]
+        if line.startswith(("cause:", "Caused by:", "├─▶", "╰─▶"))
+    ]
+    if causes:
+        said += f": {causes[-1]}"
+    if exceptions:
+        said += f": {exceptions[-1]}"
+    return said
 
 
 def site_packages(layer: Path) -> Path:

@@ -2,9 +2,11 @@
 
 A worker is the entrypoint of one instance ``algo-<i>`` in a process group of its own (and,
 where Linux allows, namespaces of its own: :mod:`.sandbox`), so a stop reaches everything
-it started. Its stdout and stderr are read by two threads into
-the instance's log stream, keeping the last lines for the failure reason of a job that
-ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this module knows how.
+it started. Its stdout and stderr share one pipe, as a container's do on one terminal, so
+the log stream keeps the order they were written in (two pipes read by two threads put a
+print in the middle of a traceback); the last lines are kept for the failure reason of a
+job that ends with an AlgorithmError. The runner (:mod:`.runner`) decides when; this
+module knows how.
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ class Worker:
         self.host = host
         self.opt_ml = opt_ml
         self.cwd = cwd
-        self.stderr_tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.output_tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)  # stdout and stderr, in order
         self.log = StreamWriter(log)
         try:
             self.proc = subprocess.Popen(
@@ -49,22 +50,17 @@ class Worker:
                 cwd=str(cwd),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         except OSError as error:
             self.log.close()
             raise JobError(f"{host} could not start {command[0]!r}: {error}") from error
-        self.readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, None), daemon=True),
-            threading.Thread(
-                target=self._pump, args=(self.proc.stderr, self.stderr_tail), daemon=True
-            ),
-        ]
+        self.readers = [threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True)]
         for reader in self.readers:
             reader.start()
 
-    def _pump(self, pipe, tail) -> None:
+    def _pump(self, pipe) -> None:
         """Every line into the log stream; on a full disk the lines that do not fit are
         lost, but the pipe is still drained (else the job would block on its next print)
         and the last lines still kept for the failure reason."""
@@ -74,9 +70,7 @@ class Worker:
                 self.log.write(line)
             except OSError:
                 pass  # the runner says why when the job ends (a full disk is its reason)
-            self.output_tail.append(line)
-            if tail is not None:
-                tail.append(line)
+            self.tail.append(line)
         pipe.close()
 
     @property

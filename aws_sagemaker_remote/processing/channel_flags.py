@@ -1,0 +1,176 @@
+"""One flag per channel of a processing script, and the names channels may take.
+
+An input adds ``--NAME`` and ``--NAME-mode``, ``-distribution``, ``-data-type`` and
+``-container-path``; an output ``--NAME`` and ``--NAME-mode``, ``-s3`` and
+``-container-path``. Shipped into the job with the parser (standard library only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import posixpath
+
+from ..args import DATA_TYPES, DISTRIBUTIONS, INPUT_MODES, OUTPUT_MODES, PathArgument, flag_for
+from ..errors import UserError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
+    from typing import Any, Callable
+
+    from .args import Channels
+
+
+def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
+    """``--NAME`` and its ``-mode``, ``-distribution``, ``-data-type`` and ``-container-path``."""
+    if channels.inputs:
+        gi = parser.add_argument_group("inputs", "Local paths or s3:// URIs (or job://JOB/OUTPUT).")
+        for name, arg in channels.inputs.items():
+            flag = flag_for(name)
+            gi.add_argument(
+                flag,
+                dest=name,
+                default=arg.local,
+                metavar="PATH|URI",
+                help=f"where {name} comes from{' (optional)' if arg.optional else ''}"
+                f" (default: {arg.local or 'none'})",
+            )
+            gi.add_argument(
+                flag + "-mode",
+                dest=f"{name}_mode",
+                default=arg.mode or "File",
+                type=_choice(flag + "-mode", INPUT_MODES),
+                metavar="|".join(INPUT_MODES),
+                help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
+            )
+            gi.add_argument(
+                flag + "-distribution",
+                dest=f"{name}_distribution",
+                default=arg.distribution or "FullyReplicated",
+                type=_choice(flag + "-distribution", DISTRIBUTIONS),
+                metavar="|".join(DISTRIBUTIONS),
+                help=f"how {name} is split across instances "
+                f"(default: {arg.distribution or 'FullyReplicated'})",
+            )
+            gi.add_argument(
+                flag + "-data-type",
+                dest=f"{name}_data_type",
+                default=arg.data_type or "S3Prefix",
+                type=_choice(flag + "-data-type", DATA_TYPES),
+                metavar="|".join(DATA_TYPES),
+                help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
+                f"manifest listing the objects (default: {arg.data_type or 'S3Prefix'})",
+            )
+            _add_container_path_flag(gi, name, arg, mounts[0])
+
+
+def add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
+    """``--NAME`` and its ``-mode``, ``-s3`` and ``-container-path``."""
+    if channels.outputs:
+        go = parser.add_argument_group("outputs", "Local directories or s3:// URIs.")
+        for name, arg in channels.outputs.items():
+            flag = flag_for(name)
+            go.add_argument(
+                flag,
+                dest=name,
+                default=arg.local,
+                metavar="DIR|URI",
+                help=f"where main writes {name} here, and where a waited remote run "
+                f"downloads it (default: {arg.local or 'none'})",
+            )
+            go.add_argument(
+                flag + "-mode",
+                dest=f"{name}_mode",
+                default=arg.mode or "EndOfJob",
+                type=_choice(flag + "-mode", OUTPUT_MODES),
+                metavar="|".join(OUTPUT_MODES),
+                help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
+            )
+            go.add_argument(
+                flag + "-s3",
+                dest=f"{name}_s3",
+                default=arg.remote,
+                metavar="S3_URI",
+                help=f"where {name} lands on S3 in a remote run; 'default' derives it "
+                f"from the job name (default: {arg.remote})",
+            )
+            _add_container_path_flag(go, name, arg, mounts[1])
+
+
+def _add_container_path_flag(group: Any, name: str, arg: PathArgument, mount: str) -> None:
+    group.add_argument(
+        flag_for(name) + "-container-path",
+        dest=f"{name}_container_path",
+        default=arg.container_path,
+        metavar="PATH",
+        help=f"where {name} is inside the job, under /opt/ml/processing/ "
+        f"(default: {arg.container_path or posixpath.join(mount, name)})",
+    )
+
+
+def _choice(flag: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    """Case-insensitive choice that reports the allowed values in one line."""
+    by_lower = {c.lower(): c for c in choices}
+
+    def parse(text: str) -> str:
+        try:
+            return by_lower[text.lower()]
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.5)
+            hint = f"; did you mean {by_lower[close[0]]}?" if close else ""
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not one of {', '.join(choices)}{hint}"
+            ) from None
+
+    parse.__name__ = flag
+    return parse
+
+
+def channel_dests(channels: Channels) -> set[str]:
+    """Where argparse puts each flag of each channel (``data``, ``data_mode``...)."""
+    dests = set(channels.modules)
+    for kind, names in (("inputs", channels.inputs), ("outputs", channels.outputs)):
+        for name in names:
+            dests |= {name + suffix.replace("-", "_") for suffix in _CHANNEL_FLAGS[kind]}
+    return dests
+
+
+_CHANNEL_FLAGS = {
+    "inputs": ("", "-mode", "-distribution", "-data-type", "-container-path"),
+    "outputs": ("", "-mode", "-s3", "-container-path"),
+    "modules": ("",),
+}
+
+
+def check_channel_names(declared: dict[str, dict]) -> None:
+    """UserError naming the keyword when channels would clash on the command line.
+
+    ``declared``: keyword (``inputs``...) -> the channels given for it. argparse would
+    report these as a traceback, or not at all (a name in two keywords)."""
+    kinds: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    for keyword, channels in declared.items():
+        for name in channels:
+            where = f"{keyword}[{name!r}]"
+            if not isinstance(name, str) or not name.strip("-_ "):
+                raise UserError(f"{keyword}= has the channel name {name!r}; name it")
+            if name in kinds:
+                raise UserError(
+                    f"the channel name {name!r} is declared in both {kinds[name]}= and {keyword}=",
+                    fix="give every channel its own name",
+                )
+            kinds[name] = keyword
+            for suffix in _CHANNEL_FLAGS[keyword]:
+                flag = flag_for(name) + suffix
+                if flag.startswith("--sagemaker-") or flag == "--help":
+                    raise UserError(
+                        f"{where} makes the flag {flag}, which belongs to the library",
+                        fix="rename the channel",
+                    )
+                if flag in flags:
+                    raise UserError(
+                        f"{flags[flag]} and {where} both make the flag {flag}",
+                        fix="rename one of the channels",
+                    )
+                flags[flag] = where
