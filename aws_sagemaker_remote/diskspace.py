@@ -24,8 +24,24 @@ _NEARLY_FULL = 256 * 1024  # bytes free under which an I/O error is taken for a 
 
 
 def is_full(error: BaseException, directory: Path | None = None) -> bool:
-    """Whether ``error`` says the disk (or the user's quota on it) is full; an SQLite
+    """Whether ``error`` says the disk (or the user's quota on it) is full, itself or as
+    the error it was raised for (a store's own error for a write that failed); an SQLite
     I/O error counts when the disk holding ``directory`` has (next to) no room left."""
+    return _disk_error(error, directory) is not None
+
+
+def _disk_error(error: BaseException | None, directory: Path | None) -> BaseException | None:
+    """``error``, or the one it was raised while handling, that says the disk is full."""
+    for _ in range(4):  # an error, its cause, theirs: no further
+        if error is None:
+            return None
+        if _says_full(error, directory):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _says_full(error: BaseException, directory: Path | None) -> bool:
     if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
         return True
     if type(error).__module__ == "sqlite3":
@@ -61,9 +77,10 @@ def mount_point(path: Path) -> Path:
 
 def full_disk(error: BaseException, directory: Path) -> UserError | None:
     """The one-line error for a full disk under ``directory``, or None for other errors."""
-    if not is_full(error, directory):
+    found = _disk_error(error, directory)
+    if found is None:
         return None
-    named = getattr(error, "filename", None)
+    named = getattr(found, "filename", None)
     if isinstance(named, str) and named:
         directory = Path(named).parent  # the write itself said where
     where = f"the disk holding {directory}"

@@ -29,3 +29,17 @@ def test_the_line_names_the_directory_and_its_disk(tmp_path):
 def test_a_write_that_names_its_file_names_that_directory(tmp_path):
     error = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "f.bin"))
     assert f"holding {tmp_path / 'out'}" in full_disk(error, tmp_path / "state").one_line()
+
+
+def test_an_error_raised_for_a_full_disk_is_one_too(tmp_path):
+    from aws_sagemaker_remote.errors import ServiceError
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as cause:
+            raise ServiceError("the local store could not write x") from cause
+    except ServiceError as error:
+        assert is_full(error)
+        assert "no space left on the disk holding" in full_disk(error, tmp_path).one_line()
+    assert not is_full(ServiceError("the local store could not write x"))
