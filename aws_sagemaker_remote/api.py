@@ -13,9 +13,11 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import KeywordError
 from .events import Sink
 from .job.spec import JobSpec, build_spec
 from .job.values import writable_file
+from .keywords import SETTING_NAMES, check_keywords
 from .settings import blame_environment, resolve
 from .submission.handle import Job
 
@@ -25,6 +27,21 @@ _NOT_KEYWORDS = {
     "dry_run": "use request() to get the request without submitting",
     "script": "pass the script as the first argument",
 }
+_KEYWORDS = (SETTING_NAMES - set(_NOT_KEYWORDS)) | {
+    "inputs",
+    "outputs",
+    "modules",
+    "arguments",
+    "on_event",
+}
+
+
+def _checked(surface: str, keywords: dict[str, Any]) -> dict[str, Any]:
+    """The keywords of ``submit`` or ``request``, each of a type it takes (keywords.py)."""
+    for name, why in _NOT_KEYWORDS.items():
+        if name in keywords:
+            raise KeywordError(f"{name}= is not a keyword of the Python API: {why}")
+    return check_keywords(keywords, surface, _KEYWORDS)
 
 
 # Settings that place channels by name; run_script places each channel by its key.
@@ -48,11 +65,8 @@ def job_spec(
     from .processing.args import Channels, script_stem
     from .processing.channel_flags import check_channel_names
 
-    for name, why in _NOT_KEYWORDS.items():
-        if name in settings:
-            raise TypeError(f"{name}= is not a keyword of the Python API: {why}")
-    if isinstance(arguments, str):
-        raise TypeError("arguments= is a list of strings, e.g. ['--min-count', '2']")
+    if not isinstance(script, (str, os.PathLike)):
+        raise KeywordError(f"takes a path (str or os.PathLike); got {script!r}", field="script")
     script = os.fspath(script)
     given = {"script": script, **settings}
     explicit = {name for name, value in given.items() if value is not None}
@@ -62,7 +76,7 @@ def job_spec(
 
         for name in _PLACED_BY_KEY:
             if name in settings:
-                raise TypeError(
+                raise KeywordError(
                     f"{name}= is not a keyword of run_script: key each channel by "
                     "its container path"
                 )
@@ -80,7 +94,7 @@ def job_spec(
             inputs=channels.inputs,
             outputs=channels.outputs,
             modules=channels.modules,
-            arguments=[str(a) for a in arguments],
+            arguments=list(arguments),
             explicit=explicit | {n for n, o in origins.items() if o == "environment"},
             plain_script=plain_script,
         )
@@ -134,7 +148,12 @@ def submit(
         left out takes its ``AWS_SAGEMAKER_REMOTE_<NAME>`` variable, then the code default.
     :returns: the :class:`Job`.
     """
-    spec, values, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    given = dict(settings, inputs=inputs, outputs=outputs, modules=modules)
+    checked = _checked("submit", dict(given, arguments=arguments, wait=wait, on_event=on_event))
+    wait = checked.pop("wait")
+    inputs, outputs, modules = checked.pop("inputs"), checked.pop("outputs"), checked.pop("modules")
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
+    spec, values, origins = job_spec(script, inputs, outputs, modules, arguments, checked)
     _warn_if_plain(spec, on_event)
     return _submit(spec, values, origins, wait=wait, on_event=on_event)
 
@@ -176,8 +195,12 @@ def run_script(
         :class:`~aws_sagemaker_remote.errors.UserError` naming the keyword before anything
         is uploaded.
     """
+    given = dict(settings, arguments=arguments, wait=wait, on_event=on_event)
+    checked = _checked("run_script", given)
+    wait = checked.pop("wait")
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
     spec, values, origins = job_spec(
-        script, inputs, outputs, None, arguments, settings, plain_script=True
+        script, inputs, outputs, None, arguments, checked, plain_script=True
     )
     return _submit(spec, values, origins, wait=wait, on_event=on_event)
 
@@ -202,8 +225,11 @@ def run_script_request(
     :param settings: as for :func:`run_script`.
     :returns: the request, as boto3 would send it.
     """
+    given = dict(settings, arguments=arguments, on_event=on_event)
+    checked = _checked("run_script_request", given)
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
     spec, _, origins = job_spec(
-        script, inputs, outputs, None, arguments, settings, plain_script=True
+        script, inputs, outputs, None, arguments, checked, plain_script=True
     )
     return _request(spec, origins, on_event)
 
@@ -270,7 +296,11 @@ def request(
     :param settings: as for :func:`submit`.
     :returns: the request, as boto3 would send it.
     """
-    spec, _, origins = job_spec(script, inputs, outputs, modules, arguments, settings)
+    given = dict(settings, inputs=inputs, outputs=outputs, modules=modules)
+    checked = _checked("request", dict(given, arguments=arguments, on_event=on_event))
+    inputs, outputs, modules = checked.pop("inputs"), checked.pop("outputs"), checked.pop("modules")
+    arguments, on_event = checked.pop("arguments"), checked.pop("on_event")
+    spec, _, origins = job_spec(script, inputs, outputs, modules, arguments, checked)
     _warn_if_plain(spec, on_event)
     return _request(spec, origins, on_event)
 
@@ -324,6 +354,12 @@ def attach(
     :returns: the :class:`Job`; ``download()`` with no directory puts the outputs where a
         waited run on this machine meant to.
     """
+    checked = check_keywords(
+        {"name": name, "local": local, "profile": profile, "on_event": on_event},
+        "attach",
+        {"name", "local", "profile", "on_event"},
+    )
+    name, local, profile = checked["name"], checked["local"], checked["profile"]
     from .submission.planned_downloads import recall
 
     backend = backend_for(local=local, profile=profile)

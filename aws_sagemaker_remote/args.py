@@ -15,6 +15,9 @@ INPUT_MODES = ("File", "Pipe")
 OUTPUT_MODES = ("EndOfJob", "Continuous")
 DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
 DATA_TYPES = ("S3Prefix", "ManifestFile")
+# SageMaker's defaults, the first of each: what a channel gets when it names none
+DEFAULT_INPUT_MODE, DEFAULT_OUTPUT_MODE = INPUT_MODES[0], OUTPUT_MODES[0]
+DEFAULT_DISTRIBUTION, DEFAULT_DATA_TYPE = DISTRIBUTIONS[0], DATA_TYPES[0]
 
 
 def parse_bool(text: str | bool) -> bool:

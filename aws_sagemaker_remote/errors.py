@@ -2,7 +2,9 @@
 
     Error
     ├── UserError       a mistake the caller can fix: the field at fault and the fix; exit 2
-    │   └── NotFound    a job, bucket or object that does not exist
+    │   ├── NotFound    a job, bucket or object that does not exist
+    │   └── KeywordError  a keyword that does not exist or a value of the wrong type (also a
+    │                   TypeError, as Python's own for a bad call)
     ├── ServiceError    AWS or the network failed (names the endpoint); not the user's fault; exit 3
     ├── JobFailed       the job ran and ended Failed or Stopped; exit 1
     └── Interrupted     Ctrl-C: what was and was not done, and how to go on; exit 130
@@ -31,7 +33,7 @@ JOB_FAILED_EXIT = 1
 SERVICE_ERROR_EXIT = 3
 INTERRUPTED_EXIT = 130
 
-_FIELD_REF = re.compile(r"\{\{([A-Za-z0-9_.\-]+)\}\}")
+_FIELD_REF = re.compile(r"\{\{([^{}\n]+)\}\}")  # any channel name: "inputs.bad name!"
 
 
 def keyword_name(field: str) -> str:
@@ -84,6 +86,11 @@ class UserError(Error):
 
 class NotFound(UserError):
     """What was asked for does not exist (a job, a bucket, an object)."""
+
+
+class KeywordError(UserError, TypeError):
+    """A keyword of the Python surfaces that does not exist, or a value of a type it does
+    not take; ``field`` is the keyword. Found before anything runs (see keywords.py)."""
 
 
 class ServiceError(Error):

@@ -29,9 +29,7 @@ class Event(NamedTuple):
         """The line a person reads (``on_event=print``): the text with fields spelled as
         the Python API's keywords, never the description or request in ``data``."""
         if self.kind == "progress" and not self.text and self.data is not None:
-            from .wording import progress_line
-
-            return progress_line(self.data)
+            return str(self.data)  # a TransferProgress says itself in one line
         if "{{" not in self.text:
             return self.text
         from .errors import render_fields

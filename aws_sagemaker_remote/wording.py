@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
-    from .storage.transfer import TransferProgress
-
 
 def count(n: int, word: str, plural: str | None = None) -> str:
     """``1 file``, ``2 files`` (``plural`` for irregular words)."""
@@ -29,12 +25,3 @@ def did_you_mean(value: object, choices: list[str] | tuple[str, ...], cutoff: fl
     by_lower = {c.lower(): c for c in choices}
     found = difflib.get_close_matches(str(value).lower(), list(by_lower), n=1, cutoff=cutoff)
     return f"; did you mean {by_lower[found[0]]!r}?" if found else ""
-
-
-def progress_line(p: TransferProgress) -> str:
-    """``staging: 3/15 files, 1.0 GiB/1.4 GiB (210.0 MiB/s)`` for a TransferProgress."""
-    rate = p.bytes_done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    return (
-        f"{p.what}: {p.files_done}/{p.files_total} files, "
-        f"{size(p.bytes_done)}/{size(p.bytes_total)} ({size(rate)}/s)"
-    )

@@ -171,7 +171,7 @@ def running_needs(ctx: Any, role_arn: str, fallback: AccountNeeds) -> AccountNee
     """What the jobs running as ``role_arn`` need; ``fallback`` when SageMaker cannot say."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .role_grants import running_jobs
+    from .running_jobs import running_jobs
 
     try:
         jobs = running_jobs(ctx, role_arn)

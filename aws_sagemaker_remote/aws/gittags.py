@@ -84,11 +84,15 @@ def _is_bare_repository(path: str) -> bool:
 
 def strip_credentials(url: str) -> str:
     """The remote URL without anything that may be a secret: the password (and, for http,
-    the whole user info, which is often a token), the query and the fragment."""
-    if "://" not in url:  # scp-like [user[:password]@]host:path
-        userinfo, at, rest = url.rpartition("@")
+    the whole user info, which is often a token), ``;parameters``, the query and the
+    fragment. Only a URL that starts with ``scheme://`` is read as one; anything else
+    (``[user[:password]@]host:path``) is scp-like, even when ``://`` appears later on."""
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*://", url):
+        rest = re.split(r"[?#;]", url)[0]
+        head, slash, path = rest.partition("/")
+        userinfo, at, host = head.rpartition("@")
         user = userinfo.partition(":")[0]
-        return (f"{user}@" if at and user else "") + re.split(r"[?#]", rest or url)[0]
+        return (f"{user}@" if at and user else "") + host + slash + path
     parts = urlsplit(url)
     userinfo, at, host = parts.netloc.rpartition("@")
     user = userinfo.partition(":")[0]
@@ -96,7 +100,7 @@ def strip_credentials(url: str) -> str:
         netloc = host
     else:
         netloc = f"{user}@{host}" if user else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, netloc, parts.path.partition(";")[0], "", ""))
 
 
 def clean_tag(text: str, limit: int) -> str:

@@ -32,7 +32,7 @@ def manifest_listings(
     ``local``: URI -> the local file of a manifest that is being staged there now. A
     manifest that cannot be read lists nothing here: the job fails on it, not the role."""
     from ..errors import ServiceError, UserError
-    from ..storage.store import open_store
+    from ..storage.stores import open_store
     from ..storage.transfer import run
 
     found: dict[str, list[str]] = {}

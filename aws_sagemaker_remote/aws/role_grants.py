@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..boto import client_of
 from ..errors import UserError
 from .manifests import manifest_listings
 from .role_policy import (
@@ -27,11 +28,11 @@ from .role_policy import (
     processing_policy,
     request_access,
 )
-from .session import client_of, error_code, error_message
+from .running_jobs import running_jobs
+from .session import error_code, error_message
 
 ROLE_FIELD = "role"
 LEGACY_POLICY_NAME = "aws-sagemaker-remote-processing"  # one policy for all regions (0.1)
-RUNNING = ("InProgress", "Stopping")
 Notify = Callable[[str], None]
 
 
@@ -145,21 +146,6 @@ def _drop_legacy(iam: Any, found: dict, notify: Notify) -> None:
         f"removed the policy {LEGACY_POLICY_NAME} of role {found['Arn']} (an earlier version's, "
         "for every region); its grants are per region now"
     )
-
-
-def running_jobs(ctx: Any, role_arn: str) -> list[dict]:
-    """DescribeProcessingJob of every job running as ``role_arn`` in this region; botocore's
-    errors when SageMaker cannot be asked."""
-    client = client_of(ctx.session, "sagemaker", ctx.region)
-    found = []
-    for status in RUNNING:
-        pages = client.get_paginator("list_processing_jobs").paginate(StatusEquals=status)
-        for page in pages:
-            for summary in page.get("ProcessingJobSummaries", []):
-                job = client.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
-                if job.get("RoleArn") == role_arn and job.get("ProcessingJobStatus") in RUNNING:
-                    found.append(job)
-    return found
 
 
 def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify) -> Access:

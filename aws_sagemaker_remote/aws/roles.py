@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..boto import client_of
 from ..errors import ServiceError, UserError
 from .account_policy import (
     ACCOUNT_POLICY_NAME,
@@ -35,7 +36,7 @@ from .role_policy import (
     processing_policy,
     trust_policy,
 )
-from .session import client_of, error_code, error_message
+from .session import error_code, error_message
 
 MANAGED_TAG = "aws-sagemaker-remote:managed"
 

@@ -33,7 +33,7 @@ class SageMakerBackend:
     def _client(self, service: str) -> Any:
         """The one client of the session (bounded timeouts and attempts: a frozen endpoint
         is a ServiceError naming it within a minute)."""
-        from ..aws.session import client_of
+        from ..boto import client_of
 
         return client_of(self.ctx.session, service, self.ctx.region)
 

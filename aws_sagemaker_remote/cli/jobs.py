@@ -39,6 +39,20 @@ def _positive(text: str) -> float:
     return value
 
 
+MAX_LISTED = 10_000
+
+
+def _job_count(text: str) -> int:
+    """argparse type: how many jobs to list, 1..MAX_LISTED (SageMaker pages 100 at a time)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LISTED:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_LISTED}")
+    return value
+
+
 def _duration(text: str) -> float:
     from ..backends.local.space import parse_duration
 
@@ -86,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     listing = commands.add_parser("list", parents=[common], help="recent jobs, newest first")
-    listing.add_argument("--max", type=int, default=20, metavar="N", help="at most N jobs")
+    listing.add_argument("--max", type=_job_count, default=20, metavar="N", help="at most N jobs")
     listing.add_argument("--name-contains", metavar="S", help="only jobs whose name contains S")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
 
@@ -206,8 +220,6 @@ def _progress() -> Any:
 def _list(args: argparse.Namespace) -> int:
     from .follow import format_seconds, to_datetime
 
-    if args.max < 1:
-        raise UserError("must be at least 1", field="max")
     backend = _backend(args)
     jobs = backend.list_jobs(args.max + 1, args.name_contains)  # one more: are there more?
     more, jobs = len(jobs) > args.max, jobs[: args.max]

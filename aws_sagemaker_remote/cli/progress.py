@@ -11,8 +11,6 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..wording import progress_line
-
 TERMINAL_EVERY_S = 0.1
 PLAIN_EVERY_S = 10.0
 
@@ -58,4 +56,4 @@ class ProgressPrinter:
 
     @staticmethod
     def line(event) -> str:
-        return progress_line(event)
+        return str(event)

@@ -12,17 +12,13 @@ import posixpath
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..args import DEFAULT_DATA_TYPE, DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE
 from ..errors import UserError
 from ..script import layout
 from ..storage.trees import ExternalLink, Tree, combine_trees, scan_tree, tree_uri
-from .code import (
-    CodeSelection,
-    refuse_secrets,
-    requirement_names,
-    select_code,
-    select_directory,
-)
+from .code import CodeSelection, requirement_names, select_code, select_directory
 from .request import StagedChannel
+from .secret_scan import refuse_secrets, tree_files
 from .spec import JobSpec
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +28,7 @@ JOB_SIDE_MODULES = (
     "__init__.py",
     "args.py",
     "errors.py",
+    "keywords.py",
     "settings.py",
     "cli/__init__.py",
     "cli/flags.py",
@@ -93,6 +90,7 @@ def code_selection(spec: JobSpec) -> CodeSelection:
         source_dir=spec.source_dir,
         declared=declared | requirement_names(spec.requirements),
         allow_secrets=True,  # refused by the caller once links are checked
+        not_code=[o.download_dir for o in spec.outputs if o.download_dir],
     )
 
 
@@ -114,7 +112,8 @@ def scan_channel(
     top: str | None = None,
     exclude: Callable[[str], bool] | None = None,
 ) -> Tree:
-    """The tree of an input or module directory; a link out of it is the user's to allow."""
+    """The tree of a channel's file or directory; a link out of it is the user's to allow,
+    and a file that cannot be read is named (a traceback would blame no one)."""
     try:
         return scan_tree(
             path, top=top, exclude=exclude, follow_external_links=follow_external_links
@@ -125,6 +124,12 @@ def scan_channel(
             field=field,
             fix="copy what it points to into the directory or remove the link; "
             "or pass {{follow_external_links}} yes to ship it",
+        ) from None
+    except OSError as error:
+        raise UserError(
+            f"cannot read {error.filename or path}: {error.strerror or error}",
+            field=field,
+            fix="make it readable, or move it out of what ships",
         ) from None
 
 
@@ -157,10 +162,10 @@ class _Planner:
         tree: Tree,
         container_path: str,
         arg_path: str,
-        mode: str = "File",
-        distribution: str = "FullyReplicated",
+        mode: str = DEFAULT_INPUT_MODE,
+        distribution: str = DEFAULT_DISTRIBUTION,
         flag: str = "",
-        data_type: str = "S3Prefix",
+        data_type: str = DEFAULT_DATA_TYPE,
     ) -> None:
         """A channel whose files are staged here: its tree, referenced by digest."""
         if not tree.entries:
@@ -196,11 +201,10 @@ class _Planner:
         self.code_summary = selection.summary(spec.script)
         script = os.path.relpath(spec.script, selection.root).replace(os.sep, "/")
         code_field = "source_dir" if spec.source_dir else "script"
-        code = combine_trees(
-            selected_tree(selection, code_field, spec.follow_external_links), library_tree()
-        )
+        selected = selected_tree(selection, code_field, spec.follow_external_links)
         if not spec.allow_secrets:  # after the link check: a link out is said first
-            refuse_secrets(selection.root, selection.relpaths, code_field)
+            refuse_secrets(tree_files(selected), code_field)
+        code = combine_trees(selected, library_tree())
         arg = posixpath.join(layout.CODE_DIR, script)
         self.ship("code", layout.CODE_CHANNEL, code_field, code, layout.CODE_DIR, arg)
         for kind, channel, field, directory in (
@@ -215,7 +219,10 @@ class _Planner:
             path = getattr(spec, field)
             if path:
                 arg = posixpath.join(directory, os.path.basename(path))
-                self.ship(kind, channel, field, scan_tree(path), directory, arg)
+                tree = scan_channel(path, field, follow_external_links=False)
+                if not spec.allow_secrets:
+                    refuse_secrets(tree_files(tree), field)
+                self.ship(kind, channel, field, tree, directory, arg)
 
     def module(self, spec: JobSpec, module: Any) -> None:
         base = os.path.basename(module.path.rstrip(os.sep))
@@ -223,10 +230,10 @@ class _Planner:
         if os.path.isdir(module.path):
             chosen = select_directory(module.path, field=module.field, allow_secrets=True)
             tree = selected_tree(chosen, module.field, spec.follow_external_links, top=base)
-            if not spec.allow_secrets:  # after the link check: a link out is said first
-                refuse_secrets(chosen.root, chosen.relpaths, module.field)
         else:
             tree = scan_channel(module.path, module.field, spec.follow_external_links)
+        if not spec.allow_secrets:  # after the link check: a link out is said first
+            refuse_secrets(tree_files(tree), module.field)
         self.ship(
             "module",
             layout.MODULE_CHANNEL_PREFIX + module.name,
@@ -251,7 +258,7 @@ class _Planner:
         if spec_input.is_local_path:
             tree = scan_channel(spec_input.source, spec_input.field, spec.follow_external_links)
             arg = container_path
-            if os.path.isfile(spec_input.source) and spec_input.data_type == "S3Prefix":
+            if os.path.isfile(spec_input.source) and spec_input.data_type == DEFAULT_DATA_TYPE:
                 arg = posixpath.join(container_path, tree.entries[0].relpath)
             self.ship(
                 "input", name, spec_input.field, tree, container_path, arg, *modes,

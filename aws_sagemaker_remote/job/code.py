@@ -19,18 +19,16 @@ import ast
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from typing import Any, NamedTuple
 
-from ..errors import UserError
 from ..wording import count
+from .secret_scan import ShippedFile, refuse_secrets
 
 NEVER_SHIPPED_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints"})
 LIBRARY_PACKAGE = "aws_sagemaker_remote"  # ships itself beside the code
-_KEY_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
-_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_SNIFF_BYTES = 8192
 _REQUIREMENT_NAME = r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)"  # compiled once a job has requirements
+DirId = tuple  # (st_dev, st_ino) of a directory
 
 
 class CodeSelection(NamedTuple):
@@ -67,9 +65,9 @@ class IgnoreRules:
     """Every .gitignore that applies under ``root``: those of its ancestors inside the same
     git work tree, and those found below it while walking."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, ancestors: bool = True):
         self._specs: list[tuple[str, Any]] = []  # (directory, GitIgnoreSpec), outer first
-        for directory in _ancestors_in_work_tree(root):
+        for directory in _ancestors_in_work_tree(root) if ancestors else [root]:
             self.add(directory)
 
     def add(self, directory: str) -> None:
@@ -111,25 +109,44 @@ def _ancestors_in_work_tree(root: str) -> list[str]:
         current = parent
 
 
-def walk_code(root: str, rules: IgnoreRules, top: str = "") -> list[str]:
+def walk_code(
+    root: str, rules: IgnoreRules, top: str = "", skip_dirs: Collection[DirId] = ()
+) -> list[str]:
     """Every file under ``root/top`` that may ship (relpaths to ``root``), pruning ignored
-    directories as git does."""
+    directories as git does, and ``skip_dirs`` ((device, inode) of directories that are not
+    code, such as outputs downloaded into the source directory).
+
+    Links are followed, so a directory link back to one of its own ancestors (``up -> ..``,
+    ``self -> .``) would never end; it is skipped, found by the (device, inode) of the
+    directories on the way down, so each file ships once, under the path without the loop,
+    as the tree scan of a channel does."""
     found: list[str] = []
     start = os.path.join(root, top) if top else root
-    for directory, dirs, files in os.walk(start, followlinks=True):
+    stack = [(start, frozenset())]
+    while stack:
+        directory, ancestors = stack.pop()
+        try:
+            st = os.stat(directory)
+            entries = sorted(os.scandir(directory), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue  # vanished or unreadable: as os.walk, nothing of it ships
+        here = (st.st_dev, st.st_ino)  # as dir_id()
+        if here in ancestors or here in skip_dirs:
+            continue
         if directory != root:
             rules.add(directory)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in NEVER_SHIPPED_DIRS
-            and not rules.ignored(os.path.join(directory, d), is_dir=True)
-        )
-        for name in files:
-            path = os.path.join(directory, name)
-            if name.endswith(".pyc") or rules.ignored(path, is_dir=False):
-                continue
-            found.append(os.path.relpath(path, root).replace(os.sep, "/"))
+        ancestors = ancestors | {here}
+        for entry in entries:
+            path = entry.path
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.name not in NEVER_SHIPPED_DIRS and not rules.ignored(path, is_dir=True):
+                    stack.append((path, ancestors))
+            elif not entry.name.endswith(".pyc") and not rules.ignored(path, is_dir=False):
+                found.append(os.path.relpath(path, root).replace(os.sep, "/"))
     return found
 
 
@@ -138,10 +155,12 @@ def walk_code(root: str, rules: IgnoreRules, top: str = "") -> list[str]:
 
 def imported_modules(source: str, filename: str = "<script>") -> set[str]:
     """Dotted names of the absolute imports in ``source``; ``from a import b`` gives both
-    ``a`` and ``a.b`` (``b`` may be a submodule)."""
+    ``a`` and ``a.b`` (``b`` may be a submodule). A module named by a string literal in
+    ``importlib.import_module("a.b")`` or ``__import__("a")`` counts too: plugins loaded
+    that way are code the job needs as much as imported ones."""
     try:
         tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()  # the job reports it as the script's own error
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -150,7 +169,19 @@ def imported_modules(source: str, filename: str = "<script>") -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if not first.value.startswith("."):
+                    names.add(first.value)
     return names
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    """``import_module(...)``, ``importlib.import_module(...)`` or ``__import__(...)``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr == "import_module"
+    return isinstance(func, ast.Name) and func.id in ("import_module", "__import__")
 
 
 def _module_at(root: str, dotted: str) -> str | None:
@@ -187,7 +218,7 @@ def requirement_names(path: str | None) -> set[str]:
 
 
 def local_imports(
-    script: str, declared: Iterable[str], rules: IgnoreRules
+    script: str, declared: Iterable[str], rules: IgnoreRules, skip_dirs: Collection[DirId] = ()
 ) -> tuple[list[str], list[str]]:
     """(relpaths to ship, names ignored by .gitignore): the modules under the script's
     directory that it imports, directly or through each other."""
@@ -210,40 +241,10 @@ def local_imports(
             if rules.ignored(path.rstrip("/"), is_dir=found.endswith("/")):
                 ignored.append(name)
                 continue
-            files = walk_code(root, rules, found) if found.endswith("/") else [found]
+            files = walk_code(root, rules, found, skip_dirs) if found.endswith("/") else [found]
             shipped[name] = files
             pending += [_read(os.path.join(root, f)) for f in files if f.endswith(".py")]
     return sorted(f for files in shipped.values() for f in files), sorted(ignored)
-
-
-# --- secrets ---------------------------------------------------------------------------------
-
-
-def secret_reason(path: str) -> str | None:
-    """Why the file at ``path`` looks like a secret, or None."""
-    name = os.path.basename(path)
-    if name == ".env" or name.startswith(".env."):
-        return "a .env file"
-    if name in _KEY_NAMES:
-        return "a private key"
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except OSError:
-        return None
-    return "a private key" if _PRIVATE_KEY.search(head) else None
-
-
-def refuse_secrets(root: str, relpaths: Sequence[str], field: str) -> None:
-    """UserError naming the first file of ``relpaths`` that looks like a secret."""
-    for rel in relpaths:
-        reason = secret_reason(os.path.join(root, rel))
-        if reason:
-            raise UserError(
-                f"{os.path.join(root, rel)} is {reason}; it would ship with the code",
-                field=field,
-                fix="add it to .gitignore or move it out, or allow it with {{allow_secrets}}",
-            )
 
 
 # --- the selection ---------------------------------------------------------------------------
@@ -255,13 +256,22 @@ def select_code(
     source_dir: str | None = None,
     declared: Iterable[str] = (),
     allow_secrets: bool = False,
+    not_code: Iterable[str] = (),
 ) -> CodeSelection:
-    """What the code channel holds (see the module's docstring); UserError for a secret."""
+    """What the code channel holds (see the module's docstring); UserError for a secret.
+
+    ``not_code``: directories that never ship as code, wherever they are (the outputs a
+    waited run downloads: inside a source directory they would ship on the next run)."""
     script = os.path.abspath(script)
+    skip = {dir_id(path) for path in not_code if os.path.isdir(path)}
     if source_dir:
         root = os.path.abspath(source_dir)
         rules = IgnoreRules(root)
-        relpaths = [r for r in walk_code(root, rules) if r.partition("/")[0] != LIBRARY_PACKAGE]
+        relpaths = [
+            r
+            for r in walk_code(root, rules, skip_dirs=skip)
+            if r.partition("/")[0] != LIBRARY_PACKAGE
+        ]
         rel_script = os.path.relpath(script, root).replace(os.sep, "/")
         if rel_script not in relpaths:
             relpaths.append(rel_script)  # the script ships even when ignored
@@ -271,22 +281,36 @@ def select_code(
     else:
         root = os.path.dirname(script)
         rules = IgnoreRules(root)
-        relpaths, ignored = local_imports(script, declared, rules)
+        relpaths, ignored = local_imports(script, declared, rules, skip)
         modules = sorted({r.partition("/")[0].removesuffix(".py") for r in relpaths})
         relpaths.append(os.path.basename(script))
         field = "script"
     relpaths = sorted(set(relpaths))
     if not allow_secrets:
-        refuse_secrets(root, relpaths, field)
+        refuse_secrets(_files(root, relpaths), field)
     return CodeSelection(
         root, tuple(relpaths), tuple(modules), tuple(ignored), source_dir=bool(source_dir)
     )
 
 
 def select_directory(path: str, *, field: str, allow_secrets: bool = False) -> CodeSelection:
-    """A module directory as it ships: .gitignore honoured, secrets refused."""
+    """A module directory as it ships: .gitignore honoured, secrets refused. The rules of
+    an enclosing work tree that ignore the directory itself do not apply: it was named."""
     root = os.path.abspath(path)
-    relpaths = sorted(walk_code(root, IgnoreRules(root)))
+    rules = IgnoreRules(root)
+    if rules.ignored(root, is_dir=True):  # named on purpose (a package in a venv, ~/.pyenv)
+        rules = IgnoreRules(root, ancestors=False)
+    relpaths = sorted(walk_code(root, rules))
     if not allow_secrets:
-        refuse_secrets(root, relpaths, field)
+        refuse_secrets(_files(root, relpaths), field)
     return CodeSelection(root, tuple(relpaths))
+
+
+def dir_id(path: str) -> DirId:
+    """(device, inode) of the directory at ``path``, links followed."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _files(root: str, relpaths: Iterable[str]) -> list[ShippedFile]:
+    return [ShippedFile(os.path.join(root, rel), os.path.join(root, rel)) for rel in relpaths]

@@ -19,7 +19,7 @@ from typing import Any
 from ..args import PathArgument
 from ..errors import UserError
 from ..script import layout
-from .container_paths import checked_container_path
+from .values import container_path
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 RESERVED = (layout.CODE_CHANNEL, layout.REQUIREMENTS_CHANNEL, layout.CONFIGURATION_CHANNEL)
@@ -45,7 +45,7 @@ def channel_place(place: str, kind: str) -> tuple[str, str]:
     if not sep:
         name, path = "", place
     path = path.rstrip("/") or path
-    checked_container_path(path, f"{kind}s")
+    container_path(path, f"{kind}s")
     name = name or path.rsplit("/", 1)[-1]
     where = f"{{{{{kind}s}}}} {place}"
     if not NAME.fullmatch(name):

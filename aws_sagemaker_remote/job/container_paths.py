@@ -17,8 +17,7 @@ from typing import Any
 from ..args import PathArgument
 from ..errors import UserError
 from ..script import layout
-
-ROOT = layout.PROCESSING_ROOT + "/"
+from .values import container_path
 
 
 class ChannelPlaces:
@@ -68,7 +67,7 @@ class ChannelPlaces:
         ]
         mine += [(c.container_path, self.fields[c.field], c.field) for c in (*inputs, *outputs)]
         for path, field, channel in mine:
-            checked_container_path(path, field)
+            container_path(path, field)
             for other, what in taken:
                 if _nested(path, other):
                     raise UserError(
@@ -77,24 +76,6 @@ class ChannelPlaces:
                         fix="give every channel a directory of its own, none inside another",
                     )
             taken.append((path, f"{{{{{channel}}}}}"))
-
-
-def checked_container_path(path: str, field: str) -> str:
-    """``path`` once it is known to be a plain absolute path under /opt/ml/processing/."""
-    if not path.startswith(ROOT) or path == ROOT:
-        raise UserError(
-            f"{path!r} is not under {ROOT}",
-            field=field,
-            fix=f"SageMaker delivers channels only there: pass {ROOT}NAME",
-        )
-    parts = path[len(ROOT) :].split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise UserError(
-            f"{path!r} has an empty, '.' or '..' part",
-            field=field,
-            fix="write it without empty, '.' or '..' parts",
-        )
-    return path
 
 
 def _nested(a: str, b: str) -> bool:

@@ -10,11 +10,25 @@ from __future__ import annotations
 import posixpath
 from typing import Any, NamedTuple
 
-from ..args import flag_for
+from ..args import DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE, flag_for
 from ..errors import UserError
 from ..script import layout
 from ..wording import count
 from .spec import JobSpec
+
+# The members of a CreateProcessingJob request that DescribeProcessingJob gives back.
+REQUEST_MEMBERS = (
+    "ProcessingJobName",
+    "ProcessingInputs",
+    "ProcessingOutputConfig",
+    "ProcessingResources",
+    "StoppingCondition",
+    "AppSpecification",
+    "Environment",
+    "NetworkConfig",
+    "RoleArn",
+    "ExperimentConfig",
+)
 
 
 class StagedChannel(NamedTuple):
@@ -26,8 +40,8 @@ class StagedChannel(NamedTuple):
     container_path: str
     flag: str  # the script's flag that receives this channel inside the job
     arg_path: str | None  # what that flag says inside the job (a file in container_path, or it)
-    mode: str = "File"
-    distribution: str = "FullyReplicated"
+    mode: str = DEFAULT_INPUT_MODE
+    distribution: str = DEFAULT_DISTRIBUTION
     field: str = ""  # the setting this channel comes from, for messages
     data_type: str = "S3Prefix"  # ManifestFile: uri names a manifest of the objects
 

@@ -15,7 +15,14 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from ..args import PathArgument, flag_for
+from ..args import (
+    DEFAULT_DATA_TYPE,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_INPUT_MODE,
+    DEFAULT_OUTPUT_MODE,
+    PathArgument,
+    flag_for,
+)
 from ..errors import UserError
 from ..script import layout
 from ..settings import JOB_SETTINGS, LOCAL_INSTANCE
@@ -23,10 +30,12 @@ from .container_paths import ChannelPlaces
 from .lineage import JOB_NAME, parse_job_uri
 from .values import (
     checked_tags,
+    container_path,
     existing_path,
     instance_type,
     key_values,
     no_blanks,
+    role_name_or_arn,
     s3_uri,
     staging_prefix,
     where_relative,
@@ -195,14 +204,15 @@ _CHECKS: dict[str, Any] = {
     "image": lambda v: no_blanks(v or None, "image", "an image URI"),
     "python": lambda v: no_blanks(v, "python", "an interpreter name"),
     "profile": lambda v: v or None,
+    "role": role_name_or_arn,
     "requirements": lambda v: existing_path(v, "requirements"),
     "configuration_script": lambda v: existing_path(v, "configuration_script"),
     "configuration_command": lambda v: v or None,
     "env": lambda v: key_values(v, "env", "environment variables"),
     "tags": checked_tags,
-    "input_mount": lambda v: v.rstrip("/"),
-    "output_mount": lambda v: v.rstrip("/"),
-    "module_mount": lambda v: v.rstrip("/"),
+    "input_mount": lambda v: container_path(v, "input_mount", mount=True),
+    "output_mount": lambda v: container_path(v, "output_mount", mount=True),
+    "module_mount": lambda v: container_path(v, "module_mount", mount=True),
     "s3_prefix": staging_prefix,
     "volume_kms_key": lambda v: no_blanks(v or None, "volume_kms_key", "a KMS key"),
     "output_kms_key": lambda v: no_blanks(v or None, "output_kms_key", "a KMS key"),
@@ -239,21 +249,21 @@ def _input(
         )
     else:
         source = existing_path(value, field, what="file or directory") or value
-    mode = declared.mode or "File"
+    mode = declared.mode or DEFAULT_INPUT_MODE
     if mode == "Pipe" and local_engine:
         raise UserError(
             "Pipe mode is not supported by the local engine",
             field=f"{field}.mode",
             fix="use File, or run on a SageMaker instance",
         )
-    data_type = declared.data_type or "S3Prefix"
+    data_type = declared.data_type or DEFAULT_DATA_TYPE
     if data_type == "ManifestFile" and os.path.isdir(source):
         raise UserError(
             f"{value} is a directory; a ManifestFile input is one manifest file",
             field=f"{field}.data_type",
             fix='pass the manifest file (a JSON list: {"prefix": ...} then keys), or use S3Prefix',
         )
-    distribution = declared.distribution or "FullyReplicated"
+    distribution = declared.distribution or DEFAULT_DISTRIBUTION
     return InputSpec(name, source, mode, distribution, data_type, container_path)
 
 
@@ -274,7 +284,7 @@ def _output(name: str, declared: PathArgument, container_path: str) -> OutputSpe
         download_dir, s3 = None, s3 or s3_uri(value, field)
     else:
         download_dir = writable_dir(value, field) if value else None
-    return OutputSpec(name, download_dir, s3, declared.mode or "EndOfJob", container_path)
+    return OutputSpec(name, download_dir, s3, declared.mode or DEFAULT_OUTPUT_MODE, container_path)
 
 
 def build_spec(
@@ -369,6 +379,13 @@ def account_settings(values: Mapping[str, Any], script: str) -> dict[str, Any]:
                 fix="pass the directory to ship as the code",
             )
         source_dir = os.path.abspath(source_dir)
+        if source_dir in (os.path.abspath(os.sep), os.path.expanduser("~")):
+            what = "the file system root" if source_dir == os.sep else "your home directory"
+            raise UserError(
+                f"{source_dir} is {what}; everything under it would ship as code",
+                field="source_dir",
+                fix="pass the project directory that holds the script",
+            )
         if os.path.commonpath([source_dir, script]) != source_dir:
             raise UserError(
                 f"{script} is not inside {source_dir}",
@@ -391,7 +408,8 @@ def _nested(a: str, b: str, sep: str) -> bool:
 
 
 def check_overlaps(spec: JobSpec) -> None:
-    """UserError when an output is, is inside or contains an input or a module.
+    """UserError when an output is, is inside or contains an input or a module, or is or
+    contains the source directory.
 
     A waited run downloads outputs into their local directories: inside an input, they
     would ship again with it next time (and overwrite it); on S3, an output under an
@@ -401,9 +419,18 @@ def check_overlaps(spec: JobSpec) -> None:
     local = [(c, os.path.realpath(c.source)) for c in spec.inputs if c.is_local_path]
     local += [(m, os.path.realpath(m.path)) for m in spec.modules]
     remote = [(c, c.source[len("s3://") :]) for c in spec.inputs if c.source.startswith("s3://")]
+    code = os.path.realpath(spec.source_dir) if spec.source_dir else None
     for output in spec.outputs:
         if output.download_dir:
             where = os.path.realpath(output.download_dir)
+            if code and _nested(code, where, os.sep) and len(where) <= len(code):
+                # an output inside the code is left out of it (code.py); one above, refused
+                raise UserError(
+                    f"{output.download_dir} holds the code ({code}): its files would be "
+                    "downloaded over the script and ship as code next time",
+                    field=output.field,
+                    fix="choose an output directory inside or beside the project, not above it",
+                )
             for channel, path in local:
                 if _nested(where, path, os.sep):
                     kind = "module" if isinstance(channel, ModuleSpec) else "input"

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 
 from ..errors import UserError
+from ..script import layout
 from ..storage.localstore import LOCAL_STORE_BUCKET
 from ..uris import checked_s3_uri
 
@@ -59,6 +60,12 @@ def existing_path(path: str | None, field: str, *, what: str = "file") -> str | 
         )
     if what == "file" and os.path.isdir(path):
         raise UserError(f"{path} is a directory", field=field, fix="pass a file")
+    if not (os.path.isdir(path) or os.path.isfile(path)):  # a fifo would never end reading
+        raise UserError(
+            f"{path} is not a regular file or directory (a fifo, socket or device)",
+            field=field,
+            fix=f"pass a {'directory or .py file' if what == 'module' else what}",
+        )
     return os.path.abspath(path)
 
 
@@ -154,3 +161,57 @@ def instance_type(value: str) -> str:
         field="instance",
         fix=f"pass {LOCAL_INSTANCE!r} to run on this machine, or a type such as ml.m5.large",
     )
+
+
+_PROCESSING = layout.PROCESSING_ROOT
+_LOCAL_PATH_MAX = 256  # ProcessingLocalPath in the service model
+
+
+def container_path(path: object, field: str, *, mount: bool = False) -> str:
+    """A path inside the container that SageMaker and the local engine both take, without
+    its trailing "/": absolute, with no ``.``, ``..`` or empty parts, under
+    ``/opt/ml/processing/`` (a ``mount``, under which channels go, may be that directory).
+    The one check of container paths, made before anything is staged."""
+    fix = f"use an absolute path under {_PROCESSING}/, e.g. {_PROCESSING}/data"
+    if not isinstance(path, str) or not path.strip("/"):
+        raise UserError(f"{path!r} is not a container path", field=field, fix=fix)
+    trimmed = path.rstrip("/")
+    if not path.startswith("/"):
+        raise UserError(f"{path!r} is relative; a container path is absolute", field=field, fix=fix)
+    if any(part in ("", ".", "..") for part in trimmed.split("/")[1:]):
+        raise UserError(
+            f"{path!r} has an empty, '.' or '..' part", field=field, fix=f"write it plainly; {fix}"
+        )
+    if not (trimmed.startswith(_PROCESSING + "/") or (mount and trimmed == _PROCESSING)):
+        raise UserError(
+            f"{path!r} is not under {_PROCESSING}/, where SageMaker puts channels",
+            field=field,
+            fix=fix,
+        )
+    if len(trimmed) > _LOCAL_PATH_MAX:
+        raise UserError(
+            f"is {len(trimmed)} characters; SageMaker takes at most {_LOCAL_PATH_MAX}",
+            field=field,
+            fix="use a shorter path",
+        )
+    return trimmed
+
+
+_ROLE_NAME = r"[\w+=,.@-]{1,64}"  # IAM's rule for a role's name, compiled on use
+
+
+def role_name_or_arn(role: str | None) -> str | None:
+    """A role name IAM takes (1-64 of letters, digits and ``+=,.@_-``), or an ARN whose
+    last part is one; the ARN's form is checked against the service model later."""
+    import re
+
+    if role is None:
+        return None
+    name = role.rsplit("/", 1)[-1] if role.startswith("arn:") else role
+    if not re.fullmatch(_ROLE_NAME, name):
+        raise UserError(
+            f"{role!r} is not a role name IAM takes",
+            field="role",
+            fix="use 1-64 letters, digits and +=,.@_- (or the role's ARN)",
+        )
+    return role

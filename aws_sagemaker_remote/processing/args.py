@@ -14,10 +14,16 @@ import argparse
 import os
 import sys
 
-from ..args import PathArgument, as_path_argument, flag_for, parse_bool
-from ..errors import UserError
+from ..args import PathArgument, flag_for, parse_bool
+from ..errors import KeywordError
 from ..settings import ENV_PREFIX, resolve
-from .channel_flags import add_input_flags, add_output_flags, channel_dests, check_channel_names
+from .channel_flags import (
+    Channels,
+    add_input_flags,
+    add_output_flags,
+    channel_dests,
+    check_channel_names,
+)
 from .setting_flags import add_settings
 
 TYPE_CHECKING = False
@@ -98,27 +104,6 @@ class OneLineParser(argparse.ArgumentParser):
         if len(shown) < len(channels) + len(own):
             shown.append(_CHANNEL_USAGE)
         return shown + ([_SAGEMAKER_USAGE] if library else [])
-
-
-class Channels:
-    """The channels a script declares, normalised; what the parser and the run share."""
-
-    def __init__(self, inputs: dict, outputs: dict, modules: dict):
-        self.inputs = {k: as_path_argument(v, kind="input", name=k) for k, v in inputs.items()}
-        self.outputs = {k: as_path_argument(v, kind="output", name=k) for k, v in outputs.items()}
-        self.modules = {k: module_path(v) for k, v in modules.items()}
-
-
-def module_path(value: Any) -> str:
-    """A module may be given as a path or as an imported module object (its directory ships)."""
-    if isinstance(value, (str, os.PathLike)):
-        return os.fspath(value)
-    file = getattr(value, "__file__", None)
-    if not file:
-        raise TypeError(f"module {value!r} has no __file__ to ship")
-    if os.path.basename(file) == "__init__.py":
-        return os.path.dirname(file)
-    return file
 
 
 def add_sagemaker_arguments(
@@ -202,12 +187,18 @@ def build_parser(
     try:
         add_additional_arguments(parser, additional_arguments)
     except argparse.ArgumentError as error:
-        raise UserError(f"additional_arguments=: {error}", fix="rename the argument") from None
+        raise KeywordError(
+            f"{error}", field="additional_arguments", fix="rename the argument"
+        ) from None
+    except (TypeError, ValueError) as error:  # what argparse says of a bad add_argument call
+        raise KeywordError(f"{error}", field="additional_arguments") from None
     if argparse_callback:
         try:
             argparse_callback(parser)
         except argparse.ArgumentError as error:
-            raise UserError(f"argparse_callback=: {error}", fix="rename the argument") from None
+            raise KeywordError(
+                f"{error}", field="argparse_callback", fix="rename the argument"
+            ) from None
     _library_groups_last(parser)
     return parser, channels
 

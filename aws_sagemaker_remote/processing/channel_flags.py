@@ -8,16 +8,48 @@ An input adds ``--NAME`` and ``--NAME-mode``, ``-distribution``, ``-data-type`` 
 from __future__ import annotations
 
 import argparse
+import os
 import posixpath
 
-from ..args import DATA_TYPES, DISTRIBUTIONS, INPUT_MODES, OUTPUT_MODES, PathArgument, flag_for
-from ..errors import UserError
+from ..args import (
+    DATA_TYPES,
+    DEFAULT_DATA_TYPE,
+    DEFAULT_DISTRIBUTION,
+    DEFAULT_INPUT_MODE,
+    DEFAULT_OUTPUT_MODE,
+    DISTRIBUTIONS,
+    INPUT_MODES,
+    OUTPUT_MODES,
+    PathArgument,
+    as_path_argument,
+    flag_for,
+)
+from ..errors import KeywordError, UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds a local run does not need
     from typing import Any, Callable
 
-    from .args import Channels
+
+class Channels:
+    """The channels a script declares, normalised; what the parser and the run share."""
+
+    def __init__(self, inputs: dict, outputs: dict, modules: dict):
+        self.inputs = {k: as_path_argument(v, kind="input", name=k) for k, v in inputs.items()}
+        self.outputs = {k: as_path_argument(v, kind="output", name=k) for k, v in outputs.items()}
+        self.modules = {k: module_path(v) for k, v in modules.items()}
+
+
+def module_path(value: Any) -> str:
+    """A module may be given as a path or as an imported module object (its directory ships)."""
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    file = getattr(value, "__file__", None)
+    if not file:
+        raise TypeError(f"module {value!r} has no __file__ to ship")
+    if os.path.basename(file) == "__init__.py":
+        return os.path.dirname(file)
+    return file
 
 
 def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
@@ -37,7 +69,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-mode",
                 dest=f"{name}_mode",
-                default=arg.mode or "File",
+                default=arg.mode or DEFAULT_INPUT_MODE,
                 type=_choice(flag + "-mode", INPUT_MODES),
                 metavar="|".join(INPUT_MODES),
                 help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
@@ -45,7 +77,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-distribution",
                 dest=f"{name}_distribution",
-                default=arg.distribution or "FullyReplicated",
+                default=arg.distribution or DEFAULT_DISTRIBUTION,
                 type=_choice(flag + "-distribution", DISTRIBUTIONS),
                 metavar="|".join(DISTRIBUTIONS),
                 help=f"how {name} is split across instances "
@@ -54,7 +86,7 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
             gi.add_argument(
                 flag + "-data-type",
                 dest=f"{name}_data_type",
-                default=arg.data_type or "S3Prefix",
+                default=arg.data_type or DEFAULT_DATA_TYPE,
                 type=_choice(flag + "-data-type", DATA_TYPES),
                 metavar="|".join(DATA_TYPES),
                 help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
@@ -80,7 +112,7 @@ def add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts
             go.add_argument(
                 flag + "-mode",
                 dest=f"{name}_mode",
-                default=arg.mode or "EndOfJob",
+                default=arg.mode or DEFAULT_OUTPUT_MODE,
                 type=_choice(flag + "-mode", OUTPUT_MODES),
                 metavar="|".join(OUTPUT_MODES),
                 help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
@@ -143,6 +175,13 @@ _CHANNEL_FLAGS = {
 }
 
 
+def _unfit_name(name: str) -> bool:
+    """``/``, ``..``, a leading ``-`` or a control character: no directory of its own."""
+    return (
+        name in (".", "..") or name.startswith("-") or any(c in "/\\" or ord(c) < 32 for c in name)
+    )
+
+
 def check_channel_names(declared: dict[str, dict]) -> None:
     """UserError naming the keyword when channels would clash on the command line.
 
@@ -155,6 +194,12 @@ def check_channel_names(declared: dict[str, dict]) -> None:
             where = f"{keyword}[{name!r}]"
             if not isinstance(name, str) or not name.strip("-_ "):
                 raise UserError(f"{keyword}= has the channel name {name!r}; name it")
+            if _unfit_name(name):  # a name is a directory of the container and a flag
+                raise KeywordError(
+                    f"has the channel name {name!r}, which cannot be a directory name and a flag",
+                    field=keyword,
+                    fix="name it with letters, digits, _ and -, starting with a letter or digit",
+                )
             if name in kinds:
                 raise UserError(
                     f"the channel name {name!r} is declared in both {kinds[name]}= and {keyword}=",

@@ -12,7 +12,8 @@ import os
 import sys
 
 from ..cli.flags import flag_for_field
-from ..errors import Error, UserError, exit_on_error
+from ..errors import Error, KeywordError, UserError, exit_on_error, keyword_name
+from ..keywords import SETTING_NAMES, check_keywords
 from ..script.layout import IN_JOB_ENV
 from .args import Channels, build_parser
 
@@ -28,8 +29,27 @@ def script_defining(main: Callable) -> str:
         getattr(main, "__code__", None), "co_filename", None
     )
     if not file:
-        raise TypeError("pass script=__file__: cannot tell which file defines main")
+        raise KeywordError(
+            "is missing, and the file that defines main is unknown",
+            field="script",
+            fix="pass script=__file__",
+        )
     return os.path.abspath(file)
+
+
+# The keywords of sagemaker_processing_main: its own, and every setting's code default.
+KEYWORDS = SETTING_NAMES | {
+    "main",
+    "script",
+    "description",
+    "inputs",
+    "outputs",
+    "modules",
+    "dependencies",
+    "additional_arguments",
+    "argparse_callback",
+    "argv",
+}
 
 
 def sagemaker_processing_main(
@@ -77,25 +97,42 @@ def sagemaker_processing_main(
         ``experiment_run``, ``source_dir``, ``allow_secrets``.
     :returns: what ``main`` returns on a local run.
     """
-    script = os.path.abspath(script) if script else script_defining(main)
-    argv = list(sys.argv[1:] if argv is None else argv)
+    prog = os.path.basename(sys.argv[0]) or "aws-sagemaker-remote"
+    given = dict(
+        settings,
+        main=main,
+        script=script,
+        description=description,
+        inputs=inputs,
+        outputs=outputs,
+        modules=modules,
+        dependencies=dependencies,
+        additional_arguments=additional_arguments,
+        argparse_callback=argparse_callback,
+        argv=argv,
+    )
+    try:  # a mistake in the script's own code is named as the keyword it wrote
+        checked = check_keywords(given, "sagemaker_processing_main", KEYWORDS)
+        script = os.path.abspath(checked["script"]) if script else script_defining(main)
+    except KeywordError as error:
+        exit_on_error(error, prog=prog, name=keyword_name)
+    settings = {name: checked[name] for name in settings}
+    argv = list(sys.argv[1:] if argv is None else checked["argv"])
     try:
         parser, channels = build_parser(
             script=script,
             description=description,
-            inputs=inputs,
-            outputs=outputs,
-            modules={**(dependencies or {}), **(modules or {})},
+            inputs=checked["inputs"],
+            outputs=checked["outputs"],
+            modules={**(checked["dependencies"] or {}), **(checked["modules"] or {})},
             additional_arguments=additional_arguments,
             argparse_callback=argparse_callback,
             **settings,
         )
+    except KeywordError as error:
+        exit_on_error(error, prog=prog, name=keyword_name)
     except Error as error:
-        exit_on_error(
-            error,
-            prog=os.path.basename(sys.argv[0]) or "aws-sagemaker-remote",
-            name=flag_for_field,
-        )
+        exit_on_error(error, prog=prog, name=flag_for_field)
     args = parser.parse_args(argv)
     try:
         if args.sagemaker_run or args.sagemaker_dry_run:  # a dry run prints the request
@@ -149,7 +186,7 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
         else:
             _make_output_dir(name, value)
     if not (remote_inputs or remote_outputs):
-        return main(args)
+        return _call_main(main, args)
 
     from .s3_mirror import S3Mirror
 
@@ -158,9 +195,30 @@ def run_locally(args: argparse.Namespace, channels: Channels, main: Callable) ->
             setattr(args, name, mirror.fetch(uri, field=f"inputs.{name}"))
         for name, uri in remote_outputs.items():
             setattr(args, name, mirror.output_dir(name, uri, field=f"outputs.{name}"))
-        result = main(args)
+        result = _call_main(main, args)
         mirror.upload_outputs()
         return result
+
+
+def _call_main(main: Callable, args: argparse.Namespace) -> Any:
+    """``main(args)``; inside a job, a module it cannot import gets a hint of why."""
+    try:
+        return main(args)
+    except ModuleNotFoundError as error:
+        if in_job():
+            print(missing_module_hint(error.name or ""), file=sys.stderr, flush=True)
+        raise
+
+
+def missing_module_hint(name: str) -> str:
+    """Why a module of the user's may be missing in the job, and how to ship it."""
+    top = name.partition(".")[0] or "?"
+    return (
+        f"[aws-sagemaker-remote] hint: {top!r} is not in the job: a local module ships when "
+        "the script or its shipped modules import it by name (import, "
+        "importlib.import_module('literal')); ship a module loaded another way as a module "
+        "channel (modules=), or the whole directory with --sagemaker-source-dir"
+    )
 
 
 def _importable_modules(args: argparse.Namespace, channels: Channels) -> None:

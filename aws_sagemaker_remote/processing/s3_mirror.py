@@ -41,7 +41,7 @@ class S3Mirror:
 
     def session_for(self, uri: str):
         """The boto3 session, for a URI whose store needs AWS (None for the local store)."""
-        from ..storage.store import needs_aws
+        from ..storage.stores import needs_aws
 
         return self.session() if needs_aws(uri) else None
 
@@ -63,7 +63,7 @@ class S3Mirror:
 
     def output_dir(self, name: str, uri: str, *, field: str) -> str:
         """A fresh local directory for ``main`` to write; uploaded to ``uri`` after success."""
-        from ..storage.store import check_location
+        from ..storage.stores import check_location
 
         target = checked_s3_uri(uri, field)
         check_location(uri, field)

@@ -17,6 +17,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from ..args import DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE
 from ..backends.local import LocalBackend
 from ..backends.local.container import DEFAULT_MAX_RUNTIME
 from ..backends.local.store import JobRecord
@@ -63,8 +64,8 @@ def _with_defaults(request: dict[str, Any]) -> dict[str, Any]:
         item.setdefault("AppManaged", False)
         s3 = item.get("S3Input")
         if s3 is not None:
-            s3.setdefault("S3InputMode", "File")
-            s3.setdefault("S3DataDistributionType", "FullyReplicated")
+            s3.setdefault("S3InputMode", DEFAULT_INPUT_MODE)
+            s3.setdefault("S3DataDistributionType", DEFAULT_DISTRIBUTION)
             s3.setdefault("S3CompressionType", "None")
     for item in (described.get("ProcessingOutputConfig") or {}).get("Outputs") or []:
         item.setdefault("AppManaged", False)

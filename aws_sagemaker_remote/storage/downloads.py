@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from ..wording import count
 from .containment import Refused, existing_files, place_all
-from .store import ObjectStore, open_store
+from .store import ObjectStore
+from .stores import open_store
 from .transfer import (
     ProgressCallback,
     TransferConfig,

@@ -15,6 +15,8 @@ Two tables in one SQLite file, ``<state dir>/hashcache.sqlite``:
 - ``object_etag``: (staging root, key) -> the sha256 this tool put there and the ETag S3
   answered: an object whose ETag is no MD5 (a multipart upload, SSE-KMS) is still known to be
   ours while its ETag is unchanged; any write to the key gives it another one.
+- ``verdict``: (checker, sha256) -> what a content check (the secret scan) said of those
+  bytes; stored only under the digest of the bytes the checker itself read.
 
 Both are only caches. A locked or unwritable database must never fail a run: every SQLite
 error falls back to hashing (or uploading). A corrupt file is replaced once, with a note
@@ -49,6 +51,8 @@ CREATE TABLE IF NOT EXISTS blob (
     root TEXT, sha256 TEXT, key TEXT, PRIMARY KEY (root, sha256));
 CREATE TABLE IF NOT EXISTS object_etag (
     root TEXT, key TEXT, sha256 TEXT, etag TEXT, PRIMARY KEY (root, key));
+CREATE TABLE IF NOT EXISTS verdict (
+    checker TEXT, sha256 TEXT, verdict TEXT, PRIMARY KEY (checker, sha256));
 """
 _TWO_THREADS_FROM = 4 * READ_CHUNK  # larger files: MD5 on a second thread beside SHA-256
 
@@ -113,10 +117,18 @@ def digest_file(path: str, moved: Callable[[int], None] | None = None) -> Digest
     more than hashing a small one. A large file's MD5 runs on a second thread, so the two
     digests together take about the time of one. ``moved`` hears each chunk's size
     (progress of a large file)."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     view = getattr(_buffers, "view", None)
     if view is None:
         view = _buffers.view = memoryview(bytearray(READ_CHUNK))
+    try:
+        return _digest_open(path, view, moved)
+    except OSError as error:  # a read error names no file: say which one
+        error.filename = error.filename or path
+        raise
+
+
+def _digest_open(path: str, view: memoryview, moved: Callable[[int], None] | None) -> Digests:
+    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     with open(path, "rb", buffering=0) as f:
         if os.fstat(f.fileno()).st_size < _TWO_THREADS_FROM:
             while n := f.readinto(view):
@@ -386,6 +398,24 @@ class StagingCache:
         self._write(
             "INSERT OR REPLACE INTO object_etag VALUES (?, ?, ?, ?)",
             [(root, k, h, e) for k, h, e in rows],
+        )
+
+    # content verdicts
+
+    def verdicts(self, checker: str, sha256s: Sequence[str]) -> dict[str, str]:
+        """sha256 -> what ``checker`` said of those bytes, for the digests it has judged."""
+        rows = self._query(
+            "SELECT sha256, verdict FROM verdict WHERE checker = ? AND sha256 IN ({marks})",
+            sorted(set(sha256s)),
+            lambda chunk: [checker, *chunk],
+        )
+        return dict(rows)
+
+    def store_verdicts(self, checker: str, verdicts: Sequence[tuple[str, str]]) -> None:
+        """Remember (sha256, verdict) pairs, each computed from the bytes of that digest."""
+        self._write(
+            "INSERT OR REPLACE INTO verdict VALUES (?, ?, ?)",
+            [(checker, h, v) for h, v in verdicts],
         )
 
 

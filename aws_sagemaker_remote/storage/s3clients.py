@@ -81,11 +81,11 @@ class _Boto3Credentials:
 
 def boto3_s3_client(session, config, region: str | None = None):
     """A boto3 S3 client with the transfer timeouts and bounded retries, from the one client
-    cache (:func:`~aws_sagemaker_remote.aws.session.client_of`): one per session, region
+    cache (:func:`~aws_sagemaker_remote.boto.client_of`): one per session, region
     and timeouts (a client costs 50 ms or more to make)."""
     from botocore.config import Config
 
-    from ..aws.session import client_of, default_session
+    from ..boto import client_of, default_session
 
     if session is None:
         session = default_session()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import NotFound, UserError
 from .downloads import DownloadReport, download_objects, download_s3_input
-from .store import open_store
+from .stores import open_store
 from .transfer import TransferConfig, run
 
 

@@ -54,7 +54,7 @@ class S3Store:
     answers_at_once = False  # every read is a round trip: asked concurrently, on a loop
 
     def __init__(self, bucket: str, session, config):
-        from ..aws.session import default_session
+        from ..boto import default_session
 
         self.bucket = bucket
         self.session = session if session is not None else default_session()
@@ -82,7 +82,7 @@ class S3Store:
         return s3_errors(self.endpoint, self.uri(key), doing)
 
     def prepare(self, region: str) -> None:
-        from ..aws.buckets import ensure_bucket
+        from .buckets import ensure_bucket
 
         ensure_bucket(self.uri(""), session=self.session, region=region, config=self.config)
 

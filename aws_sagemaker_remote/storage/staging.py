@@ -34,7 +34,8 @@ from ..wording import count, size
 from .hashcache import StagingCache
 from .plan import BlobPlan, Put, StagingPlan, holds, manifest_key, plan_staging, tree_prefix
 from .s3clients import PREFIX_FIELD, NoSuchBucket
-from .store import AtOnceStore, ObjectStore, at_once, open_store
+from .store import AtOnceStore, ObjectStore, at_once
+from .stores import open_store
 from .transfer import (
     ProgressCallback,
     TransferConfig,
@@ -105,7 +106,7 @@ def upload_trees(
     (then it looks again). A look that lists the bucket has shown it exists, may be used,
     and, on AWS, is in the region its requests are signed for: no HeadBucket is asked.
 
-    ``session``: a boto3.Session for S3 (None: ``aws.session.default_session``);
+    ``session``: a boto3.Session for S3 (None: ``boto.default_session``);
     unused for the local store.
     ``progress``: called with :class:`~.transfer.TransferProgress` events (False/None: not).
     A user's mistake (no such bucket, access denied, no credentials) raises UserError; a

@@ -67,6 +67,16 @@ class TransferProgress(NamedTuple):
     elapsed_s: float
     final: bool = False
 
+    def __str__(self) -> str:
+        """``staging: 3/15 files, 1.0 GiB/1.4 GiB (210.0 MiB/s)``: the line people read."""
+        from ..wording import size
+
+        rate = self.bytes_done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        return (
+            f"{self.what}: {self.files_done}/{self.files_total} files, "
+            f"{size(self.bytes_done)}/{size(self.bytes_total)} ({size(rate)}/s)"
+        )
+
 
 ProgressCallback = Callable[[TransferProgress], None]
 

@@ -106,12 +106,16 @@ def _walk(root: str, exclude: Callable[[str], bool] | None, follow_external_link
                 if _skipped(item.name):
                     continue
                 rel = f"{rel_dir}{item.name}"
+                try:
+                    is_dir = item.is_dir()
+                except OSError:
+                    continue  # a loop of links (ELOOP): nothing to ship
                 real = os.path.realpath(item.path) if item.is_symlink() else None
                 if real and not follow_external_links and not _inside(real, top):
-                    shown = rel + "/" if item.is_dir() else rel
+                    shown = rel + "/" if is_dir else rel
                     if os.path.exists(real) and not (exclude and exclude(shown)):
                         raise ExternalLink(root, rel, real)
-                if item.is_dir():
+                if is_dir:
                     real = real or os.path.realpath(item.path)
                     if real not in ancestors and (exclude is None or not exclude(rel + "/")):
                         stack.append((rel + "/", item.path, ancestors | {real}))
@@ -120,8 +124,8 @@ def _walk(root: str, exclude: Callable[[str], bool] | None, follow_external_link
                     continue
                 try:
                     st = item.stat()  # follows a symlinked file
-                except FileNotFoundError:
-                    continue  # dangling symlink: nothing to ship
+                except OSError:
+                    continue  # a dangling link or a loop of links: nothing to ship
                 if item.is_file():
                     yield rel, item.path, st
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .store import ObjectStore, open_store
+from .store import ObjectStore
+from .stores import open_store
 from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothing, run
 
 

@@ -212,7 +212,7 @@ class Job:
 
     def session_for(self, uri: str) -> Any:
         """A boto3 session for an S3 URI; None for the local store (no AWS involved)."""
-        from ..storage.store import needs_aws
+        from ..storage.stores import needs_aws
 
         if not needs_aws(uri):
             return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import UserError
 from ..job.channels import S3Input
 from ..job.spec import JobSpec
-from ..storage.store import needs_aws as _needs_aws
+from ..storage.stores import needs_aws as _needs_aws
 
 if TYPE_CHECKING:
     from .where import Where

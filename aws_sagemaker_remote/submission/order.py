@@ -21,7 +21,7 @@ from ..job.sharding import sharding_warnings
 from ..job.spec import JobSpec, check_overlaps
 from ..settings import DEFAULT_INSTANCE
 from ..storage.localstore import LOCAL_STORE_BUCKET
-from ..storage.store import needs_aws as _needs_aws
+from ..storage.stores import needs_aws as _needs_aws
 from .backends import open_backend
 from .handle import Job
 from .inputs import resolve_s3_inputs
@@ -140,14 +140,14 @@ def _create(submission: Submission, created: list[str], on_event: Sink) -> Job:
     for note in submission.notes:
         emit(on_event, "note", f"note: {note}")
     staging_root = submission.staging_root
-    from ..storage.store import check_location, prepare_root
+    from ..storage.stores import check_location, prepare_root
 
     for output in spec.outputs:
         if output.s3:
             check_location(output.s3, _output_s3_field(output))
     mistakes = [*submission.checks]  # what a user got wrong: refused before any change
     if where.aws:  # a dry run does not look: the buckets may be made before the real run
-        from ..aws.buckets import check_output_buckets
+        from ..storage.buckets import check_output_buckets
 
         foreign = _foreign_outputs(spec, staging_root)
         mistakes.append(
@@ -338,8 +338,13 @@ def _where(spec: JobSpec, sources: dict[str, str], dry_run: bool) -> Where:
         not spec.on_local_engine or bool(spec.s3_prefix) or any(_needs_aws(u) for u in remote_data)
     )
     if not needs_aws:
+        if spec.profile:  # the job's credentials come from it: a typo is a mistake now
+            from ..aws.session import session_for
+
+            session_for(spec.profile)
         return Where(PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT)
-    from ..aws.session import peek_aws, resolve_aws, session_for
+    from ..aws.session import peek_aws, resolve_aws
+    from ..boto import session_for
 
     if not dry_run:
         instead = None if spec.on_local_engine else "{{instance}} local to run on this machine"

@@ -191,7 +191,7 @@ def test_default_image_unknown_region():
 def test_default_session_is_shared_until_the_aws_environment_changes(monkeypatch):
     """Callers without a session share one (and so its clients), but never across a change
     of credentials or region: a stale session would talk to the wrong account."""
-    from aws_sagemaker_remote.aws.session import default_session
+    from aws_sagemaker_remote.boto import default_session
 
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setenv("AWS_REGION", "eu-west-1")

@@ -13,8 +13,8 @@ import time
 import boto3
 import pytest
 
-from aws_sagemaker_remote.aws.buckets import ensure_bucket
 from aws_sagemaker_remote.errors import UserError
+from aws_sagemaker_remote.storage.buckets import ensure_bucket
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET
 from aws_sagemaker_remote.storage.staging import (
     TransferConfig,

@@ -106,7 +106,7 @@ def test_a_stalled_endpoint_during_a_download_is_a_service_error(bucket, tmp_pat
 
 
 def test_a_stalled_endpoint_when_checking_the_bucket_is_a_service_error(moto_reset, proxy):
-    from aws_sagemaker_remote.aws.buckets import ensure_bucket
+    from aws_sagemaker_remote.storage.buckets import ensure_bucket
 
     proxy.add("stall")
     with pytest.raises(ServiceError, match="127.0.0.1"):
@@ -132,7 +132,7 @@ def test_a_failing_multipart_upload_is_aborted(bucket, tmp_path, proxy):
 
 
 def test_a_created_bucket_gets_an_abort_incomplete_multipart_rule(moto_reset, s3):
-    from aws_sagemaker_remote.aws.buckets import ensure_bucket
+    from aws_sagemaker_remote.storage.buckets import ensure_bucket
 
     ensure_bucket(f"s3://{BUCKET}/stage", region="us-east-1")
     rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]

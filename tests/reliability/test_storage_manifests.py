@@ -73,7 +73,7 @@ def test_files_deleted_from_a_staged_tree_in_the_local_store_are_restored(tmp_pa
 def test_a_listing_split_into_parts_finds_what_one_listing_finds(bucket):
     """The check lists a tree's pages at once, split after keys it expects: keys missing at
     a split (k13) or found where none was expected (k13a, zz) change nothing."""
-    from aws_sagemaker_remote.storage.store import open_store
+    from aws_sagemaker_remote.storage.stores import open_store
     from aws_sagemaker_remote.storage.transfer import run
 
     for i in range(30):

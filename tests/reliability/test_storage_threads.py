@@ -68,7 +68,7 @@ GIVE_UP = textwrap.dedent(
     """
     import asyncio, sys
     from aws_sagemaker_remote.errors import ServiceError, exit_on_error
-    from aws_sagemaker_remote.storage.store import open_store
+    from aws_sagemaker_remote.storage.stores import open_store
     from aws_sagemaker_remote.storage.transfer import TransferConfig
 
     hour = 3600.0

@@ -125,13 +125,17 @@ def job_name() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def job_request(name: str, code: str = "print('hello')", **members) -> dict:
     """A CreateProcessingJob request whose entrypoint is ``python3 -c code``."""
     request = {
         "ProcessingJobName": name,
         "RoleArn": "arn:aws:iam::000000000000:role/SageMakerRole",
         "AppSpecification": {
-            "ImageUri": "000000000000.dkr.ecr.us-east-1.amazonaws.com/any:latest",
+            # an image whose tag names this interpreter's Python: no guess to note in the log
+            "ImageUri": f"000000000000.dkr.ecr.us-east-1.amazonaws.com/python:{PYTHON}",
             "ContainerEntrypoint": ["python3", "-c", code],
         },
         "ProcessingResources": {

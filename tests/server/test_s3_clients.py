@@ -97,7 +97,7 @@ def test_obstore_puts_gets_lists_copies_and_deletes(s3c, s3_face_server):
 def test_this_projects_s3_store_stages_and_fetches_through_the_face(
     s3c, s3_face_server, tmp_path, monkeypatch
 ):
-    from aws_sagemaker_remote.storage.store import open_store
+    from aws_sagemaker_remote.storage.stores import open_store
     from aws_sagemaker_remote.storage.transfer import TransferConfig, run
 
     for name, value in client_env(s3_face_server).items():

@@ -52,19 +52,6 @@ __all__ = ["LocalBackend"]
 
 _RUNNER_START_SECONDS = 30.0  # a job whose runner pid is not recorded yet is still starting
 
-_REQUEST_MEMBERS = (
-    "ProcessingInputs",
-    "ProcessingOutputConfig",
-    "ProcessingJobName",
-    "ProcessingResources",
-    "StoppingCondition",
-    "AppSpecification",
-    "Environment",
-    "NetworkConfig",
-    "RoleArn",
-    "ExperimentConfig",
-)
-
 
 def _time(epoch: float | None) -> datetime | None:
     """Timezone-aware, in local time, as boto3 returns timestamps."""
@@ -195,7 +182,9 @@ class LocalBackend:
     def describe_job(self, job_name: str) -> dict[str, Any]:
         record = self.record(job_name)
         request = record.request
-        described: dict[str, Any] = {k: request[k] for k in _REQUEST_MEMBERS if k in request}
+        from ...job.request import REQUEST_MEMBERS
+
+        described: dict[str, Any] = {k: request[k] for k in REQUEST_MEMBERS if k in request}
         described.update(
             ProcessingJobArn=job_arn(record.name),
             ProcessingJobStatus=record.status,

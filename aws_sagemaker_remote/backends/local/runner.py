@@ -34,7 +34,6 @@ from typing import Any, Callable
 from ...diskspace import full_disk
 from ...storage.transfer import TransferProgress
 from ...uris import S3Uri, parse_s3_uri
-from ...wording import progress_line
 from . import netns
 from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
 from .jobenv import JobEnvironment
@@ -187,7 +186,7 @@ class JobRun:
             now = time.monotonic()
             if now - last[0] >= seconds:
                 last[0] = now
-                self.note_once(progress_line(progress))
+                self.note_once(str(progress))
 
         return report
 
@@ -215,13 +214,13 @@ class JobRun:
             placement = Placement(
                 f"input {name}",
                 tasks,
-                lambda progress: self.note_once(progress_line(progress)),
+                lambda progress: self.note_once(str(progress)),
                 every_s=PROGRESS_SECONDS,
             )
             self.locations.fetch_all(tasks, self.should_stop, placement)
             placed[name] = placement.summary()
             if time.monotonic() - placement.started >= PROGRESS_SECONDS:
-                self.note_once(progress_line(placement.progress()))  # and how it ended
+                self.note_once(str(placement.progress()))  # and how it ended
         if placed:
             _write_json(self.job_dir / INPUTS_FILE, placed)
 

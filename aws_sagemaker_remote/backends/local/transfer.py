@@ -32,7 +32,8 @@ from ...errors import Error
 from ...storage.containment import place_all, segment_problem
 from ...storage.downloads import sagemaker_relative
 from ...storage.localstore import is_local_store_uri
-from ...storage.store import ObjectStore, at_once, open_store
+from ...storage.store import ObjectStore, at_once
+from ...storage.stores import open_store
 from ...storage.transfer import (
     TransferConfig,
     TransferProgress,
@@ -198,7 +199,7 @@ class Locations:
             raise TransferError(f"s3://{bucket}: {error}") from None
 
     def _lazy_session(self, uri: S3Uri):
-        from ...storage.store import needs_aws
+        from ...storage.stores import needs_aws
 
         if not needs_aws(str(uri)):
             return None

@@ -158,7 +158,7 @@ class S3Objects:
         return True  # which paths: the face asks the job (see ``face.browsable``)
 
     def _client(self) -> Any:
-        from ...aws.session import client_of
+        from ...boto import client_of
 
         return client_of(self._session, "s3", self._region)
 

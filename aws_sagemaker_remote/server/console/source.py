@@ -16,22 +16,9 @@ from typing import Any, Protocol
 
 from ...backends import LogPage
 from ...errors import NotFound
+from ...job.request import REQUEST_MEMBERS
 from ...job.status import ACTIVE, TERMINAL
 from .objects import ObjectReader
-
-# The members of a CreateProcessingJob request that DescribeProcessingJob gives back.
-REQUEST_MEMBERS = (
-    "ProcessingJobName",
-    "ProcessingInputs",
-    "ProcessingOutputConfig",
-    "ProcessingResources",
-    "StoppingCondition",
-    "AppSpecification",
-    "Environment",
-    "NetworkConfig",
-    "RoleArn",
-    "ExperimentConfig",
-)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pytest
 from aws_sagemaker_remote.args import PathArgument
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.channels import plan_channels
-from aws_sagemaker_remote.job.container_paths import checked_container_path
 from aws_sagemaker_remote.job.request import Target, render_request
+from aws_sagemaker_remote.job.values import container_path
 
 from .specs import make_project, spec_for
 
@@ -105,4 +105,4 @@ def test_the_requirements_channel_is_taken_only_when_shipped(script):
 
 
 def test_a_plain_path_is_returned_as_it_is():
-    assert checked_container_path("/opt/ml/processing/a.b/c-d", "x") == "/opt/ml/processing/a.b/c-d"
+    assert container_path("/opt/ml/processing/a.b/c-d", "x") == "/opt/ml/processing/a.b/c-d"

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ServiceError, UserError
-from ..storage.s3clients import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
 from ..uris import parse_s3_uri
+from .s3clients import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
 
 ABORT_INCOMPLETE_DAYS = 2
 LIFECYCLE_RULE = {
@@ -34,8 +34,8 @@ def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) 
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ..storage.transfer import TransferConfig
-    from .session import default_session
+    from ..boto import default_session
+    from .transfer import TransferConfig
 
     bucket = parse_s3_uri(staging_root.rstrip("/")).bucket
     session = session if session is not None else default_session()
@@ -97,7 +97,7 @@ def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str
     S3 URI). SageMaker accepts such a job and fails it only once it has run, at upload."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ..storage.transfer import TransferConfig
+    from .transfer import TransferConfig
 
     if not outputs:
         return
