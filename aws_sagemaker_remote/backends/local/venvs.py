@@ -19,6 +19,8 @@ counts only once its ``complete.json`` is written: a build that died is rebuilt.
 
 ``complete.json`` also records the interpreter it was built with, by its real path, size
 and modification time, so a later job uses the layer without running any interpreter.
+An interpreter replaced since (an upgrade in place) is run once to learn its version: the
+same minor version keeps the layer and updates the record, another one rebuilds it.
 
 A layer is used only as the engine built it: ``complete.json`` holds a digest of every
 name, size and modification time in the layer and the engine's seal (:mod:`.seals`) over
@@ -26,8 +28,6 @@ the record, checked before each use. A file added (a ``.pth``), changed or remov
 record the engine did not write, means the layer is built again, said once in the job's
 log. Modules are compiled at build time, so a job never writes into the layer (in
 namespaces it could not: the layer is read-only in its view).
-An interpreter replaced since (an upgrade in place) is run once to learn its version: the
-same minor version keeps the layer and updates the record, another one rebuilds it.
 """
 
 from __future__ import annotations
