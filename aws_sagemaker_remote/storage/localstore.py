@@ -333,7 +333,7 @@ class LocalStore:
                 try:
                     atomic_write(target, write, mode)
                 except OSError as error:
-                    raise _cannot_store(target, error) from None
+                    raise _cannot_store(target, error) from error  # a full disk is told by it
 
         await _in_thread(copy)
         return Stored()

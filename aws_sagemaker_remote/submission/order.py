@@ -112,13 +112,16 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
     """Check; then look at what is staged while the job name, the output buckets and the
     role are checked beside it; the staging bucket made if the look found none; then the
     upload and the job. The Job."""
+    from ..diskspace import reported_full
     from ..storage.hashcache import hashing_reported
+    from ..storage.localstore import state_dir
 
     created: list[str] = []
     try:
-        with hashing_reported(lambda progress: emit(on_event, "progress", "", progress)):
-            submission = prepare(spec)  # hashes what is to be staged: seconds for gigabytes
-        return _create(submission, created, on_event)
+        with reported_full(state_dir()):  # the state, the hash cache, the local store
+            with hashing_reported(lambda progress: emit(on_event, "progress", "", progress)):
+                submission = prepare(spec)  # hashes what is to be staged: seconds for gigabytes
+            return _create(submission, created, on_event)
     except KeyboardInterrupt:
         if created:
             follow = jobs_command("logs -f", spec.job_name, local=spec.on_local_engine)

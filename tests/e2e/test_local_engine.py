@@ -509,14 +509,15 @@ while not os.path.exists(go) and time.monotonic() < deadline:
 def test_continuous_output_is_uploaded_while_the_job_runs(backend, tmp_path):
     prefix = unique("t")
     name = unique("continuous")
-    go = tmp_path / "go"
+    # in the job's own /opt/ml: a job sees no host path outside it
+    go = backend.store.job_dir(name) / "algo-1" / "opt" / "ml" / "go"
     request = make_request(
         name,
         stage_script(prefix, CONTINUOUS_SCRIPT),
         outputs=[
             s3_output("out", f"{STORE}/{prefix}/out", "/opt/ml/processing/output", "Continuous")
         ],
-        args=["/opt/ml/processing/output", str(go)],
+        args=["/opt/ml/processing/output", "/opt/ml/go"],
     )
     backend.create_job(request)
 

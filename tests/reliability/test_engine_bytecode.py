@@ -22,6 +22,7 @@ from aws_sagemaker_remote.backends.local.bytecode import COMPILER, bytecode_dir,
 from aws_sagemaker_remote.backends.local.pycfiles import entry_holds, source_of
 from aws_sagemaker_remote.backends.local.pythons import find_python
 from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV, NSINIT
+from aws_sagemaker_remote.backends.local.seals import engine_key
 from aws_sagemaker_remote.script.layout import BOOTSTRAP
 
 CODE = "/opt/ml/processing/code"
@@ -212,9 +213,11 @@ def test_the_compiler_writes_an_entry_named_by_both_digests(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("VALUE = 1\n")
     cache = tmp_path / "cache"
+    key = engine_key(tmp_path / "state")
+    files = [[str(source), "/opt/ml/processing/code/m.py"], [str(tmp_path), "x"]]
     done = subprocess.run(
         [sys.executable, "-I", "-S", str(COMPILER), str(cache)],
-        input=json.dumps([[str(source), "/opt/ml/processing/code/m.py"], [str(tmp_path), "x"]]),
+        input=json.dumps({"key": key.hex(), "files": files}),
         capture_output=True,
         text=True,
         check=True,
@@ -222,9 +225,10 @@ def test_the_compiler_writes_an_entry_named_by_both_digests(tmp_path):
     name, missing = json.loads(done.stdout)
     assert missing is None  # a directory: not compiled, no failure
     entry = cache / name
-    assert entry_holds(entry)
+    assert entry_holds(entry, key)
+    assert not entry_holds(entry, engine_key(tmp_path / "another state"))  # not its seal
     entry.write_bytes(entry.read_bytes() + b"\0")
-    assert not entry_holds(entry)
+    assert not entry_holds(entry, key)
 
 
 def interpreters() -> list[str]:
@@ -250,7 +254,7 @@ def test_every_python_accepts_the_pyc_and_refuses_it_for_another_source(tmp_path
     ).stdout.strip()
     done = subprocess.run(
         [python, "-I", "-S", str(COMPILER), str(tmp_path / "cache")],
-        input=json.dumps([[str(source), str(source)]]),
+        input=json.dumps({"key": "00" * 32, "files": [[str(source), str(source)]]}),
         capture_output=True,
         text=True,
         check=True,

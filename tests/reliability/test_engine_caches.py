@@ -16,12 +16,14 @@ from aws_sagemaker_remote.backends.local.venvs import (
     interpreter_identity,
     requirements_key,
     shared_layer,
+    write_record,
 )
 
 pytestmark = pytest.mark.e2e  # real interpreters run, one real environment built
 
 HOST = ".".join(str(n) for n in sys.version_info[:2])
 HOST_VERSION = ".".join(str(n) for n in sys.version_info[:3])
+KEY = b"k" * 32  # the engine's key, as far as these layers know
 
 
 def wrapper(path: Path, target: str, marker: Path, note: str = "") -> Path:
@@ -37,12 +39,12 @@ def cached_layer(envs: Path, python: Path, version: str, identity=True) -> Path:
     record = {"python": str(python), "version": version, "found_by": "pyenv"}
     if identity:
         record["identity"] = interpreter_identity(str(python))
-    (layer / COMPLETE).write_text(json.dumps(record))
+    write_record(layer, record, KEY)  # as the engine writes it
     return layer
 
 
 def lookup(envs: Path):
-    layer, python, lease = shared_layer(envs, HOST, None, say=print, log=print)
+    layer, python, lease = shared_layer(envs, HOST, None, say=print, log=print, key=KEY)
     lease.close()
     return layer, python
 

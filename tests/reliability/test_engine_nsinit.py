@@ -53,7 +53,7 @@ def test_the_bootstrap_runs_in_nsinits_child_as_its_script(tmp_path):
         "in-process True",
         "marker None",  # the runner's marker is not the job's
     ]
-    assert status.read_text() == str(3 << 8)  # a wait status, as for an exec'd child
+    assert status.read_text().strip() == str(3 << 8)  # a wait status, as for an exec'd child
     done = _nsinit_run(script, status, "0", env={**env, "PYTHONPATH": "/m"})
     assert done.returncode == 0 and "in-process False" in done.stdout, done.stderr
 

@@ -40,9 +40,9 @@ def runnable(version: str) -> bool:
     return found.found_by != "host" and probe(found.path) is not None
 
 
-def run_job(tmp_path, *flags: str) -> tuple[dict, dict]:
-    script = tmp_path / "reports.py"
-    script.write_text(REPORTS)
+def run_job(tmp_path, *flags: str, source: str = REPORTS, folder=None) -> tuple[dict, dict]:
+    script = (folder or tmp_path) / "reports.py"
+    script.write_text(source)
     name = unique("py")
     out = tmp_path / name
     done = run_script(
@@ -92,9 +92,19 @@ def test_requirements_install_once_into_a_shared_environment(tmp_path):
 
 @pytest.mark.e2e
 def test_pip_install_in_a_configuration_command_stays_in_the_job(tmp_path):
-    wheel = build_wheel(tmp_path)
-    command = f"pip install --no-index --disable-pip-version-check {wheel}"
-    installed, described = run_job(tmp_path, "--sagemaker-configuration-command", command)
+    # shipped with the script (its source_dir): a job sees no host path such as tmp_path
+    folder = tmp_path / "src"
+    folder.mkdir()
+    wheel = build_wheel(folder)
+    shipped = f"/opt/ml/processing/code/{wheel.name}"
+    command = f"pip install --no-index --disable-pip-version-check {shipped}"
+    source = REPORTS.replace(
+        'outputs={"output": "out"})',
+        'outputs={"output": "out"}, source_dir=os.path.dirname(os.path.abspath(__file__)))',
+    )
+    installed, described = run_job(
+        tmp_path, "--sagemaker-configuration-command", command, source=source, folder=folder
+    )
     plain, again = run_job(tmp_path)
 
     assert installed["tinywheel"] == "from a wheel"

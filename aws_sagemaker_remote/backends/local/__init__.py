@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ...diskspace import reported_full
 from ...errors import NotFound, UserError
 from .. import LogPage
 from .checks import check_request, duplicate
@@ -44,6 +45,7 @@ from .store import (
     checked_job_name,
     job_arn,
     read_json,
+    reserve_end,
 )
 
 __all__ = ["LocalBackend"]
@@ -92,7 +94,18 @@ class LocalBackend:
         """UserError for what this engine cannot run; nothing is recorded or started.
         Returns a note for each field it records but cannot apply."""
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
-        return check_request(request, docker=self.docker, store=self.store)
+        notes = check_request(request, docker=self.docker, store=self.store)
+        if not self.docker:
+            from .sandbox import known_without_namespaces
+
+            isolation = known_without_namespaces(dict(os.environ))
+            if isolation is not None:
+                notes.append(
+                    f"local engine: jobs are not isolated here ({isolation.reason}): a job "
+                    "sees and can change this machine's files, the engine's caches and other "
+                    "jobs' directories"
+                )
+        return notes
 
     def create_job(self, request: dict[str, Any], *, container_arn: str | None = None) -> None:
         """``container_arn``: the ARN the job's container sees (serve's, with its account); by
@@ -100,20 +113,30 @@ class LocalBackend:
         reap()
         self.check_request(request)
         name = request["ProcessingJobName"]
-        try:
-            self.store.insert(name, request, docker=self.docker, profile=self.profile)
-        except DuplicateJob:  # created by another process since check_request
-            raise duplicate(name) from None
         job_dir = self.store.job_dir(name)
+        # the job's files first, under a name of this process's own (a full disk leaves
+        # neither a job nor its directory), moved into place once the job is recorded
+        ready = job_dir.with_name(f".{name}.{os.getpid()}.new")
+        try:
+            with reported_full(self.store.root):
+                ready.mkdir(parents=True)
+                options: dict[str, Any] = {"HostCredentials": self.host_credentials}
+                if self.buckets_root is not None:
+                    options[BUCKETS_OPTION] = str(self.buckets_root)
+                if container_arn is not None:
+                    options[JOB_ARN_OPTION] = container_arn
+                (ready / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
+                reserve_end(ready)
+                self.store.insert(name, request, docker=self.docker, profile=self.profile)
+        except DuplicateJob:  # created by another process since check_request
+            shutil.rmtree(ready, ignore_errors=True)
+            raise duplicate(name) from None
+        except BaseException:
+            shutil.rmtree(ready, ignore_errors=True)
+            raise
         if job_dir.exists():  # left over from a job store that was deleted
             shutil.rmtree(job_dir, ignore_errors=True)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"HostCredentials": self.host_credentials}
-        if self.buckets_root is not None:
-            options[BUCKETS_OPTION] = str(self.buckets_root)
-        if container_arn is not None:
-            options[JOB_ARN_OPTION] = container_arn
-        (job_dir / OPTIONS_FILE).write_text(json.dumps(options) + "\n")
+        os.replace(ready, job_dir)
         try:
             with open(job_dir / "runner.log", "ab") as log:
                 pid = start_runner(name, self.store, log)

@@ -16,16 +16,19 @@ No shortcut goes unchecked:
   bytes it read, and named by the sha256 of those bytes; the pycs a job wrote itself only
   say which modules it imported. (The source hash is keyed by the magic number and its
   algorithm changed in 3.11: the runner's Python could not write them.)
-- An entry's name ends with the sha256 of the pyc, checked every time before the pyc is
-  placed into a job: a damaged body under a valid header would fail the import instead of
-  recompiling, and a job could write into the file it was given.
-- Entries are placed as hard links (creating a file costs 20 times as much here as
-  linking one; a copy where links fail). Python never writes into a pyc (it replaces
-  it); a job that did would change the entry, which the next placement then refuses.
+- An entry's name ends with the seal of the pyc (an HMAC with the engine's key,
+  :mod:`.seals`), checked every time before the pyc is used: an entry the engine did not
+  write (however valid its name) never runs, a damaged body under a valid header would
+  fail the import instead of recompiling, and a job could write into the file it was given.
+- Entries are given to a job as hard links in ``<job dir>/pycs/`` (creating a file costs
+  20 times as much here as linking one; a copy where links fail), each checked there, and
+  placed among its files as symbolic links to them. In namespaces that directory is
+  read-only in the job's view (:mod:`.sandbox`), so no job can write into an entry
+  another job runs: Python never writes into a pyc (it replaces the link).
 
 Layout, under ``<state dir>/bytecode/<interpreter>/`` (the interpreter by real path, size
 and modification time, as :func:`.venvs.interpreter_identity`): entries
-``<source sha256>-<pyc sha256>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
+``<source sha256>-<seal of the pyc>.pyc``, and ``inputs/<sha256 of the S3Uri>.json`` naming,
 for each code input, the pycs the last job of it had (path under LocalPath -> entry).
 Pruning keeps the records of inputs a remaining job names, and the entries those records
 name (:mod:`.space`).
@@ -55,6 +58,7 @@ from .container import BOOTSTRAP_SUFFIX
 from .pycfiles import (
     ENTRY,
     entry_holds,
+    link_entry,
     place_pyc,
     read_record,
     signature,
@@ -66,6 +70,7 @@ from .sandbox import NSINIT
 from .venvs import interpreter_identity
 
 COMPILER = Path(__file__).with_name("compile_pycs.py")
+GIVEN = "pycs"  # in a job's directory: the entries it was given (read-only in its view)
 # With any of these set (non-empty) a job would not read, or not check, __pycache__ pycs.
 _UNCACHED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONOPTIMIZE")
 COMPILE_TIMEOUT_S = 300.0
@@ -117,6 +122,8 @@ class JobBytecode:
         request: dict,
         opt_ml_dirs: Sequence[Path],
         log: Callable[[str], None],
+        key: bytes,
+        given: Path,
     ):
         identity = interpreter_identity(python)
         self.inputs = code_inputs(request) if identity is not None else []
@@ -127,6 +134,9 @@ class JobBytecode:
             self.dir = root / f"{os.path.basename(identity[0])}-{digest}"
         self.opt_ml_dirs = list(opt_ml_dirs)
         self.log = log
+        self.key = key  # the engine's (:mod:`.seals`): every entry used carries its seal
+        self.given = given  # <job dir>/pycs: the entries this job was given
+        self._checked: dict[str, Path | None] = {}  # entry name -> given, checked link
         self.records: dict[str, dict[str, str]] = {}  # S3Uri -> pyc path -> entry name
         self.placed: dict[Path, tuple[int, int]] = {}  # first instance's pycs as written
         entrypoint = (request.get("AppSpecification") or {}).get("ContainerEntrypoint") or []
@@ -146,18 +156,35 @@ class JobBytecode:
             files = read_record(self.record_path(uri))
             self.records[uri] = files
             for rel, name in files.items():
-                source, entry = source_of(rel), self.dir / name
-                if source is None or "/" in name or not entry_holds(entry):
+                source = source_of(rel)
+                entry = self._give(name) if source is not None and "/" not in name else None
+                if source is None or entry is None:
                     continue
                 count += 1
                 for index, opt_ml in enumerate(self.opt_ml_dirs):
                     base = opt_ml / container_relpath(local)
-                    signature = place_pyc(entry, base / rel, base / source, made)
+                    signature = place_pyc(entry, base / rel, base / source, made, symlink=True)
                     if index == 0 and signature is not None:
                         self.placed[base / rel] = signature
         if count:
             self.log(f"bytecode: {count} cached modules placed")
         return count
+
+    def _give(self, name: str) -> Path | None:
+        """The entry ``name`` linked into this job's ``pycs`` and checked there (the very
+        file the job reads), or None when it is not one the engine wrote."""
+        if name not in self._checked:
+            given = None
+            if ENTRY.fullmatch(name) and (self.dir / name).is_file():
+                self.given.mkdir(exist_ok=True)
+                link_entry(self.dir / name, self.given / name)
+                given = self.given / name
+                if not entry_holds(given, self.key):
+                    given.unlink(missing_ok=True)
+                    given = None
+                    self.log(f"bytecode: {name} is not as the engine wrote it: compiled again")
+            self._checked[name] = given
+        return self._checked[name]
 
     def scripts(self) -> dict[str, Path]:
         """The checked entries of ``nsinit`` and the ``bootstrap`` compiled from their
@@ -189,7 +216,7 @@ class JobBytecode:
         else:
             candidates = sorted(self.dir.glob(f"{sha}-*.pyc"))
         for entry in candidates:
-            if entry.name.startswith(f"{sha}-") and entry_holds(entry):
+            if entry.name.startswith(f"{sha}-") and entry_holds(entry, self.key):
                 return entry
         return None
 
@@ -247,7 +274,7 @@ class JobBytecode:
         try:
             done = subprocess.run(
                 [self.python, "-I", "-S", str(COMPILER), str(self.dir)],
-                input=json.dumps(files),
+                input=json.dumps({"key": self.key.hex(), "files": files}),
                 capture_output=True,
                 text=True,
                 timeout=COMPILE_TIMEOUT_S,

@@ -21,7 +21,17 @@ from .container import bootstrap_requirements, local_command
 from .credentials import NONE, aws_configured
 from .environment import configured_region, job_environment
 from .pythons import is_interpreter, wanted_version
-from .sandbox import MARKER_ENV, NAMESPACES, STATUS_FILE, become_subreaper, namespace_command
+from .sandbox import (
+    MARKER_ENV,
+    NAMESPACES,
+    NOT_ISOLATED,
+    STATUS_FILE,
+    SandboxView,
+    become_subreaper,
+    namespace_command,
+    sandbox_view,
+)
+from .seals import engine_key
 from .store import ENGINE_FILE, OPTIONS_FILE, read_json
 from .transfer import container_relpath
 from .venvs import envs_dir, instance_layer, shared_layer
@@ -39,6 +49,8 @@ class JobEnvironment:
         self.bin_dirs: list[Path] = []
         self.requirements: str | None = None
         self.lease: Any = None  # the shared layer's lock, held while the job runs
+        self.views: list[SandboxView] = []  # each instance's, in namespaces
+        self.key = b""  # the engine's (:mod:`.seals`), known once prepared
 
     def prepare(self) -> None:
         """Build (or find) the cached environment and each instance's layer over it."""
@@ -59,7 +71,10 @@ class JobEnvironment:
             if not requirements.is_file():
                 requirements, self.requirements = None, None  # the bootstrap will say so
         envs = envs_dir(run.store.root)
-        layer, python, self.lease = shared_layer(envs, wanted, requirements, run.note_once, run.log)
+        self.key = engine_key(run.store.root)
+        layer, python, self.lease = shared_layer(
+            envs, wanted, requirements, run.note_once, run.log, self.key
+        )
         for host in run.hosts:
             self.bin_dirs.append(instance_layer(run.job_dir / host / "env", layer, python))
             (run.job_dir / host / "home").mkdir(exist_ok=True)
@@ -73,9 +88,14 @@ class JobEnvironment:
             )
             self.endpoint = CredentialsEndpoint(source, run.note)
             credentials = source.kind
+        sandbox: Any = NOT_ISOLATED
+        if run.isolation.mode == NAMESPACES:
+            self.views = [self._view(host, layer, python.path) for host in run.hosts]
+            sandbox = self.views[0].described()
         engine = {
             "Isolation": run.isolation.mode,
             "IsolationReason": run.isolation.reason,
+            "Sandbox": sandbox,
             "Python": python.version,
             "PythonPath": python.path,
             "PythonFoundBy": python.found_by,
@@ -83,6 +103,33 @@ class JobEnvironment:
             "Credentials": credentials,
         }
         (run.job_dir / ENGINE_FILE).write_text(json.dumps(engine, indent=2) + "\n")
+
+    def _view(self, host: str, layer: Path, interpreter: str) -> SandboxView:
+        """What instance ``host`` sees (:func:`.sandbox.sandbox_view`)."""
+        import pwd  # here: only namespaces need the account's home
+
+        homes = [self.submitter.get("HOME") or os.path.expanduser("~")]
+        try:
+            homes.append(pwd.getpwuid(os.getuid()).pw_dir)
+        except KeyError:
+            pass
+        from .bytecode import GIVEN
+
+        store = self.run.store.root
+        return sandbox_view(
+            homes=[h for h in homes if h],
+            caches=[store, envs_dir(store)],
+            instance_dir=self.run.job_dir / host,
+            environment=layer,
+            given=self.run.job_dir / GIVEN,
+            interpreter=interpreter,
+            network=not netns.isolated(self.run.request),
+            credential_files=[
+                self.submitter[name]
+                for name in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+                if self.submitter.get(name)
+            ],
+        )
 
     def command(
         self, index: int, app: dict, compiled: dict[str, Path] | None = None
@@ -124,6 +171,7 @@ class JobEnvironment:
             status_file=run.job_dir / host / STATUS_FILE,
             network=not netns.isolated(run.request),
             compiled=compiled,
+            view=self.views[index] if self.views else None,
         )
         env[MARKER_ENV] = str(opt_ml)
         return command, env

@@ -7,7 +7,6 @@ the file-level pieces, no decisions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,9 +14,11 @@ import shutil
 import stat
 from pathlib import Path
 
+from .seals import sealed
+
 CHECKED_HASH = (0b11).to_bytes(4, "little")  # a pyc's flags: hash-based, checked
 _HEADER = 16  # magic, flags, source hash
-ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")  # <source sha256>-<pyc sha256>.pyc
+ENTRY = re.compile(r"[0-9a-f]{64}-([0-9a-f]{64})\.pyc")  # <source sha256>-<seal of the pyc>.pyc
 
 
 def source_of(rel: str) -> str | None:
@@ -34,8 +35,9 @@ def source_of(rel: str) -> str | None:
     return "/".join([*parts[:-2], name[0] + ".py"])
 
 
-def entry_holds(path: Path) -> bool:
-    """Whether a cache entry is a checked hash-based pyc whose bytes hash to its name."""
+def entry_holds(path: Path, key: bytes) -> bool:
+    """Whether a cache entry is a checked hash-based pyc the engine wrote: its bytes carry
+    the seal in its name (:mod:`.seals`)."""
     match = ENTRY.fullmatch(path.name)
     try:
         data = path.read_bytes() if match else b""
@@ -43,7 +45,7 @@ def entry_holds(path: Path) -> bool:
         return False
     if len(data) <= _HEADER or data[4:8] != CHECKED_HASH:
         return False
-    return hashlib.sha256(data).hexdigest() == match.group(1)  # type: ignore[union-attr]
+    return sealed(key, data, match.group(1))  # type: ignore[union-attr]
 
 
 def written_pycs(base: Path) -> list[tuple[str, str]]:
@@ -65,11 +67,16 @@ def written_pycs(base: Path) -> list[tuple[str, str]]:
 
 
 def place_pyc(
-    entry: Path, target: Path, source: Path, made: set[Path] | None = None
+    entry: Path,
+    target: Path,
+    source: Path,
+    made: set[Path] | None = None,
+    symlink: bool = False,
 ) -> tuple[int, int] | None:
-    """Put the cache entry at ``target`` (a link, else a copy), unless the source is not
-    there or something already is; the placed file's (inode, mtime_ns). ``made``: the
-    ``__pycache__`` directories this caller has made already (each is made once)."""
+    """Put the cache entry at ``target`` (a link, else a copy; with ``symlink``, a
+    symbolic link to it), unless the source is not there or something already is; the
+    placed file's (inode, mtime_ns). ``made``: the ``__pycache__`` directories this
+    caller has made already (each is made once)."""
     made = set() if made is None else made
     folder = target.parent
     try:
@@ -81,7 +88,10 @@ def place_pyc(
                 return None
             made.add(folder)
         try:
-            os.link(entry, target)
+            if symlink:
+                os.symlink(entry, target)
+            else:
+                os.link(entry, target)
         except FileExistsError:
             return None
         except OSError:  # another file system, or links refused: a copy, whole or none
@@ -94,6 +104,23 @@ def place_pyc(
     except OSError:
         return None
     return signature(target)
+
+
+def link_entry(entry: Path, target: Path) -> None:
+    """``target``: a hard link of the entry (a copy, whole or none, where links fail)."""
+    try:
+        os.link(entry, target)
+    except FileExistsError:
+        pass
+    except OSError:
+        temp = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            shutil.copyfile(entry, temp)
+            os.link(temp, target)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink(missing_ok=True)
 
 
 def regular_file(path: Path) -> bool:

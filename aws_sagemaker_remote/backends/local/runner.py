@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ...diskspace import full_disk
 from ...storage.transfer import TransferProgress
 from ...uris import S3Uri, parse_s3_uri
 from . import netns
@@ -45,6 +46,7 @@ from .store import (
     REASON_LIMIT,
     JobRecord,
     JobStore,
+    StoreFull,
     read_json,
 )
 from .transfer import (
@@ -92,7 +94,12 @@ class JobRun:
         self.opt_ml_dirs = [self.job_dir / host / "opt" / "ml" for host in self.hosts]
         self.options = read_json(self.job_dir / OPTIONS_FILE)
         buckets = self.options.get(BUCKETS_OPTION)
-        self.locations = Locations(record.profile, buckets_root=Path(buckets) if buckets else None)
+        # what it says about the inputs (an object not placed) goes to the job's log
+        self.locations = Locations(
+            record.profile,
+            say=lambda line: self.note(line),
+            buckets_root=Path(buckets) if buckets else None,
+        )
         stopping = self.request.get("StoppingCondition") or {}
         self.max_runtime = int(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
         self.deadline = time.monotonic() + self.max_runtime
@@ -202,7 +209,7 @@ class JobRun:
                 raise Aborted()
             name = item["InputName"]
             say(f"fetching input {name} from {item['S3Input']['S3Uri']}")
-            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs)
+            tasks = plan_input(self.locations, item["S3Input"], self.opt_ml_dirs, name)
             self.warn_idle(name, item["S3Input"], tasks)
             placement = Placement(
                 f"input {name}",
@@ -236,12 +243,16 @@ class JobRun:
     def place_bytecode(self) -> None:
         """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
         here only costs the job its compiles."""
-        from .bytecode import JobBytecode, bytecode_dir
+        from .bytecode import GIVEN, JobBytecode, bytecode_dir
 
         python = str(self.environment.bin_dirs[0] / "python")
         root = bytecode_dir(self.store.root)
         try:
-            self.bytecode = JobBytecode(root, python, self.request, self.opt_ml_dirs, say)
+            key = self.environment.key
+            given = self.job_dir / GIVEN
+            self.bytecode = JobBytecode(
+                root, python, self.request, self.opt_ml_dirs, say, key, given
+            )
             self.bytecode.place()
         except OSError as error:
             say(f"bytecode: not placed: {error}")
@@ -472,17 +483,31 @@ def main(
         run.run()
         return 0
     except BaseException as error:
-        import traceback  # here: with textwrap and tokenize, 3 ms a run that ends well skips
+        full = _full_disk_reason(error, store)
+        if full is None:
+            import traceback  # here: with textwrap and tokenize, 3 ms a run that ends well skips
 
-        traceback.print_exc()
+            traceback.print_exc()
+        else:
+            say(full)  # no bug of ours: one line, as the job's FailureReason says it
         if run is not None:
             try:
                 run.stop_workers()
-            except BaseException:
-                traceback.print_exc()
-        reason = f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+            except BaseException as again:
+                say(f"stopping the instances: {type(again).__name__}: {again}")
+        reason = full or (
+            f"InternalServerError: the local engine failed: {type(error).__name__}: {error}"
+        )
         store.finish(name, "Failed", failure_reason=reason)
         return 1
+
+
+def _full_disk_reason(error: BaseException, store: JobStore) -> str | None:
+    """The FailureReason of a runner stopped by a full disk (a file or the job store)."""
+    if isinstance(error, StoreFull):
+        return f"ClientError: {error.one_line()}"
+    full = full_disk(error, store.root) if isinstance(error, Exception) else None
+    return f"ClientError: {full.one_line()}" if full is not None else None
 
 
 if __name__ == "__main__":

@@ -11,6 +11,16 @@ namespaces, no ``unshare``, no ``/opt``) the engine maps paths instead: the boot
 rewrites ``/opt/ml`` in its options and the script's arguments (``OPT_ML_ENV``), and the
 runner becomes a child subreaper so processes that leave their group still end with the
 job. :func:`choose_isolation` says which, and why; the runner records it for ``describe``.
+
+In namespaces each instance's view is a sandbox (:class:`SandboxView`, set up by
+:mod:`.nsinit`): the host's file system read-only; the user's home, the engine's state
+and caches (other jobs' directories with them) hidden under empty tmpfs; a ``/tmp``,
+``/var/tmp`` and ``/dev/shm`` of its own; from under what is hidden, only its cached
+environment, the pycs it was given and its interpreter (read-only) and its own directory
+come back. A job can therefore neither plant code that a later job runs nor read what is
+not its own. With network isolation
+it gets no ``/run`` and the host's Unix sockets are masked (abstract ones go with the
+network namespace). Path mapping isolates nothing: describe and the submission say so.
 """
 
 from __future__ import annotations
@@ -65,21 +75,10 @@ class IsolationProbe:
     starts the probe (a process) first and asks once the job's inputs are in place."""
 
     def __init__(self, env: dict[str, str]):
-        self._answer: Isolation | None = None
+        self._answer: Isolation | None = _without_namespaces(env)
         self._probe: subprocess.Popen | None = None
-        forced = env.get(NAMESPACES_ENV, "").strip().lower()
-        if forced in ("0", "no", "false", "off"):
-            self._answer = Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
-        elif not sys.platform.startswith("linux"):
-            self._answer = Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
-        elif (unshare := shutil.which("unshare")) is None:
-            self._answer = Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
-        elif not os.path.isdir("/opt"):
-            self._answer = Isolation(
-                PATH_MAPPING, "this machine has no /opt to mount /opt/ml under"
-            )
-        else:
-            self._unshare = unshare
+        if self._answer is None:
+            self._unshare = unshare = shutil.which("unshare") or "unshare"
             try:
                 self._probe = subprocess.Popen(
                     [unshare, *_UNSHARE_FLAGS, "true"],
@@ -113,6 +112,142 @@ class IsolationProbe:
         return self._answer
 
 
+NOT_ISOLATED = (
+    "none: without namespaces a local job is not isolated: it sees and can change this "
+    "machine's files, the engine's caches and other jobs' directories"
+)
+
+
+class SandboxView(NamedTuple):
+    """What one instance sees besides its own ``/opt/ml`` (options of :mod:`.nsinit`)."""
+
+    hidden: tuple[str, ...]  # empty read-only tmpfs over each
+    private: tuple[str, ...]  # a fresh writable tmpfs of its own over each
+    read_only: tuple[str, ...]  # given back read-only from under what is hidden
+    writable: tuple[str, ...]  # given back writable: the instance's own directory
+    masked: tuple[str, ...]  # /dev/null over each (the host's Unix sockets)
+
+    def options(self) -> list[str]:
+        found = ["--read-only", "1", "--lock", "1"]
+        for option, paths in (
+            ("--hide", self.hidden),
+            ("--private", self.private),
+            ("--bind-ro", self.read_only),
+            ("--bind-rw", self.writable),
+            ("--mask", self.masked),
+        ):
+            for path in paths:
+                found += [option, path]
+        return found
+
+    def described(self) -> dict:
+        """For ``describe``'s LocalEngine block: what the job saw, in words a user reads."""
+        return {
+            "Hidden": list(self.hidden),
+            "Private": list(self.private),
+            "ReadOnly": ["/", *self.read_only],
+            "Writable": ["/opt/ml", *self.private, *self.writable],
+            "MaskedUnixSockets": len(self.masked),
+        }
+
+
+def sandbox_view(
+    *,
+    homes: list[str],
+    caches: list[Path],
+    instance_dir: Path,
+    environment: Path,
+    given: Path,
+    interpreter: str,
+    network: bool,
+    credential_files: list[str] = (),  # type: ignore[assignment]
+) -> SandboxView:
+    """The view of one instance: ``homes`` (the user's), ``caches`` (the engine's state
+    and environments) hidden; ``environment`` (the cached layer), ``given`` (the cached
+    pycs the job was given) and ``interpreter``'s installation given back read-only,
+    ``instance_dir`` writable."""
+    hidden: list[str] = []
+    for path in [*homes, *map(str, caches)]:
+        real = os.path.realpath(path)
+        if real not in ("/", "/opt") and not any(_within(real, h) for h in hidden):
+            hidden = [h for h in hidden if not _within(h, real)] + [real]
+    private = ["/tmp", "/var/tmp", "/dev/shm"] + ([] if network else ["/run"])
+    prefix = str(Path(os.path.realpath(interpreter)).parent.parent)
+    read_only = [os.path.realpath(environment), os.path.realpath(given)]
+    if any(_within(prefix, h) or _within(prefix, p) for h in hidden for p in private):
+        read_only.append(prefix)
+    masked = [os.path.realpath(f) for f in credential_files if os.path.isfile(f)]
+    if not network:
+        masked += _host_unix_sockets()
+    gone = [*hidden, *private]
+    return SandboxView(
+        hidden=tuple(sorted(hidden)),
+        private=tuple(private),
+        read_only=tuple(read_only),
+        writable=(os.path.realpath(instance_dir),),
+        masked=tuple(sorted({m for m in masked if not any(_within(m, g) for g in gone)})),
+    )
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _host_unix_sockets() -> list[str]:
+    """The paths of this machine's bound Unix sockets (``/proc/net/unix``, last column)."""
+    try:
+        lines = Path("/proc/net/unix").read_text(errors="surrogateescape").splitlines()[1:]
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split(None, 7)
+        if len(fields) == 8 and fields[7].startswith("/"):
+            found.append(fields[7])
+    return found
+
+
+def _without_namespaces(env: dict[str, str]) -> Isolation | None:
+    """Path mapping, when this machine says so without running anything; else None."""
+    forced = env.get(NAMESPACES_ENV, "").strip().lower()
+    if forced in ("0", "no", "false", "off"):
+        return Isolation(PATH_MAPPING, f"{NAMESPACES_ENV}={env[NAMESPACES_ENV]}")
+    if not sys.platform.startswith("linux"):
+        return Isolation(PATH_MAPPING, f"{sys.platform} has no Linux namespaces")
+    if shutil.which("unshare") is None:
+        return Isolation(PATH_MAPPING, "unshare (util-linux) is not installed")
+    if not os.path.isdir("/opt"):
+        return Isolation(PATH_MAPPING, "this machine has no /opt to mount /opt/ml under")
+    return None
+
+
+# Kernel settings that forbid unprivileged user namespaces (Debian's, the general limit,
+# Ubuntu's AppArmor restriction), with the value that forbids them.
+_FORBIDDING = (
+    ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+    ("/proc/sys/user/max_user_namespaces", "0"),
+    ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"),
+)
+
+
+def known_without_namespaces(env: dict[str, str]) -> Isolation | None:
+    """Path mapping when this machine's settings say so, read in microseconds (the
+    submission's one line; the runner's probe runs ``unshare`` and has the last word)."""
+    answer = _without_namespaces(env)
+    if answer is not None:
+        return answer
+    for path, forbidding in _FORBIDDING:
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value == forbidding:
+            return Isolation(
+                PATH_MAPPING, f"unprivileged namespaces are not allowed here ({path} is {value})"
+            )
+    return None
+
+
 def namespace_command(
     isolation: Isolation,
     command: list[str],
@@ -123,6 +258,7 @@ def namespace_command(
     status_file: Path,
     network: bool = True,
     compiled: dict[str, Path] | None = None,
+    view: SandboxView | None = None,
 ) -> list[str]:
     """The command that runs ``command`` as one instance inside namespaces of its own.
 
@@ -149,6 +285,8 @@ def namespace_command(
         init += ["--in-process", "1", "--fallback-python", sys.executable]
     if "bootstrap" in compiled:
         init += ["--bootstrap-pyc", str(compiled["bootstrap"])]
+    if view is not None:
+        init += view.options()
     flags = _UNSHARE_FLAGS if network else (*_UNSHARE_FLAGS, "--net")  # isolation: no network
     return [isolation.unshare, *flags, *init, "--", *command]
 

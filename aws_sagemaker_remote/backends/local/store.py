@@ -17,6 +17,11 @@ and a log left behind by a process that exits without closing is read by the nex
 Every JobStore of one file in a process shares its connection, so :meth:`JobStore.close`
 leaves the process holding none where it must: before it forks the runner (SQLite's lock
 state is per process; see :mod:`.processes`).
+
+A full disk must not lose the end of a job: each job's directory holds ``end.json``,
+written full of spaces when the job is created, so that the end can be written over it
+in place (no new block needed) when SQLite cannot record it ("database or disk is
+full"). Reads take a job's end from there until the database has room for it again.
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ...diskspace import full_disk
 from ...errors import UserError
 from ...job.lineage import checked_job_name
 from ...storage.localstore import state_dir
 
 ENGINE_FILE = "engine.json"  # in a job's directory, by the runner: how the job ran
+END_FILE = "end.json"  # in a job's directory: the job's end, where the database had no room
+END_RESERVED = 16384  # bytes of spaces: a FailureReason and ExitMessage of 1 KB each, escaped
 OPTIONS_FILE = "options.json"  # in a job's directory, by create_job: what was asked of it
 BUCKETS_OPTION = "Buckets"  # in OPTIONS_FILE: the LocalBuckets root every S3 URI resolves in
 JOB_ARN_OPTION = "JobArn"  # in OPTIONS_FILE: the ARN processingjobconfig.json gives the job
@@ -148,8 +156,62 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _tighten(path: Path, mode: int) -> None:
+    """Take away the permission bits beyond ``mode`` (group and others'), when set."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+        if current & ~mode:
+            os.chmod(path, current & mode)
+    except OSError:
+        pass  # not there (yet), or not ours to change: SQLite says what matters
+
+
 class DuplicateJob(Exception):
     """A job of that name is already recorded."""
+
+
+class StoreFull(UserError):
+    """The disk holding the job store is full: nothing could be recorded."""
+
+
+def reserve_end(job_dir: Path) -> None:
+    """``end.json`` full of spaces, so that the end of the job can be written in place."""
+    with open(job_dir / END_FILE, "wb") as f:
+        f.write(b" " * END_RESERVED)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_end(job_dir: Path, end: dict[str, Any]) -> bool:
+    """The end of a job over its reserved ``end.json``; False when it could not be."""
+    data = json.dumps(end).encode()
+    if len(data) > END_RESERVED:
+        return False
+    try:
+        fd = os.open(job_dir / END_FILE, os.O_WRONLY)
+    except OSError:
+        return False
+    try:
+        os.pwrite(fd, data.ljust(END_RESERVED), 0)
+        os.fsync(fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def read_end(job_dir: Path) -> dict[str, Any] | None:
+    """The end written by :func:`write_end`, or None (only spaces, or no file)."""
+    try:
+        text = (job_dir / END_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        end = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return end if isinstance(end, dict) and end.get("status") in TERMINAL else None
 
 
 def truncate(text: str | None, limit: int = REASON_LIMIT) -> str | None:
@@ -178,12 +240,13 @@ class JobStore:
         shared.drop()  # one inherited through a fork is never used, never closed here
         import sqlite3
 
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         conn = sqlite3.connect(
             str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
         )
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
+            self._check_schema(conn)  # before anything is changed in another's file
             conn.execute("PRAGMA synchronous = FULL")  # a commit survives a power cut
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(_SCHEMA)
@@ -192,6 +255,39 @@ class JobStore:
             raise
         shared.conn, shared.pid = conn, os.getpid()
         return conn
+
+    def _make_private(self) -> None:
+        """The state directory 0700 and the store's files 0600, made so or tightened: the
+        store holds every job's request, its Environment values included. A file that is
+        not one (a directory at its path) is one line naming it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _tighten(self.root, 0o700)
+        if self.path.exists() and not self.path.is_file():
+            raise UserError(
+                f"the local engine's job store {self.path} is not a file",
+                fix=f"move it aside (mv {self.path} {self.path}.broken); "
+                "the next local job starts a new one",
+            )
+        try:  # made here, private from the start (SQLite would follow the umask)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError:
+            pass  # SQLite says what is wrong
+        for suffix in ("", "-wal", "-shm"):  # SQLite gives its -wal and -shm the same mode
+            _tighten(self.path.with_name(self.path.name + suffix), 0o600)
+
+    def _check_schema(self, conn) -> None:
+        """A ``jobs`` table of other columns (another program's, another version's) is
+        one line naming the file, left as it is."""
+        found = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        wanted = {column.strip() for column in _COLUMNS.split(",")}
+        if found and not wanted <= found:
+            missing = ", ".join(sorted(wanted - found))
+            raise UserError(
+                f"the local engine's job store {self.path} has another schema "
+                f"(its jobs table has no {missing})",
+                fix=f"move it aside (mv {self.path} {self.path}.broken); "
+                "the next local job starts a new one",
+            )
 
     def close(self) -> None:
         """End this process's connection to the store (the next statement opens another)."""
@@ -218,6 +314,9 @@ class JobStore:
             raise
         except sqlite3.DatabaseError as error:
             self._shared.drop()  # the next statement starts from a fresh connection
+            full = full_disk(error, self.root)
+            if full is not None:
+                raise StoreFull(full.message, fix=full.fix) from None
             damaged = type(error) is sqlite3.DatabaseError or "no such table" in str(error)
             if not damaged:
                 raise
@@ -248,7 +347,28 @@ class JobStore:
 
     def get(self, name: str) -> JobRecord | None:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs WHERE name = ?", (name,))
-        return JobRecord.from_row(rows[0]) if rows else None
+        return self._ended(JobRecord.from_row(rows[0])) if rows else None
+
+    def _ended(self, record: JobRecord) -> JobRecord:
+        """The record, with an end written to ``end.json`` (the database was full) taken
+        in, and recorded in the database if it has room now."""
+        if record.status not in ACTIVE:
+            return record
+        end = read_end(self.job_dir(record.name))
+        if end is None:
+            return record
+        try:
+            self._record_end(record.name, end)
+        except StoreFull:
+            pass
+        return record._replace(
+            status=end["status"],
+            failure_reason=end.get("failure_reason"),
+            exit_message=end.get("exit_message"),
+            exit_code=end.get("exit_code"),
+            end_time=end.get("end_time"),
+            last_modified_time=end.get("end_time") or record.last_modified_time,
+        )
 
     def recent(self, max_results: int = 20, name_contains: str | None = None) -> list[JobRecord]:
         sql = f"SELECT {_COLUMNS} FROM jobs"
@@ -258,7 +378,7 @@ class JobStore:
             params = (name_contains,)
         sql += " ORDER BY creation_time DESC, rowid DESC LIMIT ?"
         rows = self._query(sql, (*params, max(0, int(max_results))))
-        return [JobRecord.from_row(row) for row in rows]
+        return [self._ended(JobRecord.from_row(row)) for row in rows]
 
     def page(
         self,
@@ -304,7 +424,7 @@ class JobStore:
 
     def all(self) -> list[JobRecord]:
         rows = self._query(f"SELECT {_COLUMNS} FROM jobs ORDER BY creation_time DESC")
-        return [JobRecord.from_row(row) for row in rows]
+        return [self._ended(JobRecord.from_row(row)) for row in rows]
 
     def delete(self, name: str) -> None:
         self._run("DELETE FROM jobs WHERE name = ?", (name,))
@@ -345,19 +465,37 @@ class JobStore:
         exit_message: str | None = None,
         exit_code: int | None = None,
     ) -> bool:
-        """Record the end of a job unless an end is already recorded; True if this one was."""
+        """Record the end of a job unless an end is already recorded; True if this one was.
+        With the database's disk full, the end goes to the job's ``end.json`` instead."""
         assert status in TERMINAL, status
-        now = time.time()
+        end = {
+            "status": status,
+            "failure_reason": truncate(failure_reason),
+            "exit_message": truncate(exit_message),
+            "exit_code": exit_code,
+            "end_time": time.time(),
+        }
+        try:
+            return self._record_end(name, end)
+        except StoreFull:
+            job_dir = self.job_dir(name)
+            if read_end(job_dir) is not None:
+                return False  # an end is recorded there already: the first one wins
+            if write_end(job_dir, end):
+                return True
+            raise
+
+    def _record_end(self, name: str, end: dict[str, Any]) -> bool:
         changed = self._run(
             "UPDATE jobs SET status = ?, failure_reason = ?, exit_message = ?, exit_code = ?, "
             "end_time = ?, last_modified_time = ? WHERE name = ? AND status IN (?, ?)",
             (
-                status,
-                truncate(failure_reason),
-                truncate(exit_message),
-                exit_code,
-                now,
-                now,
+                end["status"],
+                end["failure_reason"],
+                end["exit_message"],
+                end["exit_code"],
+                end["end_time"],
+                end["end_time"],
                 name,
                 *ACTIVE,
             ),

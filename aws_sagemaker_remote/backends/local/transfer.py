@@ -9,8 +9,9 @@ Where an object lands under LocalPath follows SageMaker, not a plain "key minus 
 (:func:`~aws_sagemaker_remote.storage.downloads.sagemaker_relative`), and the listing
 matches the raw S3Prefix exactly as SageMaker does: ``s3://b/jobs/j/clean`` also matches
 ``clean_v2/...``, ``s3://b/jobs/j/clean/`` does not. Keys that cannot be placed (``..``,
-a name beside a directory of the same name, ...) are refused one line each in the job's
-log by the shared containment check; the rest still arrives.
+a name beside a directory of the same name, ...) fail the job, named in its FailureReason,
+as SageMaker fails a job whose data it cannot download: a job never runs on part of its
+input. Two manifest entries for one file keep the last, said in the job's log.
 
 The local store answers at once (:class:`~aws_sagemaker_remote.storage.store.AtOnceStore`),
 so what lies there is listed and placed on the runner's thread: no event loop, and no
@@ -346,9 +347,10 @@ async def _until_aborted(coroutine: Coroutine, abort: Callable[[], bool] | None)
 
 
 def plan_input(
-    locations: Locations, s3_input: dict, opt_ml_dirs: Sequence[Path]
+    locations: Locations, s3_input: dict, opt_ml_dirs: Sequence[Path], name: str = ""
 ) -> list[FetchTask]:
-    """What to fetch for one ProcessingS3Input, and where, for every instance."""
+    """What to fetch for one ProcessingS3Input (of input ``name``), and where, for every
+    instance."""
     uri = parse_s3_uri(s3_input["S3Uri"])
     objects: list[tuple[S3Uri, int | None, str]]  # size unknown for a manifest's objects
     if s3_input.get("S3DataType", "S3Prefix") == "ManifestFile":
@@ -363,6 +365,7 @@ def plan_input(
         objects = [
             (S3Uri(uri.bucket, key), size, relative_path(uri.key, key)) for key, size in listed
         ]
+    objects = sorted(_last_of_each_path(locations, objects), key=lambda item: item[0].key)
     local = container_relpath(s3_input["LocalPath"])
     count = len(opt_ml_dirs)
     targets: dict[tuple, list[Path]] = {}
@@ -372,17 +375,40 @@ def plan_input(
             mine = shard(objects, instance, count)
         by_key = {str(source): (source, size) for source, size, _ in mine}
         placed, refused = place_all(opt_ml / local, [(str(s), rel) for s, _, rel in mine])
-        for refusal in refused:
-            locations.say(refusal.line())
+        if refused:
+            raise TransferError(_cannot_place(name, s3_input, refused))
         for key, path in placed:
             targets.setdefault(by_key[key], []).append(path)
     return [FetchTask(source, size, tuple(paths)) for (source, size), paths in targets.items()]
 
 
+def _last_of_each_path(
+    locations: Locations, objects: list[tuple[S3Uri, int | None, str]]
+) -> list[tuple[S3Uri, int | None, str]]:
+    """Objects landing on the same path (manifest entries ``a`` and ``/a``): the last one
+    listed, as a download that writes each in turn leaves; the others said in the log."""
+    last: dict[str, int] = {rel: index for index, (_, _, rel) in enumerate(objects)}
+    for index, (source, _, rel) in enumerate(objects):
+        if last[rel] != index:
+            locations.say(f"{source} is not placed: {objects[last[rel]][0]} lands on {rel} too")
+    return [item for index, item in enumerate(objects) if last[item[2]] == index]
+
+
+def _cannot_place(name: str, s3_input: dict, refused: list) -> str:
+    """The FailureReason of objects that cannot be placed: the first few, named."""
+    named = "; ".join(f"{r.key} ({r.reason})" for r in refused[:3])
+    more = f"; and {len(refused) - 3} more" if len(refused) > 3 else ""
+    return (
+        f"Failed to download data: {len(refused)} objects of input {name or s3_input['S3Uri']} "
+        f"cannot be placed under {s3_input['LocalPath']}: {named}{more}"
+    )
+
+
 def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, int | None, str]]:
     """A manifest: ``[{"prefix": "s3://b/p/"}, "rel/1", "rel/2", ...]``. As SageMaker does,
-    each object's key is the prefix with the entry appended (no "/" added), and it lands at
-    ``LocalPath/<entry>``."""
+    each object's key is the prefix with the entry appended as it is (no "/" added, none
+    taken away: ``/x`` names ``p//x``), and it lands at ``LocalPath/<entry>``, the entry
+    being relative to the prefix (``/x`` at ``LocalPath/x``). In the manifest's order."""
     try:
         entries = json.loads(locations.read(uri))
         prefix = parse_s3_uri(entries[0]["prefix"])
@@ -391,8 +417,7 @@ def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, int
             raise ValueError("every entry after the prefix must be a non-empty key suffix")
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise TransferError(f"{uri} is not a valid manifest file: {error}") from error
-    objects = sorted((prefix.key + rel, rel) for rel in rels)
-    return [(S3Uri(prefix.bucket, key), None, rel) for key, rel in objects]
+    return [(S3Uri(prefix.bucket, prefix.key + rel), None, rel.lstrip("/")) for rel in rels]
 
 
 def container_relpath(container_path: str) -> str:

@@ -21,6 +21,13 @@ counts only once its ``complete.json`` is written: a build that died is rebuilt.
 and modification time, so a later job uses the layer without running any interpreter.
 An interpreter replaced since (an upgrade in place) is run once to learn its version: the
 same minor version keeps the layer and updates the record, another one rebuilds it.
+
+A layer is used only as the engine built it: ``complete.json`` holds a digest of every
+name, size and modification time in the layer and the engine's seal (:mod:`.seals`) over
+the record, checked before each use. A file added (a ``.pth``), changed or removed, or a
+record the engine did not write, means the layer is built again, said once in the job's
+log. Modules are compiled at build time, so a job never writes into the layer (in
+namespaces it could not: the layer is read-only in its view).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from .pythons import Python, find_python, probe, uv_binary
+from .seals import seal, sealed
 
 COMPLETE = "complete.json"
 # Where the cached environments live (default: <state dir>/envs), e.g. on a larger disk.
@@ -45,6 +53,10 @@ _PIP_SCRIPT = "import sys\nfrom pip._internal.cli.main import main\nsys.exit(mai
 
 class BuildError(Exception):
     """The job's environment could not be built (the job fails, as a failing pip would)."""
+
+
+class NotAsBuilt(Exception):
+    """A cached layer differs from what the engine built (or was not built by it)."""
 
 
 def envs_dir(state_root: Path) -> Path:
@@ -94,18 +106,19 @@ def shared_layer(
     requirements: Path | None,
     say: Callable[[str], None],
     log: Callable[[str], None],
+    key: bytes,
 ) -> tuple[Path, Python, IO[str]]:
     """The cached environment of (Python, requirements), its Python, and the lease that
     keeps it from being pruned or rebuilt while the job runs (close it at the end).
 
     A cached layer answers without looking for interpreters; only a miss runs them.
     ``say`` goes to the job's log (what a container's pip would print), ``log`` to the
-    engine's own."""
+    engine's own; ``key`` is the engine's (:mod:`.seals`)."""
     envs_dir.mkdir(parents=True, exist_ok=True)
     if wanted is not None:
         layer = envs_dir / requirements_key(wanted, requirements)
         lease = take_lease(layer)  # no pruning while we look (or run)
-        hit = _complete(layer)
+        hit = _checked(layer, key, say)
         if hit is not None:
             return (*hit, lease)
         lease.close()
@@ -115,16 +128,25 @@ def shared_layer(
     layer = envs_dir / requirements_key(python.minor, requirements)
     lease = take_lease(layer)
     try:
-        hit = _complete(layer)
+        hit = _checked(layer, key, say)
         if hit is None:
-            hit = _build_exclusively(layer, python, requirements, say, log)
+            hit = _build_exclusively(layer, python, requirements, say, log, key)
     except BaseException:
         lease.close()
         raise
     return (*hit, lease)
 
 
-def _build_exclusively(layer, python, requirements, say, log) -> tuple[Path, Python]:
+def _checked(layer: Path, key: bytes, say: Callable[[str], None]) -> tuple[Path, Python] | None:
+    """:func:`_complete`, saying why a layer that is not as built will be built again."""
+    try:
+        return _complete(layer, key)
+    except NotAsBuilt as problem:
+        say(f"environment {layer} is not as the engine built it ({problem}): building it again")
+        return None
+
+
+def _build_exclusively(layer, python, requirements, say, log, key) -> tuple[Path, Python]:
     """Build the layer under its build lock, a file apart from the lease: holding a lease
     must not keep another job from building (two jobs needing the same new environment
     at once: one builds, the other waits for the build only, not for the first job)."""
@@ -136,14 +158,17 @@ def _build_exclusively(layer, python, requirements, say, log) -> tuple[Path, Pyt
         except BlockingIOError:
             log(f"waiting for another job building environment {layer.name}")
             fcntl.flock(building, fcntl.LOCK_EX)
-        hit = _complete(layer)  # built meanwhile by the job we waited for
+        try:
+            hit = _complete(layer, key)  # built meanwhile by the job we waited for
+        except NotAsBuilt:
+            hit = None
         if hit is not None:
             return hit
-        shutil.rmtree(layer, ignore_errors=True)
+        _remove_layer(layer)
         started = time.monotonic()
         _build(layer, python, requirements, say)
         record = {"python": python.path, "version": python.version, "found_by": python.found_by}
-        _write_record(layer, record)
+        write_record(layer, {**record, "identity": interpreter_identity(python.path)}, key)
         log(f"environment {layer.name} built in {time.monotonic() - started:.1f} s")
         return layer, python
 
@@ -198,21 +223,71 @@ def interpreter_identity(path: str) -> list | None:
     return [real, info.st_size, info.st_mtime_ns]
 
 
-def _write_record(layer: Path, record: dict) -> None:
-    record = {**record, "identity": interpreter_identity(record["python"])}
+def _remove_layer(layer: Path) -> None:
+    """A layer to build again, gone (read-only directories included)."""
+    if layer.is_dir():
+        for root, _dirs, _files in os.walk(layer):
+            try:
+                os.chmod(root, 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(layer, ignore_errors=True)
+
+
+def tree_digest(layer: Path) -> str:
+    """What the layer holds: every name, and each file's size and modification time (one
+    ``lstat`` per file, on every use of the layer: kept to that)."""
+    digest = hashlib.sha256()
+    todo = [str(layer)]
+    while todo:
+        folder = todo.pop()
+        lines, folders = [], []
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if folder == str(layer) and entry.name.startswith(COMPLETE):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    lines.append(f"{entry.name}/")
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                target = os.readlink(entry.path) if entry.is_symlink() else ""
+                lines.append(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{target}")
+        todo += sorted(folders, reverse=True)  # the same order whatever the directory's
+        lines.sort()
+        text = folder[len(str(layer)) :] + "\n" + "\n".join(lines) + "\n"
+        digest.update(text.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _sealed_text(record: dict) -> bytes:
+    return json.dumps({k: v for k, v in record.items() if k != "seal"}, sort_keys=True).encode()
+
+
+def write_record(layer: Path, record: dict, key: bytes) -> None:
+    """``complete.json``: the layer counts, as it is now (its tree digest), sealed."""
+    record = {**record, "tree": tree_digest(layer)}
+    record["seal"] = seal(key, _sealed_text(record))
     partial = layer / f"{COMPLETE}.partial"
     partial.write_text(json.dumps(record) + "\n")
     os.replace(partial, layer / COMPLETE)  # a reader sees the old record or the new one
 
 
-def _complete(layer: Path) -> tuple[Path, Python] | None:
-    """The layer and its Python if it is complete and its interpreter is the recorded one
-    (or, replaced, of the same minor version); None: build it."""
+def _complete(layer: Path, key: bytes) -> tuple[Path, Python] | None:
+    """The layer and its Python if it is complete, as the engine built it, and its
+    interpreter is the recorded one (or, replaced, of the same minor version); None:
+    build it; NotAsBuilt: build it, and say why."""
     try:
         record = json.loads((layer / COMPLETE).read_text())
         path, version = record["python"], record["version"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if not isinstance(record.get("seal"), str) or not sealed(
+        key, _sealed_text(record), record["seal"]
+    ):
+        raise NotAsBuilt("its record was not written by this engine")
+    if tree_digest(layer) != record.get("tree"):
+        raise NotAsBuilt("a file in it was added, changed or removed")
     identity = interpreter_identity(path)
     if identity is None:
         return None  # its interpreter is gone: rebuild
@@ -221,9 +296,10 @@ def _complete(layer: Path) -> tuple[Path, Python] | None:
         minor = ".".join(version.split(".")[:2])
         if ran is None or ".".join(ran[0].split(".")[:2]) != minor:
             return None  # no longer runs, or another Python now: rebuild
-        record["version"] = version = ran[0]
+        record.update(version=ran[0], identity=identity)
+        version = ran[0]
         try:
-            _write_record(layer, record)
+            write_record(layer, record, key)
         except OSError:
             pass  # checked again next time
     _touch(layer / COMPLETE)
@@ -242,7 +318,9 @@ def _build(layer: Path, python: Python, requirements: Path | None, say) -> None:
     if uv is None:
         raise BuildError("uv is not installed (pip install uv)")
     _run([uv, "venv", "--quiet", "--no-project", "--python", python.path, str(layer)], say)
-    install = [uv, "pip", "install", "--python", str(layer / "bin" / "python")]
+    # compiled now: a job's Python then never writes into the layer (see the docstring)
+    python_in_layer = str(layer / "bin" / "python")
+    install = [uv, "pip", "install", "--compile-bytecode", "--python", python_in_layer]
     pip = bundled_pip(python)
     if pip:
         _run([*install, "--quiet", "--offline", pip], say)  # so `pip install` works in the job

@@ -61,9 +61,15 @@ class Worker:
             reader.start()
 
     def _pump(self, pipe) -> None:
+        """Every line into the log stream; on a full disk the lines that do not fit are
+        lost, but the pipe is still drained (else the job would block on its next print)
+        and the last lines still kept for the failure reason."""
         for raw in iter(pipe.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(line)
+            try:
+                self.log.write(line)
+            except OSError:
+                pass  # the runner says why when the job ends (a full disk is its reason)
             self.tail.append(line)
         pipe.close()
 
@@ -89,4 +95,7 @@ class Worker:
         self.proc.wait()
         for reader in self.readers:
             reader.join(timeout=5)
-        self.log.close()
+        try:
+            self.log.close()
+        except OSError:
+            pass  # what a full disk kept from the stream is all there is
