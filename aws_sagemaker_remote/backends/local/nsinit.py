@@ -127,21 +127,21 @@ def make_sandbox(options):
                 pass  # nothing there to give back
     try:
         cwd = os.getcwd()
-        writable = [OPT_ML]
+        writable_paths = [OPT_ML]
         covers = [(p, "mode=755,size=1m") for p in options.get("--hide", [])]
         covers += [(p, "mode=1777") for p in options.get("--private", [])]
-        writable += options.get("--private", [])
+        writable_paths += options.get("--private", [])
         for path, data in sorted(covers, key=lambda item: len(item[0])):
             if path != "/" and os.path.isdir(path) and not os.path.islink(path):
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data)
         for path, fd, rw in keep:
             _give_back(path, fd, rw)
             if rw:
-                writable.append(path)
+                writable_paths.append(path)
         masked = [p for p in options.get("--mask", []) if _mask(p)]
         failed = []
         if options.get("--read-only") == "1":
-            failed = _read_only(writable, masked)
+            failed = _read_only(writable_paths, masked)
         os.chdir(cwd if os.path.isdir(cwd) else "/")
     finally:
         for _, fd, _ in keep:
@@ -384,7 +384,7 @@ def parse(args):
     [--lock 1] [--hide|--private|--bind-ro|--bind-rw|--mask PATH]... -- CMD...``
     (no argparse: this runs before every job and its import costs more than the parsing)."""
     split = args.index("--")
-    options = {}
+    options = {}  # type: dict
     for key, value in zip(args[:split:2], args[1:split:2]):
         if key in _LISTS:
             options.setdefault(key, []).append(value)
