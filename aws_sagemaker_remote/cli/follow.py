@@ -44,7 +44,7 @@ def follow_job(
     backend: Backend,
     job_name: str,
     *,
-    out: TextIO = sys.stderr,
+    out: TextIO | None = None,
     poll_seconds: float = 5.0,
     logs: bool = True,
     log_out: TextIO | None = None,
@@ -55,8 +55,10 @@ def follow_job(
 
     ``last_lines``, when given, is filled with the last :data:`LAST_LINES` log lines seen,
     for :func:`check_outcome`. ``download_to`` (output name -> local path) is where the
-    caller meant to download the outputs: Ctrl-C says how to do that later.
+    caller meant to download the outputs: Ctrl-C says how to do that later. ``out``: the
+    status lines' stream (default: ``sys.stderr`` as it is when called, redirected or not).
     """
+    out = out if out is not None else sys.stderr
     watch = Watch(backend, job_name, poll_seconds=poll_seconds, logs=logs)
     try:
         print_updates(watch, out=out, log_out=log_out or out)
@@ -81,13 +83,14 @@ def wait_job(
     backend: Backend,
     job_name: str,
     *,
-    out: TextIO = sys.stderr,
+    out: TextIO | None = None,
     poll_seconds: float = 5.0,
     logs: bool = True,
     download_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Follow the job and raise JobFailed unless it completed; its final description.
-    ``download_to``: as for :func:`follow_job`."""
+    ``out`` and ``download_to``: as for :func:`follow_job`."""
+    out = out if out is not None else sys.stderr
     description = follow_job(
         backend,
         job_name,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import NotFound, UserError
 from .downloads import DownloadReport, download_objects, download_s3_input
+from .s3clients import PREFIX_FIELD
 from .stores import open_store
 from .transfer import TransferConfig, run
 
@@ -23,9 +24,12 @@ def s3_input_kind(session, uri: str, *, field: str) -> bool:
             return True
         listed = store.list_sync(key)
     except UserError as error:
-        if error.field:
+        if error.field and error.field != PREFIX_FIELD:
             raise
-        fix = error.fix or "check the bucket name and your access to it"
+        # the store blames the staging prefix for a missing bucket: here it is the input's
+        fix = "check the bucket name and your access to it"
+        if error.field is None and error.fix:
+            fix = error.fix
         raise UserError(error.message, field=field, fix=fix) from None
     if not any(not name.endswith("/") for name, _ in listed):
         raise NotFound(

@@ -20,13 +20,23 @@ import asyncio
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
 from .multipart import ResumableUpload
-from .s3clients import boto3_s3_client, endpoint_name, obstore_s3, s3_error, s3_errors
+from .s3clients import (
+    PREFIX_FIELD,
+    PREFIX_FIX,
+    NoSuchBucket,
+    boto3_s3_client,
+    endpoint_name,
+    obstore_s3,
+    s3_error,
+    s3_errors,
+)
 from .store import ContentChanged, Listed, Listing, Stored, unquoted, write_at
 
 T = TypeVar("T")
@@ -37,14 +47,26 @@ _READ = 1024 * 1024
 def _put_checked(store, key: str, path: str, sha256: str | None) -> tuple[int, str | None]:
     """Read a file whole, check it is still the bytes of ``sha256``, and put it: one call on
     a pool thread per small file (thousands of them make a cold staging). (size, ETag)."""
-    import obstore
 
     with open(path, "rb") as source:
         data = source.read()
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise ContentChanged(path)
-    result = obstore.put(store, key, data, use_multipart=False)
+    result = _put(store, key, data)
     return len(data), unquoted(result.get("e_tag"))
+
+
+class _BucketMissing(Exception):
+    """A PUT answered "not found": no key is missing for a PUT, only its bucket."""
+
+
+def _put(store, key: str, data: bytes) -> Any:
+    import obstore
+
+    try:
+        return obstore.put(store, key, data, use_multipart=False)
+    except FileNotFoundError:  # told apart from a local file that vanished (ContentChanged)
+        raise _BucketMissing() from None
 
 
 class S3Store:
@@ -261,7 +283,7 @@ class S3Store:
         """Upload one file; the bytes sent are hashed on the way and must match ``sha256``.
         Says how many bytes an interrupted earlier upload had already sent, and the ETag."""
         size = os.path.getsize(path)
-        with self.errors(key, "uploading to"):
+        with self.errors(key, "uploading to"), self._bucket_missing():
             if size <= self.config.multipart_threshold:
                 sent, etag = await self.run(_put_checked, self.store, key, path, sha256)
                 progress(sent)
@@ -272,10 +294,17 @@ class S3Store:
             return await upload.send(size, sha256, progress)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
-        import obstore
+        with self.errors(key, "uploading to"), self._bucket_missing():
+            await self.run(_put, self.store, key, data)
 
-        with self.errors(key, "uploading to"):
-            await self.run(obstore.put, self.store, key, data, use_multipart=False)
+    @contextmanager
+    def _bucket_missing(self) -> Iterator[None]:
+        try:
+            yield
+        except _BucketMissing:
+            raise NoSuchBucket(
+                f"bucket {self.bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX
+            ) from None
 
     async def copy(self, source_key: str, key: str) -> bool:
         import obstore

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
+from .s3clients import NoSuchBucket
 from .store import ObjectStore
 from .stores import open_store
 from .transfer import ProgressCallback, TransferConfig, Transfers, all_or_nothing, run
@@ -40,7 +42,10 @@ def upload_directory(
     store, key = open_store(uri, session=session, config=config, field=field)
     base = f"{key.rstrip('/')}/" if key.strip("/") else ""
     pairs = [(path, base + rel) for path, rel in directory_files(local_dir)]
-    run(upload_files(store, pairs, config, progress))
+    try:
+        run(upload_files(store, pairs, config, progress))
+    except NoSuchBucket as missing:  # the store blames the staging prefix: here, ``field``
+        raise UserError(missing.message, field=field, fix="create the bucket first") from None
     return len(pairs)
 
 

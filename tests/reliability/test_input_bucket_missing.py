@@ -15,17 +15,14 @@ from aws_sagemaker_remote.processing import sagemaker_processing_main
 from aws_sagemaker_remote.storage.s3objects import s3_input_kind
 
 MISSING = "no-such-input-bucket"
-REASON = "NoSuchBucket's field s3_prefix is kept instead of the input's field"
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_the_input_check_names_the_input_field(moto_reset):
     with pytest.raises(UserError) as caught:
         s3_input_kind(None, f"s3://{MISSING}/data/train.csv", field="inputs.data")
     assert caught.value.field == "inputs.data"
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_a_local_run_blames_the_input_flag(moto_reset, tmp_path, capsys):
     script = tmp_path / "job.py"
     script.write_text("")

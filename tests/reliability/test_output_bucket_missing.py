@@ -21,17 +21,14 @@ from aws_sagemaker_remote.storage.transfer import TransferConfig
 from aws_sagemaker_remote.storage.uploads import upload_directory
 
 MISSING = "no-such-output-bucket"
-REASON = "a PUT into a missing bucket surfaces as FileNotFoundError, then as ContentChanged"
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_a_put_into_a_missing_bucket_is_no_such_bucket(moto_reset):
     store = S3Store(MISSING, boto3.Session(), TransferConfig())
     with pytest.raises(NoSuchBucket):
         asyncio.run(store.put_bytes("key", b"data"))
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_outputs_uploaded_to_a_missing_bucket_are_not_blamed_on_the_files(moto_reset, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "result.txt").write_text("done\n")

@@ -13,13 +13,11 @@ from __future__ import annotations
 import contextlib
 import io
 
-import pytest
 from unit.submission.memory import MemoryBackend, description
 
 from aws_sagemaker_remote.cli.follow import follow_job
 
 
-@pytest.mark.xfail(strict=True, reason="follow_job's out defaults to sys.stderr as imported")
 def test_status_lines_go_to_the_stderr_in_place_when_waiting():
     backend = MemoryBackend()
     backend.add(description("j", "InProgress"), "Completed", logs=["hello"])
