@@ -47,20 +47,26 @@ def namespaces(monkeypatch):
     monkeypatch.delenv(NAMESPACES_ENV, raising=False)
 
 
-def stage(source: str, *, bootstrap: bool = False) -> str:
-    """A code channel holding job.py (and the bootstrap, for a bootstrap entrypoint)."""
+def stage(source: str, *, bootstrap: bool = False, files: dict | None = None) -> str:
+    """A code channel holding job.py (and the bootstrap, for a bootstrap entrypoint, and
+    ``files``: name -> bytes)."""
     prefix = unique("sandbox")
     put_store(f"{prefix}/code/job.py", source)
+    for name, data in (files or {}).items():
+        put_store(f"{prefix}/code/{name}", data)
     if bootstrap:
         shipped = Path(aws_sagemaker_remote.__file__).parent / "script" / "bootstrap.py"
         put_store(f"{prefix}/code/aws_sagemaker_remote/script/bootstrap.py", shipped.read_bytes())
     return f"{STORE}/{prefix}/code"
 
 
-def run(backend: LocalBackend, source: str, *, env=None, bootstrap=False, **options) -> dict:
+def run(
+    backend: LocalBackend, source: str, *, env=None, bootstrap=False, files=None, **options
+) -> dict:
     """Run ``source`` as a job; its RESULT line (JSON) and its description."""
     name = unique("sandbox")
-    request = make_request(name, stage(source, bootstrap=bootstrap), env=env, **options)
+    code = stage(source, bootstrap=bootstrap, files=files)
+    request = make_request(name, code, env=env, **options)
     if bootstrap:
         request["AppSpecification"]["ContainerEntrypoint"] = BOOTSTRAP_ENTRYPOINT
     return submit(backend, request)
@@ -164,8 +170,15 @@ def test_a_pyc_planted_in_the_bytecode_cache_never_runs(tmp_path):
     backend = LocalBackend()
     run(backend, SHOW_PLANTED, bootstrap=True)  # the cache has an interpreter's directory
     mark = tmp_path / "pwned"
-    env = {"NSINIT": str(NSINIT), "MARK": str(mark), "CACHE": str(bytecode_dir(backend.store.root))}
-    first = run(backend, PLANT_PYC, env=env, bootstrap=True)["results"][0]
+    # the job knows nsinit's source (it is public): a copy ships with it, since the
+    # engine's own files may be hidden from its view (a checkout under /tmp or home)
+    env = {
+        "NSINIT": "/opt/ml/processing/code/nsinit_source.py",
+        "MARK": str(mark),
+        "CACHE": str(bytecode_dir(backend.store.root)),
+    }
+    files = {"nsinit_source.py": NSINIT.read_bytes()}
+    first = run(backend, PLANT_PYC, env=env, bootstrap=True, files=files)["results"][0]
     assert first["planted"] != "done"
     run(backend, SHOW_PLANTED, bootstrap=True)
     assert not mark.exists()
