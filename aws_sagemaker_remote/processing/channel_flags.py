@@ -66,33 +66,30 @@ def add_input_flags(parser: argparse.ArgumentParser, channels: Channels, mounts:
                 help=f"where {name} comes from{' (optional)' if arg.optional else ''}"
                 f" (default: {arg.local or 'none'})",
             )
-            gi.add_argument(
-                flag + "-mode",
-                dest=f"{name}_mode",
-                default=arg.mode or DEFAULT_INPUT_MODE,
-                type=_choice(flag + "-mode", INPUT_MODES),
-                metavar="|".join(INPUT_MODES),
-                help=f"how SageMaker delivers {name} (default: {arg.mode or 'File'})",
-            )
-            gi.add_argument(
-                flag + "-distribution",
-                dest=f"{name}_distribution",
-                default=arg.distribution or DEFAULT_DISTRIBUTION,
-                type=_choice(flag + "-distribution", DISTRIBUTIONS),
-                metavar="|".join(DISTRIBUTIONS),
-                help=f"how {name} is split across instances "
-                f"(default: {arg.distribution or 'FullyReplicated'})",
-            )
-            gi.add_argument(
-                flag + "-data-type",
-                dest=f"{name}_data_type",
-                default=arg.data_type or DEFAULT_DATA_TYPE,
-                type=_choice(flag + "-data-type", DATA_TYPES),
-                metavar="|".join(DATA_TYPES),
-                help=f"S3Prefix: {name} is every object under it; ManifestFile: {name} is a "
-                f"manifest listing the objects (default: {arg.data_type or 'S3Prefix'})",
-            )
+            _choice_flag(gi, flag, "-mode", f"{name}_mode", arg.mode or DEFAULT_INPUT_MODE,
+                         INPUT_MODES, f"how SageMaker delivers {name}")  # fmt: skip
+            _choice_flag(gi, flag, "-distribution", f"{name}_distribution",
+                         arg.distribution or DEFAULT_DISTRIBUTION, DISTRIBUTIONS,
+                         f"how {name} is split across instances")  # fmt: skip
+            _choice_flag(gi, flag, "-data-type", f"{name}_data_type",
+                         arg.data_type or DEFAULT_DATA_TYPE, DATA_TYPES,
+                         f"S3Prefix: {name} is every object under it; ManifestFile: {name} "
+                         "is a manifest listing the objects")  # fmt: skip
             _add_container_path_flag(gi, name, arg, mounts[0])
+
+
+def _choice_flag(
+    group: Any, flag: str, suffix: str, dest: str, default: str, choices: tuple, what: str
+) -> None:
+    """``--NAME-mode`` and the like: one of ``choices``, its default stated once."""
+    group.add_argument(
+        flag + suffix,
+        dest=dest,
+        default=default,
+        type=_choice(flag + suffix, choices),
+        metavar="|".join(choices),
+        help=f"{what} (default: {default})",
+    )
 
 
 def add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts: tuple) -> None:
@@ -109,14 +106,8 @@ def add_output_flags(parser: argparse.ArgumentParser, channels: Channels, mounts
                 help=f"where main writes {name} here, and where a waited remote run "
                 f"downloads it (default: {arg.local or 'none'})",
             )
-            go.add_argument(
-                flag + "-mode",
-                dest=f"{name}_mode",
-                default=arg.mode or DEFAULT_OUTPUT_MODE,
-                type=_choice(flag + "-mode", OUTPUT_MODES),
-                metavar="|".join(OUTPUT_MODES),
-                help=f"when SageMaker uploads {name} (default: {arg.mode or 'EndOfJob'})",
-            )
+            _choice_flag(go, flag, "-mode", f"{name}_mode", arg.mode or DEFAULT_OUTPUT_MODE,
+                         OUTPUT_MODES, f"when SageMaker uploads {name}")  # fmt: skip
             go.add_argument(
                 flag + "-s3",
                 dest=f"{name}_s3",

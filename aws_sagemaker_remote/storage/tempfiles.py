@@ -1,12 +1,13 @@
 """Temporary files beside their targets: recognised and removed once their writer is gone.
 
-A download fills ``.asr-XXXXXXXX`` beside the file it makes, and a write into the local
-store fills ``.partial-XXXXXXXX``, then renames it: nothing half-written ever has the
-target's name. A process killed mid-way (SIGKILL, a full machine) leaves its temporary
-files, so the writer holds an exclusive ``flock`` on each while filling it: the kernel drops
-the lock when the process dies, in any PID namespace. A later run that finds such a file
-not locked, and not created a moment ago (a writer locks it right after creating it),
-removes it (:func:`remove_if_abandoned`); staging never ships one (:func:`is_temporary`).
+A download fills a ``.asr-`` file (eight random characters follow) beside the file it
+makes, and a write into the local store a ``.partial-`` one, then renames it: nothing
+half-written ever has the target's name. A process killed mid-way (SIGKILL, a full
+machine) leaves its temporary files, so the writer holds an exclusive ``flock`` on each
+while filling it: the kernel drops the lock when the process dies, in any PID namespace.
+A later run that finds such a file not locked, and not created a moment ago (a writer
+locks it right after creating it), removes it (:func:`remove_if_abandoned`); staging
+never ships one (:func:`is_temporary`).
 """
 
 from __future__ import annotations
