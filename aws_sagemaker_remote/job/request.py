@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from ..args import DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE, flag_for
 from ..errors import UserError
-from ..script import layout
+from ..script import bootstrap, layout
 from ..wording import count
 from .spec import JobSpec
 
@@ -120,34 +120,23 @@ def render_request(spec: JobSpec, channels: list[StagedChannel], target: Target)
 
 
 def _entrypoint(spec: JobSpec, channels: list[StagedChannel]) -> list[tuple[str, str | None]]:
-    """The bootstrap's command line: interpreter, script, PYTHONPATH, configuration."""
-    code = _channel(channels, layout.CODE_CHANNEL)
-    entry: list[tuple[str, str | None]] = [
-        (spec.python, "python"),
-        (layout.BOOTSTRAP, None),
-        ("--script", None),
-        (code.arg_path or "", "script"),
-    ]
-    for module in spec.modules:
-        entry += [
-            ("--python-path", None),
-            (posixpath.join(spec.module_mount, module.name), module.field),
-        ]
+    """The bootstrap's command line: interpreter, script, PYTHONPATH, configuration. The
+    script runs under the bootstrap's own interpreter, so no ``--python``."""
+    options = bootstrap.Options(
+        script=_channel(channels, layout.CODE_CHANNEL).arg_path or "",
+        python_path=[posixpath.join(spec.module_mount, m.name) for m in spec.modules],
+    )
     if spec.requirements:
-        req = _channel(channels, layout.REQUIREMENTS_CHANNEL)
-        entry += [("--requirements", None), (req.arg_path or "", "requirements")]
+        options.requirements = _channel(channels, layout.REQUIREMENTS_CHANNEL).arg_path or ""
     if spec.configuration_script:
         conf = _channel(channels, layout.CONFIGURATION_CHANNEL)
-        entry += [
-            ("--configuration-script", None),
-            (conf.arg_path or "", "configuration_script"),
-        ]
-    if spec.configuration_command:
-        entry += [
-            ("--configuration-command", None),
-            (spec.configuration_command, "configuration_command"),
-        ]
-    entry.append(("--", None))  # the bootstrap runs the script with its own interpreter
+        options.configuration_script = conf.arg_path or ""
+    options.configuration_command = spec.configuration_command or None
+    # an option's attribute is the field of its setting; each --python-path is a module's
+    module_fields = iter([m.field for m in spec.modules])
+    entry: list[tuple[str, str | None]] = [(spec.python, "python"), (layout.BOOTSTRAP, None)]
+    for token, attribute in bootstrap.option_tokens(options):
+        entry.append((token, next(module_fields) if attribute == "python_path" else attribute))
     return entry
 
 

@@ -6,7 +6,9 @@ ContainerEntrypoint: it runs as a plain file (``python3 .../bootstrap.py``) on a
 3.7+, with the standard library only and no import of its own package. It puts the module
 directories on PYTHONPATH, ``source``s the configuration script (so its exports reach the
 script), runs the configuration command, ``pip install -r``s the requirements and finally
-execs the user's script, so signals and the exit code are the script's own.
+execs the user's script, so signals and the exit code are the script's own. Its command
+line is written and read here only: the request takes :func:`option_tokens`, the local
+engine reads a job's entrypoint with :func:`parse_arguments`.
 
 The local engine runs the same entrypoint without Docker. Where it cannot give the job a
 literal ``/opt/ml`` (no namespaces), it maps ``/opt/ml`` onto a directory of the job's own
@@ -65,55 +67,81 @@ def map_argument(arg: str, opt_ml: str | None) -> str:
 
 
 class Options:
-    """What the entrypoint asked for (the options before ``--``)."""
+    """What the entrypoint asks for (the options before ``--``), one attribute per option."""
 
-    def __init__(self) -> None:
-        self.script = ""
-        self.python_path: list[str] = []
-        self.configuration_script: str | None = None
-        self.configuration_command: str | None = None
-        self.requirements: str | None = None
-        self.python: str = sys.executable or "python3"
+    def __init__(
+        self,
+        script: str = "",
+        python_path: list[str] | tuple[str, ...] = (),
+        requirements: str | None = None,
+        configuration_script: str | None = None,
+        configuration_command: str | None = None,
+        python: str | None = None,  # None: the interpreter that runs this file
+    ) -> None:
+        self.script = script
+        self.python_path = list(python_path)
+        self.requirements = requirements
+        self.configuration_script = configuration_script
+        self.configuration_command = configuration_command
+        self.python = python
 
 
-_SINGLE = ("--script", "--configuration-script", "--configuration-command", "--requirements")
+# Each option's name and its Options attribute, in the order the entrypoint lists them.
+OPTIONS = (
+    ("--script", "script"),
+    ("--python-path", "python_path"),  # the one option that may be given more than once
+    ("--requirements", "requirements"),
+    ("--configuration-script", "configuration_script"),
+    ("--configuration-command", "configuration_command"),
+    ("--python", "python"),
+)
+END = "--"  # the end of the options: the script's own arguments follow
 USAGE = (
     "usage: bootstrap.py --script SCRIPT [--python-path DIR]... [--configuration-script FILE]"
     " [--configuration-command COMMAND] [--requirements FILE] [--python PYTHON] -- ARGS..."
 )
 
 
+def option_tokens(options: Options) -> list[tuple[str, str | None]]:
+    """The entrypoint's tokens after this file, through the ``--`` its arguments follow,
+    each with the Options attribute behind it (None for names and ``--``), so the request
+    can name the setting behind each. A value is always a token of its own, never
+    ``--name=value``: any string (``--``, ``-x``, ``a=b``, empty) reads back as it is."""
+    tokens: list[tuple[str, str | None]] = []
+    for name, attribute in OPTIONS:
+        value = getattr(options, attribute)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None:
+                tokens += [(name, None), (item, attribute)]
+    tokens.append((END, None))
+    return tokens
+
+
 def parse_arguments(argv: list[str]) -> tuple[Options, list[str]]:
-    """``--name value`` or ``--name=value``; the script's own arguments follow ``--``.
+    """``--name value`` or ``--name=value`` up to ``--``; the script's own arguments follow.
     No argparse: the options are our own entrypoint's, and its import costs every job
-    as much as the rest of this file. A malformed entrypoint exits 2, as argparse would."""
-    if "--" in argv:
-        split = argv.index("--")
-        given, script_args = argv[:split], argv[split + 1 :]
-    else:
-        given, script_args = argv, []
+    as much as the rest of this file. A malformed command line raises ValueError."""
     options = Options()
-    pending = list(given)
-    while pending:
-        name, sep, value = pending.pop(0).partition("=")
+    attributes = dict(OPTIONS)
+    index = 0
+    while index < len(argv) and argv[index] != END:
+        name, sep, value = argv[index].partition("=")
+        attribute = attributes.get(name)
         if not sep:
-            if not pending or name not in (*_SINGLE, "--python-path", "--python"):
-                _usage_error(f"unrecognized or incomplete option: {name}")
-            value = pending.pop(0)
-        if name == "--python-path":
+            if attribute is None or index + 1 == len(argv):
+                raise ValueError(f"unrecognized or incomplete option: {name}")
+            index += 1
+            value = argv[index]
+        if attribute is None:
+            raise ValueError(f"unrecognized option: {name}")
+        if attribute == "python_path":
             options.python_path.append(value)
-        elif name in (*_SINGLE, "--python"):
-            setattr(options, name[2:].replace("-", "_"), value)
         else:
-            _usage_error(f"unrecognized option: {name}")
+            setattr(options, attribute, value)
+        index += 1
     if not options.script:
-        _usage_error("the following arguments are required: --script")
-    return options, script_args
-
-
-def _usage_error(message: str) -> None:
-    print(f"{USAGE}\nbootstrap.py: error: {message}", file=sys.stderr, flush=True)
-    sys.exit(2)
+        raise ValueError("the following arguments are required: --script")
+    return options, argv[index + 1 :]
 
 
 def which(command: str, path: str) -> str | None:
@@ -174,7 +202,11 @@ def has_requirements(path: str) -> bool:
 
 
 def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
-    options, script_args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    try:
+        options, script_args = parse_arguments(sys.argv[1:] if argv is None else argv)
+    except ValueError as error:  # as argparse would: the usage, the error, exit 2
+        print(f"{USAGE}\nbootstrap.py: error: {error}", file=sys.stderr, flush=True)
+        return 2
     opt_ml = opt_ml or os.environ.get(OPT_ML_ENV) or None
     if opt_ml:
         say(f"{OPT_ML} is mapped to {opt_ml}")
@@ -184,7 +216,9 @@ def main(argv: list[str] | None = None, opt_ml: str | None = None) -> int:
         options.configuration_script, opt_ml
     )
     requirements = options.requirements and map_path(options.requirements, opt_ml)
-    python = map_path(options.python, opt_ml)
+    python = map_path(
+        (sys.executable or "python3") if options.python is None else options.python, opt_ml
+    )
     script_args = [map_argument(a, opt_ml) for a in script_args]
     env = dict(os.environ)
 

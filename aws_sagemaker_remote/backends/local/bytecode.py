@@ -54,7 +54,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .container import BOOTSTRAP_SUFFIX
+from .container import bootstrap_options
 from .pycfiles import (
     ENTRY,
     entry_holds,
@@ -86,22 +86,15 @@ def code_inputs(request: dict) -> list[tuple[str, str]]:
     directory and ``--python-path`` directories, or inputs inside them. Another entrypoint's
     imports are unknown: none."""
     entrypoint = list((request.get("AppSpecification") or {}).get("ContainerEntrypoint") or [])
-    if len(entrypoint) < 2 or not entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
+    options = bootstrap_options(entrypoint)
+    if options is None:
         return []
     environment = request.get("Environment") or {}
     if any(environment.get(name) for name in _UNCACHED_ENV):
         return []
     if environment.get("PYTHONCHECKHASHBASEDPYCS", "default") not in ("default", "always"):
         return []
-    options = entrypoint[: entrypoint.index("--")] if "--" in entrypoint else entrypoint
-    pairs = [item.split("=", 1) for item in options if "=" in item and item.startswith("--")]
-    pairs += zip(options, options[1:])
-    dirs = []
-    for flag, value in pairs:
-        if flag == "--script":
-            dirs.append(posixpath.dirname(value))
-        elif flag == "--python-path":
-            dirs.append(value.rstrip("/"))
+    dirs = [posixpath.dirname(options.script), *(d.rstrip("/") for d in options.python_path)]
     found = []
     for item in request.get("ProcessingInputs") or []:
         s3 = item.get("S3Input") or {}

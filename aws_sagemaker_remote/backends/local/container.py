@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...script.bootstrap import Options, parse_arguments
 from ...script.layout import OPT_ML
 from .pythons import is_interpreter
 from .store import job_arn
@@ -48,14 +49,15 @@ def local_command(
     return command
 
 
-def bootstrap_requirements(entrypoint: list[str]) -> str | None:
-    """The requirements file our bootstrap would ``pip install -r`` (a container path)."""
-    options = entrypoint[: entrypoint.index("--")] if "--" in entrypoint else entrypoint
-    if not any(item.endswith(BOOTSTRAP_SUFFIX) for item in options[:2]):
+def bootstrap_options(entrypoint: list[str]) -> Options | None:
+    """What our bootstrap is asked for when it is the entrypoint (``python3 .../bootstrap.py``);
+    None for another entrypoint, or a malformed one (the bootstrap says so when it runs)."""
+    if len(entrypoint) < 2 or not entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
         return None
-    if "--requirements" in options[:-1]:
-        return options[options.index("--requirements") + 1]
-    return None
+    try:
+        return parse_arguments(entrypoint[2:])[0]
+    except ValueError:
+        return None
 
 
 def docker_command(

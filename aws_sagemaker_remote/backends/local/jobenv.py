@@ -17,7 +17,7 @@ from typing import Any
 
 from ...script.layout import OPT_ML_ENV, REQUIREMENTS_INSTALLED_ENV
 from . import netns
-from .container import bootstrap_requirements, local_command
+from .container import bootstrap_options, local_command
 from .credentials import NONE, aws_configured
 from .environment import configured_region, job_environment
 from .pythons import is_interpreter, wanted_version
@@ -64,7 +64,8 @@ class JobEnvironment:
             wanted, guess = wanted_version(entrypoint[0], app.get("ImageUri"))
             if guess:
                 run.note_once(guess)
-        self.requirements = bootstrap_requirements(entrypoint)
+        options = bootstrap_options(entrypoint)
+        self.requirements = options.requirements if options else None
         requirements = None
         if self.requirements:
             requirements = run.opt_ml_dirs[0] / container_relpath(self.requirements)

@@ -8,7 +8,7 @@ import pytest
 
 from aws_sagemaker_remote.args import OPTIONAL
 from aws_sagemaker_remote.job.request import StagedChannel, Target, render_request
-from aws_sagemaker_remote.script import layout
+from aws_sagemaker_remote.script import bootstrap, layout
 
 from .specs import make_project, spec_for
 
@@ -135,9 +135,8 @@ def test_the_entrypoint_is_the_bootstrap_with_every_set_up_step(script):
             f"{layout.CONFIGURATION_DIR}/setup.sh",
         ),
     ]
-    entrypoint = render_request(spec, channels, TARGET).request["AppSpecification"][
-        "ContainerEntrypoint"
-    ]
+    rendered = render_request(spec, channels, TARGET)
+    entrypoint = rendered.request["AppSpecification"]["ContainerEntrypoint"]
     assert entrypoint == [
         "python3.9",
         layout.BOOTSTRAP,
@@ -153,6 +152,22 @@ def test_the_entrypoint_is_the_bootstrap_with_every_set_up_step(script):
         "echo ready",
         "--",
     ]
+    values = entrypoint[3:-1:2]  # each value, with the setting behind it for messages
+    assert list(zip(values, rendered.entrypoint_fields[3:-1:2])) == [
+        (f"{layout.CODE_DIR}/job.py", "script"),
+        (f"{layout.DEFAULT_MODULE_MOUNT}/mylib", "modules.mylib"),
+        (f"{layout.REQUIREMENTS_DIR}/requirements.txt", "requirements"),
+        (f"{layout.CONFIGURATION_DIR}/setup.sh", "configuration_script"),
+        ("echo ready", "configuration_command"),
+    ]
+    assert rendered.entrypoint_fields[:2] == ("python", None)
+    assert set(rendered.entrypoint_fields[2::2]) == {None}  # the options' names and "--"
+    options, script_args = bootstrap.parse_arguments(entrypoint[2:])  # what the job reads
+    assert (options.python_path, options.configuration_command, script_args) == (
+        [f"{layout.DEFAULT_MODULE_MOUNT}/mylib"],
+        "echo ready",
+        [],
+    )
 
 
 def test_arguments_user_options_first_then_channels_then_run_false_then_positionals(script):
