@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .session import error_code, error_message
+from ..awserrors import aws_error_answers, aws_error_message, aws_errors, aws_not_found
 
 ACCOUNT_POLICY_NAME = "aws-sagemaker-remote-account"
 VPC_ACTIONS = (  # "Give SageMaker Access to Resources in your Amazon VPC"
@@ -156,12 +156,10 @@ def granted(document: dict) -> AccountNeeds:
 
 def current_grants(iam: Any, role_name: str) -> AccountNeeds | None:
     """What the role's account policy grants now; None when it has none."""
-    from botocore.exceptions import ClientError
-
     try:
         document = iam.get_role_policy(RoleName=role_name, PolicyName=ACCOUNT_POLICY_NAME)
-    except ClientError as error:
-        if error_code(error) != "NoSuchEntity":
+    except aws_error_answers() as error:
+        if not aws_not_found(error):
             raise
         return None
     body = document["PolicyDocument"]
@@ -170,13 +168,11 @@ def current_grants(iam: Any, role_name: str) -> AccountNeeds | None:
 
 def running_needs(ctx: Any, role_arn: str, fallback: AccountNeeds) -> AccountNeeds:
     """What the jobs running as ``role_arn`` need; ``fallback`` when SageMaker cannot say."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from .running_jobs import running_jobs
 
     try:
         jobs = running_jobs(ctx, role_arn)
-    except (BotoCoreError, ClientError):
+    except aws_errors():
         return fallback
     needs = NOTHING
     for job in jobs:
@@ -197,8 +193,6 @@ def replace_account_policy(
     :func:`~.roles.account_statements`) and the jobs running as it need, and no more.
     ``keep_granted``: only add (after the job was created: a concurrent submission may have
     replaced the policy without this job)."""
-    from botocore.exceptions import ClientError
-
     name, arn = role["RoleName"], role["Arn"]
     have = current_grants(iam, name)
     wanted = granted({"Statement": list(extra)})
@@ -218,8 +212,10 @@ def replace_account_policy(
             iam.put_role_policy(
                 RoleName=name, PolicyName=ACCOUNT_POLICY_NAME, PolicyDocument=json.dumps(policy)
             )
-    except ClientError as error:  # the job may still work (a key policy may allow it)
-        notify(f"warning: could not grant role {arn} what the job needs: {error_message(error)}")
+    except aws_error_answers() as error:  # the job may still work (a key policy may allow it)
+        notify(
+            f"warning: could not grant role {arn} what the job needs: {aws_error_message(error)}"
+        )
         return
     added, removed = (wanted - before).describe(), (before - wanted).describe()
     changes = [

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..awserrors import aws_error_answers, aws_error_message, aws_errors, aws_not_found
 from ..boto import client_of
 from ..errors import UserError
 from .manifests import manifest_listings
@@ -29,7 +30,6 @@ from .role_policy import (
     request_access,
 )
 from .running_jobs import running_jobs
-from .session import error_code, error_message
 
 ROLE_FIELD = "role"
 LEGACY_POLICY_NAME = "aws-sagemaker-remote-processing"  # one policy for all regions (0.1)
@@ -53,8 +53,6 @@ def check_size(policy: dict, role: str) -> None:
 
 def replace_grants(ctx: Any, iam: Any, found: dict, access: Access, notify: Notify) -> None:
     """Make the region's policy of a managed role grant exactly what its jobs need now."""
-    from botocore.exceptions import ClientError
-
     arn, name = found["Arn"], found["RoleName"]
     try:
         regional = _granted(iam, name, policy_name(ctx.region))
@@ -64,9 +62,9 @@ def replace_grants(ctx: Any, iam: Any, found: dict, access: Access, notify: Noti
         wanted = (access | running_access(ctx, arn, fallback=before, notify=notify)).compact()
         if wanted != before or legacy is not None:
             _put(ctx, iam, name, arn, wanted)
-    except ClientError as error:
+    except aws_error_answers() as error:
         # The role works for what it had; the job may still succeed, so do not stop here.
-        notify(f"warning: could not update role {arn}: {error_message(error)}")
+        notify(f"warning: could not update role {arn}: {aws_error_message(error)}")
         return
     if wanted != before:
         added, removed = (wanted - before).describe(), (before - wanted).describe()
@@ -82,8 +80,6 @@ def confirm_grants(
     """After the job was created: put back what a concurrent submission's policies lack,
     for this job (which a listing may not show yet) and for every job running as the role.
     ``extra``: this job's account statements (VPC, KMS keys)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     iam = client_of(ctx.session, "iam")
     name = role_arn.rsplit("/", 1)[1]
     if extra:
@@ -92,7 +88,7 @@ def confirm_grants(
         try:
             role = {"RoleName": name, "Arn": role_arn}
             replace_account_policy(ctx, iam, role, extra, notify, keep_granted=True)
-        except (BotoCoreError, ClientError) as error:
+        except aws_errors() as error:
             notify(f"warning: could not confirm the grants of role {role_arn}: {error}")
     try:
         found = _granted(iam, name, policy_name(ctx.region))
@@ -102,7 +98,7 @@ def confirm_grants(
         if wanted == before:
             return
         _put(ctx, iam, name, role_arn, wanted)
-    except (BotoCoreError, ClientError) as error:
+    except aws_errors() as error:
         notify(f"warning: could not confirm the grants of role {role_arn}: {error}")
         return
     notify(
@@ -113,12 +109,10 @@ def confirm_grants(
 
 def _granted(iam: Any, role_name: str, policy: str) -> Access | None:
     """What the role's inline ``policy`` grants on S3; None when there is no such policy."""
-    from botocore.exceptions import ClientError
-
     try:
         document = iam.get_role_policy(RoleName=role_name, PolicyName=policy)["PolicyDocument"]
-    except ClientError as error:
-        if error_code(error) != "NoSuchEntity":
+    except aws_error_answers() as error:
+        if not aws_not_found(error):
             raise
         return None
     return policy_access(json.loads(document) if isinstance(document, str) else document).compact()
@@ -135,11 +129,9 @@ def _put(ctx: Any, iam: Any, role_name: str, arn: str, access: Access) -> None:
 def _drop_legacy(iam: Any, found: dict, notify: Notify) -> None:
     """The one policy of an earlier version (all regions, grants piled up) goes, once its
     region's policy is in place."""
-    from botocore.exceptions import ClientError
-
     try:
         iam.delete_role_policy(RoleName=found["RoleName"], PolicyName=LEGACY_POLICY_NAME)
-    except ClientError as error:
+    except aws_error_answers() as error:
         notify(f"warning: could not remove the policy {LEGACY_POLICY_NAME}: {error}")
         return
     notify(
@@ -151,11 +143,9 @@ def _drop_legacy(iam: Any, found: dict, notify: Notify) -> None:
 def running_access(ctx: Any, role_arn: str, *, fallback: Access, notify: Notify) -> Access:
     """What the jobs still running as ``role_arn`` in this region need; ``fallback`` (the
     earlier grants) when SageMaker cannot be asked, so that nothing is taken away."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         jobs = running_jobs(ctx, role_arn)
-    except (BotoCoreError, ClientError) as error:
+    except aws_errors() as error:
         notify(
             f"note: cannot list running processing jobs ({error}); role {role_arn} keeps its "
             "earlier S3 grants"

@@ -17,8 +17,15 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..awserrors import (
+    aws_error_answers,
+    aws_error_message,
+    aws_errors,
+    aws_not_found,
+    map_aws_errors,
+)
 from ..boto import client_of
-from ..errors import ServiceError, UserError
+from ..errors import UserError
 from .account_policy import (
     ACCOUNT_POLICY_NAME,
     KMS_ACTIONS,
@@ -36,7 +43,6 @@ from .role_policy import (
     processing_policy,
     trust_policy,
 )
-from .session import error_code, error_message
 
 MANAGED_TAG = "aws-sagemaker-remote:managed"
 
@@ -81,8 +87,6 @@ def resolve_job_role(
 
     ``before_change``: called before the first IAM call that creates or changes anything
     (what it raises stops the lookup there); the reads before it go at once."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     if role.startswith("arn:"):
         if not _ROLE_ARN.fullmatch(role):
             raise UserError(
@@ -100,16 +104,23 @@ def resolve_job_role(
             field=ROLE_FIELD,
             fix="use letters, digits and +=,.@_- (at most 64), or pass a role ARN",
         )
-    iam = client_of(ctx.session, "iam")
+    iam = endpoint = client_of(ctx.session, "iam")
     if before_change is not None:
         from .writes_after import WritesAfter
 
         iam = WritesAfter(iam, before_change)
-    try:
+    with map_aws_errors(
+        "IAM",
+        endpoint,
+        refused=f"cannot resolve role {role!r}",
+        field=ROLE_FIELD,
+        fix="pass the ARN of an existing SageMaker execution role, or get iam:GetRole, "
+        "iam:CreateRole and iam:PutRolePolicy permissions",
+    ):
         try:
             found = iam.get_role(RoleName=name)["Role"]
-        except ClientError as error:
-            if error_code(error) != "NoSuchEntity":
+        except aws_error_answers() as error:
+            if not aws_not_found(error):
                 raise
         else:
             managed = _is_managed(iam, found)
@@ -129,19 +140,6 @@ def resolve_job_role(
             RoleName=name, PolicyName=policy_name(ctx.region), PolicyDocument=policy_text(policy)
         )
         replace_account_policy(ctx, iam, created, extra, notify)
-    except ClientError as error:
-        raise UserError(
-            f"cannot resolve role {role!r}: {error_message(error)}",
-            field=ROLE_FIELD,
-            fix="pass the ARN of an existing SageMaker execution role, or get iam:GetRole, "
-            "iam:CreateRole and iam:PutRolePolicy permissions",
-        ) from None
-    except BotoCoreError as error:
-        raise ServiceError(
-            f"cannot reach IAM at {iam.meta.endpoint_url}: {error} "
-            "(a network or service fault: check the network, then run again)",
-            endpoint=iam.meta.endpoint_url,
-        ) from None
     granted = access.compact().describe()
     notify(
         f"created IAM role {created['Arn']} for this account's SageMaker processing jobs"
@@ -161,12 +159,10 @@ def _update_managed(
     ctx: Any, iam: Any, found: dict, access: Access, extra: Sequence[dict], notify: Notify
 ) -> None:
     """A role this library created: trust, S3 grants and account statements as needed now."""
-    from botocore.exceptions import ClientError
-
     try:
         _update_trust(ctx, iam, found, notify)
-    except ClientError as error:  # the role works as it is; the job may still succeed
-        notify(f"warning: could not update role {found['Arn']}: {error_message(error)}")
+    except aws_error_answers() as error:  # the role works as it is; the job may still succeed
+        notify(f"warning: could not update role {found['Arn']}: {aws_error_message(error)}")
     replace_grants(ctx, iam, found, access, notify)
     replace_account_policy(ctx, iam, found, extra, notify)
 
@@ -190,21 +186,17 @@ def _update_trust(ctx: Any, iam: Any, found: dict, notify: Notify) -> None:
 def _check_role_exists(ctx: Any, arn: str) -> None:
     """A role ARN of the caller's own account must name a role that exists; one we may not
     look up, or of another account, is SageMaker's to judge."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     if arn.split(":")[4] != ctx.account_id:
         return
     try:
         client_of(ctx.session, "iam").get_role(RoleName=arn.rsplit("/", 1)[1])
-    except ClientError as error:
-        if error_code(error) == "NoSuchEntity":
+    except aws_errors() as error:
+        if aws_not_found(error):
             raise UserError(
                 f"no IAM role {arn}",
                 field=ROLE_FIELD,
                 fix="pass an existing role's ARN, or a role name to have it created",
             ) from None
-    except BotoCoreError:
-        pass
 
 
 def account_statements(ctx: Any, spec: Any) -> list[dict]:

@@ -16,11 +16,15 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..awserrors import (
+    CREDENTIALS_FIX,
+    REFRESH_FIX,
+    REGION_FIX,
+    loading_credentials,
+    map_aws_errors,
+)
 from ..boto import client_of, session_for
 from .partitions import partition_of
-
-_CREDENTIALS_FIX = "run `aws configure`, set AWS_PROFILE, or pass {{profile}} PROFILE"
-_REGION_FIX = "set AWS_DEFAULT_REGION or a region in the profile"
 
 
 @dataclass(frozen=True)
@@ -46,49 +50,35 @@ def resolve_aws(
     way round AWS (``{{local}}``), offered in the fix when no credentials are found; the
     profile is blamed only when one was given.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ..errors import ServiceError, UserError
+    from ..errors import UserError
 
     session = session_for(profile)
     if region:
         import boto3
 
         session = boto3.Session(profile_name=profile, region_name=region)
-    try:
+    with loading_credentials():
         credentials = session.get_credentials()
-    except BotoCoreError as error:
-        raise UserError(
-            f"cannot load AWS credentials: {error}",
-            field="profile",
-            fix=_CREDENTIALS_FIX,
-        ) from None
     if credentials is None:
         where = f" for profile {profile!r}" if profile else ""
         raise UserError(
             f"no AWS credentials found{where}",
             field="profile" if profile else None,
-            fix=_CREDENTIALS_FIX + (f"; or {instead}" if instead else ""),
+            fix=CREDENTIALS_FIX + (f"; or {instead}" if instead else ""),
         )
     region = session.region_name
     if not region:
-        raise UserError("no AWS region configured", field="profile", fix=_REGION_FIX)
+        raise UserError("no AWS region configured", field="profile", fix=REGION_FIX)
     sts = client_of(session, "sts")
-    try:
+    with map_aws_errors(
+        "AWS STS",
+        sts,
+        doing="to check the credentials",
+        refused="AWS rejected the credentials",
+        field="profile",
+        fix=REFRESH_FIX,
+    ):
         identity = sts.get_caller_identity()
-    except ClientError as error:
-        message = error.response.get("Error", {}).get("Message") or str(error)
-        raise UserError(
-            f"AWS rejected the credentials: {message}",
-            field="profile",
-            fix="refresh them (`aws sso login`, `aws configure`) or pick another profile",
-        ) from None
-    except BotoCoreError as error:
-        raise ServiceError(
-            f"cannot reach AWS STS at {sts.meta.endpoint_url} to check the credentials: "
-            f"{error} (a network or service fault: check the network, then run again)",
-            endpoint=sts.meta.endpoint_url,
-        ) from None
     return AwsContext(session=session, region=region, account_id=identity["Account"])
 
 
@@ -114,13 +104,3 @@ def peek_aws(profile: str | None) -> tuple[str | None, str | None]:
         return region, client.get_caller_identity()["Account"]
     except Exception:
         return region, None
-
-
-def error_code(error: Any) -> str:
-    """The AWS error code of a botocore ClientError ("" when it has none)."""
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def error_message(error: Any) -> str:
-    """The AWS error message of a botocore ClientError, for a one-line user error."""
-    return error.response.get("Error", {}).get("Message") or str(error)

@@ -1,9 +1,10 @@
 """The Backend Protocol answered by the SageMaker and CloudWatch Logs APIs (boto3).
 
 A thin wrapper in the spirit of Metaflow's ``batch_client.py``: each method is one API
-operation (plus pagination). A job that does not exist is :class:`NotFound`; an endpoint
-that cannot be reached, or a fault on the service's side, is :class:`ServiceError` naming
-the endpoint; anything else the service refuses is a :class:`UserError` with its message.
+operation (plus pagination), inside :func:`~aws_sagemaker_remote.awserrors.map_aws_errors`.
+A job that does not exist is :class:`NotFound`; an endpoint that cannot be reached, or a
+fault on the service's side, is :class:`ServiceError` naming the endpoint; anything else
+the service refuses is a :class:`UserError` with its message.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ import re
 import time
 from typing import Any
 
-from ..aws.session import error_code, error_message
-from ..errors import NotFound, ServiceError, UserError
+from ..awserrors import (
+    AwsFailure,
+    aws_error_answers,
+    aws_error_code,
+    aws_error_message,
+    aws_not_found,
+    map_aws_errors,
+)
+from ..errors import NotFound, UserError
 from ..job.lineage import checked_job_name
 from ..script.layout import LOG_GROUP
 from . import LogEvent, LogPage
@@ -54,29 +62,21 @@ class SageMakerBackend:
         )
 
     def create_job(self, request: dict[str, Any]) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-
         name = checked_job_name(request.get("ProcessingJobName"))
+        client = self._client("sagemaker")
         # A role created a moment ago takes a few seconds to become assumable by SageMaker.
         deadline = time.monotonic() + self._role_retry_seconds
-        while True:
-            try:
-                self._client("sagemaker").create_processing_job(**request)
-                return
-            except ClientError as error:
-                code, message = error_code(error), error_message(error)
-                if (
-                    code == "ValidationException"
-                    and _ASSUME_ROLE.search(message)
-                    and time.monotonic() < deadline
-                ):
-                    time.sleep(3)
-                    continue
-                raise _create_error(name, code, message) from None
-            except ParamValidationError as error:
-                raise UserError(f"invalid CreateProcessingJob request: {error}") from None
-            except BotoCoreError as error:
-                raise self._unreachable("sagemaker", error) from None
+        with self._errors(
+            "sagemaker", refused="SageMaker refused the job", codes=_create_codes(name)
+        ):
+            while True:
+                try:
+                    client.create_processing_job(**request)
+                    return
+                except aws_error_answers() as error:
+                    if not (_role_not_ready(error) and time.monotonic() < deadline):
+                        raise
+                time.sleep(3)
 
     def describe_job(self, job_name: str) -> dict[str, Any]:
         response = self._call(
@@ -183,63 +183,27 @@ class SageMakerBackend:
     # -- plumbing ----------------------------------------------------------------
 
     def _call(self, service: str, operation: str, job_name: str | None, **params: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._client(service), operation)(**params)
-        except ClientError as error:
-            message = error_message(error)
-            if job_name and error_code(error) in ("ValidationException", "ResourceNotFound"):
-                if _NOT_FOUND.search(message):
-                    raise NotFound(f"no processing job named {job_name}") from None
-            if _is_service_fault(error):
-                raise self._fault(service, message) from None
-            raise UserError(f"SageMaker: {message}") from None
-        except BotoCoreError as error:
-            raise self._unreachable(service, error) from None
+        client = self._client(service)
+        with self._errors(service, codes=_missing_job_codes(job_name)):
+            return getattr(client, operation)(**params)
 
     def _logs_call(self, operation: str, **params: Any) -> Any:
         """The logs API's response, or None when the log group or stream does not exist."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._client("logs"), operation)(**params)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
+        client = self._client("logs")
+        with self._errors("logs"):
+            try:
+                return getattr(client, operation)(**params)
+            except aws_error_answers() as error:
+                if not aws_not_found(error):
+                    raise
                 return None
-            if _is_service_fault(error):
-                raise self._fault("logs", error_message(error)) from None
-            raise UserError(f"CloudWatch Logs: {error_message(error)}") from None
-        except BotoCoreError as error:
-            raise self._unreachable("logs", error) from None
 
-    def _endpoint(self, service: str) -> str:
-        return str(self._client(service).meta.endpoint_url)
-
-    def _unreachable(self, service: str, error: Exception) -> ServiceError:
-        endpoint = self._endpoint(service)
-        return ServiceError(
-            f"cannot reach {_SERVICE_NAMES.get(service, service)} at {endpoint}: {error} "
-            "(a network or service fault: check the network, then run again)",
-            endpoint=endpoint,
-        )
-
-    def _fault(self, service: str, message: str) -> ServiceError:
-        endpoint = self._endpoint(service)
-        return ServiceError(
-            f"{_SERVICE_NAMES.get(service, service)} at {endpoint} failed: {message} "
-            "(a fault on the service's side: run again later)",
-            endpoint=endpoint,
-        )
+    def _errors(self, service: str, **knobs: Any) -> Any:
+        """botocore's errors as ours, naming the service and its endpoint."""
+        return map_aws_errors(_SERVICE_NAMES[service], self._client(service), **knobs)
 
 
 _SERVICE_NAMES = {"sagemaker": "SageMaker", "logs": "CloudWatch Logs"}
-
-
-def _is_service_fault(error: Any) -> bool:
-    """A 5xx answer or throttling that outlived botocore's retries: not the caller's fault."""
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-    return status >= 500 or error_code(error) in ("ThrottlingException", "Throttling")
 
 
 def stream_sort_key(stream: str) -> tuple[int, str]:
@@ -248,17 +212,42 @@ def stream_sort_key(stream: str) -> tuple[int, str]:
     return (int(match.group(1)) if match else 0, stream)
 
 
-def _create_error(job_name: str, code: str, message: str) -> UserError:
-    if code == "ResourceInUse":
+def _role_not_ready(error: BaseException) -> bool:
+    """SageMaker cannot assume the job's role yet (a role made a moment ago)."""
+    return aws_error_code(error) == "ValidationException" and bool(
+        _ASSUME_ROLE.search(aws_error_message(error))
+    )
+
+
+def _missing_job_codes(job_name: str | None) -> dict[str, Any]:
+    """SageMaker says a job does not exist as a ValidationException (or ResourceNotFound)
+    whose message says so."""
+    if not job_name:
+        return {}
+
+    def missing(failure: AwsFailure) -> NotFound | None:
+        if _NOT_FOUND.search(failure.message):
+            return NotFound(f"no processing job named {job_name}")
+        return None
+
+    return dict.fromkeys(("ValidationException", "ResourceNotFound"), missing)
+
+
+def _create_codes(job_name: str) -> dict[str, Any]:
+    """What CreateProcessingJob's refusals mean: a name taken, a quota reached."""
+
+    def taken(failure: AwsFailure) -> UserError:
         return UserError(
-            f"a processing job named {job_name} already exists: {message}",
+            f"a processing job named {job_name} already exists: {failure.message}",
             field="job_name",
             fix="choose another name, or leave it out to get a generated one",
         )
-    if code == "ResourceLimitExceeded":
+
+    def quota(failure: AwsFailure) -> UserError:
         return UserError(
-            f"SageMaker refused the job: {message}",
+            f"SageMaker refused the job: {failure.message}",
             field="instance",
             fix="use another instance type, or ask AWS for a quota increase",
         )
-    return UserError(f"SageMaker refused the job: {message}")
+
+    return {"ResourceInUse": taken, "ResourceLimitExceeded": quota}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ServiceError, UserError
+from ..awserrors import aws_error_answers, aws_error_code, aws_not_found, map_aws_errors
+from ..errors import UserError
 from ..uris import parse_s3_uri
 from .s3clients import PREFIX_FIELD, PREFIX_FIX, boto3_s3_client, endpoint_name
 
@@ -32,8 +33,6 @@ def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) 
     the s3_prefix field (SageMaker reads its inputs from the job's own region); a network or
     server fault is a ServiceError naming the endpoint.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from ..boto import default_session
     from .transfer import TransferConfig
 
@@ -45,58 +44,67 @@ def ensure_bucket(staging_root: str, *, session=None, region: str, config=None) 
     def fail(message: str) -> UserError:
         return UserError(message, field=PREFIX_FIELD, fix=PREFIX_FIX)
 
-    try:
+    def forbidden(failure: object) -> UserError:
+        return fail(f"bucket {bucket} exists but this account may not use it")
+
+    denied = dict.fromkeys(("403", "AccessDenied", "Forbidden"), forbidden)
+    with _bucket_errors(endpoint, bucket, "check", "cannot use", denied):
         try:
             answer = client.head_bucket(Bucket=bucket)
+        except aws_error_answers() as error:
+            if not aws_not_found(error):
+                raise
+        else:
             where = answer["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region")
             if where and where != region:
                 raise fail(f"bucket {bucket} is in {where}, but the job runs in {region}")
             return
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = error.response.get("Error", {}).get("Code")
-            if status == 403 or code in ("403", "AccessDenied", "Forbidden"):
-                raise fail(f"bucket {bucket} exists but this account may not use it") from None
-            if status != 404 and code not in ("404", "NoSuchBucket", "NotFound"):
-                raise ServiceError(
-                    f"S3 at {endpoint} failed checking bucket {bucket}: {error}",
-                    endpoint=endpoint,
-                ) from None
-        _create(client, bucket, region, fail)
-    except BotoCoreError as error:
-        raise ServiceError(
-            f"S3 at {endpoint} did not answer for bucket {bucket}: {error}", endpoint=endpoint
-        ) from None
+    _create(client, bucket, region, endpoint, fail)
 
 
-def _create(client, bucket: str, region: str, fail) -> None:
-    from botocore.exceptions import ClientError
+def _bucket_errors(endpoint: str, bucket: str, verb: str, refused: str, codes: dict):
+    """S3's errors about the staging bucket as ours: a refusal names the s3_prefix field."""
+    return map_aws_errors(
+        "S3",
+        endpoint,
+        doing=f"to {verb} bucket {bucket}",
+        refused=f"{refused} bucket {bucket}",
+        field=PREFIX_FIELD,
+        fix=PREFIX_FIX,
+        codes=codes,
+    )
 
+
+def _create(client, bucket: str, region: str, endpoint: str, fail) -> None:
     options: dict[str, Any] = {"Bucket": bucket}
     if region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        client.create_bucket(**options)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "BucketAlreadyOwnedByYou":
+
+    def taken(failure: object) -> UserError:
+        return fail(f"bucket name {bucket} is taken by another account")
+
+    with _bucket_errors(
+        endpoint, bucket, "create", "cannot create", {"BucketAlreadyExists": taken}
+    ):
+        try:
+            client.create_bucket(**options)
+        except aws_error_answers() as error:
+            if aws_error_code(error) != "BucketAlreadyOwnedByYou":
+                raise
             return
-        if code == "BucketAlreadyExists":
-            raise fail(f"bucket name {bucket} is taken by another account") from None
-        raise fail(f"cannot create bucket {bucket}: {error}") from None
-    try:
-        client.put_bucket_lifecycle_configuration(
-            Bucket=bucket, LifecycleConfiguration={"Rules": [LIFECYCLE_RULE]}
-        )
-    except ClientError:  # a safety net, not a requirement (some S3 servers lack the API)
-        pass
+        try:
+            client.put_bucket_lifecycle_configuration(
+                Bucket=bucket, LifecycleConfiguration={"Rules": [LIFECYCLE_RULE]}
+            )
+        except (
+            aws_error_answers()
+        ):  # a safety net, not a requirement (some S3 servers lack the API)
+            pass
 
 
 def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str) -> None:
     """UserError for the first output whose bucket does not exist. ``outputs``: (field,
     S3 URI). SageMaker accepts such a job and fails it only once it has run, at upload."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from .transfer import TransferConfig
 
     if not outputs:
@@ -104,20 +112,14 @@ def check_output_buckets(outputs: list[tuple[str, str]], *, session, region: str
     client = boto3_s3_client(session, TransferConfig(), region)
     for field, uri in outputs:
         bucket = parse_s3_uri(uri).bucket
-        try:
-            client.head_bucket(Bucket=bucket)
-        except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = error.response.get("Error", {}).get("Code")
-            if status == 404 or code in ("404", "NoSuchBucket", "NotFound"):
-                raise UserError(
-                    f"bucket {bucket} of {uri} does not exist",
-                    field=field,
-                    fix="create the bucket first, or write the output to an existing one",
-                ) from None
-            # 403 and the like: the bucket exists; whether the job may write is IAM's call
-        except BotoCoreError as error:
-            raise ServiceError(
-                f"cannot reach S3 to check bucket {bucket}: {error}",
-                endpoint=client.meta.endpoint_url,
-            ) from None
+        with map_aws_errors("S3", client, doing=f"to check bucket {bucket}", field=field):
+            try:
+                client.head_bucket(Bucket=bucket)
+            except aws_error_answers() as error:
+                if aws_not_found(error):
+                    raise UserError(
+                        f"bucket {bucket} of {uri} does not exist",
+                        field=field,
+                        fix="create the bucket first, or write the output to an existing one",
+                    ) from None
+                # 403 and the like: the bucket exists; whether the job may write is IAM's call

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..awserrors import aws_error_answers
 from .store import ContentChanged, Progress, Stored, unquoted
 
 Run = Callable[..., Awaitable[Any]]  # runs a blocking call on the store's thread pool
@@ -136,8 +137,6 @@ class ResumableUpload:
 
     def unfinished(self) -> tuple[str | None, dict[int, tuple[str, int]]]:
         """The newest unfinished upload to this key and its parts; older ones are aborted."""
-        from botocore.exceptions import ClientError
-
         try:
             pages = self.client.get_paginator("list_multipart_uploads")
             uploads = [
@@ -146,7 +145,7 @@ class ResumableUpload:
                 for upload in page.get("Uploads", [])
                 if upload["Key"] == self.key
             ]
-        except ClientError:  # not allowed to list uploads: start afresh
+        except aws_error_answers():  # not allowed to list uploads: start afresh
             return None, {}
         if not uploads:
             return None, {}
@@ -160,7 +159,7 @@ class ResumableUpload:
             for page in pages.paginate(Bucket=self.bucket, Key=self.key, UploadId=upload_id):
                 for part in page.get("Parts", []):
                     parts[part["PartNumber"]] = (part["ETag"], part["Size"])
-        except ClientError:  # gone since the listing (the lifecycle rule, another run)
+        except aws_error_answers():  # gone since the listing (the lifecycle rule, another run)
             return None, {}
         return upload_id, parts
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..awserrors import CREDENTIALS, REGION, aws_error, aws_failure
 from ..errors import ServiceError, UserError
 
 PREFIX_FIELD = "s3_prefix"
@@ -161,12 +162,15 @@ def s3_errors(endpoint: str, uri: str, doing: str) -> Iterator[None]:
 
 
 def s3_error(error: BaseException, endpoint: str, uri: str, doing: str) -> Exception:
-    text = str(error)
-    code = ""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code", "")
-        text = f"{code}: {response.get('Error', {}).get('Message', '')}"
+    """obstore's error by its type and text; botocore's as :mod:`..awserrors` reads it."""
+    text, code = str(error), ""
+    failure = aws_failure(error)
+    if failure is not None and failure.kind in (CREDENTIALS, REGION):  # the profile's
+        mapped = aws_error(error, "S3", endpoint)
+        if mapped is not None:
+            return mapped
+    if failure is not None and failure.code:
+        text, code = f"{failure.code}: {failure.message}", failure.code
     bucket = uri[len("s3://") :].split("/", 1)[0]
     if "NoSuchBucket" in text or code == "NoSuchBucket":
         return NoSuchBucket(f"bucket {bucket} does not exist", field=PREFIX_FIELD, fix=PREFIX_FIX)

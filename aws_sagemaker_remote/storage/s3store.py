@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+from ..awserrors import aws_error_answers, aws_not_found
 from .multipart import ResumableUpload
 from .s3clients import (
     PREFIX_FIELD,
@@ -168,15 +169,13 @@ class S3Store:
         MD5 (SSE-KMS); None when it keeps none, or only one of parts (a multipart upload)."""
         import base64
 
-        from botocore.exceptions import ClientError
-
         with self.errors(key, "reading"):
             try:
                 answer = await self.run(
                     self.client().head_object, Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
                 )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            except aws_error_answers() as error:
+                if aws_not_found(error):
                     return None
                 raise
         value = answer.get("ChecksumSHA256") or ""

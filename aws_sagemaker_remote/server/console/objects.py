@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from ...errors import NotFound, ServiceError, UserError
+from ...errors import NotFound
 
 LIST_LIMIT = 1000  # entries of one listing page, as S3 pages its listings
 _CHUNK = 1024 * 1024
@@ -187,31 +187,18 @@ class S3Objects:
         return ObjectBody(int(answer.get("ContentLength", 0)), _StreamChunks(body))
 
     def _call(self, bucket: str, key: str, doing: str, call: Callable[[Any], Any]) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from ...aws.session import error_code, error_message
+        from ...awserrors import map_aws_errors
 
         client = self._client()
         uri = f"s3://{bucket}/{key}"
-        try:
+        with map_aws_errors(
+            "S3",
+            client,
+            doing=f"to {doing} {uri}",
+            refused=f"S3 refused to {doing} {uri}",
+            not_found=f"no object {uri}",
+        ):
             return call(client)
-        except ClientError as error:
-            code = error_code(error)
-            if code in ("NoSuchKey", "NoSuchBucket", "404"):
-                raise NotFound(f"no object {uri}") from None
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-            if status >= 500:
-                raise ServiceError(
-                    f"S3 at {client.meta.endpoint_url} failed to {doing} {uri}: "
-                    f"{error_message(error)}",
-                    endpoint=client.meta.endpoint_url,
-                ) from None
-            raise UserError(f"S3 refused to {doing} {uri}: {error_message(error)}") from None
-        except BotoCoreError as error:
-            raise ServiceError(
-                f"cannot reach S3 at {client.meta.endpoint_url}: {error}",
-                endpoint=client.meta.endpoint_url,
-            ) from None
 
 
 class _StreamChunks:

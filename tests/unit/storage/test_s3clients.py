@@ -203,3 +203,11 @@ def test_s3_errors_maps_foreign_errors_and_lets_ours_through():
     with s3_errors(ENDPOINT, "s3://b/k", "reading"):
         done = "nothing raised"
     assert done == "nothing raised"
+
+
+def test_missing_credentials_are_the_profile_s_not_the_service_s():
+    from botocore.exceptions import NoCredentialsError
+
+    mapped = s3_error(NoCredentialsError(), ENDPOINT, "s3://b/k", "listing")
+    assert type(mapped) is UserError and mapped.field == "profile"
+    assert "Unable to locate credentials" in str(mapped)
