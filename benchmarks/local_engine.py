@@ -118,11 +118,11 @@ def _job_times(home: Path, job_name: str) -> tuple[float, float, float]:
 
 def _poll_intervals() -> str:
     """The fixed sleeps that bound 'job end' and 'wait', read from the package itself."""
-    from aws_sagemaker_remote.backends.local import runner
+    from aws_sagemaker_remote.backends.local.runner import jobrun
     from aws_sagemaker_remote.submission import handle
 
     return (
-        f"runner polls its workers every {runner.POLL_SECONDS} s (runner.POLL_SECONDS); "
+        f"runner polls its workers every {jobrun.POLL_SECONDS} s (jobrun.POLL_SECONDS); "
         f"the waiting command polls the job every {handle.LOCAL_POLL_SECONDS} s "
         "(handle.LOCAL_POLL_SECONDS)"
     )

@@ -54,7 +54,7 @@ def _job_count(text: str) -> int:
 
 
 def _duration(text: str) -> float:
-    from ..backends.local.space import parse_duration
+    from ..backends.local.submitting.space import parse_duration
 
     try:
         return parse_duration(text)

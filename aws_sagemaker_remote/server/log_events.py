@@ -1,7 +1,7 @@
 """CloudWatch Logs' reading operations over the local engine's log streams (no HTTP here).
 
 The engine writes each instance's lines to ``<job dir>/logs/algo-<n>-<epoch>.jsonl``
-(:mod:`aws_sagemaker_remote.backends.local.logstreams`), named as SageMaker names its
+(:mod:`aws_sagemaker_remote.backends.local.runner.logstreams`), named as SageMaker names its
 streams in the group ``/aws/sagemaker/ProcessingJobs``. A stream's events are numbered
 from 0 in the order written; GetLogEvents' tokens carry that number (``f/<n>`` forward,
 ``b/<n>`` backward) and, as CloudWatch does, the same forward token comes back when there

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..args import DEFAULT_DISTRIBUTION, DEFAULT_INPUT_MODE
 from ..backends.local import LocalBackend
-from ..backends.local.container import DEFAULT_MAX_RUNTIME
+from ..backends.local.runner.container import DEFAULT_MAX_RUNTIME
 from ..backends.local.store import JobRecord
 from ..errors import NotFound, UserError
 from .protocols import ServiceFault

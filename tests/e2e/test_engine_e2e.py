@@ -370,6 +370,6 @@ def test_a_warm_offline_local_job_imports_no_event_loop_and_no_aws(tmp_path, no_
     assert "aws_sagemaker_remote.backends.local" in submitter
     runner_log = tmp_path / "state" / "jobs" / name / "runner.log"
     runner = _imported(runner_log.read_text()) | submitter
-    assert "aws_sagemaker_remote.backends.local.runner" in runner
+    assert "aws_sagemaker_remote.backends.local.runner.jobrun" in runner
     heavy = {"asyncio", "boto3", "botocore", "obstore", "s3transfer", "dataclasses"}
     assert not heavy & runner, heavy & runner

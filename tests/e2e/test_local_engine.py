@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 
 from aws_sagemaker_remote.backends.local import LocalBackend
-from aws_sagemaker_remote.backends.local.checks import docker_available
-from aws_sagemaker_remote.backends.local.container import docker_command, local_command
-from aws_sagemaker_remote.backends.local.sandbox import (
+from aws_sagemaker_remote.backends.local.isolation.sandbox import (
     NAMESPACES,
     NAMESPACES_ENV,
     PATH_MAPPING,
     choose_isolation,
 )
+from aws_sagemaker_remote.backends.local.runner.container import docker_command, local_command
+from aws_sagemaker_remote.backends.local.runner.transfer import relative_path, shard
 from aws_sagemaker_remote.backends.local.store import JobStore
-from aws_sagemaker_remote.backends.local.transfer import relative_path, shard
+from aws_sagemaker_remote.backends.local.submitting.checks import docker_available
 from aws_sagemaker_remote.cli.flags import flag_for_field
 from aws_sagemaker_remote.errors import NotFound, UserError
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from aws_sagemaker_remote.backends.local.transfer import (
+from aws_sagemaker_remote.backends.local.runner.transfer import (
     Locations,
     TransferError,
     output_files,

@@ -17,12 +17,13 @@ import pytest
 from e2e.test_local_engine import STORE, log_messages, make_request, put_store, unique, wait_status
 
 import aws_sagemaker_remote
-from aws_sagemaker_remote.backends.local import LocalBackend, nsinit
-from aws_sagemaker_remote.backends.local.bytecode import COMPILER, bytecode_dir, code_inputs
-from aws_sagemaker_remote.backends.local.pycfiles import entry_holds, source_of
-from aws_sagemaker_remote.backends.local.pythons import find_python
-from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV, NSINIT
-from aws_sagemaker_remote.backends.local.seals import engine_key
+from aws_sagemaker_remote.backends.local import LocalBackend
+from aws_sagemaker_remote.backends.local.caches.bytecode import COMPILER, bytecode_dir, code_inputs
+from aws_sagemaker_remote.backends.local.caches.pycfiles import entry_holds, source_of
+from aws_sagemaker_remote.backends.local.caches.pythons import find_python
+from aws_sagemaker_remote.backends.local.caches.seals import engine_key
+from aws_sagemaker_remote.backends.local.isolation import nsinit
+from aws_sagemaker_remote.backends.local.isolation.sandbox import NAMESPACES_ENV, NSINIT
 from aws_sagemaker_remote.script.layout import BOOTSTRAP
 
 CODE = "/opt/ml/processing/code"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aws_sagemaker_remote.backends.local.pythons import find_python, probe
-from aws_sagemaker_remote.backends.local.venvs import (
+from aws_sagemaker_remote.backends.local.caches.pythons import find_python, probe
+from aws_sagemaker_remote.backends.local.caches.venvs import (
     COMPLETE,
     interpreter_identity,
     requirements_key,
@@ -114,7 +114,7 @@ def test_a_job_using_an_environment_does_not_hold_up_another_building_it(tmp_pat
     runs must not keep the other from building (it waits for a build, never for a job)."""
     import threading
 
-    from aws_sagemaker_remote.backends.local.venvs import take_lease
+    from aws_sagemaker_remote.backends.local.caches.venvs import take_lease
 
     envs = tmp_path / "envs"
     envs.mkdir()

@@ -115,7 +115,7 @@ def test_the_credentials_endpoint_answers_only_its_token(token):
     import urllib.error
     import urllib.request
 
-    from aws_sagemaker_remote.backends.local.credentials import (
+    from aws_sagemaker_remote.backends.local.runner.credentials import (
         CredentialsEndpoint,
         CredentialSource,
     )

@@ -11,7 +11,7 @@ from conftest import run_script
 from e2e.test_engine_e2e import LOCAL
 from wheels import build_wheel
 
-from aws_sagemaker_remote.backends.local.venvs import BuildError, _run
+from aws_sagemaker_remote.backends.local.caches.venvs import BuildError, _run
 
 # What uv printed for a package whose setup.py does not parse, its traceback's carets last
 UV_BUILD_FAILURE = "\n".join(
@@ -94,7 +94,7 @@ def test_an_unresolvable_requirement_is_the_failure_reason(tmp_path):
 
 
 def test_a_quiet_install_says_it_is_still_running(tmp_path, monkeypatch):
-    import aws_sagemaker_remote.backends.local.venvs as venvs
+    import aws_sagemaker_remote.backends.local.caches.venvs as venvs
 
     monkeypatch.setattr(venvs, "HEARTBEAT_SECONDS", 0.0)  # every tick, not every 10 s
     gate = tmp_path / "heard"

@@ -12,7 +12,7 @@ from conftest import run_script
 from e2e.test_engine_e2e import LOCAL
 
 from aws_sagemaker_remote.aws.images import default_image
-from aws_sagemaker_remote.backends.local.pythons import image_python
+from aws_sagemaker_remote.backends.local.caches.pythons import image_python
 
 SKLEARN = default_image("us-east-1").rsplit(":", 1)[0]
 

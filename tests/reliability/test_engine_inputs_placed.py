@@ -14,7 +14,7 @@ import pytest
 from conftest import run_script
 from e2e.test_engine_e2e import LOCAL
 
-from aws_sagemaker_remote.backends.local.transfer import Locations, Placement, plan_input
+from aws_sagemaker_remote.backends.local.runner.transfer import Locations, Placement, plan_input
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 
 STORE = f"s3://{LOCAL_STORE_BUCKET}"

@@ -20,7 +20,11 @@ from e2e.test_local_engine import (
 )
 
 from aws_sagemaker_remote.backends.local import LocalBackend
-from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES, NAMESPACES_ENV, PATH_MAPPING
+from aws_sagemaker_remote.backends.local.isolation.sandbox import (
+    NAMESPACES,
+    NAMESPACES_ENV,
+    PATH_MAPPING,
+)
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 

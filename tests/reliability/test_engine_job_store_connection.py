@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from aws_sagemaker_remote.backends.local.processes import _holds_state_files
 from aws_sagemaker_remote.backends.local.store import JobStore
+from aws_sagemaker_remote.backends.local.submitting.processes import _holds_state_files
 
 REQUEST = {"ProcessingJobName": "conn-1"}
 

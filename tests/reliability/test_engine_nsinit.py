@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aws_sagemaker_remote.backends.local import nsinit
-from aws_sagemaker_remote.backends.local.sandbox import (
+from aws_sagemaker_remote.backends.local.isolation import nsinit
+from aws_sagemaker_remote.backends.local.isolation.sandbox import (
     NAMESPACES,
     NSINIT,
     Isolation,
@@ -27,10 +27,10 @@ sys.exit(int(sys.argv[1]))
 
 RUN = (
     "import sys; sys.path.insert(0, sys.argv[3]); "
-    "from aws_sagemaker_remote.backends.local import nsinit; "
+    "from aws_sagemaker_remote.backends.local.isolation import nsinit; "
     "sys.exit(nsinit.run([sys.executable, '-S', sys.argv[1], *sys.argv[4:]], sys.argv[2], True))"
 )
-ROOT = str(Path(nsinit.__file__).parents[3])
+ROOT = str(Path(nsinit.__file__).parents[4])
 
 
 def _nsinit_run(script: Path, status: Path, *args: str, env: dict[str, str]):

@@ -133,7 +133,7 @@ def two_jobs_one_linked(private_state) -> tuple[LocalBackend, str, str]:
 
 
 def test_prune_reports_what_the_disk_really_gets_back(private_state):
-    from aws_sagemaker_remote.backends.local.space import format_bytes
+    from aws_sagemaker_remote.backends.local.submitting.space import format_bytes
 
     backend, older, newer = two_jobs_one_linked(private_state)
     before = used_bytes(private_state)
@@ -145,7 +145,7 @@ def test_prune_reports_what_the_disk_really_gets_back(private_state):
 
 
 def test_prune_dry_run_says_what_would_go_and_removes_nothing(private_state):
-    from aws_sagemaker_remote.backends.local.space import format_bytes
+    from aws_sagemaker_remote.backends.local.submitting.space import format_bytes
 
     backend, older, _ = two_jobs_one_linked(private_state)
     listing = sorted(str(p) for p in private_state.rglob("*"))

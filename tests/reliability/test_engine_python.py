@@ -13,7 +13,7 @@ from conftest import run_script
 from e2e.test_engine_e2e import LOCAL, describe, unique
 from wheels import build_wheel
 
-from aws_sagemaker_remote.backends.local.pythons import find_python, probe
+from aws_sagemaker_remote.backends.local.caches.pythons import find_python, probe
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each
 

@@ -21,7 +21,7 @@ from e2e.test_local_engine import (
 )
 
 from aws_sagemaker_remote.backends.local import LocalBackend
-from aws_sagemaker_remote.backends.local.processes import (
+from aws_sagemaker_remote.backends.local.submitting.processes import (
     RUNNER_COMM,
     RUNNER_MODULE,
     RUNNER_START_ENV,
@@ -127,7 +127,7 @@ def test_exec_asked_for_starts_a_fresh_interpreter(private_state, monkeypatch):
 FORK_SAFE = """
 import sys, threading
 from pathlib import Path
-from aws_sagemaker_remote.backends.local.processes import fork_safe
+from aws_sagemaker_remote.backends.local.submitting.processes import fork_safe
 
 root = Path(sys.argv[1]).resolve()
 with open(root / "runner.log", "ab") as log:

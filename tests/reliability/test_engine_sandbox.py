@@ -28,9 +28,9 @@ from e2e.test_local_engine import (
 
 import aws_sagemaker_remote
 from aws_sagemaker_remote.backends.local import LocalBackend
-from aws_sagemaker_remote.backends.local.bytecode import bytecode_dir
-from aws_sagemaker_remote.backends.local.sandbox import NAMESPACES_ENV, NSINIT
-from aws_sagemaker_remote.backends.local.venvs import envs_dir
+from aws_sagemaker_remote.backends.local.caches.bytecode import bytecode_dir
+from aws_sagemaker_remote.backends.local.caches.venvs import envs_dir
+from aws_sagemaker_remote.backends.local.isolation.sandbox import NAMESPACES_ENV, NSINIT
 from aws_sagemaker_remote.script.layout import BOOTSTRAP
 
 # our bootstrap as the entrypoint: the jobs whose code and nsinit use the bytecode cache
@@ -401,7 +401,10 @@ def test_a_masked_unix_socket_refuses_a_job_where_no_hidden_directory_holds_it(t
     those outside the directories the sandbox hides or replaces: here, nsinit alone."""
     import sys
 
-    from aws_sagemaker_remote.backends.local.sandbox import choose_isolation, namespace_command
+    from aws_sagemaker_remote.backends.local.isolation.sandbox import (
+        choose_isolation,
+        namespace_command,
+    )
 
     path = tmp_path / "host.sock"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -21,8 +21,13 @@ from e2e.test_local_engine import (
 )
 
 from aws_sagemaker_remote.backends.local import LocalBackend
-from aws_sagemaker_remote.backends.local.space import STAGING_TREES, parse_duration
-from aws_sagemaker_remote.backends.local.venvs import COMPLETE, envs_dir, lock_path, shared_layer
+from aws_sagemaker_remote.backends.local.caches.venvs import (
+    COMPLETE,
+    envs_dir,
+    lock_path,
+    shared_layer,
+)
+from aws_sagemaker_remote.backends.local.submitting.space import STAGING_TREES, parse_duration
 from aws_sagemaker_remote.errors import UserError
 
 pytestmark = pytest.mark.e2e  # real jobs, subprocesses or fault timeouts: seconds each

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from aws_sagemaker_remote.backends.local import processes
+from aws_sagemaker_remote.backends.local.submitting import processes
 
 
 class _EndedRunner:

@@ -22,7 +22,7 @@ from aws_sagemaker_remote.aws.roles import (
     resolve_role,
 )
 from aws_sagemaker_remote.aws.session import resolve_aws
-from aws_sagemaker_remote.backends.local.transfer import Locations, plan_input
+from aws_sagemaker_remote.backends.local.runner.transfer import Locations, plan_input
 from aws_sagemaker_remote.errors import UserError
 from aws_sagemaker_remote.job.model_checks import find_violations
 from aws_sagemaker_remote.job.spec import JobSpec
@@ -319,7 +319,7 @@ def listener():
 
 
 def _unshare_works() -> bool:
-    from aws_sagemaker_remote.backends.local import netns
+    from aws_sagemaker_remote.backends.local.isolation import netns
 
     return netns.available()
 

@@ -29,7 +29,7 @@ def test_a_local_store_key_cannot_leave_the_store(key, private_state):
 
 
 def test_an_output_uri_with_dots_is_refused_before_anything_is_written(tmp_path, private_state):
-    from aws_sagemaker_remote.backends.local.transfer import Locations
+    from aws_sagemaker_remote.backends.local.runner.transfer import Locations
     from aws_sagemaker_remote.uris import parse_s3_uri
 
     source = write(tmp_path / "f", b"data")

@@ -5,15 +5,20 @@ definitions, a name already taken), records the job in the job store (:mod:`.sto
 starts a detached runner (:mod:`.runner`) that does the rest, so it returns at once and
 the job outlives the submitting process, as a SageMaker job does. Everything else reads
 the store: describe / list / log streams, and ``stop_job``, which marks the job Stopping
-and signals its runner. The checks live in :mod:`.checks`; starting runners and telling
-whether one still lives, in :mod:`.processes`.
+and signals its runner. The checks live in :mod:`.submitting.checks`; starting runners and
+telling whether one still lives, in :mod:`.submitting.processes`.
+
+The engine's parts, each importing only those below it (a contract in pyproject.toml):
+:mod:`.submitting`, the caller's side; :mod:`.runner`, the detached process, with
+:mod:`.isolation` (namespaces, the sandbox) and :mod:`.caches` (interpreters, environments,
+bytecode), three that import each other; and :mod:`.store`, which both sides write.
 
 A runner that dies without recording an end (killed, machine rebooted) is noticed by the
 next describe or list: its job is marked Failed and its leftover processes are killed.
 Docker is used only when asked for (``LocalBackend(docker=True)``) and an engine answers;
 otherwise each instance is a process in namespaces of its own with the job's directory at
 ``/opt/ml`` (or, where namespaces are unavailable, ``/opt/ml`` mapped into it): see
-:mod:`.jobenv`. ``describe_job`` says under ``LocalEngine`` how the job ran.
+:mod:`.runner.jobenv`. ``describe_job`` says under ``LocalEngine`` how the job ran.
 """
 
 from __future__ import annotations
@@ -30,9 +35,7 @@ from typing import Any
 from ...diskspace import reported_full
 from ...errors import NotFound, UserError
 from .. import LogPage
-from .checks import check_request, duplicate
-from .logstreams import list_streams, read_page, stream_file
-from .processes import kill_leftovers, reap, runner_alive, start_runner
+from .runner.logstreams import list_streams, read_page, stream_file
 from .store import (
     ACTIVE,
     BUCKETS_OPTION,
@@ -47,6 +50,8 @@ from .store import (
     read_json,
     reserve_end,
 )
+from .submitting.checks import check_request, duplicate
+from .submitting.processes import kill_leftovers, reap, runner_alive, start_runner
 
 __all__ = ["LocalBackend"]
 
@@ -63,7 +68,7 @@ def _time(epoch: float | None) -> datetime | None:
 def _inputs_placed(job_dir: Any) -> dict[str, Any]:
     """``{"Inputs": {name: {"Files", "Bytes", "Linked"/"Copied"/"Downloaded"}}}`` once the
     runner placed them: whether a job holds a copy of its inputs or links to the store's."""
-    from .transfer import INPUTS_FILE
+    from .runner.transfer import INPUTS_FILE
 
     placed = read_json(job_dir / INPUTS_FILE)
     return {"Inputs": placed} if placed else {}
@@ -96,7 +101,7 @@ class LocalBackend:
         checked_job_name(request.get("ProcessingJobName"))  # it becomes a directory name
         notes = check_request(request, docker=self.docker, store=self.store)
         if not self.docker:
-            from .sandbox import known_without_namespaces
+            from .isolation.sandbox import known_without_namespaces
 
             isolation = known_without_namespaces(dict(os.environ))
             if isolation is not None:
@@ -246,12 +251,12 @@ class LocalBackend:
     # -- space ----------------------------------------------------------------------------
     def job_size(self, job_name: str) -> str:
         """The disk space of the job's directory, for ``jobs list``."""
-        from .space import disk_usage, format_bytes
+        from .submitting.space import disk_usage, format_bytes
 
         return format_bytes(disk_usage(self.store.job_dir(job_name)))
 
     def space_summary(self) -> str:
-        from .space import format_bytes, usage
+        from .submitting.space import format_bytes, usage
 
         parts = usage(self.store)
         each = ", ".join(f"{what} {format_bytes(size)}" for what, size in parts.items())
@@ -259,7 +264,7 @@ class LocalBackend:
 
     def remove_jobs(self, names: list[str]) -> str:
         """Delete ended jobs (record and directory); what was freed, in words."""
-        from .space import format_bytes, remove_jobs
+        from .submitting.space import format_bytes, remove_jobs
 
         removed = remove_jobs(self.store, names)
         return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
@@ -272,7 +277,7 @@ class LocalBackend:
         remaining job ran in (with ``older_than``: also unused that long) and the cached
         bytecode of code no job names; in words, with what was really freed. ``dry_run``:
         say what would go, remove nothing."""
-        from .space import prune
+        from .submitting.space import prune
 
         return prune(self.store, keep, older_than, dry_run=dry_run).summary()
 

@@ -12,7 +12,11 @@ import pytest
 from consolekit import fetch, links_of, put, record, record_many, served, token_of
 
 from aws_sagemaker_remote.aws.gittags import BRANCH_TAG, COMMIT_TAG, DIRTY_TAG
-from aws_sagemaker_remote.backends.local.logstreams import StreamWriter, stream_file, stream_name
+from aws_sagemaker_remote.backends.local.runner.logstreams import (
+    StreamWriter,
+    stream_file,
+    stream_name,
+)
 from aws_sagemaker_remote.server.console import LocalSource, console_face
 from aws_sagemaker_remote.storage.localstore import LOCAL_STORE_BUCKET
 

@@ -10,7 +10,7 @@ A fresh interpreter spends a quarter of a second importing what the submitting p
 has imported already, so on Linux, from a process with a single thread, the runner is
 forked instead (:func:`_fork_runner`): a new session, its own standard streams on
 ``runner.log``, every other inherited descriptor closed (as ``close_fds`` does), the
-submitter's signal handlers and logging handlers dropped, then :func:`.runner.main`, and
+submitter's signal handlers and logging handlers dropped, then :func:`.runner.jobrun.main`, and
 ``os._exit`` so nothing of the submitter's runs at exit. A process with other threads
 (whose locks a fork would copy mid-use), or a running event loop, gets a fresh interpreter,
 as does everyone with ``AWS_SAGEMAKER_REMOTE_RUNNER_START=exec``.
@@ -26,10 +26,10 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from ...script.layout import OPT_ML_ENV
-from ...storage.localstore import STATE_ENV
-from .sandbox import MARKER_ENV, IsolationProbe
-from .store import JobRecord, JobStore
+from ....script.layout import OPT_ML_ENV
+from ....storage.localstore import STATE_ENV
+from ..isolation.sandbox import MARKER_ENV, IsolationProbe
+from ..store import JobRecord, JobStore
 
 RUNNER_MODULE = "aws_sagemaker_remote.backends.local.runner"
 # A forked runner's name in /proc/<pid>/comm (its cmdline is the submitter's): how a
@@ -120,7 +120,7 @@ def _fork_runner(name: str, store: JobStore, log: IO[bytes]) -> int:
         _become_runner(log, env)
         # the probe (a process of its own) first: it answers while the runner imports
         probe = IsolationProbe(dict(os.environ))
-        from .runner import main
+        from ..runner.jobrun import main
 
         code = main([name], forked=True, probe=probe)
     except BaseException:
@@ -250,7 +250,7 @@ def kill_leftovers(record: JobRecord, job_dir: Path) -> None:
 def _runner_env(store: JobStore) -> dict[str, str]:
     env = dict(os.environ)
     env[STATE_ENV] = str(store.root)
-    root = str(Path(__file__).resolve().parents[3])
+    root = str(Path(__file__).resolve().parents[4])
     importable = {str(Path(p).resolve()) for p in sys.path[1:] if p}
     if root not in importable:  # for the runner only: a job's environment starts afresh
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)

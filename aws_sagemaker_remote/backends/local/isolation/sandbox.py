@@ -268,7 +268,7 @@ def namespace_command(
     (:meth:`.bytecode.JobBytecode.scripts`), which Python would compile on every start.
     """
     assert isolation.mode == NAMESPACES and isolation.unshare
-    from .container import BOOTSTRAP_SUFFIX  # the runner's module (not the submitter's)
+    from ..runner.container import BOOTSTRAP_SUFFIX  # the runner's module (not the submitter's)
 
     # our bootstrap (``python -S .../bootstrap.py``): nsinit runs under the job's Python and
     # becomes the bootstrap itself, one interpreter start fewer (see nsinit)

@@ -31,15 +31,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ...diskspace import full_disk
-from ...storage.transfer import TransferProgress
-from ...uris import S3Uri, parse_s3_uri
-from . import netns
-from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
-from .jobenv import JobEnvironment
-from .logstreams import StreamWriter, stream_file, stream_name
-from .sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
-from .store import (
+from ....diskspace import full_disk
+from ....storage.transfer import TransferProgress
+from ....uris import S3Uri, parse_s3_uri
+from ..caches.venvs import BuildError
+from ..isolation import netns
+from ..isolation.sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
+from ..store import (
     BUCKETS_OPTION,
     JOB_ARN_OPTION,
     OPTIONS_FILE,
@@ -49,6 +47,9 @@ from .store import (
     StoreFull,
     read_json,
 )
+from .container import DEFAULT_MAX_RUNTIME, docker_command, processing_job_config
+from .jobenv import JobEnvironment
+from .logstreams import StreamWriter, stream_file, stream_name
 from .transfer import (
     INPUTS_FILE,
     Aborted,
@@ -59,7 +60,6 @@ from .transfer import (
     output_files,
     plan_input,
 )
-from .venvs import BuildError
 from .worker import JobError, Worker, exit_status
 
 POLL_SECONDS = 0.05
@@ -243,7 +243,7 @@ class JobRun:
     def place_bytecode(self) -> None:
         """The code's cached bytecode into every instance (:mod:`.bytecode`); a failure
         here only costs the job its compiles."""
-        from .bytecode import GIVEN, JobBytecode, bytecode_dir
+        from ..caches.bytecode import GIVEN, JobBytecode, bytecode_dir
 
         python = str(self.environment.bin_dirs[0] / "python")
         root = bytecode_dir(self.store.root)
@@ -508,7 +508,3 @@ def _full_disk_reason(error: BaseException, store: JobStore) -> str | None:
         return f"ClientError: {error.one_line()}"
     full = full_disk(error, store.root) if isinstance(error, Exception) else None
     return f"ClientError: {full.one_line()}" if full is not None else None
-
-
-if __name__ == "__main__":
-    sys.exit(main())

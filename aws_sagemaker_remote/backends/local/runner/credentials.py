@@ -80,7 +80,7 @@ class CredentialSource:
             expires = expiry.timestamp() if expiry else time.time() + 3600
             frozen = credentials.get_frozen_credentials()
             return _document(frozen.access_key, frozen.secret_key, frozen.token, expires), expires
-        from ...boto import client_of  # bounded: a frozen STS is an error, not a hang
+        from ....boto import client_of  # bounded: a frozen STS is an error, not a hang
 
         answer = client_of(session, "sts").assume_role(
             RoleArn=self.role_arn, RoleSessionName="SageMaker", DurationSeconds=3600

@@ -54,7 +54,8 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .container import bootstrap_options
+from ..isolation.sandbox import NSINIT
+from ..runner.container import BOOTSTRAP_SUFFIX, bootstrap_options
 from .pycfiles import (
     ENTRY,
     entry_holds,
@@ -66,7 +67,6 @@ from .pycfiles import (
     write_record,
     written_pycs,
 )
-from .sandbox import NSINIT
 from .venvs import interpreter_identity
 
 COMPILER = Path(__file__).with_name("compile_pycs.py")
@@ -142,7 +142,7 @@ class JobBytecode:
 
     def place(self) -> int:
         """Link the cached pycs of each code input into every instance; how many modules."""
-        from .transfer import container_relpath  # the runner's (pruning needs none of it)
+        from ..runner.transfer import container_relpath  # the runner's (pruning needs none of it)
 
         count, made = 0, set[Path]()
         for uri, local in self.inputs:
@@ -182,7 +182,7 @@ class JobBytecode:
     def scripts(self) -> dict[str, Path]:
         """The checked entries of ``nsinit`` and the ``bootstrap`` compiled from their
         files as they are; one missing is compiled by :meth:`keep`."""
-        from .transfer import container_relpath
+        from ..runner.transfer import container_relpath
 
         if self._scripts is None:
             self._scripts = {}
@@ -216,7 +216,7 @@ class JobBytecode:
     def keep(self) -> int:
         """Compile into the cache what the job's Python compiled itself (new or changed
         modules) and record each code input's pycs; how many modules were compiled."""
-        from .transfer import container_relpath
+        from ..runner.transfer import container_relpath
 
         if not self.inputs:
             return 0
@@ -247,7 +247,7 @@ class JobBytecode:
     def _scripts_todo(self, records: dict[str, dict[str, str]]) -> list[tuple[str, str, Path, str]]:
         """The scripts :meth:`scripts` found no entry for, to compile; the bootstrap's
         entry carried over into ``records`` otherwise (it is not a pyc Python writes)."""
-        from .transfer import container_relpath
+        from ..runner.transfer import container_relpath
 
         todo = []
         if self.bootstrap is not None:

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 from typing import Any
 
-from ...errors import UserError
-from ...uris import parse_s3_uri
-from . import netns
-from .store import JobStore, job_arn
+from ....errors import UserError
+from ....uris import parse_s3_uri
+from ..isolation import netns
+from ..store import JobStore, job_arn
 
 _PROCESSING_ROOT = "/opt/ml/processing/"
 

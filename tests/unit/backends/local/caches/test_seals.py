@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from aws_sagemaker_remote.backends.local.seals import KEY_FILE, engine_key, seal, sealed
+from aws_sagemaker_remote.backends.local.caches.seals import KEY_FILE, engine_key, seal, sealed
 
 
 def test_the_key_is_made_once_private_and_kept(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from aws_sagemaker_remote.backends.local import nsinit
-from aws_sagemaker_remote.backends.local.sandbox import sandbox_view
+from aws_sagemaker_remote.backends.local.isolation import nsinit
+from aws_sagemaker_remote.backends.local.isolation.sandbox import sandbox_view
 
 
 def view(tmp_path, **changes):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...script.bootstrap import Options, parse_arguments
-from ...script.layout import OPT_ML
-from .pythons import is_interpreter
-from .store import job_arn
+from ....script.bootstrap import Options, parse_arguments
+from ....script.layout import OPT_ML
+from ..caches.pythons import is_interpreter
+from ..store import job_arn
 
 BOOTSTRAP_SUFFIX = "/aws_sagemaker_remote/script/bootstrap.py"
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from .. import LogEvent, LogPage
+from ... import LogEvent, LogPage
 
 _STREAM_FILE = re.compile(r"algo-(\d+)-(\d+)\.jsonl")
 

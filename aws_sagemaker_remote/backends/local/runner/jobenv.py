@@ -15,13 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ...script.layout import OPT_ML_ENV, REQUIREMENTS_INSTALLED_ENV
-from . import netns
-from .container import bootstrap_options, local_command
-from .credentials import NONE, aws_configured
-from .environment import configured_region, job_environment
-from .pythons import is_interpreter, wanted_version
-from .sandbox import (
+from ....script.layout import OPT_ML_ENV, REQUIREMENTS_INSTALLED_ENV
+from ..caches.pythons import is_interpreter, wanted_version
+from ..caches.seals import engine_key
+from ..caches.venvs import envs_dir, instance_layer, shared_layer
+from ..isolation import netns
+from ..isolation.sandbox import (
     MARKER_ENV,
     NAMESPACES,
     NOT_ISOLATED,
@@ -31,10 +30,11 @@ from .sandbox import (
     namespace_command,
     sandbox_view,
 )
-from .seals import engine_key
-from .store import ENGINE_FILE, OPTIONS_FILE, read_json
+from ..store import ENGINE_FILE, OPTIONS_FILE, read_json
+from .container import bootstrap_options, local_command
+from .credentials import NONE, aws_configured
+from .environment import configured_region, job_environment
 from .transfer import container_relpath
-from .venvs import envs_dir, instance_layer, shared_layer
 
 
 class JobEnvironment:
@@ -114,7 +114,7 @@ class JobEnvironment:
             homes.append(pwd.getpwuid(os.getuid()).pw_dir)
         except KeyError:
             pass
-        from .bytecode import GIVEN
+        from ..caches.bytecode import GIVEN
 
         store = self.run.store.root
         return sandbox_view(

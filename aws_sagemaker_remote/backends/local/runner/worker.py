@@ -17,8 +17,8 @@ import threading
 from collections import deque
 from pathlib import Path
 
+from ..isolation.sandbox import STATUS_FILE
 from .logstreams import StreamWriter
-from .sandbox import STATUS_FILE
 
 TAIL_LINES = 10
 

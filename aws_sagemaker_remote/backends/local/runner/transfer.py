@@ -28,13 +28,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ...errors import Error
-from ...storage.containment import place_all, segment_problem
-from ...storage.downloads import sagemaker_relative
-from ...storage.localstore import is_local_store_uri
-from ...storage.store import ObjectStore, at_once
-from ...storage.stores import open_store
-from ...storage.transfer import (
+from ....errors import Error
+from ....storage.containment import place_all, segment_problem
+from ....storage.downloads import sagemaker_relative
+from ....storage.localstore import is_local_store_uri
+from ....storage.store import ObjectStore, at_once
+from ....storage.stores import open_store
+from ....storage.transfer import (
     TransferConfig,
     TransferProgress,
     Transfers,
@@ -43,8 +43,8 @@ from ...storage.transfer import (
     make_directory,
     run,
 )
-from ...storage.uploads import directory_files, upload_files
-from ...uris import S3Uri, parse_s3_uri
+from ....storage.uploads import directory_files, upload_files
+from ....uris import S3Uri, parse_s3_uri
 
 POLL_ABORT_S = 0.1
 
@@ -191,7 +191,7 @@ class Locations:
     def _server_bucket(self, bucket: str) -> ObjectStore:
         """A bucket of the server's S3 (a directory here): read and written without HTTP,
         its files linked into the job as the local store's are."""
-        from ...storage.localbuckets import LocalBuckets
+        from ....storage.localbuckets import LocalBuckets
 
         try:
             return LocalBuckets(self.buckets_root).store(bucket)
@@ -199,7 +199,7 @@ class Locations:
             raise TransferError(f"s3://{bucket}: {error}") from None
 
     def _lazy_session(self, uri: S3Uri):
-        from ...storage.stores import needs_aws
+        from ....storage.stores import needs_aws
 
         if not needs_aws(str(uri)):
             return None

@@ -8,7 +8,7 @@ the local store that no remaining job references, and the cached job environment
 remaining job ran in (with a duration: only those also last used longer ago), and the
 cached bytecode of code no remaining job names (:mod:`.bytecode`). An
 environment a running job holds (its lease) or a job is building is never removed, nor a
-staged tree a submission holds (:mod:`...storage.leases`: its job is not recorded yet).
+staged tree a submission holds (:mod:`....storage.leases`: its job is not recorded yet).
 What is freed is measured, not summed: each inode once, and a file only when every link
 to it goes (a file hard-linked between the store and a job frees nothing until both go).
 ``prune(..., dry_run=True)`` says the same and removes nothing.
@@ -22,14 +22,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import NotFound, UserError
-from ...storage.leases import leased_trees
-from ...storage.localstore import LOCAL_STORE_BUCKET, local_store_path
-from ...wording import jobs_command
-from .bytecode import RECORDS, bytecode_dir, nsinit_digest
-from .pycfiles import read_record
-from .store import ACTIVE, ENGINE_FILE, JobStore, read_json
-from .venvs import COMPLETE, envs_dir, lock_path, try_exclusive
+from ....errors import NotFound, UserError
+from ....storage.leases import leased_trees
+from ....storage.localstore import LOCAL_STORE_BUCKET, local_store_path
+from ....wording import jobs_command
+from ..caches.bytecode import RECORDS, bytecode_dir, nsinit_digest
+from ..caches.pycfiles import read_record
+from ..caches.venvs import COMPLETE, envs_dir, lock_path, try_exclusive
+from ..store import ACTIVE, ENGINE_FILE, JobStore, read_json
 
 STAGING_TREES = f"s3://{LOCAL_STORE_BUCKET}/staging/trees/"
 STAGING_MANIFESTS = f"s3://{LOCAL_STORE_BUCKET}/staging/manifests/"
@@ -143,7 +143,7 @@ def prune(
     """Delete ended jobs except the newest ``keep``, and (with ``older_than`` seconds) only
     those that ended longer ago; then the staged trees, cached environments and bytecode no
     remaining job needs. ``dry_run``: only say what would go. A tree a submission holds
-    (:mod:`~...storage.leases`: its job is not recorded yet) is kept."""
+    (:mod:`~....storage.leases`: its job is not recorded yet) is kept."""
     ended = [r for r in store.all() if r.status not in ACTIVE]
     ended.sort(key=lambda r: r.creation_time, reverse=True)
     now = time.time()
