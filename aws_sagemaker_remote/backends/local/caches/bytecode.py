@@ -55,7 +55,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..isolation.sandbox import NSINIT
-from ..runner.container import BOOTSTRAP_SUFFIX, bootstrap_options
+from ..opt_ml import bootstrap_options, container_relpath
 from .pycfiles import (
     ENTRY,
     entry_holds,
@@ -142,7 +142,6 @@ class JobBytecode:
 
     def place(self) -> int:
         """Link the cached pycs of each code input into every instance; how many modules."""
-        from ..runner.transfer import container_relpath  # the runner's (pruning needs none of it)
 
         count, made = 0, set[Path]()
         for uri, local in self.inputs:
@@ -182,7 +181,6 @@ class JobBytecode:
     def scripts(self) -> dict[str, Path]:
         """The checked entries of ``nsinit`` and the ``bootstrap`` compiled from their
         files as they are; one missing is compiled by :meth:`keep`."""
-        from ..runner.transfer import container_relpath
 
         if self._scripts is None:
             self._scripts = {}
@@ -216,7 +214,6 @@ class JobBytecode:
     def keep(self) -> int:
         """Compile into the cache what the job's Python compiled itself (new or changed
         modules) and record each code input's pycs; how many modules were compiled."""
-        from ..runner.transfer import container_relpath
 
         if not self.inputs:
             return 0
@@ -247,7 +244,6 @@ class JobBytecode:
     def _scripts_todo(self, records: dict[str, dict[str, str]]) -> list[tuple[str, str, Path, str]]:
         """The scripts :meth:`scripts` found no entry for, to compile; the bootstrap's
         entry carried over into ``records`` otherwise (it is not a pyc Python writes)."""
-        from ..runner.transfer import container_relpath
 
         todo = []
         if self.bootstrap is not None:

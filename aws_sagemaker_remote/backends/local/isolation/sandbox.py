@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from ..opt_ml import BOOTSTRAP_SUFFIX
+
 NAMESPACES = "namespaces"
 PATH_MAPPING = "path-mapping"
 # "no" (or 0/false) makes the engine map paths even where namespaces work.
@@ -268,7 +270,6 @@ def namespace_command(
     (:meth:`.bytecode.JobBytecode.scripts`), which Python would compile on every start.
     """
     assert isolation.mode == NAMESPACES and isolation.unshare
-    from ..runner.container import BOOTSTRAP_SUFFIX  # the runner's module (not the submitter's)
 
     # our bootstrap (``python -S .../bootstrap.py``): nsinit runs under the job's Python and
     # becomes the bootstrap itself, one interpreter start fewer (see nsinit)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ....script.bootstrap import Options, parse_arguments
 from ....script.layout import OPT_ML
 from ..caches.pythons import is_interpreter
+from ..opt_ml import BOOTSTRAP_SUFFIX
 from ..store import job_arn
 
-BOOTSTRAP_SUFFIX = "/aws_sagemaker_remote/script/bootstrap.py"
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker's default MaxRuntimeInSeconds for processing
 
 
@@ -47,17 +46,6 @@ def local_command(
         if len(entrypoint) > 1 and entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
             command.insert(1, "-S")
     return command
-
-
-def bootstrap_options(entrypoint: list[str]) -> Options | None:
-    """What our bootstrap is asked for when it is the entrypoint (``python3 .../bootstrap.py``);
-    None for another entrypoint, or a malformed one (the bootstrap says so when it runs)."""
-    if len(entrypoint) < 2 or not entrypoint[1].endswith(BOOTSTRAP_SUFFIX):
-        return None
-    try:
-        return parse_arguments(entrypoint[2:])[0]
-    except ValueError:
-        return None
 
 
 def docker_command(

@@ -30,11 +30,11 @@ from ..isolation.sandbox import (
     namespace_command,
     sandbox_view,
 )
+from ..opt_ml import bootstrap_options, container_relpath
 from ..store import ENGINE_FILE, OPTIONS_FILE, read_json
-from .container import bootstrap_options, local_command
+from .container import local_command
 from .credentials import NONE, aws_configured
 from .environment import configured_region, job_environment
-from .transfer import container_relpath
 
 
 class JobEnvironment:

@@ -37,6 +37,7 @@ from ....uris import S3Uri, parse_s3_uri
 from ..caches.venvs import BuildError
 from ..isolation import netns
 from ..isolation.sandbox import NAMESPACES, Isolation, IsolationProbe, kill_orphans
+from ..opt_ml import TransferError, container_relpath
 from ..store import (
     BUCKETS_OPTION,
     JOB_ARN_OPTION,
@@ -55,8 +56,6 @@ from .transfer import (
     Aborted,
     Locations,
     Placement,
-    TransferError,
-    container_relpath,
     output_files,
     plan_input,
 )

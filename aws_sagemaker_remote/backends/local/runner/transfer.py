@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ....errors import Error
-from ....storage.containment import place_all, segment_problem
+from ....storage.containment import place_all
 from ....storage.downloads import sagemaker_relative
 from ....storage.localstore import is_local_store_uri
 from ....storage.store import ObjectStore, at_once
@@ -45,12 +45,9 @@ from ....storage.transfer import (
 )
 from ....storage.uploads import directory_files, upload_files
 from ....uris import S3Uri, parse_s3_uri
+from ..opt_ml import TransferError, container_relpath
 
 POLL_ABORT_S = 0.1
-
-
-class TransferError(Exception):
-    """Data could not be fetched or stored; the job fails with a ClientError."""
 
 
 class Aborted(Exception):
@@ -418,18 +415,6 @@ def _manifest_objects(locations: Locations, uri: S3Uri) -> list[tuple[S3Uri, int
     except (ValueError, KeyError, IndexError, TypeError) as error:
         raise TransferError(f"{uri} is not a valid manifest file: {error}") from error
     return [(S3Uri(prefix.bucket, prefix.key + rel), None, rel.lstrip("/")) for rel in rels]
-
-
-def container_relpath(container_path: str) -> str:
-    """``/opt/ml/processing/x`` -> ``processing/x`` (relative to the /opt/ml stand-in)."""
-    rel = container_path
-    if container_path.startswith("/opt/ml"):
-        rel = container_path[len("/opt/ml") :]
-    rel = rel.strip("/")
-    problem = segment_problem(rel)
-    if problem:
-        raise TransferError(f"container path {container_path!r}: {problem}")
-    return rel
 
 
 def output_files(folder: Path) -> list[tuple[Path, str]]:
