@@ -25,7 +25,7 @@ import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...diskspace import reported_full
 from ...errors import NotFound, UserError
@@ -47,6 +47,9 @@ from .store import (
     read_json,
     reserve_end,
 )
+
+if TYPE_CHECKING:  # dataclasses cost a job's runner milliseconds it does not need
+    from ..housekeeping import Pruned, Removed, Space
 
 __all__ = ["LocalBackend"]
 
@@ -73,6 +76,7 @@ class LocalBackend:
     """Runs processing jobs on this machine; see the module's docstring."""
 
     name = "local"
+    local = True
 
     def __init__(
         self,
@@ -243,38 +247,36 @@ class LocalBackend:
             except OSError:
                 pass  # it ended meanwhile; it also polls the store for the request
 
-    # -- space ----------------------------------------------------------------------------
-    def job_size(self, job_name: str) -> str:
-        """The disk space of the job's directory, for ``jobs list``."""
-        from .space import disk_usage, format_bytes
+    # -- space (housekeeping.LocalOperations) ---------------------------------------------
+    def job_size(self, job_name: str) -> int:
+        """Bytes of disk the job's directory takes, for ``jobs list``."""
+        from .space import disk_usage
 
-        return format_bytes(disk_usage(self.store.job_dir(job_name)))
+        return disk_usage(self.store.job_dir(job_name))
 
-    def space_summary(self) -> str:
-        from .space import format_bytes, usage
+    def space(self) -> Space:
+        from ..housekeeping import Space
+        from .space import usage
 
-        parts = usage(self.store)
-        each = ", ".join(f"{what} {format_bytes(size)}" for what, size in parts.items())
-        return f"local engine: {format_bytes(sum(parts.values()))} in {self.store.root} ({each})"
+        return Space(str(self.store.root), usage(self.store))
 
-    def remove_jobs(self, names: list[str]) -> str:
-        """Delete ended jobs (record and directory); what was freed, in words."""
-        from .space import format_bytes, remove_jobs
+    def remove_jobs(self, names: list[str]) -> Removed:
+        """Delete ended jobs (record and directory); what was freed."""
+        from .space import remove_jobs
 
-        removed = remove_jobs(self.store, names)
-        return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
+        return remove_jobs(self.store, names)
 
     def prune(
         self, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
-    ) -> str:
+    ) -> Pruned:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
         the local store's staged trees no job references, the cached environments no
         remaining job ran in (with ``older_than``: also unused that long) and the cached
-        bytecode of code no job names; in words, with what was really freed. ``dry_run``:
-        say what would go, remove nothing."""
+        bytecode of code no job names; what was really freed. ``dry_run``: say what would
+        go, remove nothing."""
         from .space import prune
 
-        return prune(self.store, keep, older_than, dry_run=dry_run).summary()
+        return prune(self.store, keep, older_than, dry_run=dry_run)
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:
