@@ -26,7 +26,6 @@ class LogPage(NamedTuple):
 
 
 class Backend(Protocol):
-    name: str  # "sagemaker" or "local": for people (a repr, a log), never tested
     # jobs run on this machine (the local engine): the jobs command reaches them with
     # --local, and a describe is cheap enough to poll often
     local: bool

@@ -130,8 +130,6 @@ def test_a_failure_carries_reason_and_exit_message():
 class ScriptedBackend:
     """A Backend whose job advances one step per DescribeProcessingJob call."""
 
-    name = "scripted"
-
     def __init__(self, steps: list[tuple[str, dict[str, list[str]]]], instances=1, local=False):
         self.local = local
         self.steps = steps  # (status, {stream: lines written by then})

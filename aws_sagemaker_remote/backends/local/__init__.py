@@ -75,7 +75,6 @@ def _inputs_placed(job_dir: Any) -> dict[str, Any]:
 class LocalBackend:
     """Runs processing jobs on this machine; see the module's docstring."""
 
-    name = "local"
     local = True
 
     def __init__(

@@ -32,7 +32,6 @@ class MemoryBackend:
     ``local``: stands for the local engine (jobs on this machine) rather than SageMaker."""
 
     def __init__(self, *, local: bool = False):
-        self.name = "memory"
         self.local = local
         self.jobs: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, list[str]] = {}
