@@ -255,20 +255,11 @@ def _submit(
         if output_json:
             job.write_description(os.path.abspath(output_json))
         return job
-    description = job.follow()
-    if output_json:
-        job.write_description(os.path.abspath(output_json), description)
-    failure = job.failure(description)
-    if failure is not None:
-        from .submission.planned_downloads import forget
-
-        forget(job.name)  # it ended without outputs to download
-        raise failure
-    if values.get("download") and job.local_outputs:
-        from .submission.planned_downloads import forget
-
-        job.download()
-        forget(job.name)
+    job.finish(
+        job.follow(),
+        download=bool(values.get("download")),
+        output_json=os.path.abspath(output_json) if output_json else None,
+    )
     return job
 
 

@@ -199,14 +199,16 @@ def aws_error(
     if failure.kind == UNREACHABLE:
         url = endpoint_of(endpoint)
         return ServiceError(
-            f"cannot reach {service} at {url}{for_what}: {failure.message} ({NETWORK_HINT})",
+            f"cannot reach {service} at {url}{for_what}: {failure.message}",
             endpoint=url,
+            hint=NETWORK_HINT,
         )
     if failure.kind == FAULT:
         url = endpoint_of(endpoint)
         return ServiceError(
-            f"{service} at {url} failed{for_what}: {failure.message} ({SERVICE_HINT})",
+            f"{service} at {url} failed{for_what}: {failure.message}",
             endpoint=url,
+            hint=SERVICE_HINT,
         )
     if failure.kind == CREDENTIALS:
         if failure.code:  # AWS answered: it does not take them

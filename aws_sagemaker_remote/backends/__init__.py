@@ -4,7 +4,8 @@ Two implementations answer it: :mod:`.sagemaker` (boto3, the real service) and
 :mod:`.local` (the local engine). Both speak the SageMaker API's own shapes: ``create_job``
 takes a CreateProcessingJob request dict, ``describe_job`` returns a
 DescribeProcessingJob-shaped dict, ``list_jobs`` ProcessingJobSummaries, so everything
-written against this Protocol works the same for both.
+written against this Protocol works the same for both. What only an engine on this
+machine can do (its disk space, removing ended jobs) is :mod:`.housekeeping`'s Protocol.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class LogPage(NamedTuple):
 
 
 class Backend(Protocol):
-    name: str  # "sagemaker" or "local"
+    # jobs run on this machine (the local engine): the jobs command reaches them with
+    # --local, and a describe is cheap enough to poll often
+    local: bool
 
     def check_request(self, request: dict[str, Any]) -> list[str] | None:
         """Raise UserError for what this backend cannot run, before anything is staged;

@@ -32,7 +32,7 @@ _MAX_LOG_PAGES = 100  # one read_log call returns at most this many pages (~1M e
 
 
 class SageMakerBackend:
-    name = "sagemaker"
+    local = False
 
     def __init__(self, ctx: Any, *, role_retry_seconds: float = 60.0):
         self.ctx = ctx

@@ -77,19 +77,10 @@ def outcome_error(description: dict[str, Any], last_lines: list[str]) -> JobFail
     if description.get("ExitMessage"):
         parts.append(f"exit message: {description['ExitMessage']}")
     reasons = f"{description.get('FailureReason', '')} {description.get('ExitMessage', '')}"
+    hint = None
     if "MaxRuntimeExceeded" in reasons or "MaxRuntimeInSeconds" in reasons:
-        parts.append("a longer {{runtime_seconds}} raises the limit")
-    message = "; ".join(parts)
-    if last_lines:
-        message += "\nlast log lines:\n" + "\n".join(f"  {line}" for line in last_lines)
-    return JobFailed(message)
-
-
-def check_outcome(description: dict[str, Any], last_lines: list[str]) -> None:
-    """Raise JobFailed for a Failed or Stopped job, with its reasons and last log lines."""
-    error = outcome_error(description, last_lines)
-    if error is not None:
-        raise error
+        hint = "a longer {{runtime_seconds}} raises the limit"
+    return JobFailed("; ".join(parts), hint=hint, last_lines=last_lines)
 
 
 def last_log_lines(backend: Backend, job_name: str, n: int = LAST_LINES) -> list[str]:

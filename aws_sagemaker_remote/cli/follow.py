@@ -1,139 +1,95 @@
-"""Following a job on a terminal: status lines and log lines, printed.
+"""Following a job on a terminal: the API's events, printed.
 
-What to wait for and how to tail logs is :mod:`..backends.watch` (no printing); this
-module only says it. Status lines go to ``out`` (stderr by default); log lines go to
-``log_out`` (``out`` unless told otherwise, e.g. stdout for ``jobs logs -f``).
+The job is followed by :class:`~aws_sagemaker_remote.submission.handle.Job` (which prints
+nothing); :class:`Printer` is the ``on_event`` that says what it hears. Status lines and
+everything else go to ``out`` (stderr by default, as it is when the line is printed);
+log lines go to ``log_out`` (``out`` unless told otherwise, e.g. stdout for
+``jobs logs -f``). Ctrl-C while following says how to go on (:func:`follow`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from ..backends import Backend
-from ..backends.watch import (
-    LAST_LINES,
-    Watch,
-    check_outcome,
-    instance_count,
-    last_log_lines,
-)
-from ..errors import Interrupted
-from ..job.status import TERMINAL, UNSUCCESSFUL
+from ..backends.watch import instance_count
+from ..errors import Interrupted, render_fields
+from ..job.status import TERMINAL
 from ..wording import jobs_command
+from .flags import flag_for_field
 
-__all__ = [
-    "LAST_LINES",
-    "FollowInterrupted",
-    "check_outcome",
-    "describe_duration",
-    "follow_job",
-    "last_log_lines",
-    "print_logs",
-    "status_line",
-    "wait_job",
-]
+if TYPE_CHECKING:
+    from ..events import Event
+    from ..submission.handle import Job
 
 
 class FollowInterrupted(Interrupted):
-    """Ctrl-C while following: the job itself keeps running."""
+    """Ctrl-C while following: the job itself keeps running; the hint says how to go on."""
+
+    hint_format = "{message}. {hint}"
 
 
-def follow_job(
-    backend: Backend,
-    job_name: str,
-    *,
-    out: TextIO | None = None,
-    poll_seconds: float = 5.0,
-    logs: bool = True,
-    log_out: TextIO | None = None,
-    last_lines: list[str] | None = None,
-    download_to: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Print status changes and every instance's log until the job ends; its final description.
+class Printer:
+    """The command line's ``on_event``: a log line as the job wrote it (on ``log_out``),
+    a status change as :func:`status_line`, a transfer's progress drawn, and anything else
+    as its text with fields spelled by ``name`` (on ``out``)."""
 
-    ``last_lines``, when given, is filled with the last :data:`LAST_LINES` log lines seen,
-    for :func:`check_outcome`. ``download_to`` (output name -> local path) is where the
-    caller meant to download the outputs: Ctrl-C says how to do that later. ``out``: the
-    status lines' stream (default: ``sys.stderr`` as it is when called, redirected or not).
-    """
-    out = out if out is not None else sys.stderr
-    watch = Watch(backend, job_name, poll_seconds=poll_seconds, logs=logs)
-    try:
-        print_updates(watch, out=out, log_out=log_out or out)
-    except KeyboardInterrupt:
-        raise FollowInterrupted(interrupted_message(backend, job_name, download_to)) from None
-    finally:
-        if last_lines is not None:
-            last_lines[:] = watch.last_lines
-    return watch.description
+    def __init__(
+        self,
+        name: Callable[[str], str] = flag_for_field,
+        *,
+        out: TextIO | None = None,
+        log_out: TextIO | None = None,
+    ):
+        self.name = name
+        self.out = out
+        self.log_out = log_out
+        self.progress: Any = None  # a ProgressPrinter, made when a transfer first reports
 
+    def __call__(self, event: Event) -> None:
+        out = self.out if self.out is not None else sys.stderr
+        if event.kind == "log":
+            log_out = self.log_out if self.log_out is not None else out
+            print(event.text, file=log_out, flush=True)
+        elif event.kind == "status":
+            print(status_line(event.data or {}), file=out, flush=True)
+        elif event.kind == "progress":
+            if self.progress is None:
+                from .progress import ProgressPrinter
 
-def print_updates(updates: Any, *, out: TextIO, log_out: TextIO) -> None:
-    """Print each update of a :class:`Watch` (or of ``Job.watch()``) as it comes."""
-    for update in updates:
-        if update.kind == "log":
-            print(update.line, file=log_out, flush=True)
+                self.progress = ProgressPrinter(self.out)
+            self.progress(event.data)
         else:
-            print(status_line(update.description), file=out, flush=True)
+            print(render_fields(event.text, self.name), file=out)
 
 
-def wait_job(
-    backend: Backend,
-    job_name: str,
+def follow(
+    job: Job,
     *,
-    out: TextIO | None = None,
-    poll_seconds: float = 5.0,
+    poll_seconds: float | None = None,
     logs: bool = True,
     download_to: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Follow the job and raise JobFailed unless it completed; its final description.
-    ``out`` and ``download_to``: as for :func:`follow_job`."""
-    out = out if out is not None else sys.stderr
-    description = follow_job(
-        backend,
-        job_name,
-        out=out,
-        poll_seconds=poll_seconds,
-        logs=logs,
-        download_to=download_to,
-    )
-    lines: list[str] = []  # logs followed were printed as they came: said once
-    if not logs and description.get("ProcessingJobStatus") in UNSUCCESSFUL:
-        lines = last_log_lines(backend, job_name)
-    check_outcome(description, lines)
-    return description
+    """``job.follow()``: its events to its ``on_event`` until it ends; its final description.
+
+    Ctrl-C is :class:`FollowInterrupted`, saying how to reattach and stop the job and, when
+    ``download_to`` (output name -> local path) says where the caller meant to download
+    its outputs, how to do that later."""
+    try:
+        return job.follow(poll_seconds, logs=logs)
+    except KeyboardInterrupt:
+        raise FollowInterrupted(
+            f"stopped following {job.name}; the job keeps running",
+            hint=how_to_go_on(job.name, job.local, download_to),
+        ) from None
 
 
-def print_logs(backend: Backend, job_name: str, out: TextIO) -> None:
-    """Every log line the job has written so far."""
-    from ..backends.watch import LogTail
-
-    for line in LogTail(backend, job_name).poll():
-        print(line, file=out)
-    out.flush()
-
-
-def status_line(description: dict[str, Any]) -> str:
-    name = description.get("ProcessingJobName", "?")
-    status = description.get("ProcessingJobStatus", "?")
-    line = f"{name}: {status}"
-    if status in TERMINAL:
-        line += f", {describe_duration(description)}"
-    return line  # FailureReason: said once, by check_outcome
-
-
-def interrupted_message(
-    backend: Backend, job_name: str, download_to: dict[str, str] | None = None
-) -> str:
-    """What Ctrl-C left running and the commands that go on from there: reattach, stop,
-    and (when the run meant to download outputs) fetch them to the same places."""
-    import os
-
-    local = getattr(backend, "name", "") == "local"
-    message = (
-        f"stopped following {job_name}; the job keeps running. "
+def how_to_go_on(job_name: str, local: bool, download_to: dict[str, str] | None = None) -> str:
+    """The commands that go on from a Ctrl-C: reattach, stop, and (when the run meant to
+    download outputs) fetch them to the same places."""
+    hint = (
         f"Reattach: {jobs_command('logs -f', job_name, local=local)}; "
         f"stop it: {jobs_command('stop', job_name, local=local)}"
     )
@@ -143,12 +99,21 @@ def interrupted_message(
             f"{name} to {rel if not rel.startswith('..') else download_to[name]}"
             for name, rel in shown.items()
         )
-        message += (
+        hint += (
             f"; once it completes, download its outputs as this run would have ({places}): "
             f"{jobs_command('download', job_name, local=local)} "
             f"(or wait and download: {jobs_command('wait', job_name, local=local)})"
         )
-    return message
+    return hint
+
+
+def status_line(description: dict[str, Any]) -> str:
+    name = description.get("ProcessingJobName", "?")
+    status = description.get("ProcessingJobStatus", "?")
+    line = f"{name}: {status}"
+    if status in TERMINAL:
+        line += f", {describe_duration(description)}"
+    return line  # FailureReason: said once, by the JobFailed the wait raises
 
 
 def describe_duration(description: dict[str, Any]) -> str:

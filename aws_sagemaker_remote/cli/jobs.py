@@ -1,8 +1,12 @@
 """``aws-sagemaker-remote jobs ...``: list, describe, follow, stop and download jobs.
 
-Every command works on SageMaker (default) or on the local engine (``--local``) through the
-same Backend Protocol. Results go to stdout, status and hints to stderr; errors become one
-line and an exit code in exactly one place, :func:`errors.exit_on_error`.
+Every command works on SageMaker (default) or on the local engine (``--local``) over the
+Python API: a job's commands over its :class:`~..submission.handle.Job` (with a
+:class:`~.follow.Printer` as its ``on_event``), the listing over the Backend Protocol, and
+``rm``, ``prune`` and the local engine's space over
+:class:`~..backends.housekeeping.LocalOperations`, whose data :mod:`.housekeeping` words.
+Results go to stdout, status and hints to stderr; errors become one line and an exit code
+in exactly one place, :func:`errors.exit_on_error`.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import argparse
 import os
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..backends import to_json
+from ..backends.housekeeping import LocalOperations
 from ..collector import skip_collection_at_exit
-from ..errors import Error, Interrupted, JobFailed, UserError, exit_on_error
+from ..errors import Error, Interrupted, UserError, exit_on_error
 from ..job.status import COMPLETED
 from ..processing.args import OneLineParser
 from ..submission.planned_downloads import forget
@@ -194,31 +199,22 @@ def _backend(args: argparse.Namespace) -> Any:
         raise UserError(f"the local engine is not available: {error}", field="local") from None
 
 
-def _job(args: argparse.Namespace) -> Job:
-    """The job the command names; NotFound (one line) when there is none."""
+def _job(args: argparse.Namespace, log_out: TextIO | None = None) -> Job:
+    """The job the command names, saying what it hears on stderr (its log lines on
+    ``log_out``); NotFound (one line) when there is none."""
     from ..api import attach
+    from .follow import Printer
 
+    printer = Printer(jobs_option_for_field, log_out=log_out)
     try:
-        return attach(args.name, local=args.local, profile=args.profile, on_event=_progress())
+        return attach(args.name, local=args.local, profile=args.profile, on_event=printer)
     except ImportError as error:
         raise UserError(f"the local engine is not available: {error}", field="local") from None
 
 
-def _progress() -> Any:
-    """An ``on_event`` that draws a download's progress on stderr (nothing else)."""
-    from .progress import ProgressPrinter
-
-    printer = ProgressPrinter()
-
-    def on_event(event: Any) -> None:
-        if event.kind == "progress":
-            printer(event.data)
-
-    return on_event
-
-
 def _list(args: argparse.Namespace) -> int:
     from .follow import format_seconds, to_datetime
+    from .housekeeping import format_bytes, space_line
 
     backend = _backend(args)
     jobs = backend.list_jobs(args.max + 1, args.name_contains)  # one more: are there more?
@@ -229,7 +225,7 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     if not jobs:
         return 0
-    local = getattr(backend, "name", "") == "local"
+    local = backend if isinstance(backend, LocalOperations) else None  # sizes on this disk
     rows = [("NAME", "STATUS", "CREATED", "DURATION", *(("SIZE",) if local else ()))]
     now = datetime.now().astimezone()
     for job in jobs:
@@ -248,20 +244,20 @@ def _list(args: argparse.Namespace) -> int:
                 job.get("ProcessingJobStatus", ""),
                 created_text,
                 duration,
-                *((backend.job_size(job["ProcessingJobName"]),) if local else ()),
+                *((format_bytes(local.job_size(job["ProcessingJobName"])),) if local else ()),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]).rstrip())
     if local:
-        print(backend.space_summary(), file=sys.stderr)
+        print(space_line(local.space()), file=sys.stderr)
     return 0
 
 
 def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool) -> None:
     """On stderr: that the list is empty, or that it is cut at --max ("20 of 23 jobs")."""
-    local = getattr(backend, "name", "") == "local"
+    local = backend.local
     matching = f" whose name contains {args.name_contains!r}" if args.name_contains else ""
     if not shown:
         where = "local jobs" if local else "SageMaker processing jobs"
@@ -273,7 +269,7 @@ def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool
             hint = "for the local engine's jobs: --local"
         print(f"no {where}{matching} ({hint})", file=sys.stderr)
     elif more:
-        if local:
+        if isinstance(backend, LocalOperations):
             total = backend.count_jobs(args.name_contains)
             said = f"{shown} of {total} jobs{matching} shown"
         else:  # counting them all would list every page of the account's jobs
@@ -281,28 +277,33 @@ def _say_how_many(args: argparse.Namespace, backend: Any, shown: int, more: bool
         print(f"{said} (--max N to see more)", file=sys.stderr)
 
 
-def _local_only(args: argparse.Namespace) -> Any:
-    if not args.local:
+def _local_only(args: argparse.Namespace) -> LocalOperations:
+    """The engine whose jobs and caches live on this machine (``--local``)."""
+    backend = _backend(args) if args.local else None
+    if not isinstance(backend, LocalOperations):
         raise UserError(
             f"jobs {args.command} removes local jobs only", field="local", fix="add --local"
         )
-    return _backend(args)
+    return backend
 
 
 def _rm(args: argparse.Namespace) -> int:
+    from .housekeeping import removed_line
+
     args.local = True  # only the local engine's jobs can be removed
-    print(_backend(args).remove_jobs(args.names), file=sys.stderr)
+    print(removed_line(_local_only(args).remove_jobs(args.names)), file=sys.stderr)
     for name in args.names:
         forget(name)
     return 0
 
 
 def _prune(args: argparse.Namespace) -> int:
+    from .housekeeping import pruned_line
+
     if args.keep < 0:
         raise UserError("must be 0 or more", field="keep")
-    print(
-        _local_only(args).prune(args.keep, args.older_than, dry_run=args.dry_run), file=sys.stderr
-    )
+    pruned = _local_only(args).prune(args.keep, args.older_than, dry_run=args.dry_run)
+    print(pruned_line(pruned), file=sys.stderr)
     return 0
 
 
@@ -312,20 +313,14 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from .follow import follow_job
+    from .follow import follow
 
-    job = _job(args)
+    job = _job(args, log_out=sys.stdout)
     if args.follow:
-        follow_job(
-            job.backend,
-            job.name,
-            out=sys.stderr,
-            log_out=sys.stdout,
-            poll_seconds=args.poll_seconds,
-        )
+        follow(job, poll_seconds=args.poll_seconds)
         return 0
     description = job.describe()  # "no such job" rather than silence
-    if not job.backend.log_streams(job.name):
+    if not job.log_streams():
         print(
             f"job {job.name} has no log streams yet (status "
             f"{description.get('ProcessingJobStatus')}); SageMaker creates them when the "
@@ -341,21 +336,17 @@ def _logs(args: argparse.Namespace) -> int:
 def _wait(args: argparse.Namespace) -> int:
     """Follow the job; once it completed, download what a waited run that was cut short
     meant to download, where it meant to (see :mod:`..submission.planned_downloads`)."""
-    from .follow import wait_job
+    from .follow import follow
 
     job = _job(args)
-    try:
-        wait_job(
-            job.backend,
-            job.name,
-            out=sys.stderr,
-            poll_seconds=args.poll_seconds,
-            logs=not args.no_logs,
-            download_to=None if args.no_download else job.local_outputs,
-        )
-    except JobFailed:
-        forget(job.name)  # it ended without outputs to download
-        raise
+    description = follow(
+        job,
+        poll_seconds=args.poll_seconds,
+        logs=not args.no_logs,
+        download_to=None if args.no_download else job.local_outputs,
+    )
+    # JobFailed unless it completed; its last log lines only if they were not printed
+    job.finish(description, download=False, last_lines=args.no_logs)
     if job.local_outputs and not args.no_download:
         if _print_downloads(job.download()):
             return 1  # the record stays: a later download may place what this one refused

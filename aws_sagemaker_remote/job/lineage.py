@@ -70,7 +70,7 @@ def resolve_job_input(uri: str, backend: Any, field: str = "inputs") -> str:
     if not is_job_uri(uri):
         return uri
     job_name, output_name, subpath = parse_job_uri(uri, field)
-    local = getattr(backend, "name", "") == "local"
+    local = backend.local  # the commands a hint names take --local
     try:
         description = backend.describe_job(job_name)
     except NotFound as error:

@@ -3,7 +3,9 @@
 The parsed flags become settings, channels and arguments (:mod:`.argv`), the same spec
 the API builds from keywords; then the dry run prints the request, or the submission
 runs and this module says what happens: the staging summary, where to follow the job,
-its status and logs while waited for, and where its outputs went.
+its status and logs while waited for, and where its outputs went. What follows the
+submission is the API's :class:`~..submission.handle.Job` (following, the failure, the
+downloads), heard through a :class:`~..cli.follow.Printer`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cli.flags import flag_for_field
+from ..cli.follow import Printer
 from ..collector import skip_collection_at_exit
 from ..errors import Interrupted, render_fields
 from ..events import Event
@@ -89,26 +92,17 @@ def run_spec(
     return _wait(job, spec, output_json, download=settings["download"])
 
 
-class _Announcer:
-    """Prints what a submission has to say, on stderr; then where to find the job."""
+class _Announcer(Printer):
+    """Prints what a submission and then its job have to say, on stderr; once the job
+    exists, where to find it (:meth:`announce`)."""
 
     request: dict[str, Any] = {}
-    progress: Any = None  # a ProgressPrinter, made when a transfer first reports
-
-    def __init__(self, name: Callable[[str], str]):
-        self.name = name
 
     def __call__(self, event: Event) -> None:
         if event.kind == "created":
             self.request = event.data
-        elif event.kind == "progress":
-            if self.progress is None:
-                from ..cli.progress import ProgressPrinter
-
-                self.progress = ProgressPrinter()
-            self.progress(event.data)
         else:
-            print(render_fields(event.text, self.name), file=sys.stderr)
+            super().__call__(event)
 
     def announce(self, job: Any) -> None:
         name, region = job.name, job.region
@@ -132,40 +126,26 @@ class _Announcer:
 
 
 def _wait(job: Any, spec: JobSpec, output_json: str | None, *, download: bool) -> dict[str, Any]:
-    from ..backends.watch import check_outcome
-    from ..cli.follow import follow_job
-    from ..job.status import COMPLETED
+    from ..cli.follow import follow
 
-    description = follow_job(
-        job.backend,
-        job.name,
-        poll_seconds=job.poll_seconds,
-        download_to=job.local_outputs if download else None,
-    )
-    if output_json:
-        job.write_description(output_json, description)
-    if description.get("ProcessingJobStatus") != COMPLETED:
-        from ..submission.planned_downloads import forget
-
-        forget(job.name)  # it ended without outputs to download
-    check_outcome(description, [])  # the log was printed as it came: the traceback once
-    _fetch_outputs(job, spec, description, download=download)
+    description = follow(job, download_to=job.local_outputs if download else None)
+    # the log was printed as it came: the traceback once, not again in the error
+    done = job.finish(description, download=download, output_json=output_json, last_lines=False)
+    for result in done.values():
+        for line in result.lines:
+            print(f"output {line}", file=sys.stderr)
+    _list_outputs(job, spec, description, skip=download)
     return description
 
 
-def _fetch_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, download: bool) -> None:
+def _list_outputs(job: Any, spec: JobSpec, description: dict[str, Any], *, skip: bool) -> None:
+    """Where each output that stays on S3 (or the local store) landed, and its first
+    objects; ``skip``: not those downloaded to a local path."""
     from ..storage.downloads import list_prefix
 
     uris = job.output_uris(description)
-    if download and job.local_outputs:
-        from ..submission.planned_downloads import forget
-
-        for done in job.download().values():
-            for line in done.lines:
-                print(f"output {line}", file=sys.stderr)
-        forget(job.name)
     for output in spec.outputs:
-        if download and output.download_dir:
+        if skip and output.download_dir:
             continue
         uri = uris[output.name]
         listed = list_prefix(job.session_for(uri), uri, limit=LISTED_OBJECTS + 1)

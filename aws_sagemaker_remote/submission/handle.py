@@ -2,8 +2,11 @@
 
 Built by :func:`~aws_sagemaker_remote.submit` or :func:`~aws_sagemaker_remote.attach`, in
 the spirit of Metaflow's ``RunningJob``: status, wait, logs, stop and download over a job
-name and a backend. It prints nothing; status changes and log lines reach the optional
-``on_event`` callback as :class:`~aws_sagemaker_remote.events.Event` values.
+name and a backend. It prints nothing; status changes, log lines and download progress
+reach the optional ``on_event`` callback as :class:`~aws_sagemaker_remote.events.Event`
+values. It is the one implementation of what follows a submission (following the job,
+the failure to raise, the downloads): the Python API and the command line both use it,
+the command line with an ``on_event`` that prints.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Job:
         self.local_outputs = dict(local_outputs or {})  # output name -> the path it was given
         self.on_event = on_event
         self._aws = aws
+        self._last_lines: list[str] = []  # the last log lines the latest follow() saw
 
     def __repr__(self) -> str:
         return f"Job({self.name!r}, {'local' if self.local else 'sagemaker'})"
@@ -58,7 +62,7 @@ class Job:
     @property
     def local(self) -> bool:
         """Whether the job runs on the local engine rather than on SageMaker."""
-        return getattr(self.backend, "name", "") == "local"
+        return self.backend.local
 
     @property
     def poll_seconds(self) -> float:
@@ -75,6 +79,10 @@ class Job:
     def stop(self) -> None:
         """Ask the job to stop; it ends ``Stopped``."""
         self.backend.stop_job(self.name)
+
+    def log_streams(self) -> list[str]:
+        """The names of the job's log streams so far (none before its instances start)."""
+        return self.backend.log_streams(self.name)
 
     def logs(self, follow: bool = False) -> Iterator[str]:
         """The job's log lines, each starting with ``algo-N |`` when the job has several
@@ -109,9 +117,12 @@ class Job:
         """
         return str(self.follow(poll_seconds=poll_seconds).get("ProcessingJobStatus"))
 
-    def follow(self, poll_seconds: float | None = None) -> dict[str, Any]:
-        """Like :meth:`wait`, but the final description."""
-        watch = self.watch(logs=self.on_event is not None, poll_seconds=poll_seconds)
+    def follow(self, poll_seconds: float | None = None, *, logs: bool = True) -> dict[str, Any]:
+        """Like :meth:`wait`, but the final description.
+
+        :param logs: tell ``on_event`` the log lines too, not only the status changes.
+        """
+        watch = self.watch(logs=logs and self.on_event is not None, poll_seconds=poll_seconds)
         for update in watch:
             if self.on_event is None:
                 continue
@@ -123,12 +134,48 @@ class Job:
         self._last_lines = watch.last_lines
         return watch.description
 
-    def failure(self, description: dict[str, Any]) -> Exception | None:
-        """The JobFailed to raise for an ended ``description`` (reason and last lines), or None."""
+    def failure(self, description: dict[str, Any], *, last_lines: bool = True) -> JobFailed | None:
+        """The JobFailed to raise for an ended ``description`` (its reasons and last log
+        lines), or None.
+
+        :param last_lines: False when the lines were told as they came (followed with
+            logs): the error then says the reasons only.
+        """
         if description.get("ProcessingJobStatus") not in UNSUCCESSFUL:
             return None
-        lines = getattr(self, "_last_lines", None) or last_log_lines(self.backend, self.name)
+        lines: list[str] = []
+        if last_lines:
+            lines = self._last_lines or last_log_lines(self.backend, self.name)
         return outcome_error(description, lines)
+
+    def finish(
+        self,
+        description: dict[str, Any],
+        *,
+        download: bool = True,
+        output_json: str | None = None,
+        last_lines: bool = True,
+    ) -> dict[str, Download]:
+        """What a waited run does once its job has ended: write the description to
+        ``output_json``; raise the :meth:`failure` unless it completed; then (``download``)
+        fetch the outputs given as local paths to those paths. What was downloaded.
+
+        Where a waited run meant to download (kept for ``jobs wait`` in case the wait was
+        cut short) is forgotten once the job failed or its outputs are here.
+        """
+        from .planned_downloads import forget
+
+        if output_json:
+            self.write_description(output_json, description)
+        failure = self.failure(description, last_lines=last_lines)
+        if failure is not None:
+            forget(self.name)  # it ended without outputs to download
+            raise failure
+        if not (download and self.local_outputs):
+            return {}
+        done = self.download()
+        forget(self.name)
+        return done
 
     def output_uris(self, description: dict[str, Any] | None = None) -> dict[str, str]:
         """Output name -> the S3 (or local-store) URI where it lands."""

@@ -126,7 +126,8 @@ def submit(spec: JobSpec, *, on_event: Sink = None) -> Job:
         if created:
             follow = jobs_command("logs -f", spec.job_name, local=spec.on_local_engine)
             raise Interrupted(
-                f"interrupted; job {spec.job_name} was created and keeps running (follow: {follow})"
+                f"interrupted; job {spec.job_name} was created and keeps running",
+                hint=f"follow: {follow}",
             ) from None
         raise Interrupted(NOTHING_SUBMITTED) from None
 

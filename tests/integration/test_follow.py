@@ -1,4 +1,5 @@
-"""Waiting and log tailing, written against the Backend Protocol.
+"""Following a job on a terminal: ``Job`` follows it (over the Backend Protocol), the
+command line's ``Printer`` says what it hears.
 
 Against moto (jobs are Completed at once, or Stopped by StopProcessingJob; the test writes
 the logs), and against a scripted in-memory backend for what moto cannot show: a job that
@@ -15,15 +16,15 @@ import pytest
 from aws_sagemaker_remote.aws.session import resolve_aws
 from aws_sagemaker_remote.backends import LogEvent, LogPage
 from aws_sagemaker_remote.backends.sagemaker import SageMakerBackend
+from aws_sagemaker_remote.backends.watch import last_log_lines, outcome_error
 from aws_sagemaker_remote.cli.follow import (
     FollowInterrupted,
-    check_outcome,
+    Printer,
     describe_duration,
-    follow_job,
-    last_log_lines,
-    wait_job,
+    follow,
 )
 from aws_sagemaker_remote.errors import JobFailed
+from aws_sagemaker_remote.submission.handle import Job
 from integration.test_sagemaker_backend import now_ms, processing_request, put_logs
 
 FAST = 0.05
@@ -34,19 +35,24 @@ def backend(moto_reset) -> SageMakerBackend:
     return SageMakerBackend(resolve_aws(None))
 
 
+def printed(backend, name: str, out: io.StringIO, **options) -> Job:
+    """A Job whose events are printed on ``out`` (and ``log_out``, if given)."""
+    log_out = options.pop("log_out", None)
+    return Job(name, backend, on_event=Printer(out=out, log_out=log_out), **options)
+
+
 @pytest.mark.e2e
 def test_follow_completed_job_prints_every_line(backend):
     backend.create_job(processing_request("wc"))
     put_logs("wc/algo-1-1700000000", ["reading", "counting", "done"])
     out = io.StringIO()
-    lines: list[str] = []
-    description = follow_job(backend, "wc", out=out, poll_seconds=FAST, last_lines=lines)
+    job = printed(backend, "wc", out)
+    description = follow(job, poll_seconds=FAST)
     assert description["ProcessingJobStatus"] == "Completed"
-    printed = out.getvalue().splitlines()
-    assert printed[:3] == ["reading", "counting", "done"]  # the job's lines, then its end
-    assert printed[3].startswith("wc: Completed, ran ")
-    assert lines == ["reading", "counting", "done"]
-    check_outcome(description, lines)  # Completed: no error
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == ["reading", "counting", "done"]  # the job's lines, then its end
+    assert lines[3].startswith("wc: Completed, ran ")
+    assert job.failure(description) is None  # Completed: no error
 
 
 @pytest.mark.e2e
@@ -57,7 +63,7 @@ def test_follow_two_instances_prefixes_and_interleaves(backend):
     put_logs("multi/algo-1-1700000000", ["a0", "a1"], start_ms=start)
     put_logs("multi/algo-1-1700000000", ["a2"], start_ms=start + 100)
     status, logs = io.StringIO(), io.StringIO()
-    follow_job(backend, "multi", out=status, log_out=logs, poll_seconds=FAST)
+    follow(printed(backend, "multi", status, log_out=logs), poll_seconds=FAST)
     assert logs.getvalue().splitlines() == [
         "algo-1 | a0",
         "algo-1 | a1",
@@ -73,8 +79,9 @@ def test_follow_without_logs(backend):
     backend.create_job(processing_request("quiet"))
     put_logs("quiet/algo-1-1700000000", ["noise"])
     out = io.StringIO()
-    follow_job(backend, "quiet", out=out, poll_seconds=FAST, logs=False)
+    follow(printed(backend, "quiet", out), poll_seconds=FAST, logs=False)
     assert "noise" not in out.getvalue()
+    assert out.getvalue().startswith("quiet: Completed")
 
 
 @pytest.mark.e2e
@@ -82,33 +89,36 @@ def test_stopped_job_fails_with_its_last_lines(backend):
     backend.create_job(processing_request("halt"))
     put_logs("halt/algo-1-1700000000", [f"line {i}" for i in range(30)])
     backend.stop_job("halt")
-    lines: list[str] = []
-    description = follow_job(
-        backend, "halt", out=io.StringIO(), poll_seconds=FAST, last_lines=lines
-    )
+    job = printed(backend, "halt", io.StringIO())
+    description = follow(job, poll_seconds=FAST)
     assert description["ProcessingJobStatus"] == "Stopped"
-    assert lines == [f"line {i}" for i in range(10, 30)]
-    with pytest.raises(JobFailed) as caught:
-        check_outcome(description, lines)
-    message = str(caught.value)
+    failed = job.failure(description)
+    assert isinstance(failed, JobFailed) and failed.exit_code == 1
+    assert failed.last_lines == [f"line {i}" for i in range(10, 30)]
+    message = str(failed)
     assert "halt ended Stopped" in message and "line 29" in message and "line 9\n" not in message
-    assert caught.value.exit_code == 1
+    said = job.failure(description, last_lines=False)  # the lines were printed as they came
+    assert said is not None and said.last_lines == [] and "line" not in str(said)
 
-    with pytest.raises(JobFailed, match="ended Stopped"):
-        wait_job(backend, "halt", out=io.StringIO(), poll_seconds=FAST, logs=False)
+    quiet = printed(backend, "halt", io.StringIO())
+    description = follow(quiet, poll_seconds=FAST, logs=False)
+    with pytest.raises(JobFailed, match="ended Stopped") as caught:
+        quiet.finish(description, download=False)  # the lines not printed: read at the end
+    assert caught.value.last_lines[-1] == "line 29"
     assert last_log_lines(backend, "halt", n=2) == ["line 28", "line 29"]
 
 
-def test_check_outcome_carries_reason_and_exit_message():
+def test_a_failure_carries_reason_and_exit_message():
     description = {
         "ProcessingJobName": "bad",
         "ProcessingJobStatus": "Failed",
         "FailureReason": "AlgorithmError: script exited with 3",
         "ExitMessage": "ValueError: no input",
     }
-    with pytest.raises(JobFailed) as caught:
-        check_outcome(description, ["Traceback (most recent call last):", "ValueError: no input"])
-    message = str(caught.value)
+    failed = outcome_error(
+        description, ["Traceback (most recent call last):", "ValueError: no input"]
+    )
+    message = str(failed)
     for part in ("Failed", "AlgorithmError: script exited with 3", "exit message: ValueError"):
         assert part in message
     assert message.endswith("  Traceback (most recent call last):\n  ValueError: no input")
@@ -120,8 +130,8 @@ def test_check_outcome_carries_reason_and_exit_message():
 class ScriptedBackend:
     """A Backend whose job advances one step per DescribeProcessingJob call."""
 
-    def __init__(self, name: str, steps: list[tuple[str, dict[str, list[str]]]], instances=1):
-        self.name = name
+    def __init__(self, steps: list[tuple[str, dict[str, list[str]]]], instances=1, local=False):
+        self.local = local
         self.steps = steps  # (status, {stream: lines written by then})
         self.instances = instances
         self.calls = 0
@@ -170,7 +180,6 @@ class ScriptedBackend:
 
 def test_status_changes_once_each_and_late_streams():
     backend = ScriptedBackend(
-        "sagemaker",
         [
             ("InProgress", {}),
             ("InProgress", {"j/algo-1-1": ["starting"]}),
@@ -180,7 +189,7 @@ def test_status_changes_once_each_and_late_streams():
         ],
     )
     out = io.StringIO()
-    description = follow_job(backend, "j", out=out, poll_seconds=FAST)
+    description = follow(printed(backend, "j", out), poll_seconds=FAST)
     assert description["ProcessingJobStatus"] == "Completed"
     assert out.getvalue().splitlines() == [
         "j: InProgress",
@@ -195,27 +204,28 @@ def test_status_changes_once_each_and_late_streams():
 
 def test_several_instances_prefix_from_the_first_line():
     backend = ScriptedBackend(
-        "sagemaker", [("InProgress", {"j/algo-1-1": ["first"]}), ("Failed", {})], instances=2
+        [("InProgress", {"j/algo-1-1": ["first"]}), ("Failed", {})], instances=2
     )
     out = io.StringIO()
-    description = follow_job(backend, "j", out=out, poll_seconds=FAST)
+    job = printed(backend, "j", out)
+    description = follow(job, poll_seconds=FAST)
     assert "algo-1 | first" in out.getvalue().splitlines()
-    with pytest.raises(JobFailed, match="ended Failed"):
-        check_outcome(description, ["algo-1 | first"])
+    failed = job.failure(description)
+    assert "ended Failed" in str(failed) and failed.last_lines == ["algo-1 | first"]
 
 
-@pytest.mark.parametrize("engine, suffix", [("sagemaker", ""), ("local", " --local")])
-def test_ctrl_c_says_how_to_reattach_and_stop(engine, suffix):
-    backend = ScriptedBackend(engine, [("InProgress", {"j/algo-1-1": ["x"]})])
+@pytest.mark.parametrize("local, suffix", [(False, ""), (True, " --local")])
+def test_ctrl_c_says_how_to_reattach_and_stop(local, suffix):
+    backend = ScriptedBackend([("InProgress", {"j/algo-1-1": ["x"]})], local=local)
     backend.interrupt_at = 2
-    lines: list[str] = []
     with pytest.raises(FollowInterrupted) as caught:
-        follow_job(backend, "j", out=io.StringIO(), poll_seconds=FAST, last_lines=lines)
+        follow(printed(backend, "j", io.StringIO()), poll_seconds=FAST)
     message = str(caught.value)
+    assert message.startswith("stopped following j; the job keeps running. Reattach: ")
     assert f"aws-sagemaker-remote jobs logs -f j{suffix};" in message
     assert message.endswith(f"aws-sagemaker-remote jobs stop j{suffix}")
+    assert caught.value.hint is not None and caught.value.hint.startswith("Reattach: ")
     assert caught.value.exit_code == 130
-    assert lines == ["x"]
 
 
 # -- durations -----------------------------------------------------------------------

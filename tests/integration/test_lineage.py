@@ -80,7 +80,7 @@ def test_unknown_output_lists_the_outputs(backend):
 
 
 class _RunningBackend:
-    name = "local"
+    local = True  # its jobs are the local engine's: the hint's command says --local
 
     def describe_job(self, job_name):
         return {"ProcessingJobName": job_name, "ProcessingJobStatus": "InProgress"}

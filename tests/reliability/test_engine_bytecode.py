@@ -8,7 +8,6 @@ import hashlib
 import importlib.util
 import json
 import marshal
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -166,11 +165,11 @@ def test_prune_removes_the_bytecode_no_remaining_job_names():
     run_job(backend, stage_code(1))
     run_job(backend, stage_code(2))
     assert entries(backend, 1) and entries(backend, 2)
-    assert "bytecode" in backend.space_summary()
+    assert backend.space().parts["bytecode"] > 0
 
-    said = backend.prune(keep=1)
+    pruned = backend.prune(keep=1)
     assert entries(backend, 1) == [] and entries(backend, 2)  # the newer job's is named
-    assert said.startswith("removed 1 jobs") and re.search(r" [1-9]\d* cached compiled mod", said)
+    assert len(pruned.jobs) == 1 and pruned.bytecode >= 1
     backend.prune()
     assert entries(backend) == []
 

@@ -133,19 +133,19 @@ def two_jobs_one_linked(private_state) -> tuple[LocalBackend, str, str]:
 
 
 def test_prune_reports_what_the_disk_really_gets_back(private_state):
-    from aws_sagemaker_remote.backends.local.submitting.space import format_bytes
+    from aws_sagemaker_remote.cli.housekeeping import format_bytes
 
     backend, older, newer = two_jobs_one_linked(private_state)
     before = used_bytes(private_state)
-    said = backend.prune(keep=1)
+    pruned = backend.prune(keep=1)
     freed = before - used_bytes(private_state)
     assert backend.store.get(older) is None and backend.store.get(newer) is not None
     assert freed > 3 * 1024 * 1024
-    assert said.endswith(f", {format_bytes(freed)} freed"), (said, freed)
+    assert format_bytes(pruned.freed_bytes) == format_bytes(freed), (pruned, freed)
 
 
 def test_prune_dry_run_says_what_would_go_and_removes_nothing(private_state):
-    from aws_sagemaker_remote.backends.local.submitting.space import format_bytes
+    from aws_sagemaker_remote.cli.housekeeping import format_bytes
 
     backend, older, _ = two_jobs_one_linked(private_state)
     listing = sorted(str(p) for p in private_state.rglob("*"))

@@ -30,7 +30,7 @@ import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...diskspace import reported_full
 from ...errors import NotFound, UserError
@@ -52,6 +52,9 @@ from .store import (
 )
 from .submitting.checks import check_request, duplicate
 from .submitting.processes import kill_leftovers, reap, runner_alive, start_runner
+
+if TYPE_CHECKING:  # dataclasses cost a job's runner milliseconds it does not need
+    from ..housekeeping import Pruned, Removed, Space
 
 __all__ = ["LocalBackend"]
 
@@ -77,7 +80,7 @@ def _inputs_placed(job_dir: Any) -> dict[str, Any]:
 class LocalBackend:
     """Runs processing jobs on this machine; see the module's docstring."""
 
-    name = "local"
+    local = True
 
     def __init__(
         self,
@@ -248,38 +251,36 @@ class LocalBackend:
             except OSError:
                 pass  # it ended meanwhile; it also polls the store for the request
 
-    # -- space ----------------------------------------------------------------------------
-    def job_size(self, job_name: str) -> str:
-        """The disk space of the job's directory, for ``jobs list``."""
-        from .submitting.space import disk_usage, format_bytes
+    # -- space (housekeeping.LocalOperations) ---------------------------------------------
+    def job_size(self, job_name: str) -> int:
+        """Bytes of disk the job's directory takes, for ``jobs list``."""
+        from .submitting.space import disk_usage
 
-        return format_bytes(disk_usage(self.store.job_dir(job_name)))
+        return disk_usage(self.store.job_dir(job_name))
 
-    def space_summary(self) -> str:
-        from .submitting.space import format_bytes, usage
+    def space(self) -> Space:
+        from ..housekeeping import Space
+        from .submitting.space import usage
 
-        parts = usage(self.store)
-        each = ", ".join(f"{what} {format_bytes(size)}" for what, size in parts.items())
-        return f"local engine: {format_bytes(sum(parts.values()))} in {self.store.root} ({each})"
+        return Space(str(self.store.root), usage(self.store))
 
-    def remove_jobs(self, names: list[str]) -> str:
-        """Delete ended jobs (record and directory); what was freed, in words."""
-        from .submitting.space import format_bytes, remove_jobs
+    def remove_jobs(self, names: list[str]) -> Removed:
+        """Delete ended jobs (record and directory); what was freed."""
+        from .submitting.space import remove_jobs
 
-        removed = remove_jobs(self.store, names)
-        return f"removed {len(removed.jobs)} jobs, {format_bytes(removed.bytes)} freed"
+        return remove_jobs(self.store, names)
 
     def prune(
         self, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
-    ) -> str:
+    ) -> Pruned:
         """Delete ended jobs but the newest ``keep`` (older than ``older_than`` s), then
         the local store's staged trees no job references, the cached environments no
         remaining job ran in (with ``older_than``: also unused that long) and the cached
-        bytecode of code no job names; in words, with what was really freed. ``dry_run``:
-        say what would go, remove nothing."""
+        bytecode of code no job names; what was really freed. ``dry_run``: say what would
+        go, remove nothing."""
         from .submitting.space import prune
 
-        return prune(self.store, keep, older_than, dry_run=dry_run).summary()
+        return prune(self.store, keep, older_than, dry_run=dry_run)
 
     # -- logs -----------------------------------------------------------------------------
     def log_streams(self, job_name: str) -> list[str]:

@@ -57,7 +57,7 @@ def jobs_list_page(
         f'<option value="{esc(s)}"{" selected" if s == status else ""}>{esc(s)}</option>'
         for s in STATUSES
     )
-    where = "the local engine" if source.name == "local" else "SageMaker"
+    where = source.where
     count = wording.count(listed.total, "job") if listed.total is not None else "newest first"
     form = (
         f'<form class="filters" method="get" action="{esc(url(""))}">'

@@ -47,7 +47,7 @@ class JobsPage:
 class ConsoleSource(Protocol):
     """Everything the console shows, read from one place (the local engine or SageMaker)."""
 
-    name: str  # "local" or "sagemaker"
+    where: str  # what the jobs run on, in the list page's words
     objects: ObjectReader
     job_paths_only: bool  # browse only the S3 paths a job names (not whole buckets)
     poll_seconds: float  # how often a running job's page asks for new log lines
@@ -98,7 +98,7 @@ def request_from_description(description: dict[str, Any]) -> dict[str, Any]:
 class LocalSource:
     """The local engine's jobs (stop included) and the local store's objects."""
 
-    name = "local"
+    where = "the local engine"
     job_paths_only = False  # the local store is this user's own
     poll_seconds = 1.0  # a running job's page asks for new log lines this often
 
@@ -154,7 +154,7 @@ class LocalSource:
 class SageMakerSource:
     """A SageMaker account's jobs, read-only in spirit (the face decides on stop)."""
 
-    name = "sagemaker"
+    where = "SageMaker"
     job_paths_only = True
     poll_seconds = 5.0  # three API calls a poll; CloudWatch Logs' quotas are per account
 

@@ -16,7 +16,7 @@ from aws_sagemaker_remote.backends.watch import (
 class ScriptedBackend:
     """A job whose statuses and log lines come from lists, one status per describe."""
 
-    name = "scripted"
+    local = False
 
     def __init__(self, statuses: list[str], streams: dict[str, list[LogEvent]], count: int = 1):
         self.statuses = statuses

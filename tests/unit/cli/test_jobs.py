@@ -120,3 +120,20 @@ def test_pruning_an_empty_engine_reports_on_stderr(capsys):
     assert code == 0 and out == "" and err.strip()
     code, out, err = exits(capsys, "jobs", "rm", "--local", "no-such-job")
     assert code == 2 and out == "" and "no-such-job" in one_line(err)
+
+
+def test_a_dry_run_prune_of_an_empty_engine_says_it_in_one_line(capsys):
+    code, out, err = exits(capsys, "jobs", "prune", "--local", "--dry-run")
+    assert code == 0 and out == ""
+    assert one_line(err) == (
+        "would remove 0 jobs, 0 staged trees, 0 cached compiled modules and 0 job "
+        "environments, 0 B to free"
+    )
+
+
+def test_rm_and_prune_refuse_sagemaker_naming_local(capsys):
+    code, out, err = exits(capsys, "jobs", "prune", "--keep", "1")
+    assert code == 2 and out == ""
+    assert one_line(err) == (
+        "aws-sagemaker-remote: error: --local: jobs prune removes local jobs only (add --local)"
+    )

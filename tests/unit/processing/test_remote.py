@@ -88,12 +88,12 @@ def test_the_announcement_says_how_to_follow_the_job_and_where_outputs_go(capsys
     announcer = _Announcer(flag_for_field)
     announcer(Event("created", "created processing job j", request))
     assert capsys.readouterr().err == "", "the created event is announced with the job"
-    announcer.announce(Job("j", MemoryBackend(name="local")))
+    announcer.announce(Job("j", MemoryBackend(local=True)))
     local = capsys.readouterr().err
     assert "jobs logs -f j --local" in local and "s3://bucket/jobs/j/out" in local
     assert "console.aws.amazon.com" not in local
 
-    sagemaker = Job("j", MemoryBackend(name="sagemaker"), aws=SimpleNamespace(region="eu-west-1"))
+    sagemaker = Job("j", MemoryBackend(), aws=SimpleNamespace(region="eu-west-1"))
     announcer.announce(sagemaker)
     remote_lines = capsys.readouterr().err
     assert "--local" not in remote_lines

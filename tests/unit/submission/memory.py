@@ -28,10 +28,11 @@ def description(
 
 
 class MemoryBackend:
-    """Jobs in a dict; ``statuses[name]``: the statuses later describes move through."""
+    """Jobs in a dict; ``statuses[name]``: the statuses later describes move through.
+    ``local``: stands for the local engine (jobs on this machine) rather than SageMaker."""
 
-    def __init__(self, name: str = "memory"):
-        self.name = name
+    def __init__(self, *, local: bool = False):
+        self.local = local
         self.jobs: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, list[str]] = {}
         self.streams: dict[str, list[LogEvent]] = {}

@@ -7,7 +7,7 @@ from aws_sagemaker_remote.submission.where import Where
 def test_the_local_engine_opens_without_aws(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(tmp_path / "state"))
     backend = open_backend(local=True, host_credentials=True)
-    assert backend.name == "local"
+    assert backend.local
     assert backend.host_credentials is True
     assert backend.list_jobs() == []
 

@@ -61,7 +61,7 @@ def test_status_describe_and_stop_go_to_the_backend(backend):
 def test_the_local_engine_is_polled_often_sagemaker_rarely(backend):
     assert not Job("j", backend).local
     assert Job("j", backend).poll_seconds == REMOTE_POLL_SECONDS
-    engine = MemoryBackend(name="local")
+    engine = MemoryBackend(local=True)
     assert Job("j", engine).local and Job("j", engine).poll_seconds == LOCAL_POLL_SECONDS
     assert repr(Job("j", engine)) == "Job('j', local)"
     assert repr(Job("j", backend)) == "Job('j', sagemaker)"
@@ -163,3 +163,33 @@ def test_the_local_store_needs_no_aws_session(backend):
     job = Job("j", backend)
     assert job.session_for(f"{LOCAL}/jobs/j/out") is None
     assert job.region is None
+
+
+def test_log_streams_are_the_jobs_own(backend):
+    assert Job("j", backend).log_streams() == ["j/algo-1-1700000000"]
+
+
+def test_finishing_a_failed_job_writes_its_description_then_raises(backend, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(tmp_path / "state"))  # planned downloads
+    backend.add(
+        description("bad", "Failed", FailureReason="AlgorithmError: boom"),
+        logs=["ValueError: boom"],
+    )
+    job = Job("bad", backend, local_outputs={"out": str(tmp_path / "out")})
+    path = tmp_path / "d.json"
+    with pytest.raises(JobFailed) as caught:
+        job.finish(job.describe(), output_json=str(path))
+    assert json.loads(path.read_text())["ProcessingJobStatus"] == "Failed"
+    assert caught.value.last_lines == ["ValueError: boom"]
+    with pytest.raises(JobFailed) as caught:
+        job.finish(job.describe(), last_lines=False)  # the lines were told as they came
+    assert caught.value.last_lines == [] and "boom" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_finishing_a_completed_job_downloads_its_local_outputs(backend, stored_outputs, tmp_path):
+    job = Job("j", backend, local_outputs={"out": str(tmp_path / "mine")})
+    assert job.finish(description("j", "Completed"), download=False) == {}
+    assert not (tmp_path / "mine").exists()
+    done = job.finish(description("j", "Completed"))
+    assert list(done) == ["out"] and (tmp_path / "mine" / "a.txt").read_bytes() == b"A"

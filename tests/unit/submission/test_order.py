@@ -44,7 +44,7 @@ def test_the_local_engine_stages_into_the_local_store_with_no_aws(script, no_aws
     spec = spec_for(script, ["--sagemaker-instance", "local"])
     submission = order.prepare(spec)
     assert submission.where.aws is None and submission.notes == []
-    assert submission.backend.name == "local"
+    assert submission.backend.local
     assert submission.staging_root == f"{LOCAL}/staging"
     request = submission.request
     assert request["ProcessingJobName"] == spec.job_name

@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from ....errors import NotFound, UserError
 from ....storage.leases import leased_trees
 from ....storage.localstore import LOCAL_STORE_BUCKET, local_store_path
 from ....wording import jobs_command
+from ...housekeeping import Pruned, Removed
 from ..caches.bytecode import RECORDS, bytecode_dir, nsinit_digest
 from ..caches.pycfiles import read_record
 from ..caches.venvs import COMPLETE, envs_dir, lock_path, try_exclusive
@@ -33,31 +33,6 @@ from ..store import ACTIVE, ENGINE_FILE, JobStore, read_json
 
 STAGING_TREES = f"s3://{LOCAL_STORE_BUCKET}/staging/trees/"
 STAGING_MANIFESTS = f"s3://{LOCAL_STORE_BUCKET}/staging/manifests/"
-
-
-@dataclass
-class Removed:
-    """What a removal or prune deleted (or, in a dry run, would delete), for the one line
-    that says so."""
-
-    jobs: list[str]
-    trees: int
-    bytes: int  # freed for real: each inode once, and only once no link to it is left
-    environments: list[str] | None = None
-    bytecode: int = 0  # cached compiled modules
-    dry_run: bool = False
-
-    def summary(self) -> str:
-        """``removed 2 jobs, 3 staged trees, ... and 1 job environments (x), 5.0 MB freed``."""
-        environments = self.environments or []
-        verb = "would remove" if self.dry_run else "removed"
-        said = (
-            f"{verb} {len(self.jobs)} jobs, {self.trees} staged trees, "
-            f"{self.bytecode} cached compiled modules and {len(environments)} job environments"
-        )
-        if environments:
-            said += f" ({', '.join(environments)})"
-        return said + f", {format_bytes(self.bytes)} " + ("to free" if self.dry_run else "freed")
 
 
 def freed_bytes(paths: list[Path]) -> int:
@@ -134,12 +109,12 @@ def remove_jobs(store: JobStore, names: list[str]) -> Removed:
     freed = 0
     for record in records:
         freed += _delete(store, record.name)
-    return Removed([r.name for r in records], 0, freed)
+    return Removed(tuple(r.name for r in records), freed)
 
 
 def prune(
     store: JobStore, keep: int = 0, older_than: float | None = None, *, dry_run: bool = False
-) -> Removed:
+) -> Pruned:
     """Delete ended jobs except the newest ``keep``, and (with ``older_than`` seconds) only
     those that ended longer ago; then the staged trees, cached environments and bytecode no
     remaining job needs. ``dry_run``: only say what would go. A tree a submission holds
@@ -183,12 +158,12 @@ def prune(
     finally:
         for lock in locks:
             lock.close()
-    return Removed(
-        [r.name for r in doomed],
-        len(trees),
+    return Pruned(
+        tuple(r.name for r in doomed),
         freed,
-        [layer.name for layer in layers],
-        len(pycs),
+        trees=len(trees),
+        bytecode=len(pycs),
+        environments=tuple(layer.name for layer in layers),
         dry_run=dry_run,
     )
 
@@ -354,11 +329,3 @@ def parse_duration(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise ValueError(text)
     return value
-
-
-def format_bytes(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
