@@ -24,8 +24,6 @@ from aws_sagemaker_remote.backends.local.isolation.sandbox import (
     PATH_MAPPING,
     choose_isolation,
 )
-from aws_sagemaker_remote.backends.local.runner.container import docker_command, local_command
-from aws_sagemaker_remote.backends.local.runner.transfer import relative_path, shard
 from aws_sagemaker_remote.backends.local.store import JobStore
 from aws_sagemaker_remote.backends.local.submitting.checks import docker_available
 from aws_sagemaker_remote.cli.flags import flag_for_field
@@ -177,76 +175,6 @@ deadline = time.monotonic() + 120
 while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:
     time.sleep(0.05)
 """
-
-# -- the layout of keys under LocalPath (pure) ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "prefix, key, expected",
-    [
-        ("data/train/", "data/train/a.csv", "a.csv"),
-        ("data/train/", "data/train/x/y.csv", "x/y.csv"),
-        ("data/train", "data/train/x/y.csv", "x/y.csv"),
-        ("data/train.csv", "data/train.csv", "train.csv"),
-        ("data/tr", "data/train-1.csv", "train-1.csv"),
-        ("data/tr", "data/train/x.csv", "train/x.csv"),
-        ("", "top/a.csv", "top/a.csv"),
-    ],
-)
-def test_keys_land_under_local_path_as_on_sagemaker(prefix, key, expected):
-    assert relative_path(prefix, key) == expected
-
-
-def test_shards_are_disjoint_and_cover_every_key():
-    keys = [f"k{i:02d}" for i in range(10)]
-    shares = [shard(keys, i, 3) for i in (1, 2, 3)]
-    assert sorted(sum(shares, [])) == keys
-    assert all(len(share) in (3, 4) for share in shares)
-
-
-def test_commands_map_opt_ml_and_python(tmp_path):
-    opt_ml = tmp_path / "algo-1" / "opt" / "ml"
-    python = str(tmp_path / "env" / "bin" / "python")
-    entrypoint = ["python3", "/opt/ml/processing/code/job.py"]
-    arguments = ["--input=/opt/ml/processing/in", "/opt/ml", "/opt/mlx", "s3://b/opt/ml/x", "plain"]
-    # in namespaces /opt/ml is /opt/ml: only the interpreter is the job's own
-    assert local_command(entrypoint, arguments, None, python) == [
-        python,
-        *entrypoint[1:],
-        *arguments,
-    ]
-    command = local_command(entrypoint, arguments, opt_ml, python)
-    assert command == [
-        python,
-        f"{opt_ml}/processing/code/job.py",
-        f"--input={opt_ml}/processing/in",
-        str(opt_ml),
-        "/opt/mlx",
-        "s3://b/opt/ml/x",
-        "plain",
-    ]
-    assert local_command(["/bin/sh", "-c", "true"], [], opt_ml, python) == ["/bin/sh", "-c", "true"]
-    bootstrap = ["python3", "/opt/ml/processing/code/aws_sagemaker_remote/script/bootstrap.py"]
-    assert (
-        local_command(bootstrap, ["--script", "x.py"], None, python)
-        == [
-            python,
-            "-S",  # the bootstrap needs no site; the script it execs gets it
-            *bootstrap[1:],
-            "--script",
-            "x.py",
-        ]
-    )
-    request = make_request("dock", f"{STORE}/x", args=["/opt/ml/processing/in"])
-    docker = docker_command(request, "algo-2", opt_ml, {"A": "1"})
-    image = request["AppSpecification"]["ImageUri"]
-    assert docker[:3] == ["docker", "run", "--rm"]
-    assert f"{opt_ml}:/opt/ml" == docker[docker.index("-v") + 1]
-    assert "python3" == docker[docker.index("--entrypoint") + 1]
-    assert "A=1" == docker[docker.index("-e") + 1]
-    # inside the container, /opt/ml is /opt/ml: nothing is mapped
-    assert docker[-3:] == [image, "/opt/ml/processing/code/job.py", "/opt/ml/processing/in"]
-
 
 # -- whole jobs ----------------------------------------------------------------------------
 

@@ -1,5 +1,4 @@
-"""A local engine of the test's own (its job store and local store under tmp_path), with
-jobs recorded in its SQLite store as ``create_job`` records them, and the console over it."""
+"""The console over the test's own local engine (``engine``, of tests/unit/server)."""
 
 from __future__ import annotations
 
@@ -7,14 +6,6 @@ import pytest
 from consolekit import served
 
 from aws_sagemaker_remote.server.console import LocalSource, console_face
-
-
-@pytest.fixture()
-def engine(tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_SAGEMAKER_REMOTE_HOME", str(tmp_path / "state"))
-    from aws_sagemaker_remote.backends.local import LocalBackend
-
-    return LocalBackend()
 
 
 @pytest.fixture()
