@@ -284,19 +284,23 @@ class LocalStore:
         await _in_thread(self.get_file_sync, key, path, size, copied.append)
         progress(sum(copied))  # on the loop's thread, as every progress call
 
-    def link(self, key: str, target: Path, *, owner_unmapped: bool = False) -> bool:
+    def link(
+        self, key: str, target: Path, *, owner_unmapped: bool = False, for_job: bool = False
+    ) -> bool:
         """Place the object at ``target`` without copying its bytes, when that is safe: a
-        copy-on-write clone (reflink), else a hard link made read-only first. Root ignores
-        a missing write bit, so for root only with ``owner_unmapped``: the reader is root
-        of a user namespace that maps no other user, so a file owned by nobody (65534) and
-        read-only is beyond its capabilities (it can neither write nor chmod it); a file
-        others may not read is not linked then. False: the caller copies."""
+        copy-on-write clone (reflink), else a hard link made read-only first. A read-only
+        link protects the store's copy only from a reader that cannot ``chmod`` it back:
+        root ignores a missing write bit, and a job of this engine runs as its owner
+        (``for_job``). So for them only with ``owner_unmapped``: the reader is root of a user
+        namespace that maps no other user, so a file owned by nobody (65534) and read-only
+        is beyond its capabilities (it can neither write nor chmod it); a file others may
+        not read is not linked then. False: the caller copies."""
         source = self._path(key)
         if _reflink(source, target):
             return True
         try:
             mode = source.stat().st_mode
-            if not _can_link():
+            if for_job or not _can_link():
                 if not owner_unmapped or not mode & 0o004:
                     return False
                 os.chown(source, NOBODY, NOBODY)

@@ -274,7 +274,9 @@ class S3Store:
         if end is not None and offset != end:
             raise OSError(f"the range {start}-{end} ended at byte {offset}")
 
-    def link(self, key: str, target, *, owner_unmapped: bool = False) -> bool:
+    def link(
+        self, key: str, target, *, owner_unmapped: bool = False, for_job: bool = False
+    ) -> bool:
         return False
 
     # writing -------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Every URI is an S3 URI and every byte moves through :mod:`aws_sagemaker_remote.storage`
 (its store interface and transfer engine), so this module never asks whether a bucket is
 S3 or the local store; the store decides, and links the local store's files into the job
-(read-only hard links on the same file system) instead of copying them.
+instead of copying them where the job cannot change the store's copy (see
+:meth:`~aws_sagemaker_remote.storage.localstore.LocalStore.link`).
 
 Where an object lands under LocalPath follows SageMaker, not a plain "key minus prefix"
 (:func:`~aws_sagemaker_remote.storage.downloads.sagemaker_relative`), and the listing
@@ -168,13 +169,13 @@ class Locations:
         self._session = None
         self._stores: dict[str, ObjectStore] = {}
         # the job reads its inputs as root of a user namespace mapping no other user: the
-        # local store's files may be linked even when the engine runs as root (see
-        # LocalStore.link); set by the runner once it knows how the job is isolated
+        # local store's files may be hard-linked into it (see LocalStore.link), else only
+        # cloned; set by the runner once it knows how the job is isolated
         self.owner_unmapped = False
 
     def link(self, store: ObjectStore, key: str, target: Path) -> bool:
         """``key`` placed at ``target`` without a copy, when the store can do it safely."""
-        return store.link(key, target, owner_unmapped=self.owner_unmapped)
+        return store.link(key, target, owner_unmapped=self.owner_unmapped, for_job=True)
 
     def store(self, uri: S3Uri) -> ObjectStore:
         if uri.bucket not in self._stores:
