@@ -11,6 +11,7 @@ import os
 import types
 
 import pytest
+from faultproxy import wait_for
 
 import aws_sagemaker_remote as asr
 from aws_sagemaker_remote.args import PathArgument
@@ -135,8 +136,12 @@ import os, time
 from aws_sagemaker_remote.processing import sagemaker_processing_main
 
 def main(args):
+    # the gate is in the job's own /opt/ml: the test's directories are hidden from the job
+    opt_ml = os.environ.get("AWS_SAGEMAKER_REMOTE_OPT_ML", "/opt/ml")
+    go = os.path.join(opt_ml, "go")
+    open(os.path.join(opt_ml, "waiting"), "w").close()
     deadline = time.monotonic() + 120
-    while not os.path.exists(os.environ["GO"]) and time.monotonic() < deadline:
+    while not os.path.exists(go) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 if __name__ == "__main__":
@@ -145,18 +150,13 @@ if __name__ == "__main__":
 
 
 @pytest.mark.e2e
-def test_submit_wait_no_does_not_wait(tmp_path):
+def test_submit_wait_no_does_not_wait(tmp_path, private_state):
     (tmp_path / "slow.py").write_text(SLOW_JOB)
-    go = tmp_path / "go"
-    job = asr.submit(
-        tmp_path / "slow.py",
-        instance="local",
-        wait="no",
-        env={"GO": str(go)},
-        local_host_credentials=True,
-    )
+    job = asr.submit(tmp_path / "slow.py", instance="local", wait="no", local_host_credentials=True)
     assert job.status() not in ("Completed", "Failed", "Stopped")  # it returned before the end
-    go.write_text("")
+    opt_ml = private_state / "jobs" / job.name / "algo-1" / "opt" / "ml"
+    wait_for((opt_ml / "waiting").exists)  # the job made its /opt/ml and waits
+    (opt_ml / "go").write_text("")
     assert job.wait() == "Completed"
 
 

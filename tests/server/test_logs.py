@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -17,11 +19,12 @@ FIVE_LINES = "[print(f'line {i}', flush=True) for i in range(5)]"
 def two_instance_job(serve):
     """A job of two instances, each printing five lines; its name."""
     sagemaker = serve.client("sagemaker")
-    request = job_request("logs-two-instances", FIVE_LINES)
+    name = f"logs-two-instances-{uuid.uuid4().hex[:12]}"  # made again if tests interleave
+    request = job_request(name, FIVE_LINES)
     request["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 2
     sagemaker.create_processing_job(**request)
-    assert wait_for_end(sagemaker, "logs-two-instances")["ProcessingJobStatus"] == "Completed"
-    return "logs-two-instances"
+    assert wait_for_end(sagemaker, name)["ProcessingJobStatus"] == "Completed"
+    return name
 
 
 def test_streams_are_named_and_ordered_as_sagemakers(serve, two_instance_job):
