@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from email.message import Message
-from urllib.parse import parse_qsl
-
 import pytest
 
 from aws_sagemaker_remote.server.app import App, ServerConfig
-from aws_sagemaker_remote.server.http import Request, Response, _LimitedBody
+from aws_sagemaker_remote.server.http import Request, Response
+
+from .wire import request
 
 SERVICES = ("sagemaker", "logs", "sts", "iam", "s3")
-
-
-def request(method="POST", path="/", query="", body=b"", **headers) -> Request:
-    message = Message()
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    return Request(
-        method=method,
-        path=path,
-        query=parse_qsl(query, keep_blank_values=True),
-        headers=message,
-        body=_LimitedBody(io.BytesIO(body), len(body), False),
-        content_length=len(body),
-        client="127.0.0.1",
-    )
 
 
 def answering(service: str):
